@@ -1,0 +1,111 @@
+# SPDX-License-Identifier: GPL-2.0
+# handshaked - root Makefile. Delegates to each folder; see README.md.
+#
+#   make            build user space (handshaked/handshaked, tools/ktlsh)
+#   make deps       install every Debian package build, tests and benchmarks need
+#   make check      deps + kernels + ASan/UBSan build + every test (host and VMs)
+#   make asan       ASan+UBSan build of user space into build/asan
+#   make modules    build kmod/ktlsh.ko against Debian's 6.12 headers
+#   make bench      benchmarks, JSON under bench/results
+#   make style      kernel coding style (checkpatch) over the tree
+#   make regen      regenerate uapi header and kernel policy from uapi/ktlsh.yaml
+#   make install    install binaries, man-less docs and the systemd unit
+#   make clean
+
+export TOP := $(CURDIR)
+# O: output directory for objects and binaries ('' = in tree)
+O ?=
+export O
+
+CC ?= cc
+PKGS := libcrypto libnl-3.0 libnl-genl-3.0 liburing libkeyutils
+CSTD := -std=c11 -D_GNU_SOURCE
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter -Wformat=2 -Wvla
+OPT ?= -O2 -g
+SAN ?=
+ifeq ($(SAN),1)
+SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+OPT := -O1 -g
+endif
+export CC
+export HSD_CFLAGS := $(CSTD) $(WARN) $(OPT) $(SANFLAGS) -fstack-protector-strong \
+	-D_FORTIFY_SOURCE=2 -I$(TOP) -I$(TOP)/uapi $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+export HSD_LDFLAGS := $(SANFLAGS)
+export HSD_LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+
+USERDIRS := handshaked tools
+
+.PHONY: all deps check asan modules bench style regen install clean fuzz demo \
+	$(USERDIRS) selftests
+
+all: tools
+
+handshaked:
+	$(MAKE) -C handshaked
+tools: handshaked
+	$(MAKE) -C tools
+selftests: handshaked
+	$(MAKE) -C selftests
+
+# Every Debian package that build, tests and benchmarks use. Idempotent:
+# apt runs only when something is missing.
+DEB_BUILD := build-essential pkg-config libssl-dev libnl-3-dev libnl-genl-3-dev \
+	liburing-dev libkeyutils-dev clang llvm libclang-rt-14-dev python3-yaml
+DEB_VM := qemu-system-x86 busybox-static cpio xz-utils zstd kmod dwarves
+DEB_TEST := openssl gnutls-bin keyutils iproute2 procps nvme-cli nfs-kernel-server \
+	nginx wrk curl
+DEB_ALL := $(DEB_BUILD) $(DEB_VM) $(DEB_TEST)
+deps:
+	@missing=$$(for p in $(DEB_ALL); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing $$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+			--no-install-recommends $$missing; \
+	else echo "deps: all present"; fi
+
+asan:
+	$(MAKE) O=$(TOP)/build/asan SAN=1 tools selftests
+
+# Test runner: host unit tests on the ASan build, then the VM tests on both
+# kernels. Last line: "N passed, N failed[, N skipped]".
+check: deps
+	selftests/vm/kernel fetch 6.12 >/dev/null
+	selftests/vm/kernel fetch 7.3 >/dev/null
+	$(MAKE) all
+	$(MAKE) asan
+	$(MAKE) modules
+	selftests/run-all
+
+modules:
+	$(MAKE) -C kmod
+
+fuzz:
+	$(MAKE) -C selftests fuzz
+
+bench: all
+	$(MAKE) -C bench
+
+style:
+	selftests/style
+
+regen:
+	$(MAKE) -C uapi regen
+
+demo:
+	@echo "make demo arrives with the file server issue (ktlsh serve); see README.md"; exit 1
+
+PREFIX ?= /usr/local
+install: all
+	install -D -m 0755 handshaked/handshaked $(DESTDIR)$(PREFIX)/sbin/handshaked
+	install -D -m 0755 tools/ktlsh $(DESTDIR)$(PREFIX)/bin/ktlsh
+
+clean:
+	$(MAKE) -C handshaked clean
+	$(MAKE) -C tools clean
+	$(MAKE) -C selftests clean
+	$(MAKE) -C kmod clean
+	rm -rf build

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Kernel features handshaked stands on: kTLS (TCP_ULP "tls") and the
+ * `handshake` generic-netlink family with its "tlshd" group. On our test
+ * kernels (selftests/vm/run sets HSD_VM_KERNEL) they must be there; on
+ * another kernel their absence is a skip with the reason, not a pass.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "handshaked/kabi.h"
+#include "handshaked/probe.h"
+
+static int in_test_vm(void)
+{
+	return getenv("HSD_VM_KERNEL") != NULL;
+}
+
+TEST(ulp_tls_on_connected_loopback_socket)
+{
+	int err = hsd_probe_ulp_tls();
+
+	if (err && !in_test_vm())
+		SKIP(return, "kTLS %s", hsd_probe_strerror(err));
+	ASSERT_EQ(0, err) TH_LOG("kTLS: %s", hsd_probe_strerror(err));
+}
+
+/* The ULP attaches only to an established connection. */
+TEST(ulp_tls_refused_on_listening_socket)
+{
+	struct sockaddr_in sa = {
+		.sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	int fd, err = hsd_probe_ulp_tls();
+
+	if (err && !in_test_vm())
+		SKIP(return, "kTLS %s", hsd_probe_strerror(err));
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sa, sizeof(sa)));
+	ASSERT_EQ(0, listen(fd, 1));
+	EXPECT_EQ(-1, setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")));
+	EXPECT_TRUE(errno == ENOTCONN || errno == EINVAL);
+	close(fd);
+}
+
+/* TLS_TX needs the ULP first: without it the option level is unknown. */
+TEST(tls_tx_needs_ulp)
+{
+	struct tls12_crypto_info_aes_gcm_128 ci = {
+		.info.version = TLS_1_3_VERSION,
+		.info.cipher_type = TLS_CIPHER_AES_GCM_128,
+	};
+	int fds[2];
+
+	ASSERT_EQ(0, hsd_tcp_loopback_pair(fds));
+	EXPECT_EQ(-1, setsockopt(fds[0], SOL_TLS, TLS_TX, &ci, sizeof(ci)));
+	close(fds[0]);
+	close(fds[1]);
+}
+
+TEST(handshake_family_has_tlshd_group)
+{
+	int fid = -1, gid = -1, err;
+
+	err = hsd_probe_genl(HANDSHAKE_FAMILY_NAME, HANDSHAKE_MCGRP_TLSHD,
+			     &fid, &gid);
+	if (err == -ENOENT && !in_test_vm())
+		SKIP(return, "handshake netlink family %s",
+		     hsd_probe_strerror(err));
+	ASSERT_EQ(0, err) TH_LOG("handshake family: %s",
+				 hsd_probe_strerror(err));
+	EXPECT_LT(0, fid);
+	EXPECT_LT(0, gid);
+}
+
+TEST(unknown_genl_family_is_enoent)
+{
+	EXPECT_EQ(-ENOENT, hsd_probe_genl("hsd-no-such-family", NULL, NULL,
+					  NULL));
+}
+
+TEST_HARNESS_MAIN
