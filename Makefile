@@ -52,7 +52,8 @@ selftests: handshaked
 # Every Debian package that build, tests and benchmarks use. Idempotent:
 # apt runs only when something is missing.
 DEB_BUILD := build-essential pkg-config libssl-dev libnl-3-dev libnl-genl-3-dev \
-	liburing-dev libkeyutils-dev clang llvm libclang-rt-14-dev python3-yaml
+	liburing-dev libkeyutils-dev clang llvm libclang-rt-14-dev python3-yaml \
+	python3-jsonschema
 DEB_VM := qemu-system-x86 busybox-static cpio xz-utils zstd kmod dwarves
 DEB_TEST := openssl gnutls-bin keyutils iproute2 procps nvme-cli nfs-kernel-server \
 	nginx wrk curl

@@ -10,6 +10,7 @@
 
 #include "handshaked/kabi.h"
 #include "handshaked/probe.h"
+#include "handshaked/util.h"
 
 static void usage(FILE *f)
 {
@@ -47,7 +48,7 @@ static int cmd_probe(int argc, char **argv)
 				     HANDSHAKE_MCGRP_TLSHD, NULL, NULL);
 	if (json) {
 		printf("{");
-		for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+		for (i = 0; i < ARRAY_SIZE(rows); i++)
 			printf("%s\"%s\":{\"present\":%s,\"detail\":\"%s\"}",
 			       i ? "," : "", rows[i].key,
 			       rows[i].err ? "false" : "true",
@@ -55,7 +56,7 @@ static int cmd_probe(int argc, char **argv)
 		printf("}\n");
 		return 0;
 	}
-	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(rows); i++)
 		printf("%-46s %s\n", rows[i].what,
 		       hsd_probe_strerror(rows[i].err));
 	return 0;
