@@ -76,7 +76,7 @@ asan:
 check: deps
 	selftests/vm/kernel fetch 6.12 >/dev/null
 	selftests/vm/kernel fetch 7.3 >/dev/null
-	$(MAKE) all
+	$(MAKE) all selftests
 	$(MAKE) asan
 	$(MAKE) modules
 	selftests/run-all
