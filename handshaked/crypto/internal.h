@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Shared by the crypto layer's files only. */
+#ifndef HSD_CRYPTO_INTERNAL_H
+#define HSD_CRYPTO_INTERNAL_H
+
+#include <openssl/evp.h>
+
+#include "handshaked/crypto/crypto.h"
+
+struct hsd_crypto {
+	OSSL_LIB_CTX *lib;
+	EVP_MD *md[HSD_HASH_COUNT];
+	EVP_MAC *hmac;
+	/* HMAC contexts with the digest set and no key: dup, then init */
+	EVP_MAC_CTX *hmac_tmpl[HSD_HASH_COUNT];
+	EVP_CIPHER *cipher[HSD_AEAD_COUNT];
+	/* parameter-only keys to generate EC/DH ephemerals from */
+	EVP_PKEY *group_tmpl[4];	/* P-256, P-384, ffdhe2048, ffdhe3072 */
+	bool have_mlkem;
+};
+
+struct hsd_pkey {
+	EVP_PKEY *k;
+};
+
+EVP_PKEY *hsd_group_template(const struct hsd_crypto *c, uint16_t group);
+const char *hsd_md_name(enum hsd_hash_id h);
+
+#endif

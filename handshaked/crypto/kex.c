@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Ephemeral key exchange: X25519, P-256, P-384 (RFC 8446 4.2.8), FFDHE (RFC 7919). */
+#include <errno.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/dh.h>
+#include <openssl/evp.h>
+
+#include "handshaked/crypto/internal.h"
+
+struct hsd_kex {
+	const struct hsd_crypto *c;
+	EVP_PKEY *k;
+	uint16_t group;
+};
+
+bool hsd_group_supported(const struct hsd_crypto *c, uint16_t group)
+{
+	switch (group) {
+	case HSD_GROUP_X25519:
+	case HSD_GROUP_SECP256R1:
+	case HSD_GROUP_SECP384R1:
+	case HSD_GROUP_FFDHE2048:
+	case HSD_GROUP_FFDHE3072:
+		return true;
+	case HSD_GROUP_X25519MLKEM768:
+		/* the hybrid needs ML-KEM; its combiner is not built yet */
+		return false;
+	default:
+		return false;
+	}
+}
+
+const char *hsd_group_name(uint16_t group)
+{
+	switch (group) {
+	case HSD_GROUP_X25519:
+		return "x25519";
+	case HSD_GROUP_SECP256R1:
+		return "secp256r1";
+	case HSD_GROUP_SECP384R1:
+		return "secp384r1";
+	case HSD_GROUP_FFDHE2048:
+		return "ffdhe2048";
+	case HSD_GROUP_FFDHE3072:
+		return "ffdhe3072";
+	case HSD_GROUP_X25519MLKEM768:
+		return "X25519MLKEM768";
+	default:
+		return "unknown";
+	}
+}
+
+/* Size of the public share on the wire (RFC 8446 4.2.8.1/4.2.8.2). */
+static size_t share_len(uint16_t group)
+{
+	switch (group) {
+	case HSD_GROUP_X25519:
+		return 32;
+	case HSD_GROUP_SECP256R1:
+		return 65;
+	case HSD_GROUP_SECP384R1:
+		return 97;
+	case HSD_GROUP_FFDHE2048:
+		return 256;
+	case HSD_GROUP_FFDHE3072:
+		return 384;
+	default:
+		return 0;
+	}
+}
+
+static int export_share(struct hsd_kex *x, uint8_t *pub, size_t *publen)
+{
+	size_t want = share_len(x->group), n = 0;
+
+	if (x->group == HSD_GROUP_X25519) {
+		n = want;
+		return EVP_PKEY_get_raw_public_key(x->k, pub, &n) == 1 &&
+		       n == want ? (*publen = n, 0) : -EIO;
+	}
+	if (EVP_PKEY_get_octet_string_param(x->k,
+			OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pub, want, &n) != 1)
+		return -EIO;
+	if (n < want) {
+		/* RFC 8446 4.2.8.1: Diffie-Hellman Y left-padded to p's size */
+		memmove(pub + want - n, pub, n);
+		memset(pub, 0, want - n);
+	}
+	*publen = want;
+	return 0;
+}
+
+int hsd_kex_new(const struct hsd_crypto *c, uint16_t group,
+		struct hsd_kex **out, uint8_t *pub, size_t *publen)
+{
+	EVP_PKEY_CTX *pc;
+	EVP_PKEY *tmpl;
+	struct hsd_kex *x;
+	int err;
+
+	if (!hsd_group_supported(c, group))
+		return -EOPNOTSUPP;
+	x = OPENSSL_zalloc(sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x->c = c;
+	x->group = group;
+	tmpl = hsd_group_template(c, group);
+	pc = tmpl ? EVP_PKEY_CTX_new_from_pkey(c->lib, tmpl, NULL) :
+		    EVP_PKEY_CTX_new_from_name(c->lib, "X25519", NULL);
+	if (!pc || EVP_PKEY_keygen_init(pc) != 1 ||
+	    EVP_PKEY_keygen(pc, &x->k) != 1) {
+		EVP_PKEY_CTX_free(pc);
+		hsd_kex_free(x);
+		return -EIO;
+	}
+	EVP_PKEY_CTX_free(pc);
+	err = export_share(x, pub, publen);
+	if (err) {
+		hsd_kex_free(x);
+		return err;
+	}
+	*out = x;
+	return 0;
+}
+
+int hsd_kex_new_private(const struct hsd_crypto *c, uint16_t group,
+			const uint8_t *priv, size_t privlen,
+			struct hsd_kex **out, uint8_t *pub, size_t *publen)
+{
+	struct hsd_kex *x;
+	int err;
+
+	if (group != HSD_GROUP_X25519)
+		return -EOPNOTSUPP;
+	x = OPENSSL_zalloc(sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x->c = c;
+	x->group = group;
+	x->k = EVP_PKEY_new_raw_private_key_ex(c->lib, "X25519", NULL, priv,
+					       privlen);
+	err = x->k ? export_share(x, pub, publen) : -EINVAL;
+	if (err) {
+		hsd_kex_free(x);
+		return err;
+	}
+	*out = x;
+	return 0;
+}
+
+static EVP_PKEY *peer_key(struct hsd_kex *x, const uint8_t *peer, size_t n)
+{
+	EVP_PKEY *tmpl = hsd_group_template(x->c, x->group);
+	EVP_PKEY *pk;
+
+	if (n != share_len(x->group))
+		return NULL;
+	if (x->group == HSD_GROUP_X25519)
+		return EVP_PKEY_new_raw_public_key_ex(x->c->lib, "X25519", NULL,
+						      peer, n);
+	/* RFC 8446 4.2.8.2: only the uncompressed point form */
+	if ((x->group == HSD_GROUP_SECP256R1 ||
+	     x->group == HSD_GROUP_SECP384R1) && peer[0] != 4)
+		return NULL;
+	pk = EVP_PKEY_new();
+	if (!pk || EVP_PKEY_copy_parameters(pk, tmpl) != 1 ||
+	    EVP_PKEY_set1_encoded_public_key(pk, peer, n) != 1) {
+		EVP_PKEY_free(pk);
+		return NULL;
+	}
+	return pk;
+}
+
+int hsd_kex_derive(struct hsd_kex *x, const uint8_t *peer, size_t peerlen,
+		   uint8_t *secret, size_t *secretlen)
+{
+	EVP_PKEY *pk = peer_key(x, peer, peerlen);
+	EVP_PKEY_CTX *pc = NULL;
+	size_t n = HSD_KEX_SECRET_MAX;
+	int err = -EBADMSG;
+
+	if (!pk)
+		return -EBADMSG;
+	pc = EVP_PKEY_CTX_new_from_pkey(x->c->lib, x->k, NULL);
+	if (!pc || EVP_PKEY_derive_init(pc) != 1)
+		goto out;
+	/* RFC 8446 7.4.1: the DH secret keeps its leading zeros */
+	if ((x->group == HSD_GROUP_FFDHE2048 ||
+	     x->group == HSD_GROUP_FFDHE3072) &&
+	    EVP_PKEY_CTX_set_dh_pad(pc, 1) != 1)
+		goto out;
+	/* public-key validation (point on curve, 1 < Y < p-1) happens here */
+	if (EVP_PKEY_derive_set_peer_ex(pc, pk, 1) != 1 ||
+	    EVP_PKEY_derive(pc, secret, &n) != 1)
+		goto out;
+	*secretlen = n;
+	err = 0;
+out:
+	EVP_PKEY_CTX_free(pc);
+	EVP_PKEY_free(pk);
+	return err;
+}
+
+void hsd_kex_free(struct hsd_kex *x)
+{
+	if (!x)
+		return;
+	EVP_PKEY_free(x->k);
+	OPENSSL_free(x);
+}

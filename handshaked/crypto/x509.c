@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: GPL-2.0
+/* X.509: our chains, trust stores, peer chain verification. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+#include <openssl/x509v3.h>
+
+#include "handshaked/crypto/internal.h"
+
+struct hsd_x509_store {
+	X509_STORE *st;
+	bool crl;
+};
+
+int hsd_x509_store_new(const struct hsd_crypto *c, const char *file,
+		       const char *dir, const char *crl,
+		       struct hsd_x509_store **out)
+{
+	struct hsd_x509_store *s = OPENSSL_zalloc(sizeof(*s));
+	int ok = 1;
+
+	if (!s)
+		return -ENOMEM;
+	s->st = X509_STORE_new();
+	if (!s->st)
+		goto err;
+	if (file)
+		ok &= X509_STORE_load_file_ex(s->st, file, c->lib, NULL) == 1;
+	if (dir)
+		ok &= X509_STORE_load_path(s->st, dir) == 1;
+	if (!file && !dir)
+		ok &= X509_STORE_set_default_paths_ex(s->st, c->lib, NULL) == 1;
+	if (crl) {
+		X509_LOOKUP *lu = X509_STORE_add_lookup(s->st, X509_LOOKUP_file());
+
+		ok &= lu && X509_load_crl_file(lu, crl, X509_FILETYPE_PEM) > 0;
+		X509_STORE_set_flags(s->st, X509_V_FLAG_CRL_CHECK |
+				     X509_V_FLAG_CRL_CHECK_ALL);
+		s->crl = true;
+	}
+	if (!ok)
+		goto err;
+	*out = s;
+	return 0;
+err:
+	ERR_clear_error();
+	hsd_x509_store_free(s);
+	return -EINVAL;
+}
+
+void hsd_x509_store_free(struct hsd_x509_store *s)
+{
+	if (!s)
+		return;
+	X509_STORE_free(s->st);
+	OPENSSL_free(s);
+}
+
+static int chain_add(struct hsd_cert_chain *ch, X509 *x)
+{
+	unsigned char *der = NULL;
+	int n;
+
+	if (ch->n >= sizeof(ch->der) / sizeof(ch->der[0]))
+		return -E2BIG;
+	n = i2d_X509(x, &der);
+	if (n <= 0)
+		return -EINVAL;
+	ch->der[ch->n] = der;
+	ch->len[ch->n] = (size_t)n;
+	ch->n++;
+	return 0;
+}
+
+int hsd_cert_chain_load(const char *path, struct hsd_cert_chain *out)
+{
+	BIO *b = BIO_new_file(path, "r");
+	X509 *x;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!b)
+		return -ENOENT;
+	while (!err && (x = PEM_read_bio_X509(b, NULL, NULL, NULL))) {
+		err = chain_add(out, x);
+		X509_free(x);
+	}
+	ERR_clear_error();
+	BIO_free(b);
+	if (!err && !out->n)
+		err = -EINVAL;
+	if (err)
+		hsd_cert_chain_clear(out);
+	return err;
+}
+
+int hsd_cert_chain_from_der(const uint8_t *der, size_t len,
+			    struct hsd_cert_chain *out)
+{
+	const unsigned char *p = der, *end = der + len;
+	X509 *x;
+	int err = 0;
+
+	memset(out, 0, sizeof(*out));
+	while (!err && p < end) {
+		x = d2i_X509(NULL, &p, end - p);
+		if (!x) {
+			err = -EINVAL;
+			break;
+		}
+		err = chain_add(out, x);
+		X509_free(x);
+	}
+	ERR_clear_error();
+	if (!err && !out->n)
+		err = -EINVAL;
+	if (err)
+		hsd_cert_chain_clear(out);
+	return err;
+}
+
+void hsd_cert_chain_clear(struct hsd_cert_chain *ch)
+{
+	size_t i;
+
+	for (i = 0; i < ch->n; i++)
+		OPENSSL_free(ch->der[i]);
+	memset(ch, 0, sizeof(*ch));
+}
+
+int hsd_cert_pubkey(const struct hsd_crypto *c, const uint8_t *der, size_t len,
+		    struct hsd_pkey **out)
+{
+	const unsigned char *p = der;
+	struct hsd_pkey *w;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	EVP_PKEY *k;
+
+	if (!x || p != der + len) {
+		X509_free(x);
+		ERR_clear_error();
+		return -EBADMSG;
+	}
+	k = X509_get_pubkey(x);
+	X509_free(x);
+	if (!k)
+		return -EBADMSG;
+	w = OPENSSL_zalloc(sizeof(*w));
+	if (!w) {
+		EVP_PKEY_free(k);
+		return -ENOMEM;
+	}
+	w->k = k;
+	*out = w;
+	return 0;
+}
+
+bool hsd_cert_matches_key(const uint8_t *der, size_t len,
+			  const struct hsd_pkey *k)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	bool ok = x && X509_check_private_key(x, k->k) == 1;
+
+	X509_free(x);
+	ERR_clear_error();
+	return ok;
+}
+
+static enum hsd_x509_verdict verdict(int e)
+{
+	switch (e) {
+	case X509_V_OK:
+		return HSD_X509_OK;
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_CERT_UNTRUSTED:
+		return HSD_X509_UNKNOWN_CA;
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return HSD_X509_EXPIRED;
+	case X509_V_ERR_CERT_REVOKED:
+		return HSD_X509_REVOKED;
+	default:
+		return HSD_X509_BAD_CERTIFICATE;
+	}
+}
+
+enum hsd_x509_verdict hsd_x509_verify(const struct hsd_x509_store *s,
+				      const uint8_t *const *der,
+				      const size_t *len, size_t n,
+				      const char *name,
+				      enum hsd_x509_purpose purpose,
+				      char *why, size_t whylen)
+{
+	enum hsd_x509_verdict v = HSD_X509_BAD_CERTIFICATE;
+	STACK_OF(X509) *untrusted = sk_X509_new_null();
+	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	X509_VERIFY_PARAM *vp;
+	unsigned char ip[16];
+	X509 *leaf = NULL, *x;
+	size_t i;
+	int e;
+
+	snprintf(why, whylen, "malformed certificate");
+	if (!untrusted || !ctx || !n)
+		goto out;
+	for (i = 0; i < n; i++) {
+		const unsigned char *p = der[i];
+
+		x = d2i_X509(NULL, &p, (long)len[i]);
+		if (!x || p != der[i] + len[i]) {
+			X509_free(x);
+			snprintf(why, whylen, "certificate %zu does not parse", i);
+			goto out;
+		}
+		if (i == 0)
+			leaf = x;
+		else if (!sk_X509_push(untrusted, x))
+			X509_free(x);
+	}
+	if (X509_STORE_CTX_init(ctx, s->st, leaf, untrusted) != 1)
+		goto out;
+	X509_STORE_CTX_set_purpose(ctx, purpose == HSD_X509_SERVER ?
+				   X509_PURPOSE_SSL_SERVER :
+				   X509_PURPOSE_SSL_CLIENT);
+	vp = X509_STORE_CTX_get0_param(ctx);
+	if (name && *name) {
+		/* an IP literal is checked against IP SANs only, never DNS */
+		if (inet_pton(AF_INET, name, ip) == 1 ||
+		    inet_pton(AF_INET6, name, ip) == 1)
+			X509_VERIFY_PARAM_set1_ip_asc(vp, name);
+		else
+			X509_VERIFY_PARAM_set1_host(vp, name, 0);
+		X509_VERIFY_PARAM_set_hostflags(vp,
+			X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	}
+	if (X509_verify_cert(ctx) == 1) {
+		v = HSD_X509_OK;
+		snprintf(why, whylen, "verified");
+		goto out;
+	}
+	e = X509_STORE_CTX_get_error(ctx);
+	v = verdict(e);
+	snprintf(why, whylen, "%s (depth %d)", X509_verify_cert_error_string(e),
+		 X509_STORE_CTX_get_error_depth(ctx));
+out:
+	ERR_clear_error();
+	X509_STORE_CTX_free(ctx);
+	X509_free(leaf);
+	sk_X509_pop_free(untrusted, X509_free);
+	return v;
+}

@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The handshaked TLS engine: sans-I/O TLS 1.3 (RFC 8446) and TLS 1.2
+ * (RFC 5246). Bytes in, bytes out, no syscalls.
+ *
+ *   hs_conn_new(cfg)      one connection, client or server
+ *   hs_start()            client: queue the ClientHello
+ *   hs_input(in, n, &used) feed wire bytes; consumes whole records only and
+ *                         stops exactly after the record that completed the
+ *                         handshake, so bytes meant for the record layer
+ *                         (kTLS) are never swallowed
+ *   hs_output()/hs_output_consumed()  bytes to send
+ *   hs_is_done()          keys ready: hs_traffic() hands out what kTLS needs
+ *   hs_error()            sticky: the alert sent and a text reason
+ *
+ * Returns are 0 or -errno throughout; the first failure latches an alert
+ * that is queued for the peer (RFC 8446 6, RFC 5246 7.2).
+ */
+#ifndef HS_TLS_H
+#define HS_TLS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "handshaked/crypto/crypto.h"
+
+#define HS_TLS12 0x0303
+#define HS_TLS13 0x0304
+
+enum hs_role {
+	HS_CLIENT = 1,
+	HS_SERVER = 2,
+};
+
+/* RFC 8446 6 / RFC 5246 7.2 AlertDescription */
+enum hs_alert {
+	HS_ALERT_CLOSE_NOTIFY = 0,
+	HS_ALERT_UNEXPECTED_MESSAGE = 10,
+	HS_ALERT_BAD_RECORD_MAC = 20,
+	HS_ALERT_RECORD_OVERFLOW = 22,
+	HS_ALERT_HANDSHAKE_FAILURE = 40,
+	HS_ALERT_BAD_CERTIFICATE = 42,
+	HS_ALERT_UNSUPPORTED_CERTIFICATE = 43,
+	HS_ALERT_CERTIFICATE_REVOKED = 44,
+	HS_ALERT_CERTIFICATE_EXPIRED = 45,
+	HS_ALERT_CERTIFICATE_UNKNOWN = 46,
+	HS_ALERT_ILLEGAL_PARAMETER = 47,
+	HS_ALERT_UNKNOWN_CA = 48,
+	HS_ALERT_ACCESS_DENIED = 49,
+	HS_ALERT_DECODE_ERROR = 50,
+	HS_ALERT_DECRYPT_ERROR = 51,
+	HS_ALERT_PROTOCOL_VERSION = 70,
+	HS_ALERT_INSUFFICIENT_SECURITY = 71,
+	HS_ALERT_INTERNAL_ERROR = 80,
+	HS_ALERT_INAPPROPRIATE_FALLBACK = 86,
+	HS_ALERT_USER_CANCELED = 90,
+	HS_ALERT_NO_RENEGOTIATION = 100,
+	HS_ALERT_MISSING_EXTENSION = 109,
+	HS_ALERT_UNSUPPORTED_EXTENSION = 110,
+	HS_ALERT_UNRECOGNIZED_NAME = 112,
+	HS_ALERT_BAD_CERTIFICATE_STATUS_RESPONSE = 113,
+	HS_ALERT_UNKNOWN_PSK_IDENTITY = 115,
+	HS_ALERT_CERTIFICATE_REQUIRED = 116,
+	HS_ALERT_NO_APPLICATION_PROTOCOL = 120,
+};
+
+const char *hs_alert_name(uint8_t alert);
+/* errno a consumer sees for an alert (KERNEL-FACTS 1: DONE status) */
+int hs_alert_errno(uint8_t alert);
+
+/* Cipher suites (IANA TLS Cipher Suites registry) */
+enum hs_suite_id {
+	HS_TLS_AES_128_GCM_SHA256 = 0x1301,
+	HS_TLS_AES_256_GCM_SHA384 = 0x1302,
+	HS_TLS_CHACHA20_POLY1305_SHA256 = 0x1303,
+	HS_TLS_AES_128_CCM_SHA256 = 0x1304,
+	HS_ECDHE_ECDSA_AES_128_GCM_SHA256 = 0xc02b,
+	HS_ECDHE_ECDSA_AES_256_GCM_SHA384 = 0xc02c,
+	HS_ECDHE_RSA_AES_128_GCM_SHA256 = 0xc02f,
+	HS_ECDHE_RSA_AES_256_GCM_SHA384 = 0xc030,
+	HS_ECDHE_ECDSA_CHACHA20_POLY1305 = 0xcca9,
+	HS_ECDHE_RSA_CHACHA20_POLY1305 = 0xcca8,
+	HS_ECDHE_ECDSA_AES_128_CCM = 0xc0ac,
+	HS_DHE_RSA_AES_128_GCM_SHA256 = 0x009e,
+	HS_RSA_AES_128_GCM_SHA256 = 0x009c,
+	HS_RSA_AES_256_GCM_SHA384 = 0x009d,
+};
+
+enum hs_kx {
+	HS_KX_TLS13,	/* any group, any authentication */
+	HS_KX_ECDHE,
+	HS_KX_DHE,
+	HS_KX_RSA,
+};
+
+enum hs_auth {
+	HS_AUTH_ANY,	/* TLS 1.3 */
+	HS_AUTH_ECDSA,
+	HS_AUTH_RSA,
+};
+
+struct hs_suite {
+	uint16_t id;
+	const char *name;	/* IANA name */
+	uint16_t version;	/* HS_TLS13 or HS_TLS12 */
+	enum hs_kx kx;
+	enum hs_auth auth;
+	enum hsd_aead_id aead;
+	enum hsd_hash_id hash;
+};
+
+const struct hs_suite *hs_suite_find(uint16_t id);
+const struct hs_suite *hs_suite_by_name(const char *name);
+/* all suites we implement, in our default preference order */
+const struct hs_suite *hs_suite_at(size_t i);
+
+/* An external PSK (RFC 8446 4.2.11), e.g. an NVMe/TCP retained PSK. */
+struct hs_psk {
+	uint8_t identity[256];
+	size_t identity_len;
+	uint8_t key[64];
+	size_t key_len;
+	enum hsd_hash_id hash;
+	/* suite the PSK is bound to, 0: any with its hash */
+	uint16_t suite;
+	/* opaque to the engine, e.g. a key serial to report */
+	uint32_t tag;
+};
+
+/*
+ * Server: find the PSK for an identity. Fills @out and returns 0, or
+ * -ENOKEY when unknown. Called once per offered identity, in order.
+ */
+typedef int (*hs_psk_lookup_fn)(void *arg, const uint8_t *identity,
+				size_t len, struct hs_psk *out);
+
+/* NSS key log line (SSLKEYLOGFILE), e.g. to append to a file. */
+typedef void (*hs_keylog_fn)(void *arg, const char *line);
+
+/* Test hooks: deterministic randomness and ephemeral keys (KATs only). */
+struct hs_test_hooks {
+	int (*random)(void *arg, uint8_t *p, size_t n);
+	/* X25519 private key to use instead of a fresh one */
+	const uint8_t *x25519_private;
+	void *arg;
+};
+
+struct hs_session;	/* resumption state, see session.c */
+struct hs_ticket_keys;	/* server ticket keys, rotated */
+struct hs_session_cache; /* server TLS 1.2 session-ID cache */
+
+#define HS_MAX_PSKS 5
+
+struct hs_config {
+	const struct hsd_crypto *crypto;
+	enum hs_role role;
+	uint16_t min_version;		/* default HS_TLS12 */
+	uint16_t max_version;		/* default HS_TLS13 */
+	const uint16_t *suites;		/* preference order; NULL: defaults */
+	size_t n_suites;
+	const uint16_t *groups;		/* NULL: x25519, P-256, P-384, ffdhe */
+	size_t n_groups;
+	/* client: groups to send key shares for (default: the first) */
+	size_t n_key_shares;
+
+	/* our credential: chain (leaf first) and its private key */
+	const struct hsd_cert_chain *chain;
+	struct hsd_pkey *key;
+
+	/* peer verification: trust store; NULL with verify: reject */
+	const struct hsd_x509_store *trust;
+	bool verify_peer;	/* client: default true */
+	bool request_client_cert;	/* server: send CertificateRequest */
+	bool require_client_cert;	/* server: and fail without one */
+	/* client: SNI and the name to verify (DNS name or IP literal) */
+	const char *server_name;
+
+	/* ALPN protocol list in wire form (length-prefixed names) */
+	const uint8_t *alpn;
+	size_t alpn_len;
+
+	/* client: external PSKs to offer (up to 5); server: lookup */
+	const struct hs_psk *psks;
+	size_t n_psks;
+	hs_psk_lookup_fn psk_lookup;
+	void *psk_lookup_arg;
+	bool psk_only;		/* psk_ke: no (EC)DHE with the PSK */
+
+	/* resumption */
+	struct hs_session *resume;	/* client: session to offer */
+	struct hs_ticket_keys *ticket_keys; /* server: issue tickets */
+	struct hs_session_cache *session_cache; /* server: TLS 1.2 IDs */
+	unsigned int tickets_to_send;	/* TLS 1.3 server, default 1 */
+
+	uint16_t record_size_limit;	/* RFC 8449; 0: do not offer */
+	bool middlebox_compat;		/* client: RFC 8446 D.4 */
+	bool no_extended_master_secret;	/* TLS 1.2: RFC 7627 default on */
+
+	hs_keylog_fn keylog;
+	void *keylog_arg;
+
+	const struct hs_test_hooks *test;
+};
+
+struct hs_conn;
+
+int hs_conn_new(const struct hs_config *cfg, struct hs_conn **out);
+void hs_conn_free(struct hs_conn *c);
+
+int hs_start(struct hs_conn *c);
+int hs_input(struct hs_conn *c, const uint8_t *in, size_t len, size_t *used);
+size_t hs_output(struct hs_conn *c, const uint8_t **p);
+void hs_output_consumed(struct hs_conn *c, size_t n);
+
+bool hs_is_done(const struct hs_conn *c);
+/* Sticky failure: the alert (sent or received) and a reason. 0 if none. */
+int hs_error(const struct hs_conn *c, uint8_t *alert, bool *received,
+	     const char **why);
+
+/* Queue an alert (close_notify or fatal) for the peer. */
+int hs_send_alert(struct hs_conn *c, uint8_t alert);
+
+/* What was negotiated. */
+struct hs_params {
+	uint16_t version;
+	const struct hs_suite *suite;
+	uint16_t group;		/* 0 if none (RSA kx, psk_ke) */
+	uint16_t peer_sig;	/* scheme the peer signed with, 0 if none */
+	bool resumed;
+	bool psk;		/* external PSK used */
+	const struct hs_psk *psk_used;
+	bool peer_authenticated; /* verified certificate, or PSK */
+	bool peer_cert_presented;
+	char alpn[256];
+	uint16_t peer_record_size_limit; /* 0: not negotiated */
+	bool extended_master_secret;
+};
+const struct hs_params *hs_params(const struct hs_conn *c);
+
+/*
+ * Traffic keys of one direction in the form kTLS needs. @seq is the next
+ * record sequence number under this key (records the engine already sent or
+ * received with it). For TLS 1.3 @secret lets the data path compute
+ * KeyUpdates.
+ */
+struct hs_traffic {
+	uint16_t version;
+	const struct hsd_aead_desc *aead;
+	uint8_t key[HSD_AEAD_KEY_MAX];
+	uint8_t iv[HSD_AEAD_NONCE_LEN];	/* 1.2: fixed IV in the first 4 */
+	uint64_t seq;
+	uint8_t secret[HSD_HASH_MAX];
+	size_t secret_len;
+};
+
+int hs_traffic(const struct hs_conn *c, bool tx, struct hs_traffic *out);
+
+#endif
