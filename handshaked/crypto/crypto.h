@@ -133,6 +133,15 @@ int hsd_kex_new_private(const struct hsd_crypto *c, uint16_t group,
 /* Shared secret from the peer's share: -EBADMSG when the share is invalid. */
 int hsd_kex_derive(struct hsd_kex *k, const uint8_t *peer, size_t peerlen,
 		   uint8_t *secret, size_t *secretlen);
+/* The public share again (TLS encoding). */
+int hsd_kex_public(struct hsd_kex *k, uint8_t *pub, size_t *publen);
+uint16_t hsd_kex_group(const struct hsd_kex *k);
+/* TLS 1.2 DHE (RFC 5246 7.4.3): the group's p and g, big-endian. */
+int hsd_kex_dh_params(struct hsd_kex *k, uint8_t *p, size_t *plen,
+		      uint8_t *g, size_t *glen);
+/* Which RFC 7919 group has this p and g? 0 if none of ours. */
+uint16_t hsd_dh_group_of(const struct hsd_crypto *c, const uint8_t *p,
+			 size_t plen, const uint8_t *g, size_t glen);
 void hsd_kex_free(struct hsd_kex *k);
 
 /* ---- keys, signatures (TLS SignatureScheme values) ---- */

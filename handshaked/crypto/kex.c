@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/bn.h>
 #include <openssl/dh.h>
 #include <openssl/evp.h>
 
@@ -202,6 +203,63 @@ out:
 	EVP_PKEY_CTX_free(pc);
 	EVP_PKEY_free(pk);
 	return err;
+}
+
+int hsd_kex_public(struct hsd_kex *x, uint8_t *pub, size_t *publen)
+{
+	return export_share(x, pub, publen);
+}
+
+static int bn_param(EVP_PKEY *k, const char *name, uint8_t *out, size_t *n)
+{
+	BIGNUM *bn = NULL;
+	int len;
+
+	if (EVP_PKEY_get_bn_param(k, name, &bn) != 1)
+		return -EIO;
+	len = BN_bn2bin(bn, out);
+	BN_free(bn);
+	if (len <= 0)
+		return -EIO;
+	*n = (size_t)len;
+	return 0;
+}
+
+int hsd_kex_dh_params(struct hsd_kex *x, uint8_t *p, size_t *plen,
+		      uint8_t *g, size_t *glen)
+{
+	if (x->group != HSD_GROUP_FFDHE2048 && x->group != HSD_GROUP_FFDHE3072)
+		return -EINVAL;
+	if (bn_param(x->k, OSSL_PKEY_PARAM_FFC_P, p, plen) ||
+	    bn_param(x->k, OSSL_PKEY_PARAM_FFC_G, g, glen))
+		return -EIO;
+	return 0;
+}
+
+uint16_t hsd_dh_group_of(const struct hsd_crypto *c, const uint8_t *p,
+			 size_t plen, const uint8_t *g, size_t glen)
+{
+	static const uint16_t groups[] = { HSD_GROUP_FFDHE2048,
+					   HSD_GROUP_FFDHE3072 };
+	uint8_t mp[512], mg[8];
+	size_t mpl, mgl, i;
+
+	for (i = 0; i < 2; i++) {
+		EVP_PKEY *t = hsd_group_template(c, groups[i]);
+
+		if (bn_param(t, OSSL_PKEY_PARAM_FFC_P, mp, &mpl) ||
+		    bn_param(t, OSSL_PKEY_PARAM_FFC_G, mg, &mgl))
+			continue;
+		if (mpl == plen && !memcmp(mp, p, plen) && mgl == glen &&
+		    !memcmp(mg, g, glen))
+			return groups[i];
+	}
+	return 0;
+}
+
+uint16_t hsd_kex_group(const struct hsd_kex *x)
+{
+	return x->group;
 }
 
 void hsd_kex_free(struct hsd_kex *x)

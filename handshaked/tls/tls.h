@@ -200,6 +200,11 @@ struct hs_config {
 	hs_keylog_fn keylog;
 	void *keylog_arg;
 
+	/* every handshake message sent or received (content type 20: CCS) */
+	void (*trace)(void *arg, bool sent, uint8_t content_type,
+		      uint8_t msg_type);
+	void *trace_arg;
+
 	const struct hs_test_hooks *test;
 };
 

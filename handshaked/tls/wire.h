@@ -32,8 +32,10 @@ static inline size_t hs_cur_left(const struct hs_cur *c)
 
 static inline int hs_cur_u8(struct hs_cur *c, uint8_t *v)
 {
-	if (hs_cur_left(c) < 1)
+	if (hs_cur_left(c) < 1) {
+		*v = 0;
 		return -EBADMSG;
+	}
 	*v = c->p[0];
 	c->p += 1;
 	return 0;
@@ -41,8 +43,10 @@ static inline int hs_cur_u8(struct hs_cur *c, uint8_t *v)
 
 static inline int hs_cur_u16(struct hs_cur *c, uint16_t *v)
 {
-	if (hs_cur_left(c) < 2)
+	if (hs_cur_left(c) < 2) {
+		*v = 0;
 		return -EBADMSG;
+	}
 	*v = (uint16_t)(c->p[0] << 8 | c->p[1]);
 	c->p += 2;
 	return 0;
@@ -50,8 +54,10 @@ static inline int hs_cur_u16(struct hs_cur *c, uint16_t *v)
 
 static inline int hs_cur_u24(struct hs_cur *c, uint32_t *v)
 {
-	if (hs_cur_left(c) < 3)
+	if (hs_cur_left(c) < 3) {
+		*v = 0;
 		return -EBADMSG;
+	}
 	*v = (uint32_t)c->p[0] << 16 | (uint32_t)c->p[1] << 8 | c->p[2];
 	c->p += 3;
 	return 0;
@@ -59,8 +65,10 @@ static inline int hs_cur_u24(struct hs_cur *c, uint32_t *v)
 
 static inline int hs_cur_u32(struct hs_cur *c, uint32_t *v)
 {
-	if (hs_cur_left(c) < 4)
+	if (hs_cur_left(c) < 4) {
+		*v = 0;
 		return -EBADMSG;
+	}
 	*v = (uint32_t)c->p[0] << 24 | (uint32_t)c->p[1] << 16 |
 	     (uint32_t)c->p[2] << 8 | c->p[3];
 	c->p += 4;
@@ -90,7 +98,7 @@ static inline int hs_cur_copy(struct hs_cur *c, void *dst, size_t n)
 /*
  * A vector <min..2^(8*len_bytes)-1>: reads the length prefix and hands the
  * body out as a sub-cursor. Fails if the length exceeds the input or is
- * below @min.
+ * below @min; @sub is then empty.
  */
 static inline int hs_cur_vec(struct hs_cur *c, int len_bytes, size_t min,
 			     struct hs_cur *sub)
@@ -101,6 +109,7 @@ static inline int hs_cur_vec(struct hs_cur *c, int len_bytes, size_t min,
 	uint8_t n8;
 	int err;
 
+	*sub = hs_cur_init(c->p, 0);
 	switch (len_bytes) {
 	case 1:
 		err = hs_cur_u8(c, &n8);

@@ -1,0 +1,624 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Engine core: connection lifetime, record assembly, handshake message
+ * reassembly, the dispatcher that walks the step tables, the transcript and
+ * alerts. Message contents live in the per-message files.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handshaked/tls/internal.h"
+
+#define HS_OUT_MAX (256 * 1024)
+#define HS_TH_MAX (3 * HS_MAX_HANDSHAKE)
+
+static const uint16_t default_groups[] = {
+	HSD_GROUP_X25519, HSD_GROUP_SECP256R1, HSD_GROUP_SECP384R1,
+	HSD_GROUP_FFDHE2048, HSD_GROUP_FFDHE3072,
+};
+
+int hs_conn_new(const struct hs_config *cfg, struct hs_conn **out)
+{
+	struct hs_conn *c;
+
+	if (!cfg->crypto || (cfg->role != HS_CLIENT && cfg->role != HS_SERVER))
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->cfg = *cfg;
+	c->cr = cfg->crypto;
+	c->role = cfg->role;
+	if (!c->cfg.min_version)
+		c->cfg.min_version = HS_TLS12;
+	if (!c->cfg.max_version)
+		c->cfg.max_version = HS_TLS13;
+	if (!c->cfg.groups) {
+		c->cfg.groups = default_groups;
+		c->cfg.n_groups = sizeof(default_groups) / sizeof(default_groups[0]);
+	}
+	if (!c->cfg.n_key_shares)
+		c->cfg.n_key_shares = 1;
+	if (c->role == HS_SERVER && !cfg->tickets_to_send && cfg->ticket_keys)
+		c->cfg.tickets_to_send = 1;
+	c->psk_index = -1;
+	c->shape = SHAPE_13_FULL;
+	c->rec = malloc(HS_RECORD_HEADER + HS_MAX_CIPHERTEXT12);
+	c->hmsg = malloc(HS_MAX_HANDSHAKE + 4);
+	c->scratch = malloc(HS_MAX_HANDSHAKE + 4);
+	c->th_buf = malloc(HS_TH_MAX);
+	c->out_cap = 32 * 1024;
+	c->out = malloc(c->out_cap);
+	if (!c->rec || !c->hmsg || !c->scratch || !c->th_buf || !c->out) {
+		hs_conn_free(c);
+		return -ENOMEM;
+	}
+	c->rx.max_plaintext = HS_MAX_PLAINTEXT;
+	c->tx.max_plaintext = HS_MAX_PLAINTEXT;
+	*out = c;
+	return 0;
+}
+
+void hs_conn_free(struct hs_conn *c)
+{
+	size_t i;
+
+	if (!c)
+		return;
+	hs_dir_clear(&c->rx);
+	hs_dir_clear(&c->tx);
+	hsd_hash_free(c->th);
+	for (i = 0; i < 2; i++)
+		hsd_kex_free(c->kex[i]);
+	hsd_pkey_free(c->peer_key);
+	hsd_cert_chain_clear(&c->peer_chain);
+	if (c->th_buf)
+		hsd_wipe(c->th_buf, c->th_buf_len);
+	if (c->hmsg)
+		hsd_wipe(c->hmsg, c->hmsg_len);
+	if (c->rec)
+		hsd_wipe(c->rec, c->rec_len);
+	free(c->th_buf);
+	free(c->hmsg);
+	free(c->rec);
+	free(c->scratch);
+	free(c->out);
+	/* every secret in the struct: key schedule, PSK, shared secret */
+	hsd_wipe(c, sizeof(*c));
+	free(c);
+}
+
+/* ---- errors and alerts ---- */
+int hs_fail(struct hs_conn *c, uint8_t alert, int err, const char *fmt, ...)
+{
+	uint8_t a[2] = { 2, alert };	/* fatal */
+	va_list ap;
+
+	if (c->err)
+		return c->err;
+	c->err = err ? err : -EPROTO;
+	c->alert = alert;
+	va_start(ap, fmt);
+	vsnprintf(c->why, sizeof(c->why), fmt, ap);
+	va_end(ap);
+	/* RFC 8446 6.2: send the alert under the current write keys */
+	hs_queue_record(c, HS_CT_ALERT, a, sizeof(a));
+	return c->err;
+}
+
+int hs_send_alert(struct hs_conn *c, uint8_t alert)
+{
+	uint8_t a[2] = { alert == HS_ALERT_CLOSE_NOTIFY ||
+			 alert == HS_ALERT_USER_CANCELED ? 1 : 2, alert };
+
+	if (alert == HS_ALERT_CLOSE_NOTIFY) {
+		if (c->sent_close)
+			return 0;
+		c->sent_close = true;
+		return hs_queue_record(c, HS_CT_ALERT, a, sizeof(a));
+	}
+	return hs_fail(c, alert, -ECANCELED, "local: %s", hs_alert_name(alert));
+}
+
+int hs_error(const struct hs_conn *c, uint8_t *alert, bool *received,
+	     const char **why)
+{
+	if (alert)
+		*alert = c->alert;
+	if (received)
+		*received = c->alert_received;
+	if (why)
+		*why = c->why;
+	return c->err;
+}
+
+int hs_random(struct hs_conn *c, uint8_t *p, size_t n)
+{
+	if (c->cfg.test && c->cfg.test->random)
+		return c->cfg.test->random(c->cfg.test->arg, p, n);
+	return hsd_random(p, n);
+}
+
+void hs_keylog(struct hs_conn *c, const char *label, const uint8_t *secret,
+	       size_t len)
+{
+	char line[64 + 2 * 32 + 2 * HSD_HASH_MAX + 4];
+	size_t i, o;
+
+	if (!c->cfg.keylog)
+		return;
+	o = (size_t)snprintf(line, sizeof(line), "%s ", label);
+	for (i = 0; i < 32; i++, o += 2)
+		snprintf(line + o, 3, "%02x", c->client_random[i]);
+	line[o++] = ' ';
+	for (i = 0; i < len; i++, o += 2)
+		snprintf(line + o, 3, "%02x", secret[i]);
+	line[o] = 0;
+	c->cfg.keylog(c->cfg.keylog_arg, line);
+	hsd_wipe(line, sizeof(line));
+}
+
+/* ---- transcript ---- */
+int hs_transcript_add(struct hs_conn *c, const uint8_t *p, size_t n)
+{
+	if (c->th_buf_len + n > HS_TH_MAX)
+		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, -ENOSPC,
+			       "handshake transcript too large");
+	memcpy(c->th_buf + c->th_buf_len, p, n);
+	c->th_buf_len += n;
+	if (c->th && hsd_hash_update(c->th, p, n))
+		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, -EIO, "hash failed");
+	return 0;
+}
+
+/* Fix the transcript hash once the suite is known; hashes what is buffered. */
+int hs_transcript_set_hash(struct hs_conn *c, enum hsd_hash_id h)
+{
+	if (c->th && c->th_hash == h)
+		return 0;
+	hsd_hash_free(c->th);
+	c->th = NULL;
+	c->th_hash = h;
+	if (hsd_hash_new(c->cr, h, &c->th) ||
+	    hsd_hash_update(c->th, c->th_buf, c->th_buf_len))
+		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, -EIO, "hash failed");
+	return 0;
+}
+
+int hs_transcript_hash(struct hs_conn *c, uint8_t *out)
+{
+	if (!c->th || hsd_hash_peek(c->th, out))
+		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, -EIO, "hash failed");
+	return 0;
+}
+
+/* ---- output ---- */
+static int out_reserve(struct hs_conn *c, size_t n)
+{
+	size_t cap = c->out_cap;
+	uint8_t *p;
+
+	if (c->out_off && c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+	if (c->out_len + n <= cap)
+		return 0;
+	while (cap < c->out_len + n)
+		cap *= 2;
+	if (cap > HS_OUT_MAX)
+		return -ENOBUFS;
+	p = realloc(c->out, cap);
+	if (!p)
+		return -ENOMEM;
+	c->out = p;
+	c->out_cap = cap;
+	return 0;
+}
+
+/* Seal @n bytes of @type into records of at most the peer's limit. */
+int hs_queue_record(struct hs_conn *c, uint8_t type, const uint8_t *p,
+		    size_t n)
+{
+	size_t chunk, len;
+	int err;
+
+	do {
+		chunk = n < c->tx.max_plaintext ? n : c->tx.max_plaintext;
+		err = out_reserve(c, hs_seal_len(&c->tx, chunk));
+		if (err)
+			return err;
+		err = hs_seal(&c->tx, type, p, chunk, c->out + c->out_len, &len);
+		if (err)
+			return err;
+		c->out_len += len;
+		p += chunk;
+		n -= chunk;
+	} while (n);
+	return 0;
+}
+
+/* RFC 8446 D.4: the compatibility ChangeCipherSpec is never protected. */
+int hs_queue_plain_ccs(struct hs_conn *c)
+{
+	static const uint8_t ccs[6] = { HS_CT_CHANGE_CIPHER_SPEC, 3, 3, 0, 1, 1 };
+	int err = out_reserve(c, sizeof(ccs));
+
+	if (err)
+		return err;
+	memcpy(c->out + c->out_len, ccs, sizeof(ccs));
+	c->out_len += sizeof(ccs);
+	return 0;
+}
+
+size_t hs_output(struct hs_conn *c, const uint8_t **p)
+{
+	*p = c->out + c->out_off;
+	return c->out_len - c->out_off;
+}
+
+void hs_output_consumed(struct hs_conn *c, size_t n)
+{
+	if (n > c->out_len - c->out_off)
+		n = c->out_len - c->out_off;
+	c->out_off += n;
+	if (c->out_off == c->out_len)
+		c->out_off = c->out_len = 0;
+}
+
+/* ---- the dispatcher ---- */
+static const uint8_t *cur_steps(const struct hs_conn *c)
+{
+	return hs_shapes[c->shape].steps;
+}
+
+static int apply_shape_switch(struct hs_conn *c)
+{
+	const uint8_t *s;
+	size_t i;
+
+	if (!c->switch_shape)
+		return 0;
+	c->switch_shape = false;
+	s = hs_shapes[c->next_shape].steps;
+	for (i = 0; s[i] != S_END; i++) {
+		if (s[i] == c->next_step) {
+			c->shape = c->next_shape;
+			c->pos = i;
+			return 0;
+		}
+	}
+	return hs_fail(c, HS_ALERT_INTERNAL_ERROR, -EINVAL,
+		       "step %s not in shape %s", hs_steps[c->next_step].name,
+		       hs_shapes[c->next_shape].name);
+}
+
+static int send_step(struct hs_conn *c, const struct hs_step *st)
+{
+	struct hs_buf b = hs_buf_init(c->scratch + 4, HS_MAX_HANDSHAKE);
+	static const uint8_t ccs = 1;
+	int err;
+
+	if (c->cfg.trace)
+		c->cfg.trace(c->cfg.trace_arg, true, st->content_type,
+			     st->msg_type);
+	if (st->msg_type == HS_MT_CCS)
+		return hs_queue_record(c, HS_CT_CHANGE_CIPHER_SPEC, &ccs, 1);
+	err = st->build(c, &b);
+	if (err)
+		return err;
+	if (b.err)
+		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, b.err,
+			       "%s does not fit", st->name);
+	c->scratch[0] = st->msg_type;
+	c->scratch[1] = (uint8_t)(b.len >> 16);
+	c->scratch[2] = (uint8_t)(b.len >> 8);
+	c->scratch[3] = (uint8_t)b.len;
+	err = hs_transcript_add(c, c->scratch, b.len + 4);
+	if (err)
+		return err;
+	err = hs_queue_record(c, HS_CT_HANDSHAKE, c->scratch, b.len + 4);
+	if (err)
+		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
+			       "cannot queue %s", st->name);
+	return 0;
+}
+
+/* Send every step that is ours, until the peer's turn or the end. */
+static int run_sends(struct hs_conn *c)
+{
+	const struct hs_step *st;
+	int err;
+
+	while (!c->err) {
+		uint8_t id = cur_steps(c)[c->pos];
+
+		if (id == S_END) {
+			c->done = true;
+			return 0;
+		}
+		st = &hs_steps[id];
+		if (st->sender != c->role)
+			return 0;
+		if (st->when && !st->when(c)) {
+			c->pos++;
+			continue;
+		}
+		err = send_step(c, st);
+		if (!err && st->after)
+			err = st->after(c);
+		if (!err)
+			err = apply_shape_switch(c);
+		if (err)
+			return err;
+		c->pos++;
+	}
+	return c->err;
+}
+
+int hs_start(struct hs_conn *c)
+{
+	if (c->role != HS_CLIENT || c->pos)
+		return -EINVAL;
+	return run_sends(c);
+}
+
+static int dispatch(struct hs_conn *c, uint8_t ct, uint8_t mt,
+		    const uint8_t *body, size_t len, const uint8_t *raw,
+		    size_t rawlen)
+{
+	const struct hs_step *st;
+	struct hs_cur cur;
+	int err;
+
+	for (;;) {
+		uint8_t id = cur_steps(c)[c->pos];
+
+		if (id == S_END)
+			return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+				       "message %u after the handshake", mt);
+		st = &hs_steps[id];
+		if (st->sender == c->role)
+			return hs_fail(c, HS_ALERT_INTERNAL_ERROR, -EINVAL,
+				       "dispatcher out of turn at %s", st->name);
+		if (st->when && !st->when(c)) {
+			c->pos++;
+			continue;
+		}
+		if (st->content_type == ct && st->msg_type == mt)
+			break;
+		if (st->flags & HS_STEP_OPTIONAL) {
+			c->pos++;
+			continue;
+		}
+		/* RFC 8446 4 / RFC 5246 7.4: out-of-order messages */
+		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+			       "handshake message %u where %s was expected",
+			       mt, st->name);
+	}
+	if (c->cfg.trace)
+		c->cfg.trace(c->cfg.trace_arg, false, ct, mt);
+	cur = hs_cur_init(body, len);
+	err = st->parse(c, &cur);
+	if (err)
+		return err;
+	if (raw) {
+		err = hs_transcript_add(c, raw, rawlen);
+		if (err)
+			return err;
+	}
+	if (st->after) {
+		err = st->after(c);
+		if (err)
+			return err;
+	}
+	err = apply_shape_switch(c);
+	if (err)
+		return err;
+	c->pos++;
+	return run_sends(c);
+}
+
+static int handle_handshake(struct hs_conn *c, const uint8_t *p, size_t n)
+{
+	size_t off = 0;
+	uint32_t mlen;
+	int err;
+
+	/* RFC 8446 5.1: zero-length handshake fragments are forbidden */
+	if (!n)
+		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+			       "empty handshake record");
+	if (c->hmsg_len + n > HS_MAX_HANDSHAKE + 4)
+		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EMSGSIZE,
+			       "handshake message too large");
+	memcpy(c->hmsg + c->hmsg_len, p, n);
+	c->hmsg_len += n;
+	while (c->hmsg_len - off >= 4 && !c->done) {
+		uint32_t epoch = c->rx.epoch;
+
+		mlen = (uint32_t)c->hmsg[off + 1] << 16 |
+		       (uint32_t)c->hmsg[off + 2] << 8 | c->hmsg[off + 3];
+		if (mlen > HS_MAX_HANDSHAKE)
+			return hs_fail(c, HS_ALERT_DECODE_ERROR, -EMSGSIZE,
+				       "handshake message of %u bytes", mlen);
+		if (c->hmsg_len - off < 4 + mlen)
+			break;
+		err = dispatch(c, HS_CT_HANDSHAKE, c->hmsg[off],
+			       c->hmsg + off + 4, mlen, c->hmsg + off,
+			       4 + mlen);
+		if (err)
+			return err;
+		off += 4 + mlen;
+		/* RFC 8446 5.1: a key change must fall on a record boundary */
+		if (c->rx.epoch != epoch && off != c->hmsg_len)
+			return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+				       "handshake data across a key change");
+	}
+	if (c->done && off != c->hmsg_len)
+		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+			       "handshake data after Finished");
+	memmove(c->hmsg, c->hmsg + off, c->hmsg_len - off);
+	c->hmsg_len -= off;
+	return 0;
+}
+
+static int handle_alert(struct hs_conn *c, const uint8_t *p, size_t n)
+{
+	if (n != 2)
+		return hs_fail(c, HS_ALERT_DECODE_ERROR, -EBADMSG,
+			       "alert of %zu bytes", n);
+	if (p[1] == HS_ALERT_CLOSE_NOTIFY) {
+		c->closed = true;
+		if (!c->done) {
+			c->err = -ECONNRESET;
+			c->alert = p[1];
+			c->alert_received = true;
+			snprintf(c->why, sizeof(c->why),
+				 "peer closed during the handshake");
+		}
+		return c->err;
+	}
+	/* RFC 8446 6.2: every other alert ends the connection */
+	c->err = -hs_alert_errno(p[1]);
+	c->alert = p[1];
+	c->alert_received = true;
+	snprintf(c->why, sizeof(c->why), "peer sent %s", hs_alert_name(p[1]));
+	return c->err;
+}
+
+static int handle_record(struct hs_conn *c)
+{
+	uint8_t type, *p;
+	size_t n;
+	int err;
+
+	type = c->rec[0];
+	if (type == HS_CT_CHANGE_CIPHER_SPEC) {
+		size_t blen = c->rec_len - HS_RECORD_HEADER;
+		const uint8_t *b = c->rec + HS_RECORD_HEADER;
+
+		if (blen != 1 || b[0] != 1)
+			return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+				       "malformed ChangeCipherSpec");
+		/*
+		 * RFC 8446 5: in TLS 1.3 a ChangeCipherSpec of one byte 0x01
+		 * before the peer's Finished is dropped (middlebox
+		 * compatibility). TLS 1.2 has it as a handshake step.
+		 */
+		if (c->p.version == HS_TLS12)
+			return dispatch(c, HS_CT_CHANGE_CIPHER_SPEC, HS_MT_CCS,
+					b, 1, NULL, 0);
+		if (c->role == HS_SERVER && c->pos == 0)
+			return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+				       "ChangeCipherSpec before ClientHello");
+		return 0;
+	}
+	err = hs_open(&c->rx, c->rec, c->rec_len, &type, &p, &n);
+	if (err == -EBADMSG)
+		return hs_fail(c, HS_ALERT_BAD_RECORD_MAC, err,
+			       "record does not authenticate");
+	if (err == -EMSGSIZE)
+		return hs_fail(c, HS_ALERT_RECORD_OVERFLOW, err,
+			       "record too large");
+	if (err)
+		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, err,
+			       "malformed protected record");
+	switch (type) {
+	case HS_CT_HANDSHAKE:
+		return handle_handshake(c, p, n);
+	case HS_CT_ALERT:
+		return handle_alert(c, p, n);
+	case HS_CT_CHANGE_CIPHER_SPEC:
+		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+			       "encrypted ChangeCipherSpec");
+	default:
+		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+			       "record type %u during the handshake", type);
+	}
+}
+
+int hs_input(struct hs_conn *c, const uint8_t *in, size_t len, size_t *used)
+{
+	size_t off = 0, want, take;
+	int err = 0;
+
+	while (!c->err && !c->done && off < len) {
+		want = HS_RECORD_HEADER;
+		if (c->rec_len >= HS_RECORD_HEADER)
+			want += (size_t)c->rec[3] << 8 | c->rec[4];
+		take = want - c->rec_len;
+		if (take > len - off)
+			take = len - off;
+		memcpy(c->rec + c->rec_len, in + off, take);
+		c->rec_len += take;
+		off += take;
+		if (c->rec_len == HS_RECORD_HEADER) {
+			size_t rl = (size_t)c->rec[3] << 8 | c->rec[4];
+			uint8_t t = c->rec[0];
+
+			if (t < HS_CT_CHANGE_CIPHER_SPEC ||
+			    t > HS_CT_APPLICATION_DATA) {
+				err = hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE,
+					      -EPROTO, "not a TLS record (type %u)",
+					      t);
+				break;
+			}
+			if (rl > HS_MAX_CIPHERTEXT12) {
+				err = hs_fail(c, HS_ALERT_RECORD_OVERFLOW,
+					      -EMSGSIZE, "record of %zu bytes",
+					      rl);
+				break;
+			}
+			continue;
+		}
+		if (c->rec_len < want)
+			break;
+		err = handle_record(c);
+		hsd_wipe(c->rec, c->rec_len);
+		c->rec_len = 0;
+	}
+	if (used)
+		*used = off;
+	return c->err ? c->err : err;
+}
+
+bool hs_is_done(const struct hs_conn *c)
+{
+	return c->done && !c->err;
+}
+
+const struct hs_params *hs_params(const struct hs_conn *c)
+{
+	return &c->p;
+}
+
+int hs_traffic(const struct hs_conn *c, bool tx, struct hs_traffic *out)
+{
+	const struct hs_dir *d = tx ? &c->tx : &c->rx;
+
+	if (!c->done || !d->aead)
+		return -EAGAIN;
+	memset(out, 0, sizeof(*out));
+	out->version = d->version;
+	out->aead = d->desc;
+	memcpy(out->key, d->key, sizeof(out->key));
+	memcpy(out->iv, d->iv, sizeof(out->iv));
+	out->seq = d->seq;
+	if (d->version == HS_TLS13) {
+		out->secret_len = hs_hash_len(c);
+		memcpy(out->secret, d->secret, out->secret_len);
+	}
+	return 0;
+}
+
+size_t hs_hash_len(const struct hs_conn *c)
+{
+	return hsd_hash_len(c->suite ? c->suite->hash : HSD_SHA256);
+}
+
+bool hs_is13(const struct hs_conn *c)
+{
+	return c->p.version == HS_TLS13;
+}

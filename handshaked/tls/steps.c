@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The handshake as data: every step {content type, message type, sender,
+ * parse, build, key-schedule hook}, and the list of steps of each handshake
+ * shape. Only the dispatcher (engine.c) moves through them; any message
+ * that is not the next step is unexpected_message.
+ */
+#include "handshaked/tls/hello.h"
+
+/* ---- when a step happens (evaluated identically by both sides) ---- */
+static bool cert_requested(const struct hs_conn *c)
+{
+	return c->role == HS_CLIENT ? c->cert_requested :
+				      c->cfg.request_client_cert;
+}
+
+static bool client_cert_sent(const struct hs_conn *c)
+{
+	return c->role == HS_CLIENT ? c->sent_client_cert :
+				      c->p.peer_cert_presented;
+}
+
+static bool kx_ephemeral(const struct hs_conn *c)
+{
+	return c->suite && (c->suite->kx == HS_KX_ECDHE ||
+			    c->suite->kx == HS_KX_DHE);
+}
+
+static bool ticket12(const struct hs_conn *c)
+{
+	return c->send_ticket12;
+}
+
+/* ---- key schedule transitions ---- */
+static int after_server_hello(struct hs_conn *c)
+{
+	int err;
+
+	if (!hs_is13(c))
+		return 0;
+	err = hs13_derive_handshake(c);
+	/* RFC 8446 D.4: a server answers a compat client with a CCS */
+	if (!err && c->role == HS_SERVER && c->session_id_len && !c->hrr_ccs_sent) {
+		c->hrr_ccs_sent = true;
+		err = hs_queue_plain_ccs(c);
+	}
+	return err;
+}
+
+static int after_hrr(struct hs_conn *c)
+{
+	if (c->role == HS_SERVER && c->session_id_len) {
+		c->hrr_ccs_sent = true;
+		return hs_queue_plain_ccs(c);
+	}
+	return 0;
+}
+
+static int after_server_finished(struct hs_conn *c)
+{
+	int err;
+
+	if (!hs_is13(c))
+		return hs12_after_server_finished(c);
+	err = hs13_derive_application(c);
+	if (err)
+		return err;
+	if (c->role == HS_SERVER)
+		err = hs13_set_traffic(c, &c->tx, c->s_ap);
+	else
+		err = hs13_set_traffic(c, &c->rx, c->s_ap);
+	/* RFC 8446 D.4: the client's CCS goes before its second flight */
+	if (!err && c->role == HS_CLIENT && c->cfg.middlebox_compat)
+		err = hs_queue_plain_ccs(c);
+	if (err)
+		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
+			       "cannot install application keys");
+	return 0;
+}
+
+static int after_client_finished(struct hs_conn *c)
+{
+	int err;
+
+	if (!hs_is13(c))
+		return hs12_after_client_finished(c);
+	if (c->role == HS_CLIENT)
+		err = hs13_set_traffic(c, &c->tx, c->c_ap);
+	else
+		err = hs13_set_traffic(c, &c->rx, c->c_ap);
+	if (!err)
+		err = hs13_derive_resumption(c);
+	if (err)
+		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
+			       "cannot install application keys");
+	return 0;
+}
+
+#define C HS_CLIENT
+#define S HS_SERVER
+#define HS HS_CT_HANDSHAKE
+#define CCS HS_CT_CHANGE_CIPHER_SPEC
+
+const struct hs_step hs_steps[S_COUNT] = {
+	[S_CH] = { "ClientHello", HS, HS_MT_CLIENT_HELLO, C, 0, NULL,
+		   hs_parse_client_hello, hs_build_client_hello, NULL },
+	[S_SH] = { "ServerHello", HS, HS_MT_SERVER_HELLO, S, 0, NULL,
+		   hs_parse_server_hello, hs_build_server_hello,
+		   after_server_hello },
+	[S_HRR] = { "HelloRetryRequest", HS, HS_MT_SERVER_HELLO, S, 0, NULL,
+		    hs_parse_server_hello, hs_build_hello_retry_request,
+		    after_hrr },
+	[S_CH2] = { "ClientHello (after HelloRetryRequest)", HS,
+		    HS_MT_CLIENT_HELLO, C, 0, NULL, hs_parse_client_hello,
+		    hs_build_client_hello, NULL },
+	[S_EE] = { "EncryptedExtensions", HS, HS_MT_ENCRYPTED_EXTENSIONS, S, 0,
+		   NULL, hs_parse_encrypted_extensions,
+		   hs_build_encrypted_extensions, NULL },
+	[S_CR13] = { "CertificateRequest", HS, HS_MT_CERTIFICATE_REQUEST, S,
+		     HS_STEP_OPTIONAL, NULL, hs_parse_certificate_request,
+		     hs_build_certificate_request, NULL },
+	[S_CERT_S] = { "Certificate (server)", HS, HS_MT_CERTIFICATE, S, 0,
+		       NULL, hs_parse_certificate, hs_build_certificate, NULL },
+	[S_SKE] = { "ServerKeyExchange", HS, HS_MT_SERVER_KEY_EXCHANGE, S, 0,
+		    kx_ephemeral, hs12_parse_server_key_exchange,
+		    hs12_build_server_key_exchange, NULL },
+	[S_CR12] = { "CertificateRequest", HS, HS_MT_CERTIFICATE_REQUEST, S,
+		     HS_STEP_OPTIONAL, NULL, hs_parse_certificate_request,
+		     hs_build_certificate_request, NULL },
+	[S_SHD] = { "ServerHelloDone", HS, HS_MT_SERVER_HELLO_DONE, S, 0, NULL,
+		    hs12_parse_server_hello_done, hs12_build_server_hello_done,
+		    NULL },
+	[S_CV_S] = { "CertificateVerify (server)", HS,
+		     HS_MT_CERTIFICATE_VERIFY, S, 0, NULL,
+		     hs_parse_certificate_verify, hs_build_certificate_verify,
+		     NULL },
+	[S_FIN_S] = { "Finished (server)", HS, HS_MT_FINISHED, S, 0, NULL,
+		      hs_parse_finished, hs_build_finished,
+		      after_server_finished },
+	[S_CERT_C] = { "Certificate (client)", HS, HS_MT_CERTIFICATE, C, 0,
+		       cert_requested, hs_parse_certificate,
+		       hs_build_certificate, NULL },
+	[S_CKE] = { "ClientKeyExchange", HS, HS_MT_CLIENT_KEY_EXCHANGE, C, 0,
+		    NULL, hs12_parse_client_key_exchange,
+		    hs12_build_client_key_exchange, hs12_after_key_exchange },
+	[S_CV_C] = { "CertificateVerify (client)", HS,
+		     HS_MT_CERTIFICATE_VERIFY, C, 0, client_cert_sent,
+		     hs_parse_certificate_verify, hs_build_certificate_verify,
+		     NULL },
+	[S_CCS_C] = { "ChangeCipherSpec (client)", CCS, HS_MT_CCS, C, 0, NULL,
+		      hs12_parse_ccs, NULL, hs12_after_ccs_client },
+	[S_FIN_C] = { "Finished (client)", HS, HS_MT_FINISHED, C, 0, NULL,
+		      hs_parse_finished, hs_build_finished,
+		      after_client_finished },
+	[S_NST12] = { "NewSessionTicket", HS, HS_MT_NEW_SESSION_TICKET, S, 0,
+		      ticket12, hs12_parse_new_session_ticket,
+		      hs12_build_new_session_ticket, NULL },
+	[S_CCS_S] = { "ChangeCipherSpec (server)", CCS, HS_MT_CCS, S, 0, NULL,
+		      hs12_parse_ccs, NULL, hs12_after_ccs_server },
+};
+
+static const uint8_t shape_13_full[] = {
+	S_CH, S_SH, S_EE, S_CR13, S_CERT_S, S_CV_S, S_FIN_S,
+	S_CERT_C, S_CV_C, S_FIN_C, S_END,
+};
+
+static const uint8_t shape_13_hrr[] = {
+	S_CH, S_HRR, S_CH2, S_SH, S_EE, S_CR13, S_CERT_S, S_CV_S, S_FIN_S,
+	S_CERT_C, S_CV_C, S_FIN_C, S_END,
+};
+
+static const uint8_t shape_13_psk[] = {
+	S_CH, S_SH, S_EE, S_FIN_S, S_FIN_C, S_END,
+};
+
+static const uint8_t shape_13_hrr_psk[] = {
+	S_CH, S_HRR, S_CH2, S_SH, S_EE, S_FIN_S, S_FIN_C, S_END,
+};
+
+/* RFC 5246 7.3 Figure 1 */
+static const uint8_t shape_12_full[] = {
+	S_CH, S_SH, S_CERT_S, S_SKE, S_CR12, S_SHD,
+	S_CERT_C, S_CKE, S_CV_C, S_CCS_C, S_FIN_C,
+	S_NST12, S_CCS_S, S_FIN_S, S_END,
+};
+
+/* RFC 5246 7.3 Figure 2, RFC 5077 3.1 Figure 2 */
+static const uint8_t shape_12_resumed[] = {
+	S_CH, S_SH, S_NST12, S_CCS_S, S_FIN_S, S_CCS_C, S_FIN_C, S_END,
+};
+
+const struct hs_shape hs_shapes[SHAPE_COUNT] = {
+	[SHAPE_13_FULL] = { "TLS 1.3 full", shape_13_full },
+	[SHAPE_13_HRR] = { "TLS 1.3 with HelloRetryRequest", shape_13_hrr },
+	[SHAPE_13_PSK] = { "TLS 1.3 PSK", shape_13_psk },
+	[SHAPE_13_HRR_PSK] = { "TLS 1.3 PSK with HelloRetryRequest",
+			       shape_13_hrr_psk },
+	[SHAPE_12_FULL] = { "TLS 1.2 full", shape_12_full },
+	[SHAPE_12_RESUMED] = { "TLS 1.2 resumed", shape_12_resumed },
+};

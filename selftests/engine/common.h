@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* In-memory client <-> server helpers for the engine tests. */
+#ifndef HSD_TEST_COMMON_H
+#define HSD_TEST_COMMON_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "handshaked/tls/tls.h"
+
+#ifndef HSD_CERTS
+#define HSD_CERTS "selftests/certs"
+#endif
+
+struct trace {
+	char log[2048];
+};
+
+static inline void trace_cb(void *arg, bool sent, uint8_t ct, uint8_t mt)
+{
+	struct trace *t = arg;
+	size_t n = strlen(t->log);
+
+	snprintf(t->log + n, sizeof(t->log) - n, "%s%s%u", n ? " " : "",
+		 sent ? ">" : "<", ct == 20 ? 20 : mt);
+}
+
+struct cred {
+	struct hsd_cert_chain chain;
+	struct hsd_pkey *key;
+};
+
+static inline int cred_load(const struct hsd_crypto *cr, const char *name,
+			    struct cred *out)
+{
+	char p[512];
+	int err;
+
+	snprintf(p, sizeof(p), "%s/%s.pem", HSD_CERTS, name);
+	err = hsd_cert_chain_load(p, &out->chain);
+	if (err)
+		return err;
+	snprintf(p, sizeof(p), "%s/%s.key", HSD_CERTS, name);
+	return hsd_pkey_load_private(cr, p, &out->key);
+}
+
+static inline void cred_free(struct cred *c)
+{
+	hsd_cert_chain_clear(&c->chain);
+	hsd_pkey_free(c->key);
+	memset(c, 0, sizeof(*c));
+}
+
+/*
+ * Move bytes between the two engines until both are done, one fails, or
+ * nothing moves. Returns 0 when both finished.
+ */
+static inline int pump(struct hs_conn *cl, struct hs_conn *sv)
+{
+	struct hs_conn *from[2] = { cl, sv }, *to[2] = { sv, cl };
+	const uint8_t *p;
+	size_t n, used;
+	int i, moved = 1, rounds = 0;
+
+	while (moved && rounds++ < 64) {
+		moved = 0;
+		for (i = 0; i < 2; i++) {
+			n = hs_output(from[i], &p);
+			if (!n)
+				continue;
+			moved = 1;
+			hs_input(to[i], p, n, &used);
+			hs_output_consumed(from[i], n);
+		}
+		if (hs_is_done(cl) && hs_is_done(sv) &&
+		    !hs_output(cl, &p) && !hs_output(sv, &p))
+			return 0;
+	}
+	return hs_is_done(cl) && hs_is_done(sv) ? 0 : -1;
+}
+
+#endif
