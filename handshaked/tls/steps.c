@@ -14,6 +14,12 @@ static bool cert_requested(const struct hs_conn *c)
 				      c->cfg.request_client_cert;
 }
 
+/* the server decides; the client cannot predict it (HS_STEP_OPTIONAL) */
+static bool may_request_cert(const struct hs_conn *c)
+{
+	return c->role == HS_CLIENT || c->cfg.request_client_cert;
+}
+
 static bool client_cert_sent(const struct hs_conn *c)
 {
 	return c->role == HS_CLIENT ? c->sent_client_cert :
@@ -117,7 +123,7 @@ const struct hs_step hs_steps[S_COUNT] = {
 		   NULL, hs_parse_encrypted_extensions,
 		   hs_build_encrypted_extensions, NULL },
 	[S_CR13] = { "CertificateRequest", HS, HS_MT_CERTIFICATE_REQUEST, S,
-		     HS_STEP_OPTIONAL, NULL, hs_parse_certificate_request,
+		     HS_STEP_OPTIONAL, may_request_cert, hs_parse_certificate_request,
 		     hs_build_certificate_request, NULL },
 	[S_CERT_S] = { "Certificate (server)", HS, HS_MT_CERTIFICATE, S, 0,
 		       NULL, hs_parse_certificate, hs_build_certificate, NULL },
@@ -125,7 +131,7 @@ const struct hs_step hs_steps[S_COUNT] = {
 		    kx_ephemeral, hs12_parse_server_key_exchange,
 		    hs12_build_server_key_exchange, NULL },
 	[S_CR12] = { "CertificateRequest", HS, HS_MT_CERTIFICATE_REQUEST, S,
-		     HS_STEP_OPTIONAL, NULL, hs_parse_certificate_request,
+		     HS_STEP_OPTIONAL, may_request_cert, hs_parse_certificate_request,
 		     hs_build_certificate_request, NULL },
 	[S_SHD] = { "ServerHelloDone", HS, HS_MT_SERVER_HELLO_DONE, S, 0, NULL,
 		    hs12_parse_server_hello_done, hs12_build_server_hello_done,
