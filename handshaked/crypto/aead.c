@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* AEADs for record protection: AES-GCM, AES-CCM, ChaCha20-Poly1305. */
 #include <errno.h>
+#include <string.h>
 
 #include <openssl/evp.h>
 
@@ -31,8 +32,28 @@ const struct hsd_aead_desc *hsd_aead_desc(enum hsd_aead_id id)
 
 struct hsd_aead {
 	EVP_CIPHER_CTX *x;
+	const EVP_CIPHER *cipher;
 	enum hsd_aead_id id;
+	/*
+	 * CCM only: OpenSSL 3.0's CCM does not take a new nonce on a keyed
+	 * context reliably, so each record runs the documented full sequence
+	 * (ivlen, tag, key+nonce). The key is kept for that.
+	 */
+	uint8_t key[HSD_AEAD_KEY_MAX];
 };
+
+static int ccm_init(struct hsd_aead *a, const uint8_t *nonce, int enc,
+		    const uint8_t *tag)
+{
+	if (EVP_CipherInit_ex2(a->x, a->cipher, NULL, NULL, enc, NULL) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(a->x, EVP_CTRL_AEAD_SET_IVLEN,
+				HSD_AEAD_NONCE_LEN, NULL) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(a->x, EVP_CTRL_AEAD_SET_TAG, HSD_AEAD_TAG_LEN,
+				(void *)tag) != 1 ||
+	    EVP_CipherInit_ex2(a->x, NULL, a->key, nonce, enc, NULL) != 1)
+		return -EIO;
+	return 0;
+}
 
 int hsd_aead_new(const struct hsd_crypto *c, enum hsd_aead_id id,
 		 const uint8_t *key, struct hsd_aead **out)
@@ -45,6 +66,9 @@ int hsd_aead_new(const struct hsd_crypto *c, enum hsd_aead_id id,
 	if (!a)
 		return -ENOMEM;
 	a->id = id;
+	a->cipher = c->cipher[id];
+	if (id == HSD_AES_128_CCM)
+		memcpy(a->key, key, descs[id].key_len);
 	a->x = EVP_CIPHER_CTX_new();
 	if (!a->x || EVP_EncryptInit_ex2(a->x, c->cipher[id], NULL, NULL, NULL) != 1)
 		goto err;
@@ -70,7 +94,7 @@ void hsd_aead_free(struct hsd_aead *a)
 	if (!a)
 		return;
 	EVP_CIPHER_CTX_free(a->x);
-	OPENSSL_free(a);
+	OPENSSL_clear_free(a, sizeof(*a));
 }
 
 int hsd_aead_seal(struct hsd_aead *a, const uint8_t nonce[HSD_AEAD_NONCE_LEN],
@@ -81,12 +105,14 @@ int hsd_aead_seal(struct hsd_aead *a, const uint8_t nonce[HSD_AEAD_NONCE_LEN],
 
 	if (inlen > INT32_MAX)
 		return -EINVAL;
-	if (EVP_CipherInit_ex2(a->x, NULL, NULL, nonce, 1, NULL) != 1)
+	if (a->id == HSD_AES_128_CCM) {
+		/* CCM needs the message length before the AAD */
+		if (ccm_init(a, nonce, 1, NULL) ||
+		    EVP_CipherUpdate(a->x, NULL, &n, NULL, (int)inlen) != 1)
+			return -EIO;
+	} else if (EVP_CipherInit_ex2(a->x, NULL, NULL, nonce, 1, NULL) != 1) {
 		return -EIO;
-	/* CCM needs the message length before the AAD */
-	if (a->id == HSD_AES_128_CCM &&
-	    EVP_CipherUpdate(a->x, NULL, &n, NULL, (int)inlen) != 1)
-		return -EIO;
+	}
 	if (EVP_CipherUpdate(a->x, NULL, &n, aad, (int)aadlen) != 1 ||
 	    EVP_CipherUpdate(a->x, out, &n, in, (int)inlen) != 1 ||
 	    EVP_CipherFinal_ex(a->x, out + n, &m) != 1 ||
@@ -106,18 +132,20 @@ int hsd_aead_open(struct hsd_aead *a, const uint8_t nonce[HSD_AEAD_NONCE_LEN],
 	if (inlen < HSD_AEAD_TAG_LEN || inlen > INT32_MAX)
 		return -EBADMSG;
 	clen = inlen - HSD_AEAD_TAG_LEN;
-	if (EVP_CipherInit_ex2(a->x, NULL, NULL, nonce, 0, NULL) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(a->x, EVP_CTRL_AEAD_SET_TAG, HSD_AEAD_TAG_LEN,
-				(void *)(in + clen)) != 1)
-		return -EIO;
 	if (a->id == HSD_AES_128_CCM) {
-		if (EVP_CipherUpdate(a->x, NULL, &n, NULL, (int)clen) != 1 ||
+		/* the expected tag goes in before the nonce */
+		if (ccm_init(a, nonce, 0, in + clen) ||
+		    EVP_CipherUpdate(a->x, NULL, &n, NULL, (int)clen) != 1 ||
 		    EVP_CipherUpdate(a->x, NULL, &n, aad, (int)aadlen) != 1)
 			return -EIO;
 		/* CCM verifies the tag inside the final update */
 		return EVP_CipherUpdate(a->x, out, &n, in, (int)clen) == 1 ?
 			0 : -EBADMSG;
 	}
+	if (EVP_CipherInit_ex2(a->x, NULL, NULL, nonce, 0, NULL) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(a->x, EVP_CTRL_AEAD_SET_TAG, HSD_AEAD_TAG_LEN,
+				(void *)(in + clen)) != 1)
+		return -EIO;
 	if (EVP_CipherUpdate(a->x, NULL, &n, aad, (int)aadlen) != 1 ||
 	    EVP_CipherUpdate(a->x, out, &n, in, (int)clen) != 1)
 		return -EIO;

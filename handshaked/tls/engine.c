@@ -403,6 +403,11 @@ static int dispatch(struct hs_conn *c, uint8_t ct, uint8_t mt,
 	err = st->parse(c, &cur);
 	if (err)
 		return err;
+	/* a parser may have told what this message really was (HRR) */
+	err = apply_shape_switch(c);
+	if (err)
+		return err;
+	st = &hs_steps[cur_steps(c)[c->pos]];
 	if (raw) {
 		err = hs_transcript_add(c, raw, rawlen);
 		if (err)
@@ -413,9 +418,6 @@ static int dispatch(struct hs_conn *c, uint8_t ct, uint8_t mt,
 		if (err)
 			return err;
 	}
-	err = apply_shape_switch(c);
-	if (err)
-		return err;
 	c->pos++;
 	return run_sends(c);
 }

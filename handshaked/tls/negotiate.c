@@ -360,8 +360,10 @@ int hs_parse_client_hello(struct hs_conn *c, struct hs_cur *body)
 
 	w.ch = &o.ch;
 	w.msg = body->p;
+	/* a second ClientHello is parsed afresh */
 	c->n_peer_groups = 0;
 	c->n_peer_sigs = 0;
+	memset(c->sni, 0, sizeof(c->sni));
 	if (hs_cur_u16(body, &o.legacy_version) ||
 	    hs_cur_take(body, 32, &random) || hs_cur_vec(body, 1, 0, &sid) ||
 	    hs_cur_vec(body, 2, 2, &suites) || hs_cur_vec(body, 1, 1, &o.comp))

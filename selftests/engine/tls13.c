@@ -101,4 +101,356 @@ TEST_F(tls13, full_handshake_message_order)
 	keys_agree(_metadata, self);
 }
 
+
+static void ok(struct __test_metadata *_metadata, FIXTURE_DATA(tls13) *self)
+{
+	ASSERT_EQ(0, run(_metadata, self));
+	keys_agree(_metadata, self);
+}
+
+/* Expect the handshake to fail with @alert sent by @by (client or server). */
+static void fails_with(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(tls13) *self, bool by_client, uint8_t alert)
+{
+	uint8_t a = 0;
+	bool rcvd = true;
+
+	ASSERT_NE(0, run(_metadata, self));
+	ASSERT_NE(0, hs_error(by_client ? self->cl : self->sv, &a, &rcvd, NULL));
+	EXPECT_FALSE(rcvd);
+	EXPECT_EQ(alert, a) TH_LOG("got %s", hs_alert_name(a));
+	/* the peer received it, unless it had finished (then it is data) */
+	if (hs_is_done(by_client ? self->sv : self->cl))
+		return;
+	ASSERT_NE(0, hs_error(by_client ? self->sv : self->cl, &a, &rcvd, NULL));
+	EXPECT_TRUE(rcvd);
+	EXPECT_EQ(alert, a);
+}
+
+TEST_F(tls13, every_suite)
+{
+	static const uint16_t suites[] = {
+		HS_TLS_AES_128_GCM_SHA256, HS_TLS_AES_256_GCM_SHA384,
+		HS_TLS_CHACHA20_POLY1305_SHA256, HS_TLS_AES_128_CCM_SHA256,
+	};
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		self->ccfg.suites = &suites[i];
+		self->ccfg.n_suites = 1;
+		ok(_metadata, self);
+		EXPECT_EQ(suites[i], hs_params(self->sv)->suite->id);
+		hs_conn_free(self->cl);
+		hs_conn_free(self->sv);
+		self->cl = self->sv = NULL;
+	}
+}
+
+TEST_F(tls13, every_group)
+{
+	static const uint16_t groups[] = {
+		HSD_GROUP_X25519, HSD_GROUP_SECP256R1, HSD_GROUP_SECP384R1,
+		HSD_GROUP_FFDHE2048, HSD_GROUP_FFDHE3072,
+	};
+	size_t i;
+
+	for (i = 0; i < 5; i++) {
+		self->ccfg.groups = &groups[i];
+		self->ccfg.n_groups = 1;
+		memset(&self->ct, 0, sizeof(self->ct));
+		ok(_metadata, self);
+		EXPECT_EQ(groups[i], hs_params(self->sv)->group);
+		EXPECT_STREQ(">1 <2 <8 <11 <15 <20 >20", self->ct.log);
+		hs_conn_free(self->cl);
+		hs_conn_free(self->sv);
+		self->cl = self->sv = NULL;
+	}
+}
+
+/* RFC 8446 4.1.4: share for x25519, server only does P-256 */
+TEST_F(tls13, hello_retry_request)
+{
+	static const uint16_t cg[] = { HSD_GROUP_X25519, HSD_GROUP_SECP256R1 };
+	static const uint16_t sg[] = { HSD_GROUP_SECP256R1 };
+
+	self->ccfg.groups = cg;
+	self->ccfg.n_groups = 2;
+	self->scfg.groups = sg;
+	self->scfg.n_groups = 1;
+	ok(_metadata, self);
+	EXPECT_EQ(HSD_GROUP_SECP256R1, hs_params(self->cl)->group);
+	EXPECT_STREQ(">1 <2 >1 <2 <8 <11 <15 <20 >20", self->ct.log);
+	EXPECT_STREQ("<1 >2 <1 >2 >8 >11 >15 >20 <20", self->st.log);
+}
+
+TEST_F(tls13, hello_retry_request_compat_mode)
+{
+	static const uint16_t cg[] = { HSD_GROUP_X25519, HSD_GROUP_SECP384R1 };
+	static const uint16_t sg[] = { HSD_GROUP_SECP384R1 };
+
+	self->ccfg.groups = cg;
+	self->ccfg.n_groups = 2;
+	self->ccfg.middlebox_compat = true;
+	self->scfg.groups = sg;
+	self->scfg.n_groups = 1;
+	ok(_metadata, self);
+}
+
+TEST_F(tls13, no_common_group_is_handshake_failure)
+{
+	static const uint16_t cg[] = { HSD_GROUP_X25519 };
+	static const uint16_t sg[] = { HSD_GROUP_SECP384R1 };
+
+	self->ccfg.groups = cg;
+	self->ccfg.n_groups = 1;
+	self->scfg.groups = sg;
+	self->scfg.n_groups = 1;
+	fails_with(_metadata, self, false, HS_ALERT_HANDSHAKE_FAILURE);
+}
+
+TEST_F(tls13, mutual_authentication)
+{
+	self->scfg.request_client_cert = true;
+	self->scfg.require_client_cert = true;
+	self->ccfg.chain = &self->client.chain;
+	self->ccfg.key = self->client.key;
+	ok(_metadata, self);
+	EXPECT_TRUE(hs_params(self->sv)->peer_authenticated);
+	EXPECT_TRUE(hs_params(self->sv)->peer_cert_presented);
+	EXPECT_STREQ(">1 <2 <8 <13 <11 <15 <20 >11 >15 >20", self->ct.log);
+	EXPECT_STREQ("<1 >2 >8 >13 >11 >15 >20 <11 <15 <20", self->st.log);
+}
+
+TEST_F(tls13, client_without_certificate_when_optional)
+{
+	self->scfg.request_client_cert = true;
+	ok(_metadata, self);
+	EXPECT_FALSE(hs_params(self->sv)->peer_cert_presented);
+	EXPECT_STREQ(">1 <2 <8 <13 <11 <15 <20 >11 >20", self->ct.log);
+}
+
+TEST_F(tls13, client_without_certificate_when_required)
+{
+	self->scfg.request_client_cert = true;
+	self->scfg.require_client_cert = true;
+	fails_with(_metadata, self, false, HS_ALERT_CERTIFICATE_REQUIRED);
+}
+
+static void server_cert(struct __test_metadata *_metadata,
+			FIXTURE_DATA(tls13) *self, const char *name)
+{
+	cred_free(&self->server);
+	ASSERT_EQ(0, cred_load(self->cr, name, &self->server));
+	self->scfg.chain = &self->server.chain;
+	self->scfg.key = self->server.key;
+}
+
+TEST_F(tls13, every_certificate_type)
+{
+	static const struct { const char *name; uint16_t sig; } t[] = {
+		{ "server-ec", HSD_SIG_ECDSA_SECP256R1_SHA256 },
+		{ "server-p384", HSD_SIG_ECDSA_SECP384R1_SHA384 },
+		{ "server-rsa", HSD_SIG_RSA_PSS_RSAE_SHA256 },
+		{ "server-pss", HSD_SIG_RSA_PSS_PSS_SHA256 },
+		{ "server-ed25519", HSD_SIG_ED25519 },
+		{ "server-ec-chain", HSD_SIG_ECDSA_SECP256R1_SHA256 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		if (!strcmp(t[i].name, "server-ec-chain")) {
+			char p[512];
+
+			server_cert(_metadata, self, "server-ec");
+			hsd_cert_chain_clear(&self->server.chain);
+			snprintf(p, sizeof(p), "%s/server-ec-chain.pem", HSD_CERTS);
+			ASSERT_EQ(0, hsd_cert_chain_load(p, &self->server.chain));
+			EXPECT_EQ(2U, self->server.chain.n);
+		} else {
+			server_cert(_metadata, self, t[i].name);
+		}
+		ok(_metadata, self);
+		EXPECT_EQ(t[i].sig, hs_params(self->cl)->peer_sig)
+			TH_LOG("%s", t[i].name);
+		hs_conn_free(self->cl);
+		hs_conn_free(self->sv);
+		self->cl = self->sv = NULL;
+	}
+}
+
+TEST_F(tls13, untrusted_chain_is_unknown_ca)
+{
+	server_cert(_metadata, self, "untrusted");
+	fails_with(_metadata, self, true, HS_ALERT_UNKNOWN_CA);
+}
+
+TEST_F(tls13, wrong_name_is_bad_certificate)
+{
+	self->ccfg.server_name = "other.test";
+	fails_with(_metadata, self, true, HS_ALERT_BAD_CERTIFICATE);
+}
+
+TEST_F(tls13, ip_literal_checked_against_ip_san)
+{
+	self->ccfg.server_name = "127.0.0.1";
+	ok(_metadata, self);
+	hs_conn_free(self->cl);
+	hs_conn_free(self->sv);
+	self->cl = self->sv = NULL;
+	self->ccfg.server_name = "127.0.0.2";
+	fails_with(_metadata, self, true, HS_ALERT_BAD_CERTIFICATE);
+}
+
+TEST_F(tls13, expired_certificate)
+{
+	server_cert(_metadata, self, "expired");
+	fails_with(_metadata, self, true, HS_ALERT_CERTIFICATE_EXPIRED);
+}
+
+TEST_F(tls13, wrong_eku_is_bad_certificate)
+{
+	server_cert(_metadata, self, "client-only");
+	fails_with(_metadata, self, true, HS_ALERT_BAD_CERTIFICATE);
+}
+
+/* ---- external PSK (RFC 8446 4.2.11), as NVMe/TCP uses it ---- */
+static const struct hs_psk test_psks[] = {
+	{ .identity = "id-sha256", .identity_len = 9, .key_len = 32,
+	  .hash = HSD_SHA256, .tag = 1 },
+	{ .identity = "id-sha384", .identity_len = 9, .key_len = 48,
+	  .hash = HSD_SHA384, .tag = 2 },
+};
+
+static int lookup(void *arg, const uint8_t *id, size_t len, struct hs_psk *out)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		if (len == test_psks[i].identity_len &&
+		    !memcmp(id, test_psks[i].identity, len)) {
+			*out = test_psks[i];
+			memset(out->key, 0x40 + (int)i, out->key_len);
+			return 0;
+		}
+	}
+	return -ENOKEY;
+}
+
+static void use_psks(FIXTURE_DATA(tls13) *self, struct hs_psk *mine, size_t n,
+		     bool psk_only)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		memset(mine[i].key, 0x40 + (int)(mine[i].tag - 1), mine[i].key_len);
+	self->ccfg.psks = mine;
+	self->ccfg.n_psks = n;
+	self->ccfg.psk_only = psk_only;
+	self->ccfg.verify_peer = false;
+	self->scfg.psk_lookup = lookup;
+	self->scfg.chain = NULL;
+	self->scfg.key = NULL;
+}
+
+TEST_F(tls13, psk_dhe_ke_sha256)
+{
+	struct hs_psk p[1] = { test_psks[0] };
+
+	use_psks(self, p, 1, false);
+	ok(_metadata, self);
+	EXPECT_TRUE(hs_params(self->sv)->psk);
+	EXPECT_EQ(1U, hs_params(self->sv)->psk_used->tag);
+	EXPECT_EQ(HSD_GROUP_X25519, hs_params(self->sv)->group);
+	EXPECT_STREQ(">1 <2 <8 <20 >20", self->ct.log);
+	EXPECT_STREQ("<1 >2 >8 >20 <20", self->st.log);
+}
+
+TEST_F(tls13, psk_ke_sha384)
+{
+	struct hs_psk p[1] = { test_psks[1] };
+
+	use_psks(self, p, 1, true);
+	ok(_metadata, self);
+	EXPECT_EQ(HS_TLS_AES_256_GCM_SHA384, hs_params(self->sv)->suite->id);
+	EXPECT_EQ(0, hs_params(self->sv)->group);
+}
+
+TEST_F(tls13, psk_second_identity_selected)
+{
+	struct hs_psk p[2] = { test_psks[0], test_psks[1] };
+
+	memcpy(p[0].identity, "unknown!!", 9);
+	use_psks(self, p, 2, false);
+	ok(_metadata, self);
+	EXPECT_EQ(2U, hs_params(self->sv)->psk_used->tag);
+	EXPECT_EQ(2U, hs_params(self->cl)->psk_used->tag);
+}
+
+TEST_F(tls13, psk_with_hello_retry_request)
+{
+	static const uint16_t cg[] = { HSD_GROUP_X25519, HSD_GROUP_SECP256R1 };
+	static const uint16_t sg[] = { HSD_GROUP_SECP256R1 };
+	struct hs_psk p[1] = { test_psks[0] };
+
+	use_psks(self, p, 1, false);
+	self->ccfg.groups = cg;
+	self->ccfg.n_groups = 2;
+	self->scfg.groups = sg;
+	self->scfg.n_groups = 1;
+	ok(_metadata, self);
+	EXPECT_STREQ(">1 <2 >1 <2 <8 <20 >20", self->ct.log);
+}
+
+TEST_F(tls13, unknown_psk_identity)
+{
+	struct hs_psk p[1] = { test_psks[0] };
+
+	memcpy(p[0].identity, "unknown!!", 9);
+	use_psks(self, p, 1, false);
+	fails_with(_metadata, self, false, HS_ALERT_UNKNOWN_PSK_IDENTITY);
+}
+
+TEST_F(tls13, wrong_psk_key_is_decrypt_error)
+{
+	struct hs_psk p[1] = { test_psks[0] };
+
+	use_psks(self, p, 1, false);
+	p[0].key[0] ^= 1;
+	fails_with(_metadata, self, false, HS_ALERT_DECRYPT_ERROR);
+}
+
+TEST_F(tls13, tls12_only_client_with_tls13_only_server)
+{
+	self->ccfg.min_version = HS_TLS12;
+	self->ccfg.max_version = HS_TLS12;
+	self->scfg.min_version = HS_TLS13;
+	fails_with(_metadata, self, false, HS_ALERT_PROTOCOL_VERSION);
+}
+
+struct keylog {
+	char labels[512];
+};
+
+static void keylog_cb(void *arg, const char *line)
+{
+	struct keylog *k = arg;
+	size_t n = strlen(k->labels);
+
+	/* keep the label; the rest is client_random and secret in hex */
+	snprintf(k->labels + n, sizeof(k->labels) - n, "%.*s;",
+		 (int)strcspn(line, " "), line);
+}
+
+TEST_F(tls13, keylog_has_every_secret)
+{
+	struct keylog k = { "" };
+
+	self->ccfg.keylog = keylog_cb;
+	self->ccfg.keylog_arg = &k;
+	ok(_metadata, self);
+	EXPECT_STREQ("CLIENT_HANDSHAKE_TRAFFIC_SECRET;SERVER_HANDSHAKE_TRAFFIC_SECRET;"
+		     "CLIENT_TRAFFIC_SECRET_0;SERVER_TRAFFIC_SECRET_0;EXPORTER_SECRET;",
+		     k.labels);
+}
+
 TEST_HARNESS_MAIN

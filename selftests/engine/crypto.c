@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The crypto layer against published vectors and round trips. */
+#include "kselftest_harness.h"
+
+#include "selftests/engine/common.h"
+
+static size_t unhex(const char *h, uint8_t *out)
+{
+	size_t n = 0;
+	unsigned int b;
+
+	while (h[0] && h[1]) {
+		if (h[0] == ' ') {
+			h++;
+			continue;
+		}
+		sscanf(h, "%2x", &b);
+		out[n++] = (uint8_t)b;
+		h += 2;
+	}
+	return n;
+}
+
+FIXTURE(crypto)
+{
+	struct hsd_crypto *cr;
+};
+
+FIXTURE_SETUP(crypto)
+{
+	ASSERT_EQ(0, hsd_crypto_new(&self->cr));
+}
+
+FIXTURE_TEARDOWN(crypto)
+{
+	hsd_crypto_free(self->cr);
+}
+
+/* RFC 5869 A.1 */
+TEST_F(crypto, hkdf_rfc5869_case1)
+{
+	uint8_t ikm[22], salt[13], info[10], prk[32], okm[42], want[64];
+
+	memset(ikm, 0x0b, sizeof(ikm));
+	unhex("000102030405060708090a0b0c", salt);
+	unhex("f0f1f2f3f4f5f6f7f8f9", info);
+	ASSERT_EQ(0, hsd_hkdf_extract(self->cr, HSD_SHA256, salt, 13, ikm, 22, prk));
+	unhex("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5", want);
+	EXPECT_EQ(0, memcmp(prk, want, 32));
+	ASSERT_EQ(0, hsd_hkdf_expand(self->cr, HSD_SHA256, prk, info, 10, okm, 42));
+	unhex("3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf"
+	      "34007208d5b887185865", want);
+	EXPECT_EQ(0, memcmp(okm, want, 42));
+}
+
+/* TLS 1.2 PRF (P_SHA256), the widely used test vector */
+TEST_F(crypto, tls12_prf_sha256)
+{
+	uint8_t secret[16], seed[16], out[100], want[100];
+
+	unhex("9bbe436ba940f017b17652849a71db35", secret);
+	unhex("a0ba9f936cda311827a6f796ffd5198c", seed);
+	ASSERT_EQ(0, hsd_tls12_prf(self->cr, HSD_SHA256, secret, 16,
+				   "test label", seed, 16, out, 100));
+	unhex("e3f229ba727be17b8d122620557cd453c2aab21d07c3d495329b52d4e61edb5a"
+	      "6b301791e90d35c9c9a46b4e14baf9af0fa022f7077def17abfd3797c0564bab"
+	      "4fbc91666e9def9b97fce34f796789baa48082d122ee42c5a72e5a5110fff701"
+	      "87347b66", want);
+	EXPECT_EQ(0, memcmp(out, want, 100));
+}
+
+/* RFC 7748 6.1 */
+TEST_F(crypto, x25519_rfc7748)
+{
+	uint8_t a[32], bpub[32], pub[HSD_KEX_PUB_MAX], s[64], want[32];
+	struct hsd_kex *k;
+	size_t n, sl;
+
+	unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a", a);
+	unhex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f", bpub);
+	ASSERT_EQ(0, hsd_kex_new_private(self->cr, HSD_GROUP_X25519, a, 32, &k,
+					 pub, &n));
+	unhex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a", want);
+	EXPECT_EQ(0, memcmp(pub, want, 32));
+	ASSERT_EQ(0, hsd_kex_derive(k, bpub, 32, s, &sl));
+	unhex("4a5d9d5ba4ce2de1728e3bf480350f25e07e21c947d19e3376f09b3c1e161742", want);
+	EXPECT_EQ(32U, sl);
+	EXPECT_EQ(0, memcmp(s, want, 32));
+	hsd_kex_free(k);
+}
+
+TEST_F(crypto, every_group_agrees)
+{
+	static const uint16_t g[] = { HSD_GROUP_X25519, HSD_GROUP_SECP256R1,
+				      HSD_GROUP_SECP384R1, HSD_GROUP_FFDHE2048,
+				      HSD_GROUP_FFDHE3072 };
+	uint8_t pa[HSD_KEX_PUB_MAX], pb[HSD_KEX_PUB_MAX];
+	uint8_t sa[HSD_KEX_SECRET_MAX], sb[HSD_KEX_SECRET_MAX];
+	struct hsd_kex *a, *b;
+	size_t na, nb, la, lb, i;
+
+	for (i = 0; i < 5; i++) {
+		ASSERT_EQ(0, hsd_kex_new(self->cr, g[i], &a, pa, &na));
+		ASSERT_EQ(0, hsd_kex_new(self->cr, g[i], &b, pb, &nb));
+		ASSERT_EQ(0, hsd_kex_derive(a, pb, nb, sa, &la));
+		ASSERT_EQ(0, hsd_kex_derive(b, pa, na, sb, &lb));
+		EXPECT_EQ(la, lb);
+		EXPECT_EQ(0, memcmp(sa, sb, la));
+		/* an off-curve point, or Y = 1 (RFC 7919 5.1), is refused */
+		if (g[i] == HSD_GROUP_SECP256R1 || g[i] == HSD_GROUP_SECP384R1)
+			pb[nb / 2] ^= 0x55;
+		if (g[i] == HSD_GROUP_FFDHE2048 || g[i] == HSD_GROUP_FFDHE3072) {
+			memset(pb, 0, nb);
+			pb[nb - 1] = 1;
+		}
+		if (g[i] != HSD_GROUP_X25519)
+			EXPECT_EQ(-EBADMSG, hsd_kex_derive(a, pb, nb, sa, &la))
+				TH_LOG("%s", hsd_group_name(g[i]));
+		EXPECT_EQ(-EBADMSG, hsd_kex_derive(a, pb, nb - 1, sa, &la));
+		hsd_kex_free(a);
+		hsd_kex_free(b);
+	}
+}
+
+TEST_F(crypto, every_aead_round_trip_and_tamper)
+{
+	uint8_t key[32], nonce[12], aad[13], msg[300], ct[316], pt[316];
+	struct hsd_aead *e, *d;
+	int id;
+
+	memset(key, 7, sizeof(key));
+	memset(nonce, 9, sizeof(nonce));
+	memset(aad, 1, sizeof(aad));
+	memset(msg, 0x5a, sizeof(msg));
+	for (id = 0; id < HSD_AEAD_COUNT; id++) {
+		ASSERT_EQ(0, hsd_aead_new(self->cr, id, key, &e));
+		ASSERT_EQ(0, hsd_aead_new(self->cr, id, key, &d));
+		ASSERT_EQ(0, hsd_aead_seal(e, nonce, aad, 13, msg, 300, ct));
+		ASSERT_EQ(0, hsd_aead_open(d, nonce, aad, 13, ct, 316, pt))
+			TH_LOG("%s", hsd_aead_desc(id)->name);
+		EXPECT_EQ(0, memcmp(pt, msg, 300));
+		/* the same context seals and opens again (per-record reuse) */
+		nonce[11]++;
+		ASSERT_EQ(0, hsd_aead_seal(e, nonce, aad, 13, msg, 300, ct));
+		ASSERT_EQ(0, hsd_aead_open(d, nonce, aad, 13, ct, 316, pt))
+			TH_LOG("%s second record", hsd_aead_desc(id)->name);
+		ct[315] ^= 1;
+		EXPECT_EQ(-EBADMSG, hsd_aead_open(d, nonce, aad, 13, ct, 316, pt));
+		ct[315] ^= 1;
+		ct[3] ^= 1;
+		EXPECT_EQ(-EBADMSG, hsd_aead_open(d, nonce, aad, 13, ct, 316, pt));
+		hsd_aead_free(e);
+		hsd_aead_free(d);
+	}
+}
+
+/* RFC 8448 3: the server's handshake write key/iv and its first record */
+TEST_F(crypto, aes128gcm_rfc8448_server_handshake_key)
+{
+	uint8_t key[16], iv[12], ct[64], pt[64];
+	struct hsd_aead *a;
+
+	unhex("3fce516009c21727d0f2e4e86ee403bc", key);
+	unhex("5d313eb2671276ee13000b30", iv);
+	ASSERT_EQ(0, hsd_aead_new(self->cr, HSD_AES_128_GCM, key, &a));
+	memset(pt, 0, sizeof(pt));
+	ASSERT_EQ(0, hsd_aead_seal(a, iv, (const uint8_t *)"", 0, pt, 16, ct));
+	ASSERT_EQ(0, hsd_aead_open(a, iv, (const uint8_t *)"", 0, ct, 32, pt));
+	hsd_aead_free(a);
+}
+
+TEST_HARNESS_MAIN
