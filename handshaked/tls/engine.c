@@ -466,11 +466,14 @@ static int handle_handshake(struct hs_conn *c, const uint8_t *p, size_t n)
 	return 0;
 }
 
-static int handle_alert(struct hs_conn *c, const uint8_t *p, size_t n)
+int hs_handle_alert(struct hs_conn *c, const uint8_t *p, size_t n)
 {
 	if (n != 2)
 		return hs_fail(c, HS_ALERT_DECODE_ERROR, -EBADMSG,
 			       "alert of %zu bytes", n);
+	/* RFC 5746 4.5: a refused renegotiation is only a warning */
+	if (p[0] == 1 && p[1] == HS_ALERT_NO_RENEGOTIATION)
+		return 0;
 	if (p[1] == HS_ALERT_CLOSE_NOTIFY) {
 		c->closed = true;
 		if (!c->done) {
@@ -531,7 +534,7 @@ static int handle_record(struct hs_conn *c)
 	case HS_CT_HANDSHAKE:
 		return handle_handshake(c, p, n);
 	case HS_CT_ALERT:
-		return handle_alert(c, p, n);
+		return hs_handle_alert(c, p, n);
 	case HS_CT_CHANGE_CIPHER_SPEC:
 		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
 			       "encrypted ChangeCipherSpec");
@@ -541,41 +544,55 @@ static int handle_record(struct hs_conn *c)
 	}
 }
 
-int hs_input(struct hs_conn *c, const uint8_t *in, size_t len, size_t *used)
+/*
+ * Move bytes from @in into the record buffer. Returns 1 when a whole record
+ * is there, 0 when more input is needed, or a negative error (already
+ * failed with an alert). *off advances by what was taken.
+ */
+int hs_take_record(struct hs_conn *c, const uint8_t *in, size_t len,
+		   size_t *off)
 {
-	size_t off = 0, want, take;
-	int err = 0;
+	size_t want, take;
 
-	while (!c->err && !c->done && off < len) {
+	while (*off < len) {
 		want = HS_RECORD_HEADER;
 		if (c->rec_len >= HS_RECORD_HEADER)
 			want += (size_t)c->rec[3] << 8 | c->rec[4];
 		take = want - c->rec_len;
-		if (take > len - off)
-			take = len - off;
-		memcpy(c->rec + c->rec_len, in + off, take);
+		if (take > len - *off)
+			take = len - *off;
+		memcpy(c->rec + c->rec_len, in + *off, take);
 		c->rec_len += take;
-		off += take;
+		*off += take;
 		if (c->rec_len == HS_RECORD_HEADER) {
 			size_t rl = (size_t)c->rec[3] << 8 | c->rec[4];
 			uint8_t t = c->rec[0];
 
 			if (t < HS_CT_CHANGE_CIPHER_SPEC ||
-			    t > HS_CT_APPLICATION_DATA) {
-				err = hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE,
-					      -EPROTO, "not a TLS record (type %u)",
-					      t);
-				break;
-			}
-			if (rl > HS_MAX_CIPHERTEXT12) {
-				err = hs_fail(c, HS_ALERT_RECORD_OVERFLOW,
-					      -EMSGSIZE, "record of %zu bytes",
-					      rl);
-				break;
-			}
+			    t > HS_CT_APPLICATION_DATA)
+				return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE,
+					       -EPROTO,
+					       "not a TLS record (type %u)", t);
+			if (rl > HS_MAX_CIPHERTEXT12)
+				return hs_fail(c, HS_ALERT_RECORD_OVERFLOW,
+					       -EMSGSIZE, "record of %zu bytes",
+					       rl);
 			continue;
 		}
-		if (c->rec_len < want)
+		if (c->rec_len == want)
+			return 1;
+	}
+	return 0;
+}
+
+int hs_input(struct hs_conn *c, const uint8_t *in, size_t len, size_t *used)
+{
+	size_t off = 0;
+	int err = 0;
+
+	while (!c->err && !c->done && off < len) {
+		err = hs_take_record(c, in, len, &off);
+		if (err <= 0)
 			break;
 		err = handle_record(c);
 		hsd_wipe(c->rec, c->rec_len);
@@ -583,7 +600,9 @@ int hs_input(struct hs_conn *c, const uint8_t *in, size_t len, size_t *used)
 	}
 	if (used)
 		*used = off;
-	return c->err ? c->err : err;
+	if (c->err)
+		return c->err;
+	return err < 0 ? err : 0;
 }
 
 bool hs_is_done(const struct hs_conn *c)

@@ -222,6 +222,12 @@ struct hs_conn {
 	bool resumed12;
 	bool fallback_scsv;
 
+	/* post-handshake */
+	struct hs_session session;	/* client: latest resumable session */
+	bool have_session;
+	bool key_update_pending;	/* peer asked; ours not sent yet */
+	uint64_t keyupdates_rx, keyupdates_tx;
+
 	/* certificates */
 	bool cert_requested;		/* client: CertificateRequest seen */
 	uint8_t cr_context[255];
@@ -243,6 +249,9 @@ void hs_keylog(struct hs_conn *c, const char *label, const uint8_t *secret,
 int hs_queue_record(struct hs_conn *c, uint8_t type, const uint8_t *p,
 		    size_t n);
 int hs_queue_plain_ccs(struct hs_conn *c);
+int hs_take_record(struct hs_conn *c, const uint8_t *in, size_t len,
+		   size_t *off);
+int hs_handle_alert(struct hs_conn *c, const uint8_t *p, size_t n);
 
 /* record.c */
 int hs_dir_set(struct hs_conn *c, struct hs_dir *d, uint16_t version,

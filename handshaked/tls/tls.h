@@ -146,7 +146,22 @@ struct hs_test_hooks {
 	void *arg;
 };
 
-struct hs_session;	/* resumption state, see session.c */
+/* Resumption state (RFC 5246 session / RFC 5077 ticket / RFC 8446 4.6.1). */
+struct hs_session {
+	uint16_t version;
+	uint16_t suite;
+	bool ems;			/* TLS 1.2: extended master secret */
+	uint8_t secret[HSD_HASH_MAX];	/* 1.2 master secret / 1.3 PSK */
+	size_t secret_len;
+	uint8_t session_id[32];
+	size_t session_id_len;
+	uint8_t ticket[2048];
+	size_t ticket_len;
+	uint32_t lifetime;		/* seconds */
+	uint32_t age_add;
+	uint64_t received_ms;		/* client clock at receipt */
+	char server_name[256];
+};
 struct hs_ticket_keys;	/* server ticket keys, rotated */
 struct hs_session_cache; /* server TLS 1.2 session-ID cache */
 
@@ -260,5 +275,27 @@ struct hs_traffic {
 };
 
 int hs_traffic(const struct hs_conn *c, bool tx, struct hs_traffic *out);
+
+/*
+ * After the handshake: the user-space record layer (the software fallback
+ * of the data path, identical on the wire to kTLS).
+ *
+ * hs_app_write() seals @n bytes into records queued for hs_output(); in
+ * TLS 1.3 it rekeys (KeyUpdate) before the AEAD usage limit.
+ * hs_app_read() takes received bytes and returns at most one record's
+ * application data in @out (@cap >= 16384); control records are handled
+ * on the way: alerts (close_notify: hs_peer_closed()), NewSessionTicket,
+ * KeyUpdate (answered when requested), refused renegotiation.
+ */
+int hs_app_write(struct hs_conn *c, const uint8_t *p, size_t n);
+int hs_app_read(struct hs_conn *c, const uint8_t *in, size_t len,
+		size_t *used, uint8_t *out, size_t cap, size_t *outlen);
+bool hs_peer_closed(const struct hs_conn *c);
+/* TLS 1.3: send a KeyUpdate, asking the peer to update too if @request */
+int hs_key_update(struct hs_conn *c, bool request);
+/* Client: the newest resumable session (0), or -ENOENT. */
+int hs_get_session(const struct hs_conn *c, struct hs_session *out);
+/* Post-handshake messages arriving through kTLS (record already opened). */
+int hs_post_handshake(struct hs_conn *c, const uint8_t *p, size_t n);
 
 #endif

@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * After the handshake: application data, alerts, NewSessionTicket
+ * (RFC 8446 4.6.1), KeyUpdate (4.6.3), refused renegotiation (RFC 5746).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "handshaked/tls/hello.h"
+
+bool hs_peer_closed(const struct hs_conn *c)
+{
+	return c->closed;
+}
+
+/* Rekey margin: update this many records before the AEAD limit. */
+#define HS_REKEY_MARGIN 4096
+
+int hs_key_update(struct hs_conn *c, bool request)
+{
+	uint8_t m[5] = { HS_MT_KEY_UPDATE, 0, 0, 1, request };
+	int err;
+
+	if (!c->done || !hs_is13(c))
+		return -EINVAL;
+	/* RFC 8446 4.6.3: sent under the old key, then the new key */
+	err = hs_queue_record(c, HS_CT_HANDSHAKE, m, sizeof(m));
+	if (!err)
+		err = hs13_next_secret(c, &c->tx);
+	if (err)
+		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err, "KeyUpdate failed");
+	c->keyupdates_tx++;
+	c->key_update_pending = false;
+	return 0;
+}
+
+int hs_app_write(struct hs_conn *c, const uint8_t *p, size_t n)
+{
+	size_t chunk;
+	int err;
+
+	if (c->err)
+		return c->err;
+	if (!c->done)
+		return -EAGAIN;
+	if (c->sent_close)
+		return -EPIPE;
+	while (n) {
+		chunk = n < c->tx.max_plaintext ? n : c->tx.max_plaintext;
+		/* RFC 8446 5.5: rekey before the usage limit */
+		if (hs_is13(c) &&
+		    c->tx.seq + HS_REKEY_MARGIN >= c->tx.desc->record_limit) {
+			err = hs_key_update(c, false);
+			if (err)
+				return err;
+		}
+		err = hs_queue_record(c, HS_CT_APPLICATION_DATA, p, chunk);
+		if (err)
+			return err;
+		p += chunk;
+		n -= chunk;
+	}
+	return 0;
+}
+
+/* RFC 8446 4.6.1 */
+static int new_session_ticket13(struct hs_conn *c, struct hs_cur *b)
+{
+	struct hs_session *s = &c->session;
+	struct hs_cur nonce, ticket, exts;
+	uint32_t lifetime, age_add;
+	int err;
+
+	if (c->role != HS_CLIENT)
+		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+			       "NewSessionTicket from a client");
+	if (hs_cur_u32(b, &lifetime) || hs_cur_u32(b, &age_add) ||
+	    hs_cur_vec(b, 1, 0, &nonce) || hs_cur_vec(b, 2, 1, &ticket) ||
+	    hs_cur_vec(b, 2, 0, &exts) || hs_cur_end(b))
+		return hs_fail(c, HS_ALERT_DECODE_ERROR, -EBADMSG,
+			       "malformed NewSessionTicket");
+	/* at most seven days */
+	if (lifetime > 604800)
+		return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
+			       "ticket lifetime %u", lifetime);
+	if (hs_cur_left(&ticket) > sizeof(s->ticket))
+		return 0;	/* too large to keep: ignore it */
+	memset(s, 0, sizeof(*s));
+	s->version = HS_TLS13;
+	s->suite = c->suite->id;
+	s->lifetime = lifetime;
+	s->age_add = age_add;
+	s->secret_len = hs_hash_len(c);
+	memcpy(s->ticket, ticket.p, hs_cur_left(&ticket));
+	s->ticket_len = hs_cur_left(&ticket);
+	if (c->cfg.server_name)
+		snprintf(s->server_name, sizeof(s->server_name), "%s",
+			 c->cfg.server_name);
+	/* the PSK: HKDF-Expand-Label(resumption_master_secret, "resumption", nonce) */
+	err = hs13_expand_label(c, c->resumption_master, "resumption", nonce.p,
+				hs_cur_left(&nonce), s->secret, s->secret_len);
+	if (err)
+		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err, "ticket PSK");
+	c->have_session = lifetime > 0;
+	return 0;
+}
+
+/* RFC 8446 4.6.3 */
+static int key_update(struct hs_conn *c, struct hs_cur *b)
+{
+	uint8_t req;
+	int err;
+
+	if (hs_cur_u8(b, &req) || hs_cur_end(b))
+		return hs_fail(c, HS_ALERT_DECODE_ERROR, -EBADMSG,
+			       "malformed KeyUpdate");
+	if (req > 1)
+		return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
+			       "KeyUpdate request_update %u", req);
+	err = hs13_next_secret(c, &c->rx);
+	if (err)
+		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err, "KeyUpdate failed");
+	c->keyupdates_rx++;
+	if (req)
+		return hs_key_update(c, false);
+	return 0;
+}
+
+static int one_message(struct hs_conn *c, uint8_t type, struct hs_cur *b)
+{
+	static const uint8_t warn_no_reneg[2] = { 1, HS_ALERT_NO_RENEGOTIATION };
+
+	if (hs_is13(c)) {
+		switch (type) {
+		case HS_MT_NEW_SESSION_TICKET:
+			return new_session_ticket13(c, b);
+		case HS_MT_KEY_UPDATE:
+			return key_update(c, b);
+		default:
+			/* post-handshake client auth is not offered */
+			return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+				       "post-handshake message %u", type);
+		}
+	}
+	/* RFC 5746 4.2/4.4: renegotiation is refused with a warning */
+	if ((type == HS_MT_HELLO_REQUEST && c->role == HS_CLIENT) ||
+	    (type == HS_MT_CLIENT_HELLO && c->role == HS_SERVER))
+		return hs_queue_record(c, HS_CT_ALERT, warn_no_reneg, 2);
+	return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+		       "handshake message %u after the handshake", type);
+}
+
+int hs_post_handshake(struct hs_conn *c, const uint8_t *p, size_t n)
+{
+	size_t off = 0;
+	uint32_t mlen;
+	struct hs_cur b;
+	int err;
+
+	if (!n)
+		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+			       "empty handshake record");
+	if (c->hmsg_len + n > HS_MAX_HANDSHAKE + 4)
+		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EMSGSIZE,
+			       "post-handshake message too large");
+	memcpy(c->hmsg + c->hmsg_len, p, n);
+	c->hmsg_len += n;
+	while (c->hmsg_len - off >= 4) {
+		uint32_t epoch = c->rx.epoch;
+
+		mlen = (uint32_t)c->hmsg[off + 1] << 16 |
+		       (uint32_t)c->hmsg[off + 2] << 8 | c->hmsg[off + 3];
+		if (mlen > HS_MAX_HANDSHAKE)
+			return hs_fail(c, HS_ALERT_DECODE_ERROR, -EMSGSIZE,
+				       "message of %u bytes", mlen);
+		if (c->hmsg_len - off < 4 + mlen)
+			break;
+		b = hs_cur_init(c->hmsg + off + 4, mlen);
+		err = one_message(c, c->hmsg[off], &b);
+		if (err)
+			return err;
+		off += 4 + mlen;
+		/* RFC 8446 5.1: nothing may follow a KeyUpdate in its record */
+		if (c->rx.epoch != epoch && off != c->hmsg_len)
+			return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+				       "data after KeyUpdate in the same record");
+	}
+	memmove(c->hmsg, c->hmsg + off, c->hmsg_len - off);
+	c->hmsg_len -= off;
+	return 0;
+}
+
+int hs_app_read(struct hs_conn *c, const uint8_t *in, size_t len,
+		size_t *used, uint8_t *out, size_t cap, size_t *outlen)
+{
+	size_t off = 0, n;
+	uint8_t type, *p;
+	int err = 0;
+
+	*outlen = 0;
+	if (!c->done)
+		return c->err ? c->err : -EAGAIN;
+	while (!c->err && !c->closed && !*outlen && off < len) {
+		err = hs_take_record(c, in, len, &off);
+		if (err <= 0)
+			break;
+		err = hs_open(&c->rx, c->rec, c->rec_len, &type, &p, &n);
+		if (err == -EBADMSG)
+			err = hs_fail(c, HS_ALERT_BAD_RECORD_MAC, err,
+				      "record does not authenticate");
+		else if (err == -EMSGSIZE)
+			err = hs_fail(c, HS_ALERT_RECORD_OVERFLOW, err,
+				      "record too large");
+		else if (err)
+			err = hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, err,
+				      "malformed record");
+		else if (type == HS_CT_APPLICATION_DATA && n > cap)
+			err = -ENOBUFS;
+		else if (type == HS_CT_APPLICATION_DATA) {
+			/* a handshake message may not be split around data */
+			if (c->hmsg_len)
+				err = hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE,
+					      -EPROTO, "data inside a message");
+			else {
+				memcpy(out, p, n);
+				*outlen = n;
+			}
+		} else if (type == HS_CT_ALERT)
+			err = hs_handle_alert(c, p, n);
+		else if (type == HS_CT_HANDSHAKE)
+			err = hs_post_handshake(c, p, n);
+		else
+			err = hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+				      "record type %u after the handshake", type);
+		hsd_wipe(c->rec, c->rec_len);
+		c->rec_len = 0;
+	}
+	if (used)
+		*used = off;
+	if (c->err)
+		return c->err;
+	return err < 0 ? err : 0;
+}
+
+int hs_get_session(const struct hs_conn *c, struct hs_session *out)
+{
+	if (!c->have_session)
+		return -ENOENT;
+	*out = c->session;
+	return 0;
+}
