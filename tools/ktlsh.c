@@ -11,13 +11,17 @@
 #include "handshaked/kabi.h"
 #include "handshaked/probe.h"
 #include "handshaked/util.h"
+#include "handshaked/crypto/crypto.h"
+#include "tools/tlsopts.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: ktlsh OBJECT [OPTIONS]\n"
-		"  ktlsh probe [-j]   kernel TLS offload features, found by trying\n"
-		"  ktlsh -h           this help\n");
+		"  ktlsh probe [-j]              kernel TLS offload features, found by trying\n"
+		"  ktlsh client HOST:PORT [...]  TLS client on stdin/stdout (-h for options)\n"
+		"  ktlsh server --port N [...]   TLS server (-h for options)\n"
+		"  ktlsh -h                      this help\n");
 }
 
 struct probe_row {
@@ -74,6 +78,19 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "probe"))
 		return cmd_probe(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "client") || !strcmp(argv[1], "server")) {
+		struct hsd_crypto *cr;
+		int rc;
+
+		if (hsd_crypto_new(&cr)) {
+			fprintf(stderr, "ktlsh: libcrypto initialisation failed\n");
+			return 1;
+		}
+		rc = argv[1][0] == 'c' ? cmd_client(argc - 1, argv + 1, cr) :
+					 cmd_server(argc - 1, argv + 1, cr);
+		hsd_crypto_free(cr);
+		return rc;
+	}
 	fprintf(stderr, "ktlsh: unknown object \"%s\"\n", argv[1]);
 	usage(stderr);
 	return 1;

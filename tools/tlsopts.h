@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Options shared by ktlsh client and ktlsh server. */
+#ifndef KTLSH_TLSOPTS_H
+#define KTLSH_TLSOPTS_H
+
+#include "handshaked/tls/tls.h"
+
+#define MAX_LIST 32
+
+struct tls_opts {
+	struct hsd_crypto *cr;
+	struct hs_config cfg;
+	uint16_t suites[MAX_LIST];
+	uint16_t groups[MAX_LIST];
+	uint8_t alpn[256];
+	struct hsd_cert_chain chain;
+	struct hsd_x509_store *trust;
+	struct hs_psk psks[HS_MAX_PSKS];
+	size_t n_psks;
+	const char *ca, *cert, *key, *sess_in, *sess_out, *keylog_path;
+	const char *psk_identity, *psk_key;
+	FILE *keylog;
+	bool keyupdate;
+	bool verify_client;
+	bool insecure;
+	/* server */
+	int port;
+	bool echo, www, once;
+};
+
+/* Parse one option at argv[*i]; 1 if taken, 0 if not ours, -1 on error. */
+int tls_opt(struct tls_opts *o, int argc, char **argv, int *i);
+/* Load credentials and fill o->cfg; prints the reason and -errno on error. */
+int tls_opts_finish(struct tls_opts *o, enum hs_role role);
+void tls_opts_free(struct tls_opts *o);
+void tls_opts_usage(FILE *f);
+
+/* Report a failed connection on stderr: one line naming the alert. */
+void tls_report(const char *who, struct hs_conn *c, int err);
+
+int cmd_client(int argc, char **argv, struct hsd_crypto *cr);
+int cmd_server(int argc, char **argv, struct hsd_crypto *cr);
+
+#endif
