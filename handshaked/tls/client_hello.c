@@ -5,6 +5,7 @@
 
 #include "handshaked/tls/ext.h"
 #include "handshaked/tls/hello.h"
+#include "handshaked/tls/session.h"
 
 static bool offers13(const struct hs_conn *c)
 {
@@ -183,17 +184,17 @@ static int fill_binders(struct hs_conn *c, struct hs_buf *b, size_t binders_at)
 	msg[1] = (uint8_t)(b->len >> 16);
 	msg[2] = (uint8_t)(b->len >> 8);
 	msg[3] = (uint8_t)b->len;
-	for (i = 0; i < c->cfg.n_psks && !err; i++) {
-		const struct hs_psk *k = &c->cfg.psks[i];
-		size_t hl = hsd_hash_len(k->hash);
+	for (i = 0; i < c->n_offers && !err; i++) {
+		const struct hs_offer *k = &c->offers[i];
 
 		c->ks_hash = k->hash;
 		err = hs_hash_with_prefix(c, k->hash, msg, 4 + binders_at, th);
 		if (!err)
-			err = hs13_binder_key(c, k->key, k->key_len, true, key);
+			err = hs13_binder_key(c, k->key, k->key_len,
+					      !k->resumption, key);
 		if (!err)
 			err = hs13_finished(c, key, th, b->p + off + 1);
-		off += 1 + hl;
+		off += 1 + hsd_hash_len(k->hash);
 	}
 	hsd_wipe(key, sizeof(key));
 	if (err)
@@ -202,20 +203,67 @@ static int fill_binders(struct hs_conn *c, struct hs_buf *b, size_t binders_at)
 	return 0;
 }
 
+/* The identities to offer: a TLS 1.3 ticket first, then external PSKs. */
+static void make_offers(struct hs_conn *c)
+{
+	const struct hs_session *r = c->cfg.resume;
+	const struct hs_suite *s;
+	size_t i;
+
+	c->n_offers = 0;
+	if (r && r->version == HS_TLS13 && r->ticket_len &&
+	    (s = hs_suite_find(r->suite)) && hs_suite_allowed(c, s)) {
+		struct hs_offer *o = &c->offers[c->n_offers++];
+
+		o->id = r->ticket;
+		o->id_len = r->ticket_len;
+		/* RFC 8446 4.2.11.1: age in ms plus ticket_age_add */
+		o->age = (uint32_t)(hs_now(c) - r->received_ms) + r->age_add;
+		o->key = r->secret;
+		o->key_len = r->secret_len;
+		o->hash = s->hash;
+		o->resumption = true;
+	}
+	for (i = 0; i < c->cfg.n_psks && c->n_offers <= HS_MAX_PSKS; i++) {
+		struct hs_offer *o = &c->offers[c->n_offers++];
+
+		memset(o, 0, sizeof(*o));
+		o->id = c->cfg.psks[i].identity;
+		o->id_len = c->cfg.psks[i].identity_len;
+		o->key = c->cfg.psks[i].key;
+		o->key_len = c->cfg.psks[i].key_len;
+		o->hash = c->cfg.psks[i].hash;
+		o->ext = &c->cfg.psks[i];
+	}
+}
+
 int hs_build_client_hello(struct hs_conn *c, struct hs_buf *b)
 {
 	const struct hs_suite *suites[32];
 	struct hs_vec_mark m, m2;
 	size_t n, i, binders_at = 0;
-	bool psk = offers13(c) && c->cfg.n_psks;
+	const struct hs_session *r = c->cfg.resume;
+	bool psk;
 	int err;
 
+	if (!c->hrr && offers13(c))
+		make_offers(c);
+	psk = offers13(c) && c->n_offers;
 	if (!c->hrr) {
 		err = hs_random(c, c->client_random, 32);
 		/* RFC 8446 D.4: a 32-byte session ID in compatibility mode */
 		if (!err && offers13(c) && c->cfg.middlebox_compat) {
 			c->session_id_len = 32;
 			err = hs_random(c, c->session_id, 32);
+		}
+		/* RFC 5246 7.4.1.2 / RFC 5077 3.4: the ID to resume, or a
+		 * fresh one beside a ticket to tell when it is accepted */
+		if (!err && offers12(c) && r && r->version == HS_TLS12) {
+			c->session_id_len = r->session_id_len ? r->session_id_len : 32;
+			if (r->session_id_len)
+				memcpy(c->session_id, r->session_id, r->session_id_len);
+			else
+				err = hs_random(c, c->session_id, 32);
 		}
 		if (err)
 			return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
@@ -291,28 +339,28 @@ int hs_build_client_hello(struct hs_conn *c, struct hs_buf *b)
 			});
 		if (!c->cfg.psk_only)
 			EXT(b, HS_EXT_KEY_SHARE, { put_key_shares(c, b); });
-		if (psk)
-			EXT(b, HS_EXT_PSK_KEY_EXCHANGE_MODES, {
-				hs_put_u8(b, 1);
-				/* psk_ke (0) alone, or psk_dhe_ke (1) */
-				hs_put_u8(b, c->cfg.psk_only ? 0 : 1);
-			});
+		/* always, so that the server may send tickets (4.6.1) */
+		EXT(b, HS_EXT_PSK_KEY_EXCHANGE_MODES, {
+			hs_put_u8(b, 1);
+			/* psk_ke (0) alone, or psk_dhe_ke (1) */
+			hs_put_u8(b, c->cfg.psk_only ? 0 : 1);
+		});
 	}
 	if (psk) {
 		/* RFC 8446 4.2.11: pre_shared_key is the last extension */
 		EXT(b, HS_EXT_PRE_SHARED_KEY, {
 			m2 = hs_vec_open(b, 2);
-			for (i = 0; i < c->cfg.n_psks && i < HS_MAX_PSKS; i++) {
-				hs_put_vec(b, 2, c->cfg.psks[i].identity,
-					   c->cfg.psks[i].identity_len);
+			for (i = 0; i < c->n_offers; i++) {
+				hs_put_vec(b, 2, c->offers[i].id,
+					   c->offers[i].id_len);
 				/* external PSKs: obfuscated_ticket_age 0 */
-				hs_put_u32(b, 0);
+				hs_put_u32(b, c->offers[i].age);
 			}
 			hs_vec_close(b, m2);
 			binders_at = b->len;
 			m2 = hs_vec_open(b, 2);
-			for (i = 0; i < c->cfg.n_psks && i < HS_MAX_PSKS; i++) {
-				size_t hl = hsd_hash_len(c->cfg.psks[i].hash);
+			for (i = 0; i < c->n_offers; i++) {
+				size_t hl = hsd_hash_len(c->offers[i].hash);
 
 				uint8_t *z;
 

@@ -203,9 +203,23 @@ struct hs_conn {
 
 	/* PSK / resumption */
 	struct hs_psk psk;		/* the selected one (server: looked up) */
+	bool psk_resumption;		/* the PSK is a resumption ticket's */
+	bool peer_psk_dhe;		/* client offered psk_dhe_ke */
+	uint32_t tickets_sent;
 	int psk_index;			/* selected identity, -1: none */
 	bool psk_dhe;
-	size_t binders_len;		/* client: length of the binders list */
+	/* client: the PSK identities offered (resumption first) */
+	struct hs_offer {
+		const uint8_t *id;
+		size_t id_len;
+		uint32_t age;		/* obfuscated_ticket_age */
+		const uint8_t *key;
+		size_t key_len;
+		enum hsd_hash_id hash;
+		bool resumption;
+		const struct hs_psk *ext;
+	} offers[HS_MAX_PSKS + 1];
+	size_t n_offers;
 
 	/* TLS 1.3 key schedule */
 	enum hsd_hash_id ks_hash;

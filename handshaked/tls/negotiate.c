@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "handshaked/tls/hello.h"
+#include "handshaked/tls/session.h"
 
 #define MAX_CLIENT_SUITES 128
 
@@ -95,7 +96,7 @@ static const struct hs_suite *pick_suite13(struct hs_conn *c,
 }
 
 static int verify_binder(struct hs_conn *c, const struct offer *o,
-			 size_t index, const struct hs_psk *psk)
+			 size_t index, const struct hs_psk *psk, bool external)
 {
 	uint8_t th[HSD_HASH_MAX], key[HSD_HASH_MAX], want[HSD_HASH_MAX];
 	uint8_t hdr[4];
@@ -129,7 +130,7 @@ static int verify_binder(struct hs_conn *c, const struct offer *o,
 	hsd_hash_free(x);
 	c->ks_hash = psk->hash;
 	if (!err)
-		err = hs13_binder_key(c, psk->key, psk->key_len, true, key);
+		err = hs13_binder_key(c, psk->key, psk->key_len, external, key);
 	if (!err)
 		err = hs13_finished(c, key, th, want);
 	hsd_wipe(key, sizeof(key));
@@ -147,7 +148,9 @@ static int choose_psk(struct hs_conn *c, struct offer *o, bool *unknown)
 {
 	struct hs_cur ids = o->ch.identities, id;
 	const struct hs_suite *s;
+	struct hs_session sess;
 	struct hs_psk psk;
+	bool resumption;
 	uint32_t age;
 	size_t i;
 	int err;
@@ -159,7 +162,7 @@ static int choose_psk(struct hs_conn *c, struct offer *o, bool *unknown)
 	if (!o->ch.have_psk_modes)
 		return hs_fail(c, HS_ALERT_MISSING_EXTENSION, -EPROTO,
 			       "pre_shared_key without psk_key_exchange_modes");
-	if (!c->cfg.psk_lookup)
+	if (!c->cfg.psk_lookup && !c->cfg.ticket_keys)
 		return 0;
 	*unknown = true;
 	for (i = 0; hs_cur_left(&ids); i++) {
@@ -167,28 +170,42 @@ static int choose_psk(struct hs_conn *c, struct offer *o, bool *unknown)
 			return hs_fail(c, HS_ALERT_DECODE_ERROR, -EBADMSG,
 				       "malformed PskIdentity");
 		memset(&psk, 0, sizeof(psk));
-		if (c->cfg.psk_lookup(c->cfg.psk_lookup_arg, id.p,
-				      hs_cur_left(&id), &psk))
+		/* RFC 8446 2.2: our own ticket, else an external identity */
+		resumption = !hs13_ticket_psk(c, id.p, hs_cur_left(&id), &psk,
+					      &sess);
+		if (!resumption &&
+		    (!c->cfg.psk_lookup ||
+		     c->cfg.psk_lookup(c->cfg.psk_lookup_arg, id.p,
+				       hs_cur_left(&id), &psk)))
 			continue;
 		*unknown = false;
 		s = pick_suite13(c, o, &psk);
 		/* psk_dhe_ke needs a group; psk_ke is fine without */
-		if (!s || (!o->ch.psk_dhe_ke && !o->ch.psk_ke)) {
+		if (!s || (!o->ch.psk_dhe_ke && !o->ch.psk_ke) ||
+		    (resumption && !o->ch.psk_dhe_ke)) {
 			hsd_wipe(&psk, sizeof(psk));
 			continue;
 		}
-		err = verify_binder(c, o, i, &psk);
+		err = verify_binder(c, o, i, &psk, !resumption);
 		if (err) {
 			hsd_wipe(&psk, sizeof(psk));
 			return err;
+		}
+		c->psk_resumption = resumption;
+		if (resumption) {
+			c->p.resumed = true;
+			c->p.peer_authenticated = sess.peer_authenticated;
+			hsd_wipe(&sess, sizeof(sess));
 		}
 		c->psk = psk;
 		hsd_wipe(&psk, sizeof(psk));
 		c->psk_index = (int)i;
 		hs_set_suite(c, s);
-		c->p.psk = true;
-		c->p.psk_used = &c->psk;
-		c->p.peer_authenticated = true;
+		if (!resumption) {
+			c->p.psk = true;
+			c->p.psk_used = &c->psk;
+			c->p.peer_authenticated = true;
+		}
 		return 0;
 	}
 	return 0;
@@ -320,6 +337,7 @@ static int negotiate13(struct hs_conn *c, struct offer *o)
 		if (err)
 			return err;
 	}
+	c->peer_psk_dhe = o->ch.psk_dhe_ke;
 	/* RFC 8446 4.1.4: the suite may not change after HRR */
 	if (first && first != c->suite)
 		return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "handshaked/tls/hello.h"
+#include "handshaked/tls/session.h"
 
 bool hs_peer_closed(const struct hs_conn *c)
 {
@@ -88,6 +89,8 @@ static int new_session_ticket13(struct hs_conn *c, struct hs_cur *b)
 	memset(s, 0, sizeof(*s));
 	s->version = HS_TLS13;
 	s->suite = c->suite->id;
+	s->peer_authenticated = c->p.peer_authenticated;
+	s->received_ms = hs_now(c);
 	s->lifetime = lifetime;
 	s->age_add = age_add;
 	s->secret_len = hs_hash_len(c);

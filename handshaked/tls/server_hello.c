@@ -213,19 +213,30 @@ static int parse_sh13(struct hs_conn *c, struct hs_sh_info *sh)
 	int err;
 
 	if (sh->have_psk) {
-		if (sh->psk_index >= c->cfg.n_psks)
+		const struct hs_offer *o = &c->offers[sh->psk_index];
+
+		if (sh->psk_index >= c->n_offers)
 			return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
 				       "server chose PSK %u of %zu",
-				       sh->psk_index, c->cfg.n_psks);
-		c->psk = c->cfg.psks[sh->psk_index];
+				       sh->psk_index, c->n_offers);
+		memset(&c->psk, 0, sizeof(c->psk));
+		memcpy(c->psk.key, o->key, o->key_len);
+		c->psk.key_len = o->key_len;
+		c->psk.hash = o->hash;
 		c->psk_index = sh->psk_index;
 		/* RFC 8446 4.2.11: the suite's hash must be the PSK's */
 		if (c->psk.hash != c->suite->hash)
 			return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
 				       "suite hash differs from the PSK's");
-		c->p.psk = true;
-		c->p.psk_used = &c->cfg.psks[sh->psk_index];
-		c->p.peer_authenticated = true;
+		if (o->resumption) {
+			c->p.resumed = true;
+			c->psk_resumption = true;
+			c->p.peer_authenticated = c->cfg.resume->peer_authenticated;
+		} else {
+			c->p.psk = true;
+			c->p.psk_used = o->ext;
+			c->p.peer_authenticated = true;
+		}
 	}
 	if (sh->have_key_share) {
 		for (i = 0; i < c->n_kex; i++)

@@ -1,46 +1,591 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Resumption (RFC 5246 7.3, RFC 5077, RFC 8446 4.6.1). */
+/*
+ * Resumption: TLS 1.2 session IDs (RFC 5246 7.3) and tickets (RFC 5077),
+ * TLS 1.3 tickets (RFC 8446 4.6.1, 2.2), ticket keys, the session cache.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "handshaked/tls/hello.h"
 #include "handshaked/tls/session.h"
 
-int hs_resume12_server(struct hs_conn *c, struct hs_ch_info *ch,
-		       const uint16_t *suites, size_t n_suites)
+#define MAX_LIFETIME (7 * 24 * 3600)	/* RFC 8446 4.6.1 */
+#define KEY_NAME_LEN 16
+#define SESSION_MAGIC 0x48534431	/* "HSD1" */
+
+uint64_t hs_now(const struct hs_conn *c)
 {
-	/* nothing to resume from without a cache or ticket keys */
-	if (!c->cfg.session_cache && !c->cfg.ticket_keys)
-		return 0;
+	return c->cfg.now ? c->cfg.now(c->cfg.now_arg) : 0;
+}
+
+/* ---- encoding of session state (tickets, cache, files) ---- */
+int hs_session_encode(const struct hs_session *s, uint8_t *out, size_t cap,
+		      size_t *len)
+{
+	struct hs_buf b = hs_buf_init(out, cap);
+
+	hs_put_u32(&b, SESSION_MAGIC);
+	hs_put_u16(&b, s->version);
+	hs_put_u16(&b, s->suite);
+	hs_put_u8(&b, (uint8_t)(s->ems | s->peer_authenticated << 1));
+	hs_put_vec(&b, 1, s->secret, s->secret_len);
+	hs_put_vec(&b, 1, s->session_id, s->session_id_len);
+	hs_put_vec(&b, 2, s->ticket, s->ticket_len);
+	hs_put_u32(&b, s->lifetime);
+	hs_put_u32(&b, s->age_add);
+	hs_put_u32(&b, (uint32_t)(s->received_ms >> 32));
+	hs_put_u32(&b, (uint32_t)s->received_ms);
+	hs_put_vec(&b, 1, s->server_name, strlen(s->server_name));
+	*len = b.len;
+	return b.err;
+}
+
+int hs_session_decode(const uint8_t *p, size_t n, struct hs_session *s)
+{
+	struct hs_cur c = hs_cur_init(p, n), v[4];
+	uint32_t magic, hi, lo;
+	uint8_t flags;
+
+	memset(s, 0, sizeof(*s));
+	if (hs_cur_u32(&c, &magic) || magic != SESSION_MAGIC ||
+	    hs_cur_u16(&c, &s->version) || hs_cur_u16(&c, &s->suite) ||
+	    hs_cur_u8(&c, &flags) || hs_cur_vec(&c, 1, 1, &v[0]) ||
+	    hs_cur_vec(&c, 1, 0, &v[1]) || hs_cur_vec(&c, 2, 0, &v[2]) ||
+	    hs_cur_u32(&c, &s->lifetime) || hs_cur_u32(&c, &s->age_add) ||
+	    hs_cur_u32(&c, &hi) || hs_cur_u32(&c, &lo) ||
+	    hs_cur_vec(&c, 1, 0, &v[3]) || hs_cur_end(&c) ||
+	    hs_cur_left(&v[0]) > sizeof(s->secret) ||
+	    hs_cur_left(&v[1]) > sizeof(s->session_id) ||
+	    hs_cur_left(&v[2]) > sizeof(s->ticket) ||
+	    hs_cur_left(&v[3]) >= sizeof(s->server_name) ||
+	    (s->version != HS_TLS12 && s->version != HS_TLS13) ||
+	    !hs_suite_find(s->suite))
+		return -EBADMSG;
+	s->ems = flags & 1;
+	s->peer_authenticated = flags & 2;
+	s->secret_len = hs_cur_left(&v[0]);
+	memcpy(s->secret, v[0].p, s->secret_len);
+	s->session_id_len = hs_cur_left(&v[1]);
+	memcpy(s->session_id, v[1].p, s->session_id_len);
+	s->ticket_len = hs_cur_left(&v[2]);
+	memcpy(s->ticket, v[2].p, s->ticket_len);
+	s->received_ms = (uint64_t)hi << 32 | lo;
+	memcpy(s->server_name, v[3].p, hs_cur_left(&v[3]));
 	return 0;
 }
 
-int hs_resume12_client(struct hs_conn *c, const uint8_t *sid, size_t sidlen)
+/* ---- ticket keys ---- */
+struct tk_key {
+	uint8_t name[KEY_NAME_LEN];
+	struct hsd_aead *aead;
+	uint64_t created_ms;
+};
+
+struct hs_ticket_keys {
+	const struct hsd_crypto *cr;
+	pthread_mutex_t lock;
+	struct tk_key cur, prev;
+	uint32_t lifetime_s, rotate_s;
+	hs_now_fn now;
+	void *now_arg;
+};
+
+static int tk_make(struct hs_ticket_keys *tk, struct tk_key *k)
 {
+	uint8_t key[32];
+	int err;
+
+	err = hsd_random(k->name, sizeof(k->name));
+	if (!err)
+		err = hsd_random(key, sizeof(key));
+	if (!err)
+		err = hsd_aead_new(tk->cr, HSD_AES_256_GCM, key, &k->aead);
+	hsd_wipe(key, sizeof(key));
+	k->created_ms = tk->now(tk->now_arg);
+	return err;
+}
+
+int hs_ticket_keys_new(const struct hsd_crypto *cr, uint32_t lifetime_s,
+		       uint32_t rotate_s, hs_now_fn now, void *now_arg,
+		       struct hs_ticket_keys **out)
+{
+	struct hs_ticket_keys *tk;
+	int err;
+
+	if (!now || !rotate_s)
+		return -EINVAL;
+	tk = calloc(1, sizeof(*tk));
+	if (!tk)
+		return -ENOMEM;
+	tk->cr = cr;
+	tk->lifetime_s = lifetime_s < MAX_LIFETIME ? lifetime_s : MAX_LIFETIME;
+	tk->rotate_s = rotate_s;
+	tk->now = now;
+	tk->now_arg = now_arg;
+	pthread_mutex_init(&tk->lock, NULL);
+	err = tk_make(tk, &tk->cur);
+	if (err) {
+		hs_ticket_keys_free(tk);
+		return err;
+	}
+	*out = tk;
+	return 0;
+}
+
+void hs_ticket_keys_free(struct hs_ticket_keys *tk)
+{
+	if (!tk)
+		return;
+	hsd_aead_free(tk->cur.aead);
+	hsd_aead_free(tk->prev.aead);
+	pthread_mutex_destroy(&tk->lock);
+	hsd_wipe(tk, sizeof(*tk));
+	free(tk);
+}
+
+static int rotate_locked(struct hs_ticket_keys *tk)
+{
+	struct tk_key k = { 0 };
+	int err = tk_make(tk, &k);
+
+	if (err)
+		return err;
+	hsd_aead_free(tk->prev.aead);
+	tk->prev = tk->cur;
+	tk->cur = k;
+	return 0;
+}
+
+int hs_ticket_keys_rotate(struct hs_ticket_keys *tk)
+{
+	int err;
+
+	pthread_mutex_lock(&tk->lock);
+	err = rotate_locked(tk);
+	pthread_mutex_unlock(&tk->lock);
+	return err;
+}
+
+/* ticket = key_name || nonce || AEAD(key, nonce, aad=key_name, state) */
+int hs_ticket_seal(struct hs_ticket_keys *tk, const struct hs_session *s,
+		   uint8_t *out, size_t cap, size_t *len)
+{
+	uint8_t state[1024];
+	size_t n;
+	int err;
+
+	err = hs_session_encode(s, state, sizeof(state), &n);
+	if (err || cap < KEY_NAME_LEN + HSD_AEAD_NONCE_LEN + n + HSD_AEAD_TAG_LEN)
+		return err ? err : -ENOSPC;
+	pthread_mutex_lock(&tk->lock);
+	if (tk->now(tk->now_arg) - tk->cur.created_ms >= tk->rotate_s * 1000ULL)
+		err = rotate_locked(tk);
+	memcpy(out, tk->cur.name, KEY_NAME_LEN);
+	if (!err)
+		err = hsd_random(out + KEY_NAME_LEN, HSD_AEAD_NONCE_LEN);
+	if (!err)
+		err = hsd_aead_seal(tk->cur.aead, out + KEY_NAME_LEN, out,
+				    KEY_NAME_LEN, state, n,
+				    out + KEY_NAME_LEN + HSD_AEAD_NONCE_LEN);
+	pthread_mutex_unlock(&tk->lock);
+	hsd_wipe(state, sizeof(state));
+	*len = KEY_NAME_LEN + HSD_AEAD_NONCE_LEN + n + HSD_AEAD_TAG_LEN;
+	return err;
+}
+
+int hs_ticket_open(struct hs_ticket_keys *tk, const uint8_t *t, size_t n,
+		   struct hs_session *s)
+{
+	uint8_t state[1024];
+	struct tk_key *k = NULL;
+	size_t clen;
+	uint64_t now;
+	int err = -ENOKEY;
+
+	if (n < KEY_NAME_LEN + HSD_AEAD_NONCE_LEN + HSD_AEAD_TAG_LEN ||
+	    n - KEY_NAME_LEN - HSD_AEAD_NONCE_LEN > sizeof(state))
+		return -ENOKEY;
+	clen = n - KEY_NAME_LEN - HSD_AEAD_NONCE_LEN;
+	pthread_mutex_lock(&tk->lock);
+	if (!memcmp(t, tk->cur.name, KEY_NAME_LEN))
+		k = &tk->cur;
+	else if (tk->prev.aead && !memcmp(t, tk->prev.name, KEY_NAME_LEN))
+		k = &tk->prev;
+	if (k && !hsd_aead_open(k->aead, t + KEY_NAME_LEN, t, KEY_NAME_LEN,
+				t + KEY_NAME_LEN + HSD_AEAD_NONCE_LEN, clen,
+				state))
+		err = hs_session_decode(state, clen - HSD_AEAD_TAG_LEN, s) ?
+		      -ENOKEY : 0;
+	now = tk->now(tk->now_arg);
+	pthread_mutex_unlock(&tk->lock);
+	hsd_wipe(state, sizeof(state));
+	/* received_ms holds the issue time in a server's ticket */
+	if (!err && (now < s->received_ms ||
+		     now - s->received_ms > s->lifetime * 1000ULL))
+		err = -ENOKEY;
+	if (err)
+		hsd_wipe(s, sizeof(*s));
+	return err;
+}
+
+/* ---- the TLS 1.2 session cache ---- */
+struct cache_entry {
+	struct hs_session s;
+	uint64_t stored_ms;
+	bool used;
+};
+
+struct hs_session_cache {
+	pthread_mutex_t lock;
+	struct cache_entry *e;
+	size_t max;
+	uint32_t lifetime_s;
+	hs_now_fn now;
+	void *now_arg;
+};
+
+int hs_session_cache_new(size_t max, uint32_t lifetime_s, hs_now_fn now,
+			 void *now_arg, struct hs_session_cache **out)
+{
+	struct hs_session_cache *sc;
+
+	if (!max || !now)
+		return -EINVAL;
+	sc = calloc(1, sizeof(*sc));
+	if (!sc)
+		return -ENOMEM;
+	sc->e = calloc(max, sizeof(*sc->e));
+	if (!sc->e) {
+		free(sc);
+		return -ENOMEM;
+	}
+	sc->max = max;
+	sc->lifetime_s = lifetime_s;
+	sc->now = now;
+	sc->now_arg = now_arg;
+	pthread_mutex_init(&sc->lock, NULL);
+	*out = sc;
+	return 0;
+}
+
+void hs_session_cache_free(struct hs_session_cache *sc)
+{
+	if (!sc)
+		return;
+	hsd_wipe(sc->e, sc->max * sizeof(*sc->e));
+	free(sc->e);
+	pthread_mutex_destroy(&sc->lock);
+	free(sc);
+}
+
+size_t hs_session_cache_count(struct hs_session_cache *sc)
+{
+	uint64_t now = sc->now(sc->now_arg);
+	size_t i, n = 0;
+
+	pthread_mutex_lock(&sc->lock);
+	for (i = 0; i < sc->max; i++)
+		n += sc->e[i].used &&
+		     now - sc->e[i].stored_ms < sc->lifetime_s * 1000ULL;
+	pthread_mutex_unlock(&sc->lock);
+	return n;
+}
+
+static void cache_store(struct hs_session_cache *sc, const struct hs_session *s)
+{
+	uint64_t now = sc->now(sc->now_arg);
+	size_t i, victim = 0;
+
+	pthread_mutex_lock(&sc->lock);
+	for (i = 0; i < sc->max; i++) {
+		/* a free or expired slot, else the oldest */
+		if (!sc->e[i].used ||
+		    now - sc->e[i].stored_ms >= sc->lifetime_s * 1000ULL) {
+			victim = i;
+			break;
+		}
+		if (sc->e[i].stored_ms < sc->e[victim].stored_ms)
+			victim = i;
+	}
+	sc->e[victim].s = *s;
+	sc->e[victim].stored_ms = now;
+	sc->e[victim].used = true;
+	pthread_mutex_unlock(&sc->lock);
+}
+
+static int cache_find(struct hs_session_cache *sc, const uint8_t *id, size_t n,
+		      struct hs_session *out)
+{
+	uint64_t now = sc->now(sc->now_arg);
+	int err = -ENOKEY;
+	size_t i;
+
+	pthread_mutex_lock(&sc->lock);
+	for (i = 0; i < sc->max && err; i++) {
+		struct cache_entry *e = &sc->e[i];
+
+		if (!e->used || e->s.session_id_len != n ||
+		    memcmp(e->s.session_id, id, n))
+			continue;
+		if (now - e->stored_ms >= sc->lifetime_s * 1000ULL) {
+			hsd_wipe(e, sizeof(*e));	/* expired */
+			continue;
+		}
+		*out = e->s;
+		err = 0;
+	}
+	pthread_mutex_unlock(&sc->lock);
+	return err;
+}
+
+/* ---- TLS 1.2 ---- */
+static bool client_offered(const uint16_t *suites, size_t n, uint16_t id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (suites[i] == id)
+			return true;
+	return false;
+}
+
+int hs_resume12_server(struct hs_conn *c, struct hs_ch_info *ch,
+		       const uint16_t *suites, size_t n_suites)
+{
+	struct hs_session s;
+	int err = -ENOKEY;
+
+	c->send_ticket12 = c->peer_ticket_ext && c->cfg.ticket_keys;
+	/* RFC 5077 3.4: a ticket first, then the session ID */
+	if (c->cfg.ticket_keys && ch->ticket12_len)
+		err = hs_ticket_open(c->cfg.ticket_keys, ch->ticket12,
+				     ch->ticket12_len, &s);
+	if (err && c->cfg.session_cache && c->session_id_len)
+		err = cache_find(c->cfg.session_cache, c->session_id,
+				 c->session_id_len, &s);
+	if (err)
+		return 0;	/* unknown: a full handshake with a new ID */
+	if (s.version != HS_TLS12 || !client_offered(suites, n_suites, s.suite) ||
+	    !hs_suite_allowed(c, hs_suite_find(s.suite)))
+		goto full;
+	/* RFC 7627 5.3: an EMS session resumes only with EMS */
+	if (s.ems && !c->peer_ems)
+		return hs_fail(c, HS_ALERT_HANDSHAKE_FAILURE, -EPROTO,
+			       "resuming an extended-master-secret session without it");
+	if (!s.ems && c->peer_ems)
+		goto full;
+	hs_set_suite(c, hs_suite_find(s.suite));
+	memcpy(c->master_secret, s.secret, 48);
+	c->p.extended_master_secret = s.ems;
+	c->p.resumed = true;
+	c->p.peer_authenticated = s.peer_authenticated;
+	c->resumed12 = true;
+	hsd_wipe(&s, sizeof(s));
+	hs_switch_shape(c, SHAPE_12_RESUMED, S_CH);
+	return 0;
+full:
+	hsd_wipe(&s, sizeof(s));
 	return 0;
 }
 
 int hs_session_new_id12(struct hs_conn *c)
 {
-	c->session_id_len = 0;
-	return 0;
+	/* RFC 5246 7.4.1.3: an ID only if the session can be resumed by it */
+	if (!c->cfg.session_cache) {
+		c->session_id_len = 0;
+		return 0;
+	}
+	c->session_id_len = 32;
+	return hs_random(c, c->session_id, 32);
+}
+
+static void fill12(struct hs_conn *c, struct hs_session *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->version = HS_TLS12;
+	s->suite = c->suite->id;
+	s->ems = c->p.extended_master_secret;
+	s->peer_authenticated = c->p.peer_authenticated;
+	memcpy(s->secret, c->master_secret, 48);
+	s->secret_len = 48;
+	memcpy(s->session_id, c->session_id, c->session_id_len);
+	s->session_id_len = c->session_id_len;
 }
 
 int hs_session_save12(struct hs_conn *c)
 {
+	struct hs_session s;
+
+	if (c->role == HS_SERVER) {
+		if (c->cfg.session_cache && c->session_id_len) {
+			fill12(c, &s);
+			cache_store(c->cfg.session_cache, &s);
+			hsd_wipe(&s, sizeof(s));
+		}
+		return 0;
+	}
+	/* client: what hs_get_session() hands out, ticket from NST if any */
+	{
+		uint8_t ticket[sizeof(c->session.ticket)];
+		size_t tl = c->session.ticket_len;
+		uint32_t lt = c->session.lifetime;
+
+		memcpy(ticket, c->session.ticket, tl);
+		fill12(c, &c->session);
+		memcpy(c->session.ticket, ticket, tl);
+		c->session.ticket_len = tl;
+		c->session.lifetime = lt;
+		c->session.received_ms = hs_now(c);
+		if (c->cfg.server_name)
+			snprintf(c->session.server_name,
+				 sizeof(c->session.server_name), "%s",
+				 c->cfg.server_name);
+		c->have_session = tl || c->session_id_len;
+	}
+	return 0;
+}
+
+int hs_resume12_client(struct hs_conn *c, const uint8_t *sid, size_t sidlen)
+{
+	const struct hs_session *r = c->cfg.resume;
+
+	/* RFC 5246 7.4.1.3 / RFC 5077 3.4: resumed iff our ID is echoed */
+	if (!r || r->version != HS_TLS12 || !sidlen ||
+	    sidlen != c->session_id_len || memcmp(sid, c->session_id, sidlen))
+		return 0;
+	if (r->suite != c->suite->id)
+		return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
+			       "resumed session with another cipher suite");
+	/* RFC 7627 5.3 */
+	if (r->ems != c->p.extended_master_secret)
+		return hs_fail(c, HS_ALERT_HANDSHAKE_FAILURE, -EPROTO,
+			       "resumption changes extended_master_secret");
+	memcpy(c->master_secret, r->secret, 48);
+	c->p.resumed = true;
+	c->p.peer_authenticated = r->peer_authenticated;
+	c->resumed12 = true;
 	return 0;
 }
 
 void hs_put_session_ticket12(struct hs_conn *c, struct hs_buf *b)
 {
+	const struct hs_session *r = c->cfg.resume;
+
+	if (r && r->version == HS_TLS12 && r->ticket_len)
+		hs_put_bytes(b, r->ticket, r->ticket_len);
+}
+
+/* RFC 5077 3.3 */
+int hs12_build_new_session_ticket(struct hs_conn *c, struct hs_buf *b)
+{
+	uint8_t t[1200];
+	struct hs_session s;
+	size_t n;
+	int err;
+
+	fill12(c, &s);
+	s.lifetime = c->cfg.ticket_keys->lifetime_s;
+	s.received_ms = hs_now(c);	/* issue time */
+	err = hs_ticket_seal(c->cfg.ticket_keys, &s, t, sizeof(t), &n);
+	hsd_wipe(&s, sizeof(s));
+	if (err)
+		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err, "ticket failed");
+	hs_put_u32(b, c->cfg.ticket_keys->lifetime_s);
+	hs_put_vec(b, 2, t, n);
+	return 0;
 }
 
 int hs12_parse_new_session_ticket(struct hs_conn *c, struct hs_cur *body)
 {
-	return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
-		       "NewSessionTicket not asked for");
+	struct hs_cur t;
+	uint32_t hint;
+
+	if (hs_cur_u32(body, &hint) || hs_cur_vec(body, 2, 0, &t) ||
+	    hs_cur_end(body))
+		return hs_fail(c, HS_ALERT_DECODE_ERROR, -EBADMSG,
+			       "malformed NewSessionTicket");
+	if (hs_cur_left(&t) <= sizeof(c->session.ticket)) {
+		memcpy(c->session.ticket, t.p, hs_cur_left(&t));
+		c->session.ticket_len = hs_cur_left(&t);
+		c->session.lifetime = hint;
+	}
+	return 0;
 }
 
-int hs12_build_new_session_ticket(struct hs_conn *c, struct hs_buf *b)
+/* ---- TLS 1.3 ---- */
+int hs13_ticket_psk(struct hs_conn *c, const uint8_t *id, size_t n,
+		    struct hs_psk *out, struct hs_session *s)
 {
-	return hs_fail(c, HS_ALERT_INTERNAL_ERROR, -EINVAL, "no ticket keys");
+	const struct hs_suite *su;
+
+	if (!c->cfg.ticket_keys || hs_ticket_open(c->cfg.ticket_keys, id, n, s))
+		return -ENOKEY;
+	su = hs_suite_find(s->suite);
+	if (s->version != HS_TLS13 || !su || su->version != HS_TLS13) {
+		hsd_wipe(s, sizeof(*s));
+		return -ENOKEY;
+	}
+	memset(out, 0, sizeof(*out));
+	memcpy(out->key, s->secret, s->secret_len);
+	out->key_len = s->secret_len;
+	out->hash = su->hash;
+	return 0;
+}
+
+int hs13_send_tickets(struct hs_conn *c)
+{
+	uint8_t msg[4 + 4 + 4 + 9 + 2 + 1200 + 2], t[1200];
+	struct hs_buf b;
+	struct hs_session s;
+	uint8_t nonce[8];
+	uint32_t age_add;
+	size_t n, i;
+	int err = 0;
+
+	/* RFC 8446 4.6.1: only to clients that can use them (psk_dhe_ke) */
+	if (!c->cfg.ticket_keys || !c->peer_psk_dhe || !c->cfg.now)
+		return 0;
+	for (i = 0; i < c->cfg.tickets_to_send && !err; i++) {
+		memset(&s, 0, sizeof(s));
+		memset(nonce, 0, sizeof(nonce));
+		nonce[7] = (uint8_t)c->tickets_sent++;
+		s.version = HS_TLS13;
+		s.suite = c->suite->id;
+		s.peer_authenticated = c->p.peer_authenticated;
+		s.secret_len = hs_hash_len(c);
+		s.lifetime = c->cfg.ticket_keys->lifetime_s;
+		s.received_ms = hs_now(c);
+		err = hs_random(c, (uint8_t *)&age_add, sizeof(age_add));
+		s.age_add = age_add;
+		if (!err)
+			err = hs13_expand_label(c, c->resumption_master,
+						"resumption", nonce,
+						sizeof(nonce), s.secret,
+						s.secret_len);
+		if (!err)
+			err = hs_ticket_seal(c->cfg.ticket_keys, &s, t,
+					     sizeof(t), &n);
+		hsd_wipe(&s, sizeof(s));
+		if (err)
+			break;
+		b = hs_buf_init(msg, sizeof(msg));
+		hs_put_u8(&b, HS_MT_NEW_SESSION_TICKET);
+		hs_put_u24(&b, 0);
+		hs_put_u32(&b, c->cfg.ticket_keys->lifetime_s);
+		hs_put_u32(&b, age_add);
+		hs_put_vec(&b, 1, nonce, sizeof(nonce));
+		hs_put_vec(&b, 2, t, n);
+		hs_put_u16(&b, 0);	/* no early_data: 0-RTT is not offered */
+		msg[1] = (uint8_t)((b.len - 4) >> 16);
+		msg[2] = (uint8_t)((b.len - 4) >> 8);
+		msg[3] = (uint8_t)(b.len - 4);
+		err = b.err ? b.err : hs_queue_record(c, HS_CT_HANDSHAKE, msg,
+						      b.len);
+	}
+	if (err)
+		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
+			       "NewSessionTicket failed");
+	return 0;
 }

@@ -12,4 +12,16 @@ int hs_resume12_client(struct hs_conn *c, const uint8_t *sid, size_t sidlen);
 int hs_session_new_id12(struct hs_conn *c);
 int hs_session_save12(struct hs_conn *c);
 
+/* Seal / open session state in a ticket. */
+int hs_ticket_seal(struct hs_ticket_keys *tk, const struct hs_session *s,
+		   uint8_t *out, size_t cap, size_t *len);
+int hs_ticket_open(struct hs_ticket_keys *tk, const uint8_t *t, size_t n,
+		   struct hs_session *s);
+uint64_t hs_now(const struct hs_conn *c);
+/* TLS 1.3: a resumption PSK from a ticket identity; 0, or -ENOKEY */
+int hs13_ticket_psk(struct hs_conn *c, const uint8_t *id, size_t n,
+		    struct hs_psk *out, struct hs_session *s);
+/* TLS 1.3 server: queue the NewSessionTickets after the handshake */
+int hs13_send_tickets(struct hs_conn *c);
+
 #endif

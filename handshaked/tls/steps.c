@@ -6,6 +6,7 @@
  * that is not the next step is unexpected_message.
  */
 #include "handshaked/tls/hello.h"
+#include "handshaked/tls/session.h"
 
 /* ---- when a step happens (evaluated identically by both sides) ---- */
 static bool cert_requested(const struct hs_conn *c)
@@ -99,6 +100,9 @@ static int after_client_finished(struct hs_conn *c)
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
 			       "cannot install application keys");
+	/* RFC 8446 4.6.1: tickets follow the client's Finished */
+	if (c->role == HS_SERVER)
+		return hs13_send_tickets(c);
 	return 0;
 }
 

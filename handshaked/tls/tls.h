@@ -149,6 +149,7 @@ struct hs_test_hooks {
 /* Resumption state (RFC 5246 session / RFC 5077 ticket / RFC 8446 4.6.1). */
 struct hs_session {
 	uint16_t version;
+	bool peer_authenticated;	/* in the original handshake */
 	uint16_t suite;
 	bool ems;			/* TLS 1.2: extended master secret */
 	uint8_t secret[HSD_HASH_MAX];	/* 1.2 master secret / 1.3 PSK */
@@ -162,8 +163,37 @@ struct hs_session {
 	uint64_t received_ms;		/* client clock at receipt */
 	char server_name[256];
 };
-struct hs_ticket_keys;	/* server ticket keys, rotated */
-struct hs_session_cache; /* server TLS 1.2 session-ID cache */
+/* Wall clock in milliseconds, from the driver (the engine makes no calls). */
+typedef uint64_t (*hs_now_fn)(void *arg);
+
+/*
+ * Server ticket keys (RFC 5077 4 / RFC 8446 4.6.1): tickets are the session
+ * state sealed with AES-256-GCM under a key named in the ticket. The key
+ * rotates every @rotate_s seconds; the previous key still opens tickets.
+ * Tickets older than @lifetime_s (at most 7 days) are refused.
+ * Thread-safe: one object may serve many connections.
+ */
+struct hs_ticket_keys;
+int hs_ticket_keys_new(const struct hsd_crypto *cr, uint32_t lifetime_s,
+		       uint32_t rotate_s, hs_now_fn now, void *now_arg,
+		       struct hs_ticket_keys **out);
+void hs_ticket_keys_free(struct hs_ticket_keys *tk);
+int hs_ticket_keys_rotate(struct hs_ticket_keys *tk);
+
+/*
+ * Server TLS 1.2 session-ID cache: at most @max entries (the oldest goes),
+ * each valid @lifetime_s seconds. Thread-safe.
+ */
+struct hs_session_cache;
+int hs_session_cache_new(size_t max, uint32_t lifetime_s, hs_now_fn now,
+			 void *now_arg, struct hs_session_cache **out);
+void hs_session_cache_free(struct hs_session_cache *sc);
+size_t hs_session_cache_count(struct hs_session_cache *sc);
+
+/* Session files for --sess-out / --sess-in (our own encoding). */
+int hs_session_encode(const struct hs_session *s, uint8_t *out, size_t cap,
+		      size_t *len);
+int hs_session_decode(const uint8_t *p, size_t n, struct hs_session *s);
 
 #define HS_MAX_PSKS 5
 
@@ -203,7 +233,7 @@ struct hs_config {
 	bool psk_only;		/* psk_ke: no (EC)DHE with the PSK */
 
 	/* resumption */
-	struct hs_session *resume;	/* client: session to offer */
+	const struct hs_session *resume;	/* client: session to offer */
 	struct hs_ticket_keys *ticket_keys; /* server: issue tickets */
 	struct hs_session_cache *session_cache; /* server: TLS 1.2 IDs */
 	unsigned int tickets_to_send;	/* TLS 1.3 server, default 1 */
@@ -214,6 +244,9 @@ struct hs_config {
 
 	hs_keylog_fn keylog;
 	void *keylog_arg;
+
+	hs_now_fn now;		/* wall clock; NULL: tickets unusable */
+	void *now_arg;
 
 	/* every handshake message sent or received (content type 20: CCS) */
 	void (*trace)(void *arg, bool sent, uint8_t content_type,
