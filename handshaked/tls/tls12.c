@@ -206,11 +206,12 @@ int hs_parse_server_hello12(struct hs_conn *c, struct hs_cur *exts,
 	if (c->p.peer_record_size_limit && c->p.peer_record_size_limit <
 	    HS_MAX_PLAINTEXT)
 		c->tx.max_plaintext = c->p.peer_record_size_limit;
-	memcpy(c->session_id, sid, sidlen);
-	c->session_id_len = sidlen;
+	/* compare with the ID we offered before taking the server's */
 	err = hs_resume12_client(c, sid, sidlen);
 	if (err)
 		return err;
+	memcpy(c->session_id, sid, sidlen);
+	c->session_id_len = sidlen;
 	if (c->resumed12) {
 		hs_switch_shape(c, SHAPE_12_RESUMED, S_SH);
 		return hs12_keys_from_master(c);

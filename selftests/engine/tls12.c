@@ -1,0 +1,363 @@
+// SPDX-License-Identifier: GPL-2.0
+/* TLS 1.2 in memory, client <-> server (RFC 5246 flows 1-4), and resumption. */
+#include "kselftest_harness.h"
+
+#include "selftests/engine/common.h"
+
+static uint64_t fake_now(void *arg)
+{
+	return *(uint64_t *)arg;
+}
+
+FIXTURE(tls12)
+{
+	struct hsd_crypto *cr;
+	struct hsd_x509_store *trust;
+	struct cred ec, rsa, client;
+	struct hs_config ccfg, scfg;
+	struct hs_conn *cl, *sv;
+	struct trace ct, st;
+	uint64_t now;
+	struct hs_ticket_keys *tk;
+	struct hs_session_cache *cache;
+};
+
+FIXTURE_SETUP(tls12)
+{
+	ASSERT_EQ(0, hsd_crypto_new(&self->cr));
+	ASSERT_EQ(0, hsd_x509_store_new(self->cr, HSD_CERTS "/ca.pem", NULL,
+					NULL, &self->trust));
+	ASSERT_EQ(0, cred_load(self->cr, "server-ec", &self->ec));
+	ASSERT_EQ(0, cred_load(self->cr, "server-rsa", &self->rsa));
+	ASSERT_EQ(0, cred_load(self->cr, "client-ec", &self->client));
+	self->now = 1700000000000ULL;
+	ASSERT_EQ(0, hs_ticket_keys_new(self->cr, 3600, 600, fake_now,
+					&self->now, &self->tk));
+	ASSERT_EQ(0, hs_session_cache_new(4, 3600, fake_now, &self->now,
+					  &self->cache));
+	memset(&self->ccfg, 0, sizeof(self->ccfg));
+	self->ccfg.crypto = self->cr;
+	self->ccfg.role = HS_CLIENT;
+	self->ccfg.max_version = HS_TLS12;
+	self->ccfg.trust = self->trust;
+	self->ccfg.verify_peer = true;
+	self->ccfg.server_name = "server.test";
+	self->ccfg.trace = trace_cb;
+	self->ccfg.trace_arg = &self->ct;
+	self->ccfg.now = fake_now;
+	self->ccfg.now_arg = &self->now;
+	memset(&self->scfg, 0, sizeof(self->scfg));
+	self->scfg.crypto = self->cr;
+	self->scfg.role = HS_SERVER;
+	self->scfg.chain = &self->ec.chain;
+	self->scfg.key = self->ec.key;
+	self->scfg.trust = self->trust;
+	self->scfg.trace = trace_cb;
+	self->scfg.trace_arg = &self->st;
+	self->scfg.now = fake_now;
+	self->scfg.now_arg = &self->now;
+	memset(&self->ct, 0, sizeof(self->ct));
+	memset(&self->st, 0, sizeof(self->st));
+	self->cl = self->sv = NULL;
+}
+
+FIXTURE_TEARDOWN(tls12)
+{
+	hs_conn_free(self->cl);
+	hs_conn_free(self->sv);
+	cred_free(&self->ec);
+	cred_free(&self->rsa);
+	cred_free(&self->client);
+	hs_ticket_keys_free(self->tk);
+	hs_session_cache_free(self->cache);
+	hsd_x509_store_free(self->trust);
+	hsd_crypto_free(self->cr);
+}
+
+static int run(struct __test_metadata *_metadata, FIXTURE_DATA(tls12) *self)
+{
+	const char *why;
+	uint8_t alert;
+
+	hs_conn_free(self->cl);
+	hs_conn_free(self->sv);
+	self->cl = self->sv = NULL;
+	memset(&self->ct, 0, sizeof(self->ct));
+	memset(&self->st, 0, sizeof(self->st));
+	if (hs_conn_new(&self->ccfg, &self->cl) ||
+	    hs_conn_new(&self->scfg, &self->sv) || hs_start(self->cl))
+		return -1;
+	if (pump(self->cl, self->sv)) {
+		if (hs_error(self->cl, &alert, NULL, &why))
+			TH_LOG("client: %s (%s)", why, hs_alert_name(alert));
+		if (hs_error(self->sv, &alert, NULL, &why))
+			TH_LOG("server: %s (%s)", why, hs_alert_name(alert));
+		return -1;
+	}
+	return 0;
+}
+
+/* application data both ways through the user-space record layer */
+static void data_flows(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(tls12) *self)
+{
+	static const char msg[] = "ping over TLS";
+	uint8_t out[16384];
+	const uint8_t *p;
+	size_t n, used, got;
+
+	ASSERT_EQ(0, hs_app_write(self->cl, (const uint8_t *)msg, sizeof(msg)));
+	n = hs_output(self->cl, &p);
+	ASSERT_EQ(0, hs_app_read(self->sv, p, n, &used, out, sizeof(out), &got));
+	hs_output_consumed(self->cl, used);
+	ASSERT_EQ(sizeof(msg), got);
+	EXPECT_EQ(0, memcmp(out, msg, got));
+	ASSERT_EQ(0, hs_app_write(self->sv, out, got));
+	n = hs_output(self->sv, &p);
+	ASSERT_EQ(0, hs_app_read(self->cl, p, n, &used, out, sizeof(out), &got));
+	hs_output_consumed(self->sv, used);
+	EXPECT_EQ(sizeof(msg), got);
+}
+
+static void ok(struct __test_metadata *_metadata, FIXTURE_DATA(tls12) *self)
+{
+	struct hs_traffic a, b;
+
+	ASSERT_EQ(0, run(_metadata, self));
+	EXPECT_EQ(HS_TLS12, hs_params(self->cl)->version);
+	ASSERT_EQ(0, hs_traffic(self->cl, true, &a));
+	ASSERT_EQ(0, hs_traffic(self->sv, false, &b));
+	EXPECT_EQ(0, memcmp(a.key, b.key, a.aead->key_len));
+	EXPECT_EQ(0, memcmp(a.iv, b.iv, 4));
+	data_flows(_metadata, self);
+}
+
+static void fails_with(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(tls12) *self, bool by_client, uint8_t alert)
+{
+	uint8_t a = 0;
+
+	ASSERT_NE(0, run(_metadata, self));
+	ASSERT_NE(0, hs_error(by_client ? self->cl : self->sv, &a, NULL, NULL));
+	EXPECT_EQ(alert, a) TH_LOG("got %s", hs_alert_name(a));
+}
+
+static void use(FIXTURE_DATA(tls12) *self, struct cred *c)
+{
+	self->scfg.chain = &c->chain;
+	self->scfg.key = c->key;
+}
+
+/* RFC 5246 7.3 Figure 1, flow 1 */
+TEST_F(tls12, full_ecdhe_message_order)
+{
+	ok(_metadata, self);
+	EXPECT_EQ(HS_ECDHE_ECDSA_AES_128_GCM_SHA256, hs_params(self->cl)->suite->id);
+	EXPECT_TRUE(hs_params(self->cl)->extended_master_secret);
+	EXPECT_TRUE(hs_params(self->cl)->peer_authenticated);
+	/* CH; SH Cert SKE SHD; CKE CCS Fin; CCS Fin */
+	EXPECT_STREQ(">1 <2 <11 <12 <14 >16 >20 >20 <20 <20", self->ct.log);
+	EXPECT_STREQ("<1 >2 >11 >12 >14 <16 <20 <20 >20 >20", self->st.log);
+}
+
+TEST_F(tls12, every_suite)
+{
+	static const struct { uint16_t id; bool rsa; } t[] = {
+		{ HS_ECDHE_ECDSA_AES_128_GCM_SHA256, false },
+		{ HS_ECDHE_ECDSA_AES_256_GCM_SHA384, false },
+		{ HS_ECDHE_ECDSA_CHACHA20_POLY1305, false },
+		{ HS_ECDHE_ECDSA_AES_128_CCM, false },
+		{ HS_ECDHE_RSA_AES_128_GCM_SHA256, true },
+		{ HS_ECDHE_RSA_AES_256_GCM_SHA384, true },
+		{ HS_ECDHE_RSA_CHACHA20_POLY1305, true },
+		{ HS_DHE_RSA_AES_128_GCM_SHA256, true },
+		{ HS_RSA_AES_128_GCM_SHA256, true },
+		{ HS_RSA_AES_256_GCM_SHA384, true },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		self->ccfg.suites = &t[i].id;
+		self->ccfg.n_suites = 1;
+		use(self, t[i].rsa ? &self->rsa : &self->ec);
+		ok(_metadata, self);
+		EXPECT_EQ(t[i].id, hs_params(self->sv)->suite->id);
+	}
+}
+
+/* flow 3: RSA key transport has no ServerKeyExchange */
+TEST_F(tls12, rsa_key_transport_message_order)
+{
+	static const uint16_t s = HS_RSA_AES_128_GCM_SHA256;
+
+	self->ccfg.suites = &s;
+	self->ccfg.n_suites = 1;
+	use(self, &self->rsa);
+	ok(_metadata, self);
+	EXPECT_STREQ(">1 <2 <11 <14 >16 >20 >20 <20 <20", self->ct.log);
+}
+
+/* flow 2 */
+TEST_F(tls12, client_authentication_message_order)
+{
+	self->scfg.request_client_cert = true;
+	self->scfg.require_client_cert = true;
+	self->ccfg.chain = &self->client.chain;
+	self->ccfg.key = self->client.key;
+	ok(_metadata, self);
+	EXPECT_TRUE(hs_params(self->sv)->peer_authenticated);
+	/* CH; SH Cert SKE CR SHD; Cert CKE CV CCS Fin; CCS Fin */
+	EXPECT_STREQ(">1 <2 <11 <12 <13 <14 >11 >16 >15 >20 >20 <20 <20",
+		     self->ct.log);
+}
+
+TEST_F(tls12, client_certificate_required_but_absent)
+{
+	self->scfg.request_client_cert = true;
+	self->scfg.require_client_cert = true;
+	fails_with(_metadata, self, false, HS_ALERT_HANDSHAKE_FAILURE);
+}
+
+TEST_F(tls12, untrusted_server_is_unknown_ca)
+{
+	struct cred u;
+
+	ASSERT_EQ(0, cred_load(self->cr, "untrusted", &u));
+	use(self, &u);
+	fails_with(_metadata, self, true, HS_ALERT_UNKNOWN_CA);
+	cred_free(&u);
+}
+
+/* flow 4a: resumption by session ID (RFC 5246 7.3 Figure 2) */
+TEST_F(tls12, resumption_by_session_id)
+{
+	struct hs_session s;
+
+	self->scfg.session_cache = self->cache;
+	ok(_metadata, self);
+	ASSERT_EQ(0, hs_get_session(self->cl, &s));
+	EXPECT_EQ(32U, s.session_id_len);
+	EXPECT_EQ(1U, hs_session_cache_count(self->cache));
+	self->ccfg.resume = &s;
+	ok(_metadata, self);
+	EXPECT_TRUE(hs_params(self->cl)->resumed);
+	EXPECT_TRUE(hs_params(self->sv)->resumed);
+	/* CH; SH CCS Fin; CCS Fin */
+	EXPECT_STREQ(">1 <2 <20 <20 >20 >20", self->ct.log);
+	EXPECT_STREQ("<1 >2 >20 >20 <20 <20", self->st.log);
+}
+
+TEST_F(tls12, unknown_session_id_gets_full_handshake_and_new_id)
+{
+	struct hs_session s;
+	uint8_t old[32];
+
+	self->scfg.session_cache = self->cache;
+	ok(_metadata, self);
+	ASSERT_EQ(0, hs_get_session(self->cl, &s));
+	memcpy(old, s.session_id, 32);
+	s.session_id[0] ^= 1;
+	self->ccfg.resume = &s;
+	ok(_metadata, self);
+	EXPECT_FALSE(hs_params(self->cl)->resumed);
+	ASSERT_EQ(0, hs_get_session(self->cl, &s));
+	EXPECT_NE(0, memcmp(old, s.session_id, 32));
+	EXPECT_STREQ(">1 <2 <11 <12 <14 >16 >20 >20 <20 <20", self->ct.log);
+}
+
+TEST_F(tls12, session_cache_expires_and_is_bounded)
+{
+	struct hs_session s;
+	int i;
+
+	self->scfg.session_cache = self->cache;
+	for (i = 0; i < 6; i++)
+		ok(_metadata, self);
+	EXPECT_EQ(4U, hs_session_cache_count(self->cache));
+	ASSERT_EQ(0, hs_get_session(self->cl, &s));
+	self->now += 3601 * 1000ULL;
+	EXPECT_EQ(0U, hs_session_cache_count(self->cache));
+	self->ccfg.resume = &s;
+	ok(_metadata, self);
+	EXPECT_FALSE(hs_params(self->cl)->resumed);
+}
+
+/* flow 4b: resumption by ticket (RFC 5077 3.1 Figures 1-2) */
+TEST_F(tls12, resumption_by_ticket)
+{
+	struct hs_session s;
+
+	self->scfg.ticket_keys = self->tk;
+	ok(_metadata, self);
+	/* ... CKE CCS Fin; NST CCS Fin */
+	EXPECT_STREQ(">1 <2 <11 <12 <14 >16 >20 >20 <4 <20 <20", self->ct.log);
+	ASSERT_EQ(0, hs_get_session(self->cl, &s));
+	EXPECT_LT(0U, s.ticket_len);
+	self->ccfg.resume = &s;
+	ok(_metadata, self);
+	EXPECT_TRUE(hs_params(self->sv)->resumed);
+	EXPECT_STREQ(">1 <2 <4 <20 <20 >20 >20", self->ct.log);
+}
+
+TEST_F(tls12, ticket_survives_one_rotation_not_two)
+{
+	struct hs_session s;
+
+	self->scfg.ticket_keys = self->tk;
+	ok(_metadata, self);
+	ASSERT_EQ(0, hs_get_session(self->cl, &s));
+	self->ccfg.resume = &s;
+	ASSERT_EQ(0, hs_ticket_keys_rotate(self->tk));
+	ok(_metadata, self);
+	EXPECT_TRUE(hs_params(self->sv)->resumed);
+	ASSERT_EQ(0, hs_ticket_keys_rotate(self->tk));
+	ASSERT_EQ(0, hs_ticket_keys_rotate(self->tk));
+	ok(_metadata, self);
+	EXPECT_FALSE(hs_params(self->sv)->resumed);
+}
+
+TEST_F(tls12, tampered_ticket_gets_full_handshake)
+{
+	struct hs_session s;
+
+	self->scfg.ticket_keys = self->tk;
+	ok(_metadata, self);
+	ASSERT_EQ(0, hs_get_session(self->cl, &s));
+	s.ticket[s.ticket_len - 1] ^= 1;
+	self->ccfg.resume = &s;
+	ok(_metadata, self);
+	EXPECT_FALSE(hs_params(self->sv)->resumed);
+}
+
+/* RFC 8446 4.1.3: a TLS 1.3 client sees the downgrade sentinel */
+TEST_F(tls12, downgrade_sentinel_detected)
+{
+	self->scfg.max_version = HS_TLS12;	/* forced 1.2 server ... */
+	self->ccfg.max_version = HS_TLS13;	/* ... 1.3-capable client */
+	ok(_metadata, self);			/* no sentinel: 1.2 only */
+	self->scfg.max_version = HS_TLS13;
+	self->scfg.min_version = HS_TLS12;
+	self->ccfg.min_version = HS_TLS12;
+	self->ccfg.max_version = HS_TLS12;	/* 1.2 client, server marks it */
+	ok(_metadata, self);
+}
+
+TEST_F(tls12, only_old_versions_get_protocol_version)
+{
+	/* a TLS 1.1 ClientHello: legacy_version 0x0302, no supported_versions */
+	static const uint8_t ch[] = {
+		0x16, 0x03, 0x01, 0x00, 0x2d, 0x01, 0x00, 0x00, 0x29, 0x03, 0x02,
+		1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19,
+		20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32,
+		0x00, 0x00, 0x02, 0xc0, 0x2b, 0x01, 0x00,
+	};
+	uint8_t alert;
+	size_t used;
+
+	ASSERT_EQ(0, hs_conn_new(&self->scfg, &self->sv));
+	EXPECT_NE(0, hs_input(self->sv, ch, sizeof(ch), &used));
+	hs_error(self->sv, &alert, NULL, NULL);
+	EXPECT_EQ(HS_ALERT_PROTOCOL_VERSION, alert);
+}
+
+TEST_HARNESS_MAIN
