@@ -67,14 +67,14 @@ static inline int pump(struct hs_conn *cl, struct hs_conn *sv)
 		moved = 0;
 		for (i = 0; i < 2; i++) {
 			n = hs_output(from[i], &p);
-			if (!n)
+			if (!n || hs_is_done(to[i]))
 				continue;
-			moved = 1;
+			/* only what the engine took: the rest is record data */
 			hs_input(to[i], p, n, &used);
-			hs_output_consumed(from[i], n);
+			hs_output_consumed(from[i], used);
+			moved |= used > 0;
 		}
-		if (hs_is_done(cl) && hs_is_done(sv) &&
-		    !hs_output(cl, &p) && !hs_output(sv, &p))
+		if (hs_is_done(cl) && hs_is_done(sv))
 			return 0;
 	}
 	return hs_is_done(cl) && hs_is_done(sv) ? 0 : -1;

@@ -102,9 +102,31 @@ TEST_F(tls13, full_handshake_message_order)
 }
 
 
+/* move whatever @from has queued into @to's record layer */
+static size_t deliver(struct __test_metadata *_metadata, struct hs_conn *from,
+		      struct hs_conn *to, uint8_t *out, size_t cap)
+{
+	const uint8_t *p;
+	size_t n, used, got = 0, total = 0;
+
+	while ((n = hs_output(from, &p))) {
+		EXPECT_EQ(0, hs_app_read(to, p, n, &used, out + total,
+					 cap - total, &got));
+		hs_output_consumed(from, used);
+		total += got;
+		if (!used)
+			break;
+	}
+	return total;
+}
+
 static void ok(struct __test_metadata *_metadata, FIXTURE_DATA(tls13) *self)
 {
+	uint8_t buf[64];
+
 	ASSERT_EQ(0, run(_metadata, self));
+	/* post-handshake records (tickets) reach the client first */
+	EXPECT_EQ(0U, deliver(_metadata, self->sv, self->cl, buf, sizeof(buf)));
 	keys_agree(_metadata, self);
 }
 
@@ -451,6 +473,135 @@ TEST_F(tls13, keylog_has_every_secret)
 	EXPECT_STREQ("CLIENT_HANDSHAKE_TRAFFIC_SECRET;SERVER_HANDSHAKE_TRAFFIC_SECRET;"
 		     "CLIENT_TRAFFIC_SECRET_0;SERVER_TRAFFIC_SECRET_0;EXPORTER_SECRET;",
 		     k.labels);
+}
+
+
+static uint64_t fake_now(void *arg)
+{
+	return *(uint64_t *)arg;
+}
+
+TEST_F(tls13, resumption_with_ticket)
+{
+	struct hs_ticket_keys *tk;
+	struct hs_session s;
+	uint8_t buf[20000];
+	uint64_t now = 1700000000000ULL;
+
+	ASSERT_EQ(0, hs_ticket_keys_new(self->cr, 3600, 600, fake_now, &now, &tk));
+	self->scfg.ticket_keys = tk;
+	self->scfg.now = self->ccfg.now = fake_now;
+	self->scfg.now_arg = self->ccfg.now_arg = &now;
+	ASSERT_EQ(0, run(_metadata, self));
+	/* the ticket follows the handshake: the client reads it as a record */
+	EXPECT_EQ(0U, deliver(_metadata, self->sv, self->cl, buf, sizeof(buf)));
+	keys_agree(_metadata, self);
+	ASSERT_EQ(0, hs_get_session(self->cl, &s));
+	hs_conn_free(self->cl);
+	hs_conn_free(self->sv);
+	self->cl = self->sv = NULL;
+	memset(&self->ct, 0, sizeof(self->ct));
+	now += 5000;
+	self->ccfg.resume = &s;
+	ok(_metadata, self);
+	EXPECT_TRUE(hs_params(self->cl)->resumed);
+	EXPECT_TRUE(hs_params(self->sv)->resumed);
+	EXPECT_TRUE(hs_params(self->cl)->peer_authenticated);
+	/* RFC 8446 2.2: CH+psk; SH EE Fin; Fin */
+	EXPECT_STREQ(">1 <2 <8 <20 >20", self->ct.log);
+	hs_ticket_keys_free(tk);
+}
+
+TEST_F(tls13, expired_ticket_gets_full_handshake)
+{
+	struct hs_ticket_keys *tk;
+	struct hs_session s;
+	uint8_t buf[20000];
+	uint64_t now = 1700000000000ULL;
+
+	ASSERT_EQ(0, hs_ticket_keys_new(self->cr, 60, 600, fake_now, &now, &tk));
+	self->scfg.ticket_keys = tk;
+	self->scfg.now = self->ccfg.now = fake_now;
+	self->scfg.now_arg = self->ccfg.now_arg = &now;
+	ASSERT_EQ(0, run(_metadata, self));
+	deliver(_metadata, self->sv, self->cl, buf, sizeof(buf));
+	ASSERT_EQ(0, hs_get_session(self->cl, &s));
+	hs_conn_free(self->cl);
+	hs_conn_free(self->sv);
+	self->cl = self->sv = NULL;
+	memset(&self->ct, 0, sizeof(self->ct));
+	now += 61 * 1000;
+	self->ccfg.resume = &s;
+	ok(_metadata, self);
+	EXPECT_FALSE(hs_params(self->sv)->resumed);
+	EXPECT_STREQ(">1 <2 <8 <11 <15 <20 >20", self->ct.log);
+	hs_ticket_keys_free(tk);
+}
+
+/* RFC 8446 4.6.3: both directions, data before and after, answered requests */
+TEST_F(tls13, key_update_both_directions)
+{
+	static const char a[] = "before", b[] = "after";
+	struct hs_traffic before, after;
+	uint8_t buf[20000];
+	const uint8_t *q;
+
+	ok(_metadata, self);
+	ASSERT_EQ(0, hs_app_write(self->cl, (const uint8_t *)a, sizeof(a)));
+	ASSERT_EQ(sizeof(a), deliver(_metadata, self->cl, self->sv, buf, sizeof(buf)));
+	ASSERT_EQ(0, hs_traffic(self->cl, true, &before));
+	/* client asks: the server updates both ways */
+	ASSERT_EQ(0, hs_key_update(self->cl, true));
+	ASSERT_EQ(0, hs_app_write(self->cl, (const uint8_t *)b, sizeof(b)));
+	ASSERT_EQ(sizeof(b), deliver(_metadata, self->cl, self->sv, buf, sizeof(buf)));
+	EXPECT_STREQ(b, (char *)buf);
+	ASSERT_EQ(0, hs_traffic(self->cl, true, &after));
+	EXPECT_NE(0, memcmp(before.key, after.key, 16));
+	EXPECT_EQ(1U, after.seq);	/* "after" is record 0, counter restarted */
+	/* the server's answering KeyUpdate reaches the client, then data */
+	ASSERT_EQ(0, hs_app_write(self->sv, (const uint8_t *)a, sizeof(a)));
+	ASSERT_EQ(sizeof(a), deliver(_metadata, self->sv, self->cl, buf, sizeof(buf)));
+	keys_agree(_metadata, self);
+	/* server-initiated, no request: only that direction changes */
+	ASSERT_EQ(0, hs_key_update(self->sv, false));
+	ASSERT_EQ(0, hs_app_write(self->sv, (const uint8_t *)b, sizeof(b)));
+	ASSERT_EQ(sizeof(b), deliver(_metadata, self->sv, self->cl, buf, sizeof(buf)));
+	EXPECT_EQ(0U, hs_output(self->cl, &q));
+	keys_agree(_metadata, self);
+}
+
+TEST_F(tls13, close_notify_ends_the_stream)
+{
+	uint8_t buf[100];
+
+	ok(_metadata, self);
+	ASSERT_EQ(0, hs_send_alert(self->cl, HS_ALERT_CLOSE_NOTIFY));
+	deliver(_metadata, self->cl, self->sv, buf, sizeof(buf));
+	EXPECT_TRUE(hs_peer_closed(self->sv));
+	EXPECT_EQ(-EPIPE, hs_app_write(self->cl, buf, 1));
+}
+
+TEST_F(tls13, large_writes_split_at_16k)
+{
+	static uint8_t big[50000], got[50000];
+	const uint8_t *p;
+	size_t n, used, g, total = 0, i;
+
+	for (i = 0; i < sizeof(big); i++)
+		big[i] = (uint8_t)i;
+	ok(_metadata, self);
+	ASSERT_EQ(0, hs_app_write(self->cl, big, sizeof(big)));
+	n = hs_output(self->cl, &p);
+	/* 4 records: 3 x 16384 + 848, each 5 + 1 + 16 bytes of overhead */
+	EXPECT_EQ(sizeof(big) + 4 * 22, n);
+	while ((n = hs_output(self->cl, &p))) {
+		ASSERT_EQ(0, hs_app_read(self->sv, p, n, &used, got + total,
+					 sizeof(got) - total, &g));
+		hs_output_consumed(self->cl, used);
+		total += g;
+	}
+	ASSERT_EQ(sizeof(big), total);
+	EXPECT_EQ(0, memcmp(big, got, total));
 }
 
 TEST_HARNESS_MAIN
