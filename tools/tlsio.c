@@ -262,6 +262,7 @@ int cmd_client(int argc, char **argv, struct hsd_crypto *cr)
 	if (!err) {
 		print_params(io->c, "client");
 		err = client_loop(io, &o);
+		tls_save_session(&o, io->c);
 	}
 	if (err)
 		tls_report("client", io->c, err);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "handshaked/util.h"
 #include "tools/tlsopts.h"
@@ -202,6 +203,53 @@ int tls_opt(struct tls_opts *o, int argc, char **argv, int *i)
 	return 1;
 }
 
+static uint64_t now_ms(void *arg)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int load_session(struct tls_opts *o)
+{
+	uint8_t buf[4096];
+	FILE *f = fopen(o->sess_in, "rb");
+	size_t n;
+
+	if (!f) {
+		fprintf(stderr, "ktlsh: %s: %s\n", o->sess_in, strerror(errno));
+		return -errno;
+	}
+	n = fread(buf, 1, sizeof(buf), f);
+	fclose(f);
+	if (hs_session_decode(buf, n, &o->resume)) {
+		fprintf(stderr, "ktlsh: %s is not a session file\n", o->sess_in);
+		return -EINVAL;
+	}
+	o->cfg.resume = &o->resume;
+	return 0;
+}
+
+void tls_save_session(struct tls_opts *o, struct hs_conn *c)
+{
+	struct hs_session s;
+	uint8_t buf[4096];
+	size_t n;
+	FILE *f;
+
+	if (!o->sess_out || hs_get_session(c, &s) ||
+	    hs_session_encode(&s, buf, sizeof(buf), &n))
+		return;
+	f = fopen(o->sess_out, "wb");
+	if (f) {
+		fwrite(buf, 1, n, f);
+		fclose(f);
+	}
+	memset(buf, 0, sizeof(buf));
+	memset(&s, 0, sizeof(s));
+}
+
 static void keylog_line(void *arg, const char *line)
 {
 	FILE *f = arg;
@@ -217,6 +265,7 @@ int tls_opts_finish(struct tls_opts *o, enum hs_role role)
 
 	o->cfg.crypto = o->cr;
 	o->cfg.role = role;
+	o->cfg.now = now_ms;
 	if (o->cfg.n_suites)
 		o->cfg.suites = o->suites;
 	if (o->cfg.n_groups)
@@ -253,6 +302,23 @@ int tls_opts_finish(struct tls_opts *o, enum hs_role role)
 		}
 		o->cfg.trust = o->trust;
 	}
+	if (role == HS_CLIENT && o->sess_in) {
+		err = load_session(o);
+		if (err)
+			return err;
+	}
+	if (role == HS_SERVER) {
+		/* resumption: tickets (7200 s, rotated hourly) and IDs */
+		err = hs_ticket_keys_new(o->cr, 7200, 3600, now_ms, NULL,
+					 &o->tickets);
+		if (!err)
+			err = hs_session_cache_new(1024, 3600, now_ms, NULL,
+						   &o->cache);
+		if (err)
+			return err;
+		o->cfg.ticket_keys = o->tickets;
+		o->cfg.session_cache = o->cache;
+	}
 	if (role == HS_CLIENT) {
 		o->cfg.verify_peer = !o->insecure;
 		o->cfg.psks = o->psks;
@@ -277,6 +343,9 @@ void tls_opts_free(struct tls_opts *o)
 	hsd_cert_chain_clear(&o->chain);
 	hsd_pkey_free(o->cfg.key);
 	hsd_x509_store_free(o->trust);
+	hs_ticket_keys_free(o->tickets);
+	hs_session_cache_free(o->cache);
+	memset(&o->resume, 0, sizeof(o->resume));
 	if (o->keylog)
 		fclose(o->keylog);
 	memset(o->psks, 0, sizeof(o->psks));

@@ -23,6 +23,9 @@ struct tls_opts {
 	bool keyupdate;
 	bool verify_client;
 	bool insecure;
+	struct hs_session resume;
+	struct hs_ticket_keys *tickets;
+	struct hs_session_cache *cache;
 	/* server */
 	int port;
 	bool echo, www, once;
@@ -34,6 +37,9 @@ int tls_opt(struct tls_opts *o, int argc, char **argv, int *i);
 int tls_opts_finish(struct tls_opts *o, enum hs_role role);
 void tls_opts_free(struct tls_opts *o);
 void tls_opts_usage(FILE *f);
+
+/* Save the connection's session to --sess-out (client). */
+void tls_save_session(struct tls_opts *o, struct hs_conn *c);
 
 /* Report a failed connection on stderr: one line naming the alert. */
 void tls_report(const char *who, struct hs_conn *c, int err);
