@@ -104,6 +104,8 @@ static int verify_chain(struct hs_conn *c)
 				       "peer certificate: %s", why);
 		c->p.peer_authenticated = true;
 	}
+	hsd_pkey_free(c->peer_key);
+	c->peer_key = NULL;
 	if (hsd_cert_pubkey(c->cr, der[0], len[0], &c->peer_key))
 		return hs_fail(c, HS_ALERT_BAD_CERTIFICATE, -EACCES,
 			       "cannot read the peer's public key");

@@ -101,9 +101,7 @@ static int make_key_shares(struct hs_conn *c)
 	uint16_t g;
 	int err;
 
-	for (i = 0; i < c->n_kex; i++)
-		hsd_kex_free(c->kex[i]);
-	c->n_kex = 0;
+	hs_kex_reset(c);
 	for (i = 0; i < c->cfg.n_groups && c->n_kex < 2; i++) {
 		g = c->hrr ? c->hrr_group : c->cfg.groups[i];
 		if (!c->hrr && c->n_kex >= c->cfg.n_key_shares)

@@ -135,6 +135,18 @@ int hs_error(const struct hs_conn *c, uint8_t *alert, bool *received,
 	return c->err;
 }
 
+/* Drop every ephemeral key pair (before making the one that is used). */
+void hs_kex_reset(struct hs_conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		hsd_kex_free(c->kex[i]);
+		c->kex[i] = NULL;
+	}
+	c->n_kex = 0;
+}
+
 int hs_random(struct hs_conn *c, uint8_t *p, size_t n)
 {
 	if (c->cfg.test && c->cfg.test->random)

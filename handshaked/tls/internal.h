@@ -255,6 +255,7 @@ struct hs_conn {
 int hs_fail(struct hs_conn *c, uint8_t alert, int err, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 int hs_random(struct hs_conn *c, uint8_t *p, size_t n);
+void hs_kex_reset(struct hs_conn *c);
 int hs_transcript_add(struct hs_conn *c, const uint8_t *p, size_t n);
 int hs_transcript_hash(struct hs_conn *c, uint8_t *out);
 int hs_transcript_set_hash(struct hs_conn *c, enum hsd_hash_id h);

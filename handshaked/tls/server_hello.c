@@ -83,6 +83,7 @@ static int server_key_share(struct hs_conn *c, uint8_t *pub, size_t *publen)
 {
 	int err;
 
+	hs_kex_reset(c);
 	err = hsd_kex_new(c->cr, c->p.group, &c->kex[0], pub, publen);
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err, "key generation");

@@ -240,6 +240,7 @@ int hs12_build_server_key_exchange(struct hs_conn *c, struct hs_buf *b)
 	size_t publen, plen, glen, start = b->len, tbslen, siglen;
 	int err;
 
+	hs_kex_reset(c);
 	err = hsd_kex_new(c->cr, c->p.group, &c->kex[0], pub, &publen);
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err, "key generation");
@@ -380,6 +381,8 @@ int hs12_build_client_key_exchange(struct hs_conn *c, struct hs_buf *b)
 		hs_put_vec(b, 2, pub, publen);
 		return 0;
 	}
+	/* the TLS 1.3 shares of our ClientHello are not used in 1.2 */
+	hs_kex_reset(c);
 	err = hsd_kex_new(c->cr, c->p.group, &c->kex[0], pub, &publen);
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err, "key generation");

@@ -1,0 +1,328 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Interop over loopback with real peers from Debian: ktlsh client against
+# openssl s_server and gnutls-serv; ktlsh server against openssl s_client
+# and gnutls-cli. Data both ways compared byte for byte. TAP output.
+#
+#   peers.sh KTLSH CERTDIR
+set -u
+KTLSH=$1
+C=$2
+PORT=$((20000 + RANDOM % 20000))
+n=0 failed=0
+tmp=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+
+echo "TAP version 13"
+
+result() {	# name status [reason]
+	n=$((n + 1))
+	if [ "$2" = ok ]; then
+		echo "ok $n $1"
+	elif [ "$2" = skip ]; then
+		echo "ok $n $1 # SKIP $3"
+	else
+		echo "not ok $n $1"
+		failed=$((failed + 1))
+		sed 's/^/# /' "$tmp/log" 2>/dev/null | tail -n 15
+	fi
+}
+
+# listening yet? (not by connecting: that would use up -naccept 1)
+wait_port() {
+	local i
+	for i in $(seq 100); do
+		[ -n "$(ss -Hltn "sport = :$1")" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+next_port() { PORT=$((PORT + 1)); }
+
+# input generator: some text, a binary block across the 16 KiB boundary
+# lines never start with Q/R/K/k: s_client reads those as commands
+head -c 40000 /dev/urandom | base64 -w 76 | sed "s/^/x/" > "$tmp/big"
+printf 'hello interop\n' > "$tmp/small"
+
+# ---- ktlsh client against a server that echoes ----
+client_vs() {	# name, expect-in-stderr, server cmd..., -- ktlsh args...
+	local name=$1 expect=$2 srv=() cli=()
+	shift 2
+	while [ "$1" != -- ]; do srv+=("$1"); shift; done
+	shift
+	cli=("$@")
+	next_port
+	"${srv[@]//@PORT@/$PORT}" > "$tmp/srv.out" 2>&1 &
+	local spid=$!
+	if ! wait_port "$PORT"; then
+		cp "$tmp/srv.out" "$tmp/log"
+		result "$name" fail
+		kill $spid 2>/dev/null
+		return
+	fi
+	timeout 20 "$KTLSH" client "127.0.0.1:$PORT" "${cli[@]}" < "$tmp/small" \
+		> "$tmp/cli.out" 2> "$tmp/cli.err"
+	local rc=$?
+	kill $spid 2>/dev/null
+	wait $spid 2>/dev/null
+	cat "$tmp/cli.err" "$tmp/srv.out" > "$tmp/log"
+	if [ $rc -eq 0 ] && cmp -s "$tmp/small" "$tmp/cli.out" &&
+	   grep -q -- "$expect" "$tmp/cli.err"; then
+		result "$name" ok
+	else
+		echo "exit $rc, output $(wc -c < "$tmp/cli.out") bytes" >> "$tmp/log"
+		result "$name" fail
+	fi
+}
+
+OS=(openssl s_server -accept @PORT@ -quiet -naccept 1)
+OSE=(-cert "$C/server-ec.pem" -key "$C/server-ec.key")
+OSR=(-cert "$C/server-rsa.pem" -key "$C/server-rsa.key")
+V=(--ca "$C/ca.pem" --servername server.test)
+
+# openssl s_server echoes with -rev only (reversed lines); use a relay
+# that echoes: s_server has no plain echo, so compare against rev output
+client_vs_rev() {
+	local name=$1
+	shift
+	rev < "$tmp/small" > "$tmp/small.rev"
+	mv "$tmp/small" "$tmp/small.orig"
+	cp "$tmp/small.rev" "$tmp/small.want"
+	# feed original, expect reversed
+	cp "$tmp/small.orig" "$tmp/small"
+	client_vs_expect "$name" "$@"
+}
+
+client_vs_expect() {	# like client_vs but expects reversed lines
+	local name=$1 expect=$2 srv=() cli=()
+	shift 2
+	while [ "$1" != -- ]; do srv+=("$1"); shift; done
+	shift
+	cli=("$@")
+	next_port
+	"${srv[@]//@PORT@/$PORT}" > "$tmp/srv.out" 2>&1 &
+	local spid=$!
+	wait_port "$PORT"
+	timeout 20 "$KTLSH" client "127.0.0.1:$PORT" "${cli[@]}" < "$tmp/small" \
+		> "$tmp/cli.out" 2> "$tmp/cli.err"
+	local rc=$?
+	kill $spid 2>/dev/null
+	wait $spid 2>/dev/null
+	cat "$tmp/cli.err" "$tmp/srv.out" > "$tmp/log"
+	if [ $rc -eq 0 ] && cmp -s "$tmp/small.want" "$tmp/cli.out" &&
+	   grep -q -- "$expect" "$tmp/cli.err"; then
+		result "$name" ok
+	else
+		echo "exit $rc, output: $(head -c 200 "$tmp/cli.out")" >> "$tmp/log"
+		result "$name" fail
+	fi
+}
+
+rev < "$tmp/small" > "$tmp/small.want"
+
+T13="TLSv1.3"
+T12="TLSv1.2"
+client_vs_expect "ktlsh_client_openssl_server_tls13_x509" "$T13 TLS_AES_128_GCM_SHA256 x25519" \
+	"${OS[@]}" -rev "${OSE[@]}" -- "${V[@]}"
+client_vs_expect "ktlsh_client_openssl_server_tls13_hrr" "secp256r1" \
+	"${OS[@]}" -rev "${OSE[@]}" -groups P-256 -- "${V[@]}"
+client_vs_expect "ktlsh_client_openssl_server_tls13_mutual" "$T13" \
+	"${OS[@]}" -rev "${OSE[@]}" -Verify 1 -verify_return_error -CAfile "$C/ca.pem" -- \
+	"${V[@]}" --cert "$C/client-ec.pem" --key "$C/client-ec.key"
+client_vs_expect "ktlsh_client_openssl_server_tls13_psk" "psk" \
+	"${OS[@]}" -rev -nocert -psk 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff \
+	-psk_identity client1 -- --psk-identity client1 \
+	--psk-key 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff --insecure
+client_vs_expect "ktlsh_client_openssl_server_tls13_keyupdate" "$T13" \
+	"${OS[@]}" -rev "${OSE[@]}" -- "${V[@]}" --keyupdate
+for s in TLS_AES_256_GCM_SHA384 TLS_CHACHA20_POLY1305_SHA256 TLS_AES_128_CCM_SHA256; do
+	client_vs_expect "ktlsh_client_openssl_server_tls13_${s,,}" "$s" \
+		"${OS[@]}" -rev "${OSE[@]}" -ciphersuites "$s" -- "${V[@]}" --cipher "$s"
+done
+for g in P-384 ffdhe2048; do
+	client_vs_expect "ktlsh_client_openssl_server_tls13_group_${g,,}" "$T13" \
+		"${OS[@]}" -rev "${OSE[@]}" -groups "$g" -- "${V[@]}" --groups "$g"
+done
+openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out "$tmp/dh.pem" 2>/dev/null
+for spec in "ec ECDHE-ECDSA-AES128-GCM-SHA256" "ec ECDHE-ECDSA-AES256-GCM-SHA384" \
+	    "ec ECDHE-ECDSA-CHACHA20-POLY1305" "ec ECDHE-ECDSA-AES128-CCM" \
+	    "rsa ECDHE-RSA-AES128-GCM-SHA256" "rsa DHE-RSA-AES128-GCM-SHA256" \
+	    "rsa AES128-GCM-SHA256" "rsa AES256-GCM-SHA384"; do
+	set -- $spec
+	client_vs_expect "ktlsh_client_openssl_server_tls12_${2,,}" "$T12" \
+		"${OS[@]}" -rev -cert "$C/server-$1.pem" -key "$C/server-$1.key" -tls1_2 \
+		-cipher "$2" -dhparam "$tmp/dh.pem" -- "${V[@]}" --tls1.2
+done
+client_vs_expect "ktlsh_client_openssl_server_tls12_mutual" "$T12" \
+	"${OS[@]}" -rev "${OSE[@]}" -tls1_2 -Verify 1 -verify_return_error -CAfile "$C/ca.pem" -- \
+	"${V[@]}" --cert "$C/client-ec.pem" --key "$C/client-ec.key"
+
+# resumption: two connections to one server process
+resume_vs() {	# name, version flag, server cmd...
+	local name=$1 vf=$2
+	shift 2
+	next_port
+	"${@//@PORT@/$PORT}" > "$tmp/srv.out" 2>&1 &
+	local spid=$!
+	wait_port "$PORT"
+	timeout 10 "$KTLSH" client "127.0.0.1:$PORT" "${V[@]}" $vf \
+		--sess-out "$tmp/sess" < "$tmp/small" > /dev/null 2> "$tmp/cli.err"
+	timeout 10 "$KTLSH" client "127.0.0.1:$PORT" "${V[@]}" $vf \
+		--sess-in "$tmp/sess" < "$tmp/small" > "$tmp/cli.out" 2>> "$tmp/cli.err"
+	kill $spid 2>/dev/null
+	wait $spid 2>/dev/null
+	cat "$tmp/cli.err" > "$tmp/log"
+	if grep -q resumed "$tmp/cli.err" && cmp -s "$tmp/small.want" "$tmp/cli.out"; then
+		result "$name" ok
+	else
+		result "$name" fail
+	fi
+}
+resume_vs ktlsh_client_openssl_server_tls13_resumption --tls1.3 \
+	openssl s_server -accept @PORT@ -quiet -naccept 2 -rev "${OSE[@]}"
+resume_vs ktlsh_client_openssl_server_tls12_resumption --tls1.2 \
+	openssl s_server -accept @PORT@ -quiet -naccept 2 -rev "${OSE[@]}"
+
+# ---- real clients against ktlsh server --echo ----
+server_vs() {	# name, expect-in-server-log, server args..., -- client cmd...
+	local name=$1 expect=$2 srv=() cli=()
+	shift 2
+	while [ "$1" != -- ]; do srv+=("$1"); shift; done
+	shift
+	cli=("$@")
+	next_port
+	timeout 20 "$KTLSH" server --port "$PORT" --echo "${srv[@]}" > "$tmp/srv.out" 2>&1 &
+	local spid=$!
+	wait_port "$PORT"
+	# keep stdin open a moment so the echo arrives before the client closes
+	(cat "$tmp/big"; sleep 1.5) | timeout 20 "${cli[@]//@PORT@/$PORT}" \
+		> "$tmp/cli.out" 2> "$tmp/cli.err"
+	kill $spid 2>/dev/null
+	wait $spid 2>/dev/null
+	cat "$tmp/srv.out" "$tmp/cli.err" > "$tmp/log"
+	# the echoed stream holds the input exactly (clients may add status)
+	if grep -q -- "$expect" "$tmp/srv.out" &&
+	   [ "$(grep -c '^x' "$tmp/cli.out")" = "$(wc -l < "$tmp/big")" ] &&
+	   grep '^x' "$tmp/cli.out" | cmp -s - "$tmp/big"; then
+		result "$name" ok
+	else
+		echo "client output $(wc -c < "$tmp/cli.out") bytes" >> "$tmp/log"
+		result "$name" fail
+	fi
+}
+
+KS=(--cert "$C/server-ec.pem" --key "$C/server-ec.key")
+SC=(openssl s_client -connect 127.0.0.1:@PORT@ -quiet -no_ign_eof -nocommands -CAfile "$C/ca.pem"
+    -verify_return_error -verify_hostname server.test)
+server_vs openssl_client_ktlsh_server_tls13_x509 "$T13" "${KS[@]}" -- "${SC[@]}"
+server_vs openssl_client_ktlsh_server_tls13_hrr "secp256r1" "${KS[@]}" --groups P-256 -- "${SC[@]}"
+server_vs openssl_client_ktlsh_server_tls13_mutual "$T13" "${KS[@]}" --ca "$C/ca.pem" \
+	--verify-client -- "${SC[@]}" -cert "$C/client-ec.pem" -key "$C/client-ec.key"
+server_vs openssl_client_ktlsh_server_tls13_psk "psk" \
+	--psk-identity client1 --psk-key 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff -- \
+	openssl s_client -connect 127.0.0.1:@PORT@ -quiet -no_ign_eof -nocommands -psk_identity client1 \
+	-psk 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+server_vs openssl_client_ktlsh_server_tls12_x509 "$T12" "${KS[@]}" -- "${SC[@]}" -tls1_2
+server_vs openssl_client_ktlsh_server_tls12_rsa_kx "$T12" --cert "$C/server-rsa.pem" \
+	--key "$C/server-rsa.key" -- "${SC[@]}" -tls1_2 -cipher AES128-GCM-SHA256
+server_vs openssl_client_ktlsh_server_tls12_dhe "$T12" --cert "$C/server-rsa.pem" \
+	--key "$C/server-rsa.key" -- "${SC[@]}" -tls1_2 -cipher DHE-RSA-AES128-GCM-SHA256
+server_vs openssl_client_ktlsh_server_tls12_mutual "$T12" "${KS[@]}" --ca "$C/ca.pem" \
+	--verify-client -- "${SC[@]}" -tls1_2 -cert "$C/client-ec.pem" -key "$C/client-ec.key"
+
+# openssl s_client 'K' asks for a KeyUpdate with update_requested
+keyupdate_vs() {
+	next_port
+	timeout 20 "$KTLSH" server --port "$PORT" --echo "${KS[@]}" > "$tmp/srv.out" 2>&1 &
+	local spid=$!
+	wait_port "$PORT"
+	(echo before; sleep 0.5; echo K; sleep 0.5; echo after; sleep 1) |
+		timeout 20 openssl s_client -connect "127.0.0.1:$PORT" -no_ign_eof \
+		-CAfile "$C/ca.pem" > "$tmp/cli.out" 2>&1
+	kill $spid 2>/dev/null
+	wait $spid 2>/dev/null
+	cat "$tmp/srv.out" "$tmp/cli.out" > "$tmp/log"
+	# the echo of "after" proves both sides switched keys
+	if grep -q '^before' "$tmp/cli.out" && grep -q '^after' "$tmp/cli.out" &&
+	   grep -q KEYUPDATE "$tmp/cli.out"; then
+		result openssl_client_ktlsh_server_tls13_keyupdate ok
+	else
+		result openssl_client_ktlsh_server_tls13_keyupdate fail
+	fi
+}
+keyupdate_vs
+
+# openssl s_client -sess_out / -sess_in against our tickets and session IDs
+resume_server() {	# name, s_client version flag
+	next_port
+	timeout 20 "$KTLSH" server --port "$PORT" --echo "${KS[@]}" > "$tmp/srv.out" 2>&1 &
+	local spid=$!
+	wait_port "$PORT"
+	(echo one; sleep 0.5) | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" $2 \
+		-no_ign_eof -CAfile "$C/ca.pem" -sess_out "$tmp/ossl.sess" > /dev/null 2>&1
+	(echo two; sleep 0.5) | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" $2 \
+		-no_ign_eof -CAfile "$C/ca.pem" -sess_in "$tmp/ossl.sess" > "$tmp/cli.out" 2>&1
+	kill $spid 2>/dev/null
+	wait $spid 2>/dev/null
+	cat "$tmp/srv.out" "$tmp/cli.out" > "$tmp/log"
+	if grep -q '^Reused' "$tmp/cli.out" && grep -q '^two' "$tmp/cli.out"; then
+		result "$1" ok
+	else
+		result "$1" fail
+	fi
+}
+resume_server openssl_client_ktlsh_server_tls13_resumption -tls1_3
+resume_server openssl_client_ktlsh_server_tls12_resumption -tls1_2
+
+# ---- GnuTLS ----
+if command -v gnutls-cli >/dev/null; then
+	GC=(gnutls-cli -p @PORT@ 127.0.0.1 --x509cafile "$C/ca.pem")
+	server_vs gnutls_client_ktlsh_server_tls13 "$T13" "${KS[@]}" -- "${GC[@]}"
+	server_vs gnutls_client_ktlsh_server_tls12 "$T12" "${KS[@]}" -- "${GC[@]}" \
+		--priority "NORMAL:-VERS-ALL:+VERS-TLS1.2"
+	server_vs gnutls_client_ktlsh_server_tls13_mutual "$T13" "${KS[@]}" --ca "$C/ca.pem" \
+		--verify-client -- "${GC[@]}" --x509certfile "$C/client-ec.pem" \
+		--x509keyfile "$C/client-ec.key"
+	server_vs gnutls_client_ktlsh_server_tls13_psk "psk" --psk-identity client1 \
+		--psk-key 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff -- \
+		gnutls-cli -p @PORT@ 127.0.0.1 --pskusername client1 \
+		--pskkey 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff \
+		--priority "NORMAL:-KX-ALL:+ECDHE-PSK:+DHE-PSK:+PSK"
+
+	GS=(gnutls-serv -p @PORT@ --echo --x509certfile "$C/server-ec.pem"
+	    --x509keyfile "$C/server-ec.key")
+	gnutls_client() {	# name, expect, serv extra args..., -- ktlsh args
+		local name=$1 expect=$2 srv=() cli=()
+		shift 2
+		while [ "$1" != -- ]; do srv+=("$1"); shift; done
+		shift
+		next_port
+		"${GS[@]//@PORT@/$PORT}" "${srv[@]}" > "$tmp/srv.out" 2>&1 &
+		local spid=$!
+		wait_port "$PORT"
+		timeout 20 "$KTLSH" client "127.0.0.1:$PORT" "$@" < "$tmp/small" \
+			> "$tmp/cli.out" 2> "$tmp/cli.err"
+		local rc=$?
+		kill $spid 2>/dev/null
+		wait $spid 2>/dev/null
+		cat "$tmp/cli.err" "$tmp/srv.out" > "$tmp/log"
+		if [ $rc -eq 0 ] && cmp -s "$tmp/small" "$tmp/cli.out" &&
+		   grep -q -- "$expect" "$tmp/cli.err"; then
+			result "$name" ok
+		else
+			result "$name" fail
+		fi
+	}
+	gnutls_client ktlsh_client_gnutls_server_tls13 "$T13" -- "${V[@]}"
+	gnutls_client ktlsh_client_gnutls_server_tls12 "$T12" -- "${V[@]}" --tls1.2
+	echo "client1:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff" > "$tmp/psk.txt"
+	gnutls_client ktlsh_client_gnutls_server_tls13_psk "psk" --pskpasswd "$tmp/psk.txt" \
+		--priority "NORMAL:+ECDHE-PSK:+DHE-PSK:+PSK" -- --psk-identity client1 \
+		--psk-key 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff --insecure
+else
+	result gnutls_peers skip "gnutls-bin not installed"
+fi
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
