@@ -310,6 +310,7 @@ static int send_step(struct hs_conn *c, const struct hs_step *st)
 {
 	struct hs_buf b = hs_buf_init(c->scratch + 4, HS_MAX_HANDSHAKE);
 	static const uint8_t ccs = 1;
+	size_t n;
 	int err;
 
 	if (c->cfg.trace)
@@ -330,7 +331,13 @@ static int send_step(struct hs_conn *c, const struct hs_step *st)
 	err = hs_transcript_add(c, c->scratch, b.len + 4);
 	if (err)
 		return err;
-	err = hs_queue_record(c, HS_CT_HANDSHAKE, c->scratch, b.len + 4);
+	n = b.len + 4;
+	if (c->cfg.test && c->cfg.test->tamper)
+		c->cfg.test->tamper(c->cfg.test->arg, c->scratch, &n,
+				    HS_MAX_HANDSHAKE + 4);
+	if (!n)
+		return 0;	/* a test held the message back */
+	err = hs_queue_record(c, HS_CT_HANDSHAKE, c->scratch, n);
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
 			       "cannot queue %s", st->name);
@@ -391,9 +398,11 @@ static int dispatch(struct hs_conn *c, uint8_t ct, uint8_t mt,
 			return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
 				       "message %u after the handshake", mt);
 		st = &hs_steps[id];
+		/* the peer speaks while it is our turn */
 		if (st->sender == c->role)
-			return hs_fail(c, HS_ALERT_INTERNAL_ERROR, -EINVAL,
-				       "dispatcher out of turn at %s", st->name);
+			return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+				       "handshake message %u before our %s",
+				       mt, st->name);
 		if (st->when && !st->when(c)) {
 			c->pos++;
 			continue;

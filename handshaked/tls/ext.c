@@ -441,8 +441,8 @@ int hs_ext_parse(struct hs_conn *c, struct hs_cur *block, struct hs_ext_walk *w)
 			return bad(c, "too many extensions");
 		seen[n_seen++] = type;
 		/* RFC 8446 4.2.11: pre_shared_key MUST be the last one */
-		if (w->ctx == X_CH && n_seen > 1 &&
-		    seen[n_seen - 2] == HS_EXT_PRE_SHARED_KEY)
+		if (w->ctx == X_CH && type == HS_EXT_PRE_SHARED_KEY &&
+		    hs_cur_left(block))
 			return illegal(c, "pre_shared_key not last");
 		e = find(type);
 		if (!e) {

@@ -143,6 +143,12 @@ struct hs_test_hooks {
 	int (*random)(void *arg, uint8_t *p, size_t n);
 	/* X25519 private key to use instead of a fresh one */
 	const uint8_t *x25519_private;
+	/*
+	 * Every handshake message we send (header + body, @cap bytes of room),
+	 * after our transcript took it and before it is sealed: negative
+	 * tests rewrite it, seed generators copy it.
+	 */
+	void (*tamper)(void *arg, uint8_t *msg, size_t *len, size_t cap);
 	void *arg;
 };
 
