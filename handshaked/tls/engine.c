@@ -573,19 +573,25 @@ static int handle_record(struct hs_conn *c)
 int hs_take_record(struct hs_conn *c, const uint8_t *in, size_t len,
 		   size_t *off)
 {
-	size_t want, take;
+	size_t want, take, had;
 
-	while (*off < len) {
+	for (;;) {
 		want = HS_RECORD_HEADER;
 		if (c->rec_len >= HS_RECORD_HEADER)
 			want += (size_t)c->rec[3] << 8 | c->rec[4];
+		/* complete, including records of length 0 */
+		if (c->rec_len >= HS_RECORD_HEADER && c->rec_len == want)
+			return 1;
+		if (*off >= len)
+			return 0;
 		take = want - c->rec_len;
 		if (take > len - *off)
 			take = len - *off;
+		had = c->rec_len;
 		memcpy(c->rec + c->rec_len, in + *off, take);
 		c->rec_len += take;
 		*off += take;
-		if (c->rec_len == HS_RECORD_HEADER) {
+		if (had < HS_RECORD_HEADER && c->rec_len == HS_RECORD_HEADER) {
 			size_t rl = (size_t)c->rec[3] << 8 | c->rec[4];
 			uint8_t t = c->rec[0];
 
@@ -598,12 +604,8 @@ int hs_take_record(struct hs_conn *c, const uint8_t *in, size_t len,
 				return hs_fail(c, HS_ALERT_RECORD_OVERFLOW,
 					       -EMSGSIZE, "record of %zu bytes",
 					       rl);
-			continue;
 		}
-		if (c->rec_len == want)
-			return 1;
 	}
-	return 0;
 }
 
 int hs_input(struct hs_conn *c, const uint8_t *in, size_t len, size_t *used)

@@ -300,7 +300,7 @@ static int choose_alpn(struct hs_conn *c, const struct offer *o)
 
 static int negotiate13(struct hs_conn *c, struct offer *o)
 {
-	const struct hs_suite *first = c->suite;
+	const struct hs_suite *first = c->suite, *s;
 	bool unknown = false, hrr = false;
 	uint8_t m;
 	int err;
@@ -326,10 +326,11 @@ static int negotiate13(struct hs_conn *c, struct offer *o)
 		if (!c->cfg.chain || !c->cfg.key)
 			return hs_fail(c, HS_ALERT_HANDSHAKE_FAILURE, -ENOKEY,
 				       "no certificate and no usable PSK");
-		hs_set_suite(c, pick_suite13(c, o, NULL) ?: c->suite);
-		if (!c->suite)
+		s = pick_suite13(c, o, NULL);
+		if (!s)
 			return hs_fail(c, HS_ALERT_HANDSHAKE_FAILURE, -EPROTO,
 				       "no cipher suite in common");
+		hs_set_suite(c, s);
 		if (!o->ch.have_sigs)
 			return hs_fail(c, HS_ALERT_MISSING_EXTENSION, -EPROTO,
 				       "no signature_algorithms");

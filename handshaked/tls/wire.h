@@ -22,7 +22,8 @@ struct hs_cur {
 
 static inline struct hs_cur hs_cur_init(const uint8_t *p, size_t len)
 {
-	return (struct hs_cur){ .p = p, .end = p + len };
+	/* an empty cursor may have no buffer: no arithmetic on NULL */
+	return (struct hs_cur){ .p = p, .end = len ? p + len : p };
 }
 
 static inline size_t hs_cur_left(const struct hs_cur *c)

@@ -504,4 +504,29 @@ TEST(not_tls_is_unexpected_message)
 	hsd_crypto_free(cr);
 }
 
+/* found by fuzz_record: an empty record used to spin forever */
+TEST(empty_records_do_not_hang)
+{
+	static const uint8_t empty_hs[] = { 0x16, 3, 3, 0, 0 };
+	static const uint8_t empty_ad[] = { 0x17, 3, 3, 0, 0 };
+	struct hsd_crypto *cr;
+	struct hs_config sc = { 0 };
+	struct hs_conn *s;
+	uint8_t alert = 0;
+	size_t used;
+
+	ASSERT_EQ(0, hsd_crypto_new(&cr));
+	sc.crypto = cr;
+	sc.role = HS_SERVER;
+	ASSERT_EQ(0, hs_conn_new(&sc, &s));
+	EXPECT_NE(0, hs_input(s, empty_hs, sizeof(empty_hs), &used));
+	hs_error(s, &alert, NULL, NULL);
+	EXPECT_EQ(HS_ALERT_UNEXPECTED_MESSAGE, alert);
+	hs_conn_free(s);
+	ASSERT_EQ(0, hs_conn_new(&sc, &s));
+	EXPECT_NE(0, hs_input(s, empty_ad, sizeof(empty_ad), &used));
+	hs_conn_free(s);
+	hsd_crypto_free(cr);
+}
+
 TEST_HARNESS_MAIN

@@ -230,6 +230,19 @@ TEST_F(tls13, no_common_group_is_handshake_failure)
 	fails_with(_metadata, self, false, HS_ALERT_HANDSHAKE_FAILURE);
 }
 
+/* found by fuzz_client_hello: no TLS 1.3 suite in common used to crash */
+TEST_F(tls13, no_common_suite_is_handshake_failure)
+{
+	static const uint16_t cs = HS_TLS_AES_128_CCM_SHA256;
+	static const uint16_t ss = HS_TLS_AES_256_GCM_SHA384;
+
+	self->ccfg.suites = &cs;
+	self->ccfg.n_suites = 1;
+	self->scfg.suites = &ss;
+	self->scfg.n_suites = 1;
+	fails_with(_metadata, self, false, HS_ALERT_HANDSHAKE_FAILURE);
+}
+
 TEST_F(tls13, mutual_authentication)
 {
 	self->scfg.request_client_cert = true;

@@ -1,0 +1,197 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libFuzzer harnesses, one binary per target (-DTARGET=...):
+ *   client_hello server_hello encrypted_extensions certificate
+ *   certificate_request certificate_verify finished server_key_exchange
+ *   client_key_exchange new_session_ticket12 post_handshake record
+ *   session client_flight server_flight
+ * Parsers are driven with a connection put into the state they expect;
+ * the *_flight targets feed whole peer flights to each role.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "handshaked/tls/hello.h"
+#include "handshaked/tls/session.h"
+
+#ifndef HSD_CERTS
+#define HSD_CERTS "selftests/.certs"
+#endif
+
+enum {
+	T_client_hello, T_server_hello, T_encrypted_extensions, T_certificate,
+	T_certificate_request, T_certificate_verify, T_finished,
+	T_server_key_exchange, T_client_key_exchange, T_new_session_ticket12,
+	T_post_handshake, T_record, T_session, T_client_flight, T_server_flight,
+};
+
+#define CAT(a, b) a##b
+#define ID(t) CAT(T_, t)
+
+static struct hsd_crypto *cr;
+static struct hsd_cert_chain chain;
+static struct hsd_pkey *key;
+static struct hsd_x509_store *trust;
+
+static int det_random(void *arg, uint8_t *p, size_t n)
+{
+	memset(p, 0x5c, n);
+	return 0;
+}
+
+static const struct hs_test_hooks hooks = { .random = det_random };
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	if (hsd_crypto_new(&cr) ||
+	    hsd_cert_chain_load(HSD_CERTS "/server-ec.pem", &chain) ||
+	    hsd_pkey_load_private(cr, HSD_CERTS "/server-ec.key", &key) ||
+	    hsd_x509_store_new(cr, HSD_CERTS "/ca.pem", NULL, NULL, &trust))
+		abort();
+	return 0;
+}
+
+static struct hs_conn *conn(enum hs_role role, uint16_t version, uint16_t suite)
+{
+	struct hs_config cfg = {
+		.crypto = cr, .role = role, .chain = &chain, .key = key,
+		.trust = trust, .verify_peer = true, .server_name = "server.test",
+		.test = &hooks,
+	};
+	struct hs_conn *c;
+
+	if (hs_conn_new(&cfg, &c))
+		abort();
+	if (version) {
+		c->p.version = version;
+		hs_set_suite(c, hs_suite_find(suite));
+		hs_transcript_set_hash(c, c->suite->hash);
+		c->p.group = HSD_GROUP_X25519;
+	}
+	return c;
+}
+
+static void parse(struct hs_conn *c, int (*fn)(struct hs_conn *, struct hs_cur *),
+		  const uint8_t *d, size_t n)
+{
+	struct hs_cur cur = hs_cur_init(d, n);
+
+	fn(c, &cur);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
+{
+	uint8_t rec[HS_MAX_HANDSHAKE + 16], out[16384 + 64];
+	struct hs_session s;
+	struct hs_conn *c = NULL;
+	size_t used, got;
+
+	switch (ID(TARGET)) {
+	case T_client_hello:
+	case T_server_hello:
+		/* wrapped as a plaintext record of one handshake message */
+		if (n > HS_MAX_PLAINTEXT - 4)
+			return 0;
+		c = conn(ID(TARGET) == T_client_hello ? HS_SERVER : HS_CLIENT, 0, 0);
+		if (c->role == HS_CLIENT)
+			hs_start(c);
+		rec[0] = HS_CT_HANDSHAKE;
+		rec[1] = 3;
+		rec[2] = 3;
+		rec[3] = (uint8_t)((n + 4) >> 8);
+		rec[4] = (uint8_t)(n + 4);
+		rec[5] = ID(TARGET) == T_client_hello ? 1 : 2;
+		rec[6] = 0;
+		rec[7] = (uint8_t)(n >> 8);
+		rec[8] = (uint8_t)n;
+		memcpy(rec + 9, d, n);
+		hs_input(c, rec, n + 9, &used);
+		break;
+	case T_encrypted_extensions:
+		c = conn(HS_CLIENT, HS_TLS13, HS_TLS_AES_128_GCM_SHA256);
+		parse(c, hs_parse_encrypted_extensions, d, n);
+		break;
+	case T_certificate:
+		c = conn(n && d[0] & 1 ? HS_SERVER : HS_CLIENT,
+			 n && d[0] & 2 ? HS_TLS12 : HS_TLS13,
+			 n && d[0] & 2 ? HS_ECDHE_ECDSA_AES_128_GCM_SHA256 :
+			 HS_TLS_AES_128_GCM_SHA256);
+		if (n)
+			parse(c, hs_parse_certificate, d + 1, n - 1);
+		break;
+	case T_certificate_request:
+		c = conn(HS_CLIENT, n && d[0] & 1 ? HS_TLS12 : HS_TLS13,
+			 n && d[0] & 1 ? HS_ECDHE_ECDSA_AES_128_GCM_SHA256 :
+			 HS_TLS_AES_128_GCM_SHA256);
+		if (n)
+			parse(c, hs_parse_certificate_request, d + 1, n - 1);
+		break;
+	case T_certificate_verify:
+		c = conn(HS_CLIENT, HS_TLS13, HS_TLS_AES_128_GCM_SHA256);
+		hsd_cert_pubkey(cr, chain.der[0], chain.len[0], &c->peer_key);
+		parse(c, hs_parse_certificate_verify, d, n);
+		break;
+	case T_finished:
+		c = conn(HS_CLIENT, HS_TLS13, HS_TLS_AES_256_GCM_SHA384);
+		parse(c, hs_parse_finished, d, n);
+		break;
+	case T_server_key_exchange:
+		c = conn(HS_CLIENT, HS_TLS12, n && d[0] & 1 ?
+			 HS_DHE_RSA_AES_128_GCM_SHA256 :
+			 HS_ECDHE_ECDSA_AES_128_GCM_SHA256);
+		hsd_cert_pubkey(cr, chain.der[0], chain.len[0], &c->peer_key);
+		if (n)
+			parse(c, hs12_parse_server_key_exchange, d + 1, n - 1);
+		break;
+	case T_client_key_exchange:
+		c = conn(HS_SERVER, HS_TLS12, n && d[0] & 1 ?
+			 HS_RSA_AES_128_GCM_SHA256 : HS_ECDHE_ECDSA_AES_128_GCM_SHA256);
+		{
+			uint8_t pub[HSD_KEX_PUB_MAX];
+			size_t pl;
+
+			hsd_kex_new(cr, HSD_GROUP_X25519, &c->kex[0], pub, &pl);
+		}
+		if (n && !(d[0] & 1))
+			parse(c, hs12_parse_client_key_exchange, d + 1, n - 1);
+		break;
+	case T_new_session_ticket12:
+		c = conn(HS_CLIENT, HS_TLS12, HS_ECDHE_ECDSA_AES_128_GCM_SHA256);
+		parse(c, hs12_parse_new_session_ticket, d, n);
+		break;
+	case T_post_handshake:
+		c = conn(n && d[0] & 1 ? HS_SERVER : HS_CLIENT,
+			 n && d[0] & 2 ? HS_TLS12 : HS_TLS13,
+			 n && d[0] & 2 ? HS_ECDHE_ECDSA_AES_128_GCM_SHA256 :
+			 HS_TLS_AES_128_GCM_SHA256);
+		c->done = true;
+		hs13_set_traffic(c, &c->rx, c->c_ap);
+		hs13_set_traffic(c, &c->tx, c->s_ap);
+		if (n)
+			hs_post_handshake(c, d + 1, n - 1);
+		break;
+	case T_record:
+		c = conn(HS_SERVER, HS_TLS13, HS_TLS_CHACHA20_POLY1305_SHA256);
+		c->done = true;
+		hs13_set_traffic(c, &c->rx, c->c_ap);
+		hs_app_read(c, d, n, &used, out, sizeof(out), &got);
+		break;
+	case T_session:
+		hs_session_decode(d, n, &s);
+		return 0;
+	case T_client_flight:
+		c = conn(HS_CLIENT, 0, 0);
+		hs_start(c);
+		hs_input(c, d, n, &used);
+		break;
+	case T_server_flight:
+		c = conn(HS_SERVER, 0, 0);
+		hs_input(c, d, n, &used);
+		break;
+	}
+	hs_conn_free(c);
+	return 0;
+}

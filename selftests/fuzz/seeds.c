@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * gen-seeds DIR: seed corpora for the fuzz targets, copied from real
+ * in-memory handshakes (TLS 1.3 and 1.2, with client certificates and a
+ * ticket), one file per message, named DIR/<target>/<n>.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "selftests/engine/common.h"
+
+struct cap {
+	const char *dir;
+	int n;
+	uint8_t first_flight[2][70000];
+	size_t ff_len[2];
+};
+
+static void save(const char *dir, const char *target, int n, uint8_t prefix,
+		 bool with_prefix, const uint8_t *p, size_t len)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, target);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/%s/%d", dir, target, n);
+	f = fopen(path, "wb");
+	if (!f)
+		return;
+	if (with_prefix)
+		fputc(prefix, f);
+	fwrite(p, 1, len, f);
+	fclose(f);
+}
+
+static void grab(void *arg, uint8_t *msg, size_t *len, size_t cap)
+{
+	struct cap *c = arg;
+	const uint8_t *b = msg + 4;
+	size_t n = *len - 4;
+	int i = c->n++;
+
+	switch (msg[0]) {
+	case 1: save(c->dir, "client_hello", i, 0, false, b, n); break;
+	case 2: save(c->dir, "server_hello", i, 0, false, b, n); break;
+	case 4: save(c->dir, "new_session_ticket12", i, 0, false, b, n); break;
+	case 8: save(c->dir, "encrypted_extensions", i, 0, false, b, n); break;
+	case 11: save(c->dir, "certificate", i, 0, true, b, n); break;
+	case 12: save(c->dir, "server_key_exchange", i, 0, true, b, n); break;
+	case 13: save(c->dir, "certificate_request", i, 0, true, b, n); break;
+	case 15: save(c->dir, "certificate_verify", i, 0, false, b, n); break;
+	case 16: save(c->dir, "client_key_exchange", i, 0, true, b, n); break;
+	case 20: save(c->dir, "finished", i, 0, false, b, n); break;
+	}
+	(void)cap;
+}
+
+static int det_random(void *arg, uint8_t *p, size_t n)
+{
+	memset(p, 0x5c, n);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const uint16_t v12 = HS_ECDHE_ECDSA_AES_128_GCM_SHA256;
+	struct hsd_crypto *cr;
+	struct hsd_x509_store *trust;
+	struct cred sv, cl;
+	struct cap cap = { .dir = argv[1] };
+	struct hs_test_hooks hooks = { .random = det_random, .tamper = grab,
+				       .arg = &cap };
+	struct hs_conn *c, *s;
+	const uint8_t *p;
+	size_t n;
+	int round, i;
+	uint8_t ku[] = { 0, 24, 0, 0, 1, 1 };
+
+	if (argc != 2 || mkdir(argv[1], 0755) < 0 ||
+	    hsd_crypto_new(&cr) || cred_load(cr, "server-ec", &sv) ||
+	    cred_load(cr, "client-ec", &cl) ||
+	    hsd_x509_store_new(cr, HSD_CERTS "/ca.pem", NULL, NULL, &trust))
+		return 1;
+	for (round = 0; round < 2; round++) {
+		struct hs_config cc = { .crypto = cr, .role = HS_CLIENT,
+					.trust = trust, .verify_peer = true,
+					.server_name = "server.test",
+					.chain = &cl.chain, .key = cl.key,
+					.test = &hooks };
+		struct hs_config sc = { .crypto = cr, .role = HS_SERVER,
+					.chain = &sv.chain, .key = sv.key,
+					.trust = trust, .request_client_cert = true,
+					.test = &hooks };
+
+		if (round) {
+			cc.max_version = HS_TLS12;
+			cc.suites = &v12;
+			cc.n_suites = 1;
+		}
+		hs_conn_new(&cc, &c);
+		hs_conn_new(&sc, &s);
+		hs_start(c);
+		/* the raw flights for the whole-role targets */
+		n = hs_output(c, &p);
+		save(argv[1], "server_flight", 100 + round, 0, false, p, n);
+		pump(c, s);
+		hs_conn_free(c);
+		hs_conn_free(s);
+	}
+	/* post-handshake: KeyUpdate(requested) and a TLS 1.3 NST body */
+	save(argv[1], "post_handshake", 0, 0, false, ku, sizeof(ku));
+	save(argv[1], "record", 0, 0, false, (const uint8_t *)"\x17\x03\x03\x00\x11"
+	     "0123456789abcdefX", 22);
+	for (i = 0; i < 2; i++) {
+		struct hs_session ss = { .version = HS_TLS13, .suite = 0x1301,
+					 .secret_len = 32, .ticket_len = 40,
+					 .lifetime = 7200 };
+		uint8_t buf[4096];
+		size_t len;
+
+		hs_session_encode(&ss, buf, sizeof(buf), &len);
+		save(argv[1], "session", i, 0, false, buf, len);
+	}
+	save(argv[1], "client_flight", 0, 0, false, (const uint8_t *)"\x16\x03\x03\x00\x04\x02\x00\x00\x00", 9);
+	cred_free(&sv);
+	cred_free(&cl);
+	hsd_x509_store_free(trust);
+	hsd_crypto_free(cr);
+	return 0;
+}
