@@ -92,20 +92,9 @@ int hsd_crypto_new(struct hsd_crypto **out)
 	c = OPENSSL_zalloc(sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->hmac = EVP_MAC_fetch(c->lib, "HMAC", NULL);
-	if (!c->hmac)
-		goto err_free;
 	for (i = 0; i < HSD_HASH_COUNT; i++) {
-		OSSL_PARAM p[2] = {
-			OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-							 (char *)md_names[i], 0),
-			OSSL_PARAM_END,
-		};
-
 		c->md[i] = EVP_MD_fetch(c->lib, md_names[i], NULL);
-		c->hmac_tmpl[i] = EVP_MAC_CTX_new(c->hmac);
-		if (!c->md[i] || !c->hmac_tmpl[i] ||
-		    EVP_MAC_CTX_set_params(c->hmac_tmpl[i], p) != 1)
+		if (!c->md[i])
 			goto err_free;
 	}
 	for (i = 0; i < HSD_AEAD_COUNT; i++) {
@@ -139,15 +128,12 @@ void hsd_crypto_free(struct hsd_crypto *c)
 
 	if (!c)
 		return;
-	for (i = 0; i < HSD_HASH_COUNT; i++) {
+	for (i = 0; i < HSD_HASH_COUNT; i++)
 		EVP_MD_free(c->md[i]);
-		EVP_MAC_CTX_free(c->hmac_tmpl[i]);
-	}
 	for (i = 0; i < HSD_AEAD_COUNT; i++)
 		EVP_CIPHER_free(c->cipher[i]);
 	for (i = 0; i < 4; i++)
 		EVP_PKEY_free(c->group_tmpl[i]);
-	EVP_MAC_free(c->hmac);
 	OPENSSL_free(c);
 }
 
@@ -219,47 +205,96 @@ int hsd_hash(const struct hsd_crypto *c, enum hsd_hash_id h, const void *p,
 	return EVP_Digest(p, n, out, NULL, c->md[h], NULL) == 1 ? 0 : -EIO;
 }
 
-/* ---- HMAC, HKDF, PRF ---- */
-static EVP_MAC_CTX *hmac_start(const struct hsd_crypto *c, enum hsd_hash_id h,
-			       const void *key, size_t keylen)
-{
-	static const uint8_t empty;
-	EVP_MAC_CTX *m;
+/* ---- HMAC (RFC 2104), HKDF, PRF ---- */
+/*
+ * HMAC from the digest with the key's inner and outer pads hashed once
+ * (RFC 2104 4): each MAC then costs two context copies and the hashing of
+ * the message. EVP_MAC would redo its parameter and key setup per call,
+ * which dominates on the few dozen tiny inputs of a key schedule.
+ */
+struct hmac {
+	EVP_MD_CTX *in, *out, *tmp;
+	size_t len;
+};
 
-	if (h >= HSD_HASH_COUNT)
-		return NULL;
-	m = EVP_MAC_CTX_dup(c->hmac_tmpl[h]);
-	if (!m)
-		return NULL;
-	/* HMAC with an empty key is legal (HKDF-Extract with no salt) */
-	if (EVP_MAC_init(m, keylen ? key : &empty, keylen, NULL) != 1) {
-		EVP_MAC_CTX_free(m);
-		return NULL;
-	}
-	return m;
+static void hmac_free(struct hmac *m)
+{
+	EVP_MD_CTX_free(m->in);
+	EVP_MD_CTX_free(m->out);
+	EVP_MD_CTX_free(m->tmp);
 }
 
-static int hmac_finish(EVP_MAC_CTX *m, uint8_t *out)
+static int hmac_key(const struct hsd_crypto *c, enum hsd_hash_id h,
+		    const void *key, size_t keylen, struct hmac *m)
 {
-	size_t n;
-	int ok = EVP_MAC_final(m, out, &n, HSD_HASH_MAX) == 1;
+	uint8_t k[144], pad[144];
+	size_t bs, i;
+	int ok;
 
-	EVP_MAC_CTX_free(m);
+	memset(m, 0, sizeof(*m));
+	if (h >= HSD_HASH_COUNT)
+		return -EINVAL;
+	bs = (size_t)EVP_MD_get_block_size(c->md[h]);
+	m->len = md_lens[h];
+	memset(k, 0, sizeof(k));
+	if (keylen > bs) {
+		if (EVP_Digest(key, keylen, k, NULL, c->md[h], NULL) != 1)
+			return -EIO;
+	} else if (keylen) {
+		memcpy(k, key, keylen);
+	}
+	m->in = EVP_MD_CTX_new();
+	m->out = EVP_MD_CTX_new();
+	m->tmp = EVP_MD_CTX_new();
+	for (i = 0; i < bs; i++)
+		pad[i] = k[i] ^ 0x36;
+	ok = m->in && m->out && m->tmp &&
+	     EVP_DigestInit_ex2(m->in, c->md[h], NULL) == 1 &&
+	     EVP_DigestUpdate(m->in, pad, bs) == 1;
+	for (i = 0; i < bs; i++)
+		pad[i] = k[i] ^ 0x5c;
+	ok = ok && EVP_DigestInit_ex2(m->out, c->md[h], NULL) == 1 &&
+	     EVP_DigestUpdate(m->out, pad, bs) == 1;
+	hsd_wipe(k, sizeof(k));
+	hsd_wipe(pad, sizeof(pad));
+	if (!ok) {
+		hmac_free(m);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* HMAC over the concatenation of up to three parts */
+static int hmac_run(struct hmac *m, const void *a, size_t an, const void *b,
+		    size_t bn, const void *d, size_t dn, uint8_t *out)
+{
+	uint8_t ih[HSD_HASH_MAX];
+	int ok;
+
+	ok = EVP_MD_CTX_copy_ex(m->tmp, m->in) == 1 &&
+	     (!an || EVP_DigestUpdate(m->tmp, a, an) == 1) &&
+	     (!bn || EVP_DigestUpdate(m->tmp, b, bn) == 1) &&
+	     (!dn || EVP_DigestUpdate(m->tmp, d, dn) == 1) &&
+	     EVP_DigestFinal_ex(m->tmp, ih, NULL) == 1 &&
+	     EVP_MD_CTX_copy_ex(m->tmp, m->out) == 1 &&
+	     EVP_DigestUpdate(m->tmp, ih, m->len) == 1 &&
+	     EVP_DigestFinal_ex(m->tmp, out, NULL) == 1;
+	hsd_wipe(ih, sizeof(ih));
 	return ok ? 0 : -EIO;
 }
 
 int hsd_hmac(const struct hsd_crypto *c, enum hsd_hash_id h, const void *key,
 	     size_t keylen, const void *p, size_t n, uint8_t *out)
 {
-	EVP_MAC_CTX *m = hmac_start(c, h, key, keylen);
+	struct hmac m;
+	int err;
 
-	if (!m)
-		return -EIO;
-	if (EVP_MAC_update(m, p, n) != 1) {
-		EVP_MAC_CTX_free(m);
-		return -EIO;
-	}
-	return hmac_finish(m, out);
+	err = hmac_key(c, h, key, keylen, &m);
+	if (err)
+		return err;
+	err = hmac_run(&m, p, n, NULL, 0, NULL, 0, out);
+	hmac_free(&m);
+	return err;
 }
 
 int hsd_hkdf_extract(const struct hsd_crypto *c, enum hsd_hash_id h,
@@ -282,34 +317,24 @@ int hsd_hkdf_expand(const struct hsd_crypto *c, enum hsd_hash_id h,
 {
 	size_t hl = hsd_hash_len(h), done = 0, n;
 	uint8_t t[HSD_HASH_MAX];
-	EVP_MAC_CTX *keyed, *m;
+	struct hmac m;
 	uint8_t i = 0;
-	int err = 0;
+	int err;
 
-	if (outlen > 255 * hl)
+	if (!hl || outlen > 255 * hl)
 		return -EINVAL;
-	keyed = hmac_start(c, h, prk, hl);
-	if (!keyed)
-		return -EIO;
+	err = hmac_key(c, h, prk, hl, &m);
 	/* RFC 5869 2.3: T(i) = HMAC(PRK, T(i-1) | info | i) */
-	while (done < outlen) {
-		m = EVP_MAC_CTX_dup(keyed);
+	while (!err && done < outlen) {
 		i++;
-		if (!m || (i > 1 && EVP_MAC_update(m, t, hl) != 1) ||
-		    EVP_MAC_update(m, info, infolen) != 1 ||
-		    EVP_MAC_update(m, &i, 1) != 1) {
-			EVP_MAC_CTX_free(m);
-			err = -EIO;
-			break;
-		}
-		err = hmac_finish(m, t);
-		if (err)
-			break;
+		err = hmac_run(&m, t, i > 1 ? hl : 0, info, infolen, &i, 1, t);
 		n = outlen - done < hl ? outlen - done : hl;
-		memcpy(out + done, t, n);
+		if (!err)
+			memcpy(out + done, t, n);
 		done += n;
 	}
-	EVP_MAC_CTX_free(keyed);
+	if (m.in)
+		hmac_free(&m);
 	hsd_wipe(t, sizeof(t));
 	return err;
 }
@@ -321,34 +346,25 @@ int hsd_tls12_prf(const struct hsd_crypto *c, enum hsd_hash_id h,
 {
 	size_t hl = hsd_hash_len(h), done = 0, n, ll = strlen(label);
 	uint8_t a[HSD_HASH_MAX], t[HSD_HASH_MAX];
-	EVP_MAC_CTX *keyed, *m;
-	int err = -EIO;
+	struct hmac m;
+	int err;
 
-	keyed = hmac_start(c, h, secret, secretlen);
-	if (!keyed)
-		return -EIO;
+	err = hmac_key(c, h, secret, secretlen, &m);
+	if (err)
+		return err;
 	/* RFC 5246 5: A(1) = HMAC(secret, label + seed) */
-	m = EVP_MAC_CTX_dup(keyed);
-	if (!m || EVP_MAC_update(m, (const uint8_t *)label, ll) != 1 ||
-	    EVP_MAC_update(m, seed, seedlen) != 1 || hmac_finish(m, a))
-		goto out;
-	while (done < outlen) {
+	err = hmac_run(&m, label, ll, seed, seedlen, NULL, 0, a);
+	while (!err && done < outlen) {
 		/* P_hash: HMAC(secret, A(i) + label + seed) */
-		m = EVP_MAC_CTX_dup(keyed);
-		if (!m || EVP_MAC_update(m, a, hl) != 1 ||
-		    EVP_MAC_update(m, (const uint8_t *)label, ll) != 1 ||
-		    EVP_MAC_update(m, seed, seedlen) != 1 || hmac_finish(m, t))
-			goto out;
+		err = hmac_run(&m, a, hl, label, ll, seed, seedlen, t);
 		n = outlen - done < hl ? outlen - done : hl;
-		memcpy(out + done, t, n);
+		if (!err)
+			memcpy(out + done, t, n);
 		done += n;
-		m = EVP_MAC_CTX_dup(keyed);
-		if (!m || EVP_MAC_update(m, a, hl) != 1 || hmac_finish(m, a))
-			goto out;
+		if (!err)
+			err = hmac_run(&m, a, hl, NULL, 0, NULL, 0, a);
 	}
-	err = 0;
-out:
-	EVP_MAC_CTX_free(keyed);
+	hmac_free(&m);
 	hsd_wipe(a, sizeof(a));
 	hsd_wipe(t, sizeof(t));
 	return err;

@@ -256,13 +256,16 @@ enum hsd_x509_verdict {
 /*
  * Verify a peer's chain (DER, leaf first) against @s: path to a trust anchor,
  * validity, CRLs if loaded, EKU for @purpose, and @name when not NULL (DNS
- * SAN, or IP SAN for an IP literal). Fills @why with a reason.
+ * SAN, or IP SAN for an IP literal). Fills @why with a reason. On success
+ * and with @leaf_key, hands out the leaf's public key. Parsed certificates
+ * are cached in the store (thread-safe); verification is never cached.
  */
-enum hsd_x509_verdict hsd_x509_verify(const struct hsd_x509_store *s,
+enum hsd_x509_verdict hsd_x509_verify(struct hsd_x509_store *s,
 				      const uint8_t *const *der,
 				      const size_t *len, size_t n,
 				      const char *name,
 				      enum hsd_x509_purpose purpose,
+				      struct hsd_pkey **leaf_key,
 				      char *why, size_t whylen);
 
 #endif

@@ -10,9 +10,6 @@
 struct hsd_crypto {
 	OSSL_LIB_CTX *lib;
 	EVP_MD *md[HSD_HASH_COUNT];
-	EVP_MAC *hmac;
-	/* HMAC contexts with the digest set and no key: dup, then init */
-	EVP_MAC_CTX *hmac_tmpl[HSD_HASH_COUNT];
 	EVP_CIPHER *cipher[HSD_AEAD_COUNT];
 	/* parameter-only keys to generate EC/DH ephemerals from */
 	EVP_PKEY *group_tmpl[4];	/* P-256, P-384, ffdhe2048, ffdhe3072 */

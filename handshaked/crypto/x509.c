@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* X.509: our chains, trust stores, peer chain verification. */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,10 +14,77 @@
 
 #include "handshaked/crypto/internal.h"
 
+/*
+ * Parsed certificates by content: OpenSSL 3.0's d2i_X509 decodes each
+ * public key through a fresh decoder context, which costs more than the
+ * signature checks of a handshake. Peers present the same chains again and
+ * again, so parsed X509 objects are kept (by SHA-256 of the DER) and
+ * shared. Only parsing is cached: every handshake verifies the chain.
+ */
+#define CERT_CACHE 64
+
+struct cert_cache_entry {
+	uint8_t id[32];
+	X509 *x;
+	uint64_t used;
+};
+
 struct hsd_x509_store {
 	X509_STORE *st;
 	bool crl;
+	const struct hsd_crypto *cr;
+	pthread_mutex_t lock;
+	struct cert_cache_entry cache[CERT_CACHE];
+	uint64_t tick;
 };
+
+/* a parsed certificate (new reference), from the cache when possible */
+static X509 *cert_get(struct hsd_x509_store *s, const uint8_t *der, size_t len)
+{
+	const unsigned char *p = der;
+	struct cert_cache_entry *e, *victim;
+	uint8_t id[32];
+	X509 *x;
+	int i;
+
+	if (!s || hsd_hash(s->cr, HSD_SHA256, der, len, id))
+		goto parse;
+	pthread_mutex_lock(&s->lock);
+	victim = &s->cache[0];
+	for (i = 0; i < CERT_CACHE; i++) {
+		e = &s->cache[i];
+		if (e->x && !memcmp(e->id, id, sizeof(id))) {
+			e->used = ++s->tick;
+			X509_up_ref(e->x);
+			x = e->x;
+			pthread_mutex_unlock(&s->lock);
+			return x;
+		}
+		if (e->used < victim->used)
+			victim = e;
+	}
+	pthread_mutex_unlock(&s->lock);
+	x = d2i_X509(NULL, &p, (long)len);
+	if (!x || p != der + len) {
+		X509_free(x);
+		return NULL;
+	}
+	pthread_mutex_lock(&s->lock);
+	X509_free(victim->x);
+	X509_up_ref(x);
+	victim->x = x;
+	memcpy(victim->id, id, sizeof(id));
+	victim->used = ++s->tick;
+	pthread_mutex_unlock(&s->lock);
+	return x;
+parse:
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x && p != der + len) {
+		X509_free(x);
+		x = NULL;
+	}
+	return x;
+}
 
 int hsd_x509_store_new(const struct hsd_crypto *c, const char *file,
 		       const char *dir, const char *crl,
@@ -27,6 +95,8 @@ int hsd_x509_store_new(const struct hsd_crypto *c, const char *file,
 
 	if (!s)
 		return -ENOMEM;
+	s->cr = c;
+	pthread_mutex_init(&s->lock, NULL);
 	s->st = X509_STORE_new();
 	if (!s->st)
 		goto err;
@@ -56,8 +126,13 @@ err:
 
 void hsd_x509_store_free(struct hsd_x509_store *s)
 {
+	int i;
+
 	if (!s)
 		return;
+	for (i = 0; i < CERT_CACHE; i++)
+		X509_free(s->cache[i].x);
+	pthread_mutex_destroy(&s->lock);
 	X509_STORE_free(s->st);
 	OPENSSL_free(s);
 }
@@ -195,11 +270,12 @@ static enum hsd_x509_verdict verdict(int e)
 	}
 }
 
-enum hsd_x509_verdict hsd_x509_verify(const struct hsd_x509_store *s,
+enum hsd_x509_verdict hsd_x509_verify(struct hsd_x509_store *s,
 				      const uint8_t *const *der,
 				      const size_t *len, size_t n,
 				      const char *name,
 				      enum hsd_x509_purpose purpose,
+				      struct hsd_pkey **leaf_key,
 				      char *why, size_t whylen)
 {
 	enum hsd_x509_verdict v = HSD_X509_BAD_CERTIFICATE;
@@ -215,11 +291,8 @@ enum hsd_x509_verdict hsd_x509_verify(const struct hsd_x509_store *s,
 	if (!untrusted || !ctx || !n)
 		goto out;
 	for (i = 0; i < n; i++) {
-		const unsigned char *p = der[i];
-
-		x = d2i_X509(NULL, &p, (long)len[i]);
-		if (!x || p != der[i] + len[i]) {
-			X509_free(x);
+		x = cert_get(s, der[i], len[i]);
+		if (!x) {
 			snprintf(why, whylen, "certificate %zu does not parse", i);
 			goto out;
 		}
@@ -245,8 +318,17 @@ enum hsd_x509_verdict hsd_x509_verify(const struct hsd_x509_store *s,
 			X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	}
 	if (X509_verify_cert(ctx) == 1) {
+		EVP_PKEY *k = leaf_key ? X509_get_pubkey(leaf) : NULL;
+
 		v = HSD_X509_OK;
 		snprintf(why, whylen, "verified");
+		if (leaf_key) {
+			*leaf_key = k ? OPENSSL_zalloc(sizeof(**leaf_key)) : NULL;
+			if (*leaf_key)
+				(*leaf_key)->k = k;
+			else
+				EVP_PKEY_free(k);
+		}
 		goto out;
 	}
 	e = X509_STORE_CTX_get_error(ctx);

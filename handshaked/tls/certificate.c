@@ -91,6 +91,8 @@ static int verify_chain(struct hs_conn *c)
 		der[i] = c->peer_chain.der[i];
 		len[i] = c->peer_chain.len[i];
 	}
+	hsd_pkey_free(c->peer_key);
+	c->peer_key = NULL;
 	if (verify) {
 		if (!c->cfg.trust)
 			return hs_fail(c, HS_ALERT_UNKNOWN_CA, -EACCES,
@@ -98,15 +100,15 @@ static int verify_chain(struct hs_conn *c)
 		v = hsd_x509_verify(c->cfg.trust, der, len, c->peer_chain.n,
 				    is_client(c) ? c->cfg.server_name : NULL,
 				    is_client(c) ? HSD_X509_SERVER :
-				    HSD_X509_CLIENT, why, sizeof(why));
+				    HSD_X509_CLIENT, &c->peer_key, why,
+				    sizeof(why));
 		if (v != HSD_X509_OK)
 			return hs_fail(c, verdict_alert(v), -EACCES,
 				       "peer certificate: %s", why);
 		c->p.peer_authenticated = true;
 	}
-	hsd_pkey_free(c->peer_key);
-	c->peer_key = NULL;
-	if (hsd_cert_pubkey(c->cr, der[0], len[0], &c->peer_key))
+	if (!c->peer_key &&
+	    hsd_cert_pubkey(c->cr, der[0], len[0], &c->peer_key))
 		return hs_fail(c, HS_ALERT_BAD_CERTIFICATE, -EACCES,
 			       "cannot read the peer's public key");
 	return 0;

@@ -36,6 +36,24 @@ int hs_conn_new(const struct hs_config *cfg, struct hs_conn **out)
 		c->cfg.min_version = HS_TLS12;
 	if (!c->cfg.max_version)
 		c->cfg.max_version = HS_TLS13;
+	/* only versions some configured suite can run at */
+	if (c->cfg.suites) {
+		uint16_t lo = 0xffff, hi = 0;
+		size_t i;
+
+		for (i = 0; i < c->cfg.n_suites; i++) {
+			const struct hs_suite *su = hs_suite_find(c->cfg.suites[i]);
+
+			if (!su)
+				continue;
+			lo = su->version < lo ? su->version : lo;
+			hi = su->version > hi ? su->version : hi;
+		}
+		if (lo > c->cfg.min_version && lo != 0xffff)
+			c->cfg.min_version = lo;
+		if (hi && hi < c->cfg.max_version)
+			c->cfg.max_version = hi;
+	}
 	if (!c->cfg.groups) {
 		c->cfg.groups = default_groups;
 		c->cfg.n_groups = sizeof(default_groups) / sizeof(default_groups[0]);

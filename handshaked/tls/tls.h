@@ -220,7 +220,7 @@ struct hs_config {
 	struct hsd_pkey *key;
 
 	/* peer verification: trust store; NULL with verify: reject */
-	const struct hsd_x509_store *trust;
+	struct hsd_x509_store *trust;
 	bool verify_peer;	/* client: default true */
 	bool request_client_cert;	/* server: send CertificateRequest */
 	bool require_client_cert;	/* server: and fail without one */
