@@ -109,15 +109,35 @@ int hsd_kex_new(const struct hsd_crypto *c, uint16_t group,
 	x->c = c;
 	x->group = group;
 	tmpl = hsd_group_template(c, group);
-	pc = tmpl ? EVP_PKEY_CTX_new_from_pkey(c->lib, tmpl, NULL) :
-		    EVP_PKEY_CTX_new_from_name(c->lib, "X25519", NULL);
-	if (!pc || EVP_PKEY_keygen_init(pc) != 1 ||
-	    EVP_PKEY_keygen(pc, &x->k) != 1) {
+	if (!tmpl) {
+		/*
+		 * X25519: a random scalar imported as the private key is a
+		 * valid key (RFC 7748 5 clamps on use) and costs far less
+		 * than a keygen context.
+		 */
+		uint8_t priv[32];
+
+		if (hsd_random(priv, sizeof(priv))) {
+			hsd_kex_free(x);
+			return -EIO;
+		}
+		x->k = EVP_PKEY_new_raw_private_key_ex(c->lib, "X25519", NULL,
+						       priv, sizeof(priv));
+		hsd_wipe(priv, sizeof(priv));
+		if (!x->k) {
+			hsd_kex_free(x);
+			return -EIO;
+		}
+	} else {
+		pc = EVP_PKEY_CTX_new_from_pkey(c->lib, tmpl, NULL);
+		if (!pc || EVP_PKEY_keygen_init(pc) != 1 ||
+		    EVP_PKEY_keygen(pc, &x->k) != 1) {
+			EVP_PKEY_CTX_free(pc);
+			hsd_kex_free(x);
+			return -EIO;
+		}
 		EVP_PKEY_CTX_free(pc);
-		hsd_kex_free(x);
-		return -EIO;
 	}
-	EVP_PKEY_CTX_free(pc);
 	err = export_share(x, pub, publen);
 	if (err) {
 		hsd_kex_free(x);

@@ -64,10 +64,25 @@ int hs_conn_new(const struct hs_config *cfg, struct hs_conn **out)
 		c->cfg.tickets_to_send = 1;
 	c->psk_index = -1;
 	c->shape = SHAPE_13_FULL;
+	/*
+	 * Buffers start small and grow: a handshake needs a few KiB, and
+	 * large fixed buffers would each cost an mmap per connection.
+	 */
 	c->rec = malloc(HS_RECORD_HEADER + HS_MAX_CIPHERTEXT12);
-	c->hmsg = malloc(HS_MAX_HANDSHAKE + 4);
-	c->scratch = malloc(HS_MAX_HANDSHAKE + 4);
-	c->th_buf = malloc(HS_TH_MAX);
+	c->hmsg_cap = 4096;
+	c->hmsg = malloc(c->hmsg_cap);
+	c->scratch_cap = 4096 + 4;
+	if (cfg->chain) {
+		size_t i;
+
+		for (i = 0; i < cfg->chain->n; i++)
+			c->scratch_cap += cfg->chain->len[i] + 8;
+		if (c->scratch_cap > HS_MAX_HANDSHAKE + 4)
+			c->scratch_cap = HS_MAX_HANDSHAKE + 4;
+	}
+	c->scratch = malloc(c->scratch_cap);
+	c->th_cap = 4096;
+	c->th_buf = malloc(c->th_cap);
 	c->out_cap = 32 * 1024;
 	c->out = malloc(c->out_cap);
 	if (!c->rec || !c->hmsg || !c->scratch || !c->th_buf || !c->out) {
@@ -191,10 +206,39 @@ void hs_keylog(struct hs_conn *c, const char *label, const uint8_t *secret,
 	hsd_wipe(line, sizeof(line));
 }
 
+/*
+ * Grow a buffer that may hold secrets to at least @need (at most @max):
+ * the old copy is wiped, never left to realloc.
+ */
+int hs_grow(uint8_t **buf, size_t *cap, size_t len, size_t need, size_t max)
+{
+	size_t n = *cap;
+	uint8_t *p;
+
+	if (need <= n)
+		return 0;
+	if (need > max)
+		return -EMSGSIZE;
+	while (n < need)
+		n *= 2;
+	if (n > max)
+		n = max;
+	p = malloc(n);
+	if (!p)
+		return -ENOMEM;
+	memcpy(p, *buf, len);
+	hsd_wipe(*buf, len);
+	free(*buf);
+	*buf = p;
+	*cap = n;
+	return 0;
+}
+
 /* ---- transcript ---- */
 int hs_transcript_add(struct hs_conn *c, const uint8_t *p, size_t n)
 {
-	if (c->th_buf_len + n > HS_TH_MAX)
+	if (hs_grow(&c->th_buf, &c->th_cap, c->th_buf_len, c->th_buf_len + n,
+		    HS_TH_MAX))
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, -ENOSPC,
 			       "handshake transcript too large");
 	memcpy(c->th_buf + c->th_buf_len, p, n);
@@ -326,7 +370,7 @@ static int apply_shape_switch(struct hs_conn *c)
 
 static int send_step(struct hs_conn *c, const struct hs_step *st)
 {
-	struct hs_buf b = hs_buf_init(c->scratch + 4, HS_MAX_HANDSHAKE);
+	struct hs_buf b = hs_buf_init(c->scratch + 4, c->scratch_cap - 4);
 	static const uint8_t ccs = 1;
 	size_t n;
 	int err;
@@ -352,7 +396,7 @@ static int send_step(struct hs_conn *c, const struct hs_step *st)
 	n = b.len + 4;
 	if (c->cfg.test && c->cfg.test->tamper)
 		c->cfg.test->tamper(c->cfg.test->arg, c->scratch, &n,
-				    HS_MAX_HANDSHAKE + 4);
+				    c->scratch_cap);
 	if (!n)
 		return 0;	/* a test held the message back */
 	err = hs_queue_record(c, HS_CT_HANDSHAKE, c->scratch, n);
@@ -471,7 +515,8 @@ static int handle_handshake(struct hs_conn *c, const uint8_t *p, size_t n)
 	if (!n)
 		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
 			       "empty handshake record");
-	if (c->hmsg_len + n > HS_MAX_HANDSHAKE + 4)
+	if (hs_grow(&c->hmsg, &c->hmsg_cap, c->hmsg_len, c->hmsg_len + n,
+		    HS_MAX_HANDSHAKE + 4))
 		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EMSGSIZE,
 			       "handshake message too large");
 	memcpy(c->hmsg + c->hmsg_len, p, n);

@@ -149,12 +149,13 @@ struct hs_conn {
 	uint8_t *rec;
 	size_t rec_len;
 	uint8_t *hmsg;
-	size_t hmsg_len;
+	size_t hmsg_len, hmsg_cap;
 
 	/* output */
 	uint8_t *out;
 	size_t out_len, out_off, out_cap;
 	uint8_t *scratch;	/* message bodies are built here */
+	size_t scratch_cap;
 
 	struct hs_dir rx, tx;
 
@@ -162,7 +163,7 @@ struct hs_conn {
 	struct hsd_hash_ctx *th;
 	enum hsd_hash_id th_hash;
 	uint8_t *th_buf;
-	size_t th_buf_len;
+	size_t th_buf_len, th_cap;
 	/* TLS 1.2 CertificateVerify signs all messages: keep them */
 	bool th_keep_all;
 
@@ -264,6 +265,7 @@ void hs_keylog(struct hs_conn *c, const char *label, const uint8_t *secret,
 int hs_queue_record(struct hs_conn *c, uint8_t type, const uint8_t *p,
 		    size_t n);
 int hs_queue_plain_ccs(struct hs_conn *c);
+int hs_grow(uint8_t **buf, size_t *cap, size_t len, size_t need, size_t max);
 int hs_take_record(struct hs_conn *c, const uint8_t *in, size_t len,
 		   size_t *off);
 int hs_handle_alert(struct hs_conn *c, const uint8_t *p, size_t n);

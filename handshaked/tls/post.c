@@ -163,7 +163,8 @@ int hs_post_handshake(struct hs_conn *c, const uint8_t *p, size_t n)
 	if (!n)
 		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
 			       "empty handshake record");
-	if (c->hmsg_len + n > HS_MAX_HANDSHAKE + 4)
+	if (hs_grow(&c->hmsg, &c->hmsg_cap, c->hmsg_len, c->hmsg_len + n,
+		    HS_MAX_HANDSHAKE + 4))
 		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EMSGSIZE,
 			       "post-handshake message too large");
 	memcpy(c->hmsg + c->hmsg_len, p, n);
