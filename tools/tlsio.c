@@ -188,8 +188,10 @@ static int client_loop(struct io *io, struct tls_opts *o)
 				stdin_open = false;
 				hs_send_alert(io->c, HS_ALERT_CLOSE_NOTIFY);
 				flush_out(io);
-			} else if ((err = write_app(io, buf, (size_t)r))) {
-				return err;
+			} else {
+				err = write_app(io, buf, (size_t)r);
+				if (err)
+					return err;
 			}
 		}
 		if (io->in_len || (pf[1].revents & (POLLIN | POLLHUP))) {

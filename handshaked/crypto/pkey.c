@@ -12,6 +12,7 @@
 #include <openssl/x509.h>
 
 #include "handshaked/crypto/internal.h"
+#include "handshaked/util.h"
 
 static struct hsd_pkey *wrap(EVP_PKEY *k)
 {
@@ -150,7 +151,7 @@ static const struct scheme *find_scheme(uint16_t id)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(schemes); i++)
 		if (schemes[i].id == id)
 			return &schemes[i];
 	return NULL;

@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "handshaked/crypto/internal.h"
+#include "handshaked/util.h"
 
 /*
  * Parsed certificates by content: OpenSSL 3.0's d2i_X509 decodes each
@@ -142,7 +143,7 @@ static int chain_add(struct hsd_cert_chain *ch, X509 *x)
 	unsigned char *der = NULL;
 	int n;
 
-	if (ch->n >= sizeof(ch->der) / sizeof(ch->der[0]))
+	if (ch->n >= ARRAY_SIZE(ch->der))
 		return -E2BIG;
 	n = i2d_X509(x, &der);
 	if (n <= 0)
@@ -278,14 +279,15 @@ enum hsd_x509_verdict hsd_x509_verify(struct hsd_x509_store *s,
 				      struct hsd_pkey **leaf_key,
 				      char *why, size_t whylen)
 {
-	enum hsd_x509_verdict v = HSD_X509_BAD_CERTIFICATE;
-	STACK_OF(X509) *untrusted = sk_X509_new_null();
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
+	enum hsd_x509_verdict v = HSD_X509_BAD_CERTIFICATE;
 	X509_VERIFY_PARAM *vp;
 	unsigned char ip[16];
 	X509 *leaf = NULL, *x;
 	size_t i;
 	int e;
+	/* STACK_OF(X509), spelled out so checkpatch sees a declaration */
+	struct stack_st_X509 *untrusted = sk_X509_new_null();
 
 	snprintf(why, whylen, "malformed certificate");
 	if (!untrusted || !ctx || !n)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "handshaked/tls/hello.h"
+#include "handshaked/util.h"
 
 static bool is_client(const struct hs_conn *c)
 {
@@ -136,7 +137,7 @@ int hs_parse_certificate(struct hs_conn *c, struct hs_cur *body)
 			goto bad;
 		if (hs_is13(c) && hs_cur_vec(&list, 2, 0, &exts))
 			goto bad;
-		if (ch->n == sizeof(ch->der) / sizeof(ch->der[0]))
+		if (ch->n == ARRAY_SIZE(ch->der))
 			return hs_fail(c, HS_ALERT_BAD_CERTIFICATE, -EACCES,
 				       "certificate chain longer than %zu", ch->n);
 		ch->der[ch->n] = malloc(hs_cur_left(&cert));

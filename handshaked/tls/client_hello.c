@@ -6,6 +6,7 @@
 #include "handshaked/tls/ext.h"
 #include "handshaked/tls/hello.h"
 #include "handshaked/tls/session.h"
+#include "handshaked/util.h"
 
 static bool offers13(const struct hs_conn *c)
 {
@@ -67,7 +68,7 @@ void hs_put_sig_algs(struct hs_conn *c, struct hs_buf *b)
 	struct hs_vec_mark m = hs_vec_open(b, 2);
 	size_t i;
 
-	for (i = 0; i < sizeof(our_sigs) / sizeof(our_sigs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(our_sigs); i++) {
 		/* RSASSA-PKCS1-v1_5 is TLS 1.2 only (RFC 8446 4.2.3) */
 		if (!offers12(c) && (our_sigs[i] & 0xff) == 0x01)
 			continue;
@@ -80,7 +81,7 @@ bool hs_we_accept_sig(uint16_t scheme)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(our_sigs) / sizeof(our_sigs[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(our_sigs); i++)
 		if (our_sigs[i] == scheme)
 			return true;
 	return false;
@@ -209,8 +210,9 @@ static void make_offers(struct hs_conn *c)
 	size_t i;
 
 	c->n_offers = 0;
-	if (r && r->version == HS_TLS13 && r->ticket_len &&
-	    (s = hs_suite_find(r->suite)) && hs_suite_allowed(c, s)) {
+	s = r ? hs_suite_find(r->suite) : NULL;
+	if (r && r->version == HS_TLS13 && r->ticket_len && s &&
+	    hs_suite_allowed(c, s)) {
 		struct hs_offer *o = &c->offers[c->n_offers++];
 
 		o->id = r->ticket;
@@ -254,8 +256,10 @@ int hs_build_client_hello(struct hs_conn *c, struct hs_buf *b)
 			c->session_id_len = 32;
 			err = hs_random(c, c->session_id, 32);
 		}
-		/* RFC 5246 7.4.1.2 / RFC 5077 3.4: the ID to resume, or a
-		 * fresh one beside a ticket to tell when it is accepted */
+		/*
+		 * RFC 5246 7.4.1.2 / RFC 5077 3.4: the ID to resume, or a
+		 * fresh one beside a ticket to tell when it is accepted
+		 */
 		if (!err && offers12(c) && r && r->version == HS_TLS12) {
 			c->session_id_len = r->session_id_len ? r->session_id_len : 32;
 			if (r->session_id_len)

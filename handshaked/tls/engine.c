@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "handshaked/tls/internal.h"
+#include "handshaked/util.h"
 
 #define HS_OUT_MAX (256 * 1024)
 #define HS_TH_MAX (3 * HS_MAX_HANDSHAKE)
@@ -56,7 +57,7 @@ int hs_conn_new(const struct hs_config *cfg, struct hs_conn **out)
 	}
 	if (!c->cfg.groups) {
 		c->cfg.groups = default_groups;
-		c->cfg.n_groups = sizeof(default_groups) / sizeof(default_groups[0]);
+		c->cfg.n_groups = ARRAY_SIZE(default_groups);
 	}
 	if (!c->cfg.n_key_shares)
 		c->cfg.n_key_shares = 1;
@@ -570,7 +571,7 @@ int hs_handle_alert(struct hs_conn *c, const uint8_t *p, size_t n)
 		return c->err;
 	}
 	/* RFC 8446 6.2: every other alert ends the connection */
-	c->err = -hs_alert_errno(p[1]);
+	c->err = hs_alert_errno(p[1]);
 	c->alert = p[1];
 	c->alert_received = true;
 	snprintf(c->why, sizeof(c->why), "peer sent %s", hs_alert_name(p[1]));

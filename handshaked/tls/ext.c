@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "handshaked/tls/ext.h"
+#include "handshaked/util.h"
 
 struct hs_ext {
 	uint16_t type;
@@ -68,7 +69,7 @@ static int p_supported_groups(struct hs_conn *c, struct hs_cur *d,
 	w->ch->have_groups = true;
 	while (hs_cur_left(&list)) {
 		hs_cur_u16(&list, &g);
-		if (c->n_peer_groups < sizeof(c->peer_groups) / sizeof(c->peer_groups[0]))
+		if (c->n_peer_groups < ARRAY_SIZE(c->peer_groups))
 			c->peer_groups[c->n_peer_groups++] = g;
 	}
 	return 0;
@@ -101,7 +102,7 @@ static int p_signature_algorithms(struct hs_conn *c, struct hs_cur *d,
 	c->n_peer_sigs = 0;
 	while (hs_cur_left(&list)) {
 		hs_cur_u16(&list, &s);
-		if (c->n_peer_sigs < sizeof(c->peer_sigs) / sizeof(c->peer_sigs[0]))
+		if (c->n_peer_sigs < ARRAY_SIZE(c->peer_sigs))
 			c->peer_sigs[c->n_peer_sigs++] = s;
 	}
 	return 0;
@@ -393,7 +394,7 @@ static const struct hs_ext *find(uint16_t type)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(exts); i++)
 		if (exts[i].type == type)
 			return &exts[i];
 	return NULL;
@@ -404,7 +405,7 @@ static size_t sent_slot(uint16_t type)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(exts); i++)
 		if (exts[i].type == type)
 			return i + 1;
 	return 0;
@@ -437,7 +438,7 @@ int hs_ext_parse(struct hs_conn *c, struct hs_cur *block, struct hs_ext_walk *w)
 		for (i = 0; i < n_seen; i++)
 			if (seen[i] == type)
 				return illegal(c, "duplicate extension");
-		if (n_seen == sizeof(seen) / sizeof(seen[0]))
+		if (n_seen == ARRAY_SIZE(seen))
 			return bad(c, "too many extensions");
 		seen[n_seen++] = type;
 		/* RFC 8446 4.2.11: pre_shared_key MUST be the last one */

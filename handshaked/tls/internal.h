@@ -3,6 +3,7 @@
 #ifndef HS_INTERNAL_H
 #define HS_INTERNAL_H
 
+#include "handshaked/util.h"
 #include "handshaked/tls/tls.h"
 #include "handshaked/tls/wire.h"
 
@@ -253,8 +254,8 @@ struct hs_conn {
 };
 
 /* engine.c */
-int hs_fail(struct hs_conn *c, uint8_t alert, int err, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+__printf(4, 5)
+int hs_fail(struct hs_conn *c, uint8_t alert, int err, const char *fmt, ...);
 int hs_random(struct hs_conn *c, uint8_t *p, size_t n);
 void hs_kex_reset(struct hs_conn *c);
 int hs_transcript_add(struct hs_conn *c, const uint8_t *p, size_t n);

@@ -135,6 +135,44 @@ int hs_seal(struct hs_dir *d, uint8_t type, const uint8_t *p, size_t n,
 	return 0;
 }
 
+/* RFC 5246 6.2.3.3 / RFC 7905: a TLS 1.2 AEAD record */
+static int open12(struct hs_dir *d, uint8_t *rec, size_t blen, uint8_t **p,
+		  size_t *n)
+{
+	uint8_t nonce[HSD_AEAD_NONCE_LEN], aad[13];
+	uint8_t *body = rec + HS_RECORD_HEADER;
+	size_t xl = d->desc->record_iv_len, pl;
+	int err;
+
+	if (blen > HS_MAX_CIPHERTEXT12)
+		return -EMSGSIZE;
+	if (blen < xl + HSD_AEAD_TAG_LEN)
+		return -EBADMSG;
+	pl = blen - xl - HSD_AEAD_TAG_LEN;
+	if (xl) {
+		memcpy(nonce, d->iv, 4);
+		memcpy(nonce + 4, body, xl);
+	} else {
+		nonce13(d, nonce);
+	}
+	put_be64(aad, d->seq);
+	aad[8] = rec[0];
+	aad[9] = rec[1];
+	aad[10] = rec[2];
+	aad[11] = (uint8_t)(pl >> 8);
+	aad[12] = (uint8_t)pl;
+	err = hsd_aead_open(d->aead, nonce, aad, sizeof(aad), body + xl,
+			    blen - xl, body + xl);
+	if (err)
+		return err;
+	d->seq++;
+	if (pl > HS_MAX_PLAINTEXT)
+		return -EMSGSIZE;
+	*p = body + xl;
+	*n = pl;
+	return 0;
+}
+
 /*
  * Open one whole record in place. On success, type is the (inner) content
  * type and p, n the plaintext. -EBADMSG: bad_record_mac;
@@ -143,7 +181,7 @@ int hs_seal(struct hs_dir *d, uint8_t type, const uint8_t *p, size_t n,
 int hs_open(struct hs_dir *d, uint8_t *rec, size_t len, uint8_t *type,
 	    uint8_t **p, size_t *n)
 {
-	uint8_t nonce[HSD_AEAD_NONCE_LEN], aad[13];
+	uint8_t nonce[HSD_AEAD_NONCE_LEN];
 	uint8_t *body = rec + HS_RECORD_HEADER;
 	size_t blen = len - HS_RECORD_HEADER, pl;
 	int err;
@@ -183,35 +221,6 @@ int hs_open(struct hs_dir *d, uint8_t *rec, size_t len, uint8_t *type,
 		*p = body;
 		*n = pl;
 		return 0;
-	} else {
-		size_t xl = d->desc->record_iv_len;
-
-		if (blen > HS_MAX_CIPHERTEXT12)
-			return -EMSGSIZE;
-		if (blen < xl + HSD_AEAD_TAG_LEN)
-			return -EBADMSG;
-		pl = blen - xl - HSD_AEAD_TAG_LEN;
-		if (xl) {
-			memcpy(nonce, d->iv, 4);
-			memcpy(nonce + 4, body, xl);
-		} else {
-			nonce13(d, nonce);
-		}
-		put_be64(aad, d->seq);
-		aad[8] = rec[0];
-		aad[9] = rec[1];
-		aad[10] = rec[2];
-		aad[11] = (uint8_t)(pl >> 8);
-		aad[12] = (uint8_t)pl;
-		err = hsd_aead_open(d->aead, nonce, aad, sizeof(aad), body + xl,
-				    blen - xl, body + xl);
-		if (err)
-			return err;
-		d->seq++;
-		if (pl > HS_MAX_PLAINTEXT)
-			return -EMSGSIZE;
-		*p = body + xl;
-		*n = pl;
-		return 0;
 	}
+	return open12(d, rec, blen, p, n);
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "handshaked/tls/internal.h"
+#include "handshaked/util.h"
 
 /*
  * Default preference order. Only AEAD suites with forward secrecy first;
@@ -51,7 +52,7 @@ const struct hs_suite *hs_suite_find(uint16_t id)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(suites); i++)
 		if (suites[i].id == id)
 			return &suites[i];
 	return NULL;
@@ -61,7 +62,7 @@ const struct hs_suite *hs_suite_by_name(const char *name)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(suites) / sizeof(suites[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(suites); i++)
 		if (!strcasecmp(suites[i].name, name) ||
 		    !strcasecmp(suites[i].name + 4, name))
 			return &suites[i];
@@ -70,7 +71,7 @@ const struct hs_suite *hs_suite_by_name(const char *name)
 
 const struct hs_suite *hs_suite_at(size_t i)
 {
-	return i < sizeof(suites) / sizeof(suites[0]) ? &suites[i] : NULL;
+	return i < ARRAY_SIZE(suites) ? &suites[i] : NULL;
 }
 
 static const struct {
@@ -113,7 +114,7 @@ const char *hs_alert_name(uint8_t alert)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(alerts) / sizeof(alerts[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(alerts); i++)
 		if (alerts[i].alert == alert)
 			return alerts[i].name;
 	return "unknown_alert";
@@ -123,8 +124,8 @@ int hs_alert_errno(uint8_t alert)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(alerts) / sizeof(alerts[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(alerts); i++)
 		if (alerts[i].alert == alert)
-			return alerts[i].err;
-	return EPROTO;
+			return -alerts[i].err;
+	return -EPROTO;
 }

@@ -66,7 +66,7 @@ enum hs_alert {
 };
 
 const char *hs_alert_name(uint8_t alert);
-/* errno a consumer sees for an alert (KERNEL-FACTS 1: DONE status) */
+/* -errno for an alert (negated, it is the upcall's DONE status) */
 int hs_alert_errno(uint8_t alert);
 
 /* Cipher suites (IANA TLS Cipher Suites registry) */

@@ -331,8 +331,7 @@ TEST_F(neg, bad_finished_and_certificate_verify)
 		if (clean->types[i] != HS_MT_FINISHED &&
 		    clean->types[i] != HS_MT_CERTIFICATE_VERIFY)
 			continue;
-		/* an ECDSA signature with its last byte flipped may still
-		 * decode; any alert is a failure, decrypt_error expected */
+		/* a flipped signature byte still decodes: decrypt_error */
 		expect_failure(_metadata, self, &variant->v, i, M_FLIP_LAST,
 			       HS_ALERT_DECRYPT_ERROR, clean);
 		checked++;

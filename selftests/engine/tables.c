@@ -3,6 +3,7 @@
 #include "kselftest_harness.h"
 
 #include "handshaked/tls/internal.h"
+#include "handshaked/util.h"
 
 static size_t shape_len(const uint8_t *s)
 {
@@ -100,7 +101,7 @@ TEST(shapes_share_their_prefix)
 	};
 	size_t i, k;
 
-	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(pairs); i++) {
 		const uint8_t *a = hs_shapes[pairs[i].a].steps;
 		const uint8_t *b = hs_shapes[pairs[i].b].steps;
 

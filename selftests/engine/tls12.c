@@ -3,6 +3,7 @@
 #include "kselftest_harness.h"
 
 #include "selftests/engine/common.h"
+#include "handshaked/util.h"
 
 static uint64_t fake_now(void *arg)
 {
@@ -176,7 +177,7 @@ TEST_F(tls12, every_suite)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
 		self->ccfg.suites = &t[i].id;
 		self->ccfg.n_suites = 1;
 		use(self, t[i].rsa ? &self->rsa : &self->ec);

@@ -3,6 +3,7 @@
 #include "kselftest_harness.h"
 
 #include "selftests/engine/common.h"
+#include "handshaked/util.h"
 
 FIXTURE(tls13)
 {
@@ -292,7 +293,7 @@ TEST_F(tls13, every_certificate_type)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(t); i++) {
 		if (!strcmp(t[i].name, "server-ec-chain")) {
 			char p[512];
 

@@ -41,9 +41,6 @@ static int det_random(void *arg, uint8_t *p, size_t n)
 
 static const struct hs_test_hooks hooks = { .random = det_random };
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	if (hsd_crypto_new(&cr) ||

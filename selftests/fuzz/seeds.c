@@ -43,18 +43,18 @@ static void grab(void *arg, uint8_t *msg, size_t *len, size_t cap)
 	size_t n = *len - 4;
 	int i = c->n++;
 
-	switch (msg[0]) {
-	case 1: save(c->dir, "client_hello", i, 0, false, b, n); break;
-	case 2: save(c->dir, "server_hello", i, 0, false, b, n); break;
-	case 4: save(c->dir, "new_session_ticket12", i, 0, false, b, n); break;
-	case 8: save(c->dir, "encrypted_extensions", i, 0, false, b, n); break;
-	case 11: save(c->dir, "certificate", i, 0, true, b, n); break;
-	case 12: save(c->dir, "server_key_exchange", i, 0, true, b, n); break;
-	case 13: save(c->dir, "certificate_request", i, 0, true, b, n); break;
-	case 15: save(c->dir, "certificate_verify", i, 0, false, b, n); break;
-	case 16: save(c->dir, "client_key_exchange", i, 0, true, b, n); break;
-	case 20: save(c->dir, "finished", i, 0, false, b, n); break;
-	}
+	static const char *const names[256] = {
+		[1] = "client_hello", [2] = "server_hello",
+		[4] = "new_session_ticket12", [8] = "encrypted_extensions",
+		[11] = "certificate", [12] = "server_key_exchange",
+		[13] = "certificate_request", [15] = "certificate_verify",
+		[16] = "client_key_exchange", [20] = "finished",
+	};
+	/* these targets take a selector byte before the message */
+	bool sel = msg[0] == 11 || msg[0] == 12 || msg[0] == 13 || msg[0] == 16;
+
+	if (names[msg[0]])
+		save(c->dir, names[msg[0]], i, 0, sel, b, n);
 	(void)cap;
 }
 
@@ -112,8 +112,9 @@ int main(int argc, char **argv)
 	}
 	/* post-handshake: KeyUpdate(requested) and a TLS 1.3 NST body */
 	save(argv[1], "post_handshake", 0, 0, false, ku, sizeof(ku));
-	save(argv[1], "record", 0, 0, false, (const uint8_t *)"\x17\x03\x03\x00\x11"
-	     "0123456789abcdefX", 22);
+	save(argv[1], "record", 0, 0, false,
+	     (const uint8_t *)"\x17\x03\x03\x00\x11\x30\x31\x32\x33\x34\x35\x36\x37\x38\x39\x61\x62\x63\x64\x65\x66\x58",
+	     22);
 	for (i = 0; i < 2; i++) {
 		struct hs_session ss = { .version = HS_TLS13, .suite = 0x1301,
 					 .secret_len = 32, .ticket_len = 40,

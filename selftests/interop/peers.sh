@@ -259,9 +259,9 @@ resume_server() {	# name, s_client version flag
 	timeout 20 "$KTLSH" server --port "$PORT" --echo "${KS[@]}" > "$tmp/srv.out" 2>&1 &
 	local spid=$!
 	wait_port "$PORT"
-	(echo one; sleep 0.5) | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" $2 \
+	(echo one; sleep 1.5) | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" $2 \
 		-no_ign_eof -CAfile "$C/ca.pem" -sess_out "$tmp/ossl.sess" > /dev/null 2>&1
-	(echo two; sleep 0.5) | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" $2 \
+	(echo two; sleep 1.5) | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" $2 \
 		-no_ign_eof -CAfile "$C/ca.pem" -sess_in "$tmp/ossl.sess" > "$tmp/cli.out" 2>&1
 	kill $spid 2>/dev/null
 	wait $spid 2>/dev/null
