@@ -213,8 +213,23 @@ int hsd_kex_derive(struct hsd_kex *x, const uint8_t *peer, size_t peerlen,
 	     x->group == HSD_GROUP_FFDHE3072) &&
 	    EVP_PKEY_CTX_set_dh_pad(pc, 1) != 1)
 		goto out;
-	/* public-key validation (point on curve, 1 < Y < p-1) happens here */
-	if (EVP_PKEY_derive_set_peer_ex(pc, pk, 1) != 1 ||
+	/*
+	 * Peer key validation, explicitly and no more than needed: P-256 and
+	 * P-384 have cofactor 1, so "on the curve, not at infinity" is the full
+	 * check (SP 800-56A 5.6.2.3.4; the order multiplication the default
+	 * validation adds costs a scalar multiplication); FFDHE needs
+	 * 1 < Y < p-1 (RFC 7919 5.1); X25519 needs none (RFC 7748 6.1: the
+	 * all-zero result is refused by the derivation).
+	 */
+	if (x->group != HSD_GROUP_X25519) {
+		EVP_PKEY_CTX *vc = EVP_PKEY_CTX_new_from_pkey(x->c->lib, pk, NULL);
+		int ok = vc && EVP_PKEY_public_check_quick(vc) == 1;
+
+		EVP_PKEY_CTX_free(vc);
+		if (!ok)
+			goto out;
+	}
+	if (EVP_PKEY_derive_set_peer_ex(pc, pk, 0) != 1 ||
 	    EVP_PKEY_derive(pc, secret, &n) != 1)
 		goto out;
 	*secretlen = n;
