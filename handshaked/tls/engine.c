@@ -27,6 +27,16 @@ int hs_conn_new(const struct hs_config *cfg, struct hs_conn **out)
 
 	if (!cfg->crypto || (cfg->role != HS_CLIENT && cfg->role != HS_SERVER))
 		return -EINVAL;
+	/* ALPN: a well-formed ProtocolNameList (RFC 7301 3.1) or none */
+	if (cfg->alpn_len) {
+		struct hs_cur l = hs_cur_init(cfg->alpn, cfg->alpn_len), n;
+
+		while (hs_cur_left(&l))
+			if (hs_cur_vec(&l, 1, 1, &n))
+				return -EINVAL;
+		if (cfg->alpn_len > 0xfffe)
+			return -EINVAL;
+	}
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;

@@ -145,8 +145,7 @@ static int p_alpn(struct hs_conn *c, struct hs_cur *d, struct hs_ext_walk *w)
 		struct hs_cur m = { 0 };
 		size_t n = hs_cur_left(&name);
 
-		while (hs_cur_left(&mine)) {
-			hs_cur_vec(&mine, 1, 1, &m);
+		while (!hs_cur_vec(&mine, 1, 1, &m)) {
 			if (hs_cur_left(&m) == n && !memcmp(m.p, name.p, n)) {
 				memcpy(c->p.alpn, name.p, n);
 				c->p.alpn[n] = 0;

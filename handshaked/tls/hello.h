@@ -16,6 +16,7 @@ bool hs_we_accept_sig(uint16_t scheme);
 int hs_hash_with_prefix(struct hs_conn *c, enum hsd_hash_id h,
 			const uint8_t *p, size_t n, uint8_t *out);
 void hs_set_suite(struct hs_conn *c, const struct hs_suite *s);
+int hs_choose_alpn(struct hs_conn *c, const struct hs_ch_info *ch);
 void hs_switch_shape(struct hs_conn *c, enum hs_shape_id shape,
 		     enum hs_step_id step);
 

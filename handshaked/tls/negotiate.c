@@ -273,18 +273,18 @@ static int choose_group(struct hs_conn *c, const struct offer *o, bool *hrr)
 		       "no key exchange group in common");
 }
 
-static int choose_alpn(struct hs_conn *c, const struct offer *o)
+/* RFC 7301 3.2: our first protocol the client offers */
+int hs_choose_alpn(struct hs_conn *c, const struct hs_ch_info *ch)
 {
 	struct hs_cur mine = hs_cur_init(c->cfg.alpn, c->cfg.alpn_len), m, t, n;
 
-	if (!o->ch.alpn || !c->cfg.alpn_len)
+	if (!ch->alpn || !c->cfg.alpn_len)
 		return 0;
-	while (hs_cur_left(&mine)) {
-		if (hs_cur_vec(&mine, 1, 1, &m))
-			break;
-		t = hs_cur_init(o->ch.alpn, o->ch.alpn_len);
-		while (hs_cur_left(&t)) {
-			hs_cur_vec(&t, 1, 1, &n);
+	/* both lists are well formed: ours checked at hs_conn_new, the
+	 * client's by the extension parser */
+	while (!hs_cur_vec(&mine, 1, 1, &m)) {
+		t = hs_cur_init(ch->alpn, ch->alpn_len);
+		while (!hs_cur_vec(&t, 1, 1, &n)) {
 			if (hs_cur_left(&n) == hs_cur_left(&m) &&
 			    !memcmp(n.p, m.p, hs_cur_left(&m))) {
 				memcpy(c->p.alpn, m.p, hs_cur_left(&m));
@@ -293,7 +293,6 @@ static int choose_alpn(struct hs_conn *c, const struct offer *o)
 			}
 		}
 	}
-	/* RFC 7301 3.2 */
 	return hs_fail(c, HS_ALERT_NO_APPLICATION_PROTOCOL, -EPROTO,
 		       "no ALPN protocol in common");
 }
@@ -349,7 +348,7 @@ static int negotiate13(struct hs_conn *c, struct offer *o)
 		if (err)
 			return err;
 	}
-	err = choose_alpn(c, o);
+	err = hs_choose_alpn(c, &o->ch);
 	if (err)
 		return err;
 	err = hs_transcript_set_hash(c, c->suite->hash);

@@ -120,25 +120,9 @@ int hs_negotiate12(struct hs_conn *c, struct hs_ch_info *ch,
 			       "no TLS 1.2 cipher suite in common");
 	c->p.extended_master_secret = c->peer_ems &&
 				      !c->cfg.no_extended_master_secret;
-	if (ch->alpn && c->cfg.alpn_len) {
-		struct hs_cur mine_a = hs_cur_init(c->cfg.alpn, c->cfg.alpn_len), m, t, x;
-
-		while (hs_cur_left(&mine_a) && !c->p.alpn[0]) {
-			hs_cur_vec(&mine_a, 1, 1, &m);
-			t = hs_cur_init(ch->alpn, ch->alpn_len);
-			while (hs_cur_left(&t)) {
-				hs_cur_vec(&t, 1, 1, &x);
-				if (hs_cur_left(&x) == hs_cur_left(&m) &&
-				    !memcmp(x.p, m.p, hs_cur_left(&m))) {
-					memcpy(c->p.alpn, m.p, hs_cur_left(&m));
-					break;
-				}
-			}
-		}
-		if (!c->p.alpn[0])
-			return hs_fail(c, HS_ALERT_NO_APPLICATION_PROTOCOL,
-				       -EPROTO, "no ALPN protocol in common");
-	}
+	err = hs_choose_alpn(c, ch);
+	if (err)
+		return err;
 	err = hs_session_new_id12(c);
 	if (!err)
 		err = hs_transcript_set_hash(c, c->suite->hash);

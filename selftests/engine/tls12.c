@@ -361,4 +361,104 @@ TEST_F(tls12, only_old_versions_get_protocol_version)
 	EXPECT_EQ(HS_ALERT_PROTOCOL_VERSION, alert);
 }
 
+
+static const uint8_t alpn_client[] = "\x02" "h2" "\x08" "http/1.1";
+static const uint8_t alpn_server[] = "\x08" "http/1.1";
+static const uint8_t alpn_other[] = "\x03" "foo";
+
+/* RFC 7301: the server picks one of the client's protocols */
+TEST_F(tls12, alpn_negotiated)
+{
+	self->ccfg.alpn = alpn_client;
+	self->ccfg.alpn_len = sizeof(alpn_client) - 1;
+	self->scfg.alpn = alpn_server;
+	self->scfg.alpn_len = sizeof(alpn_server) - 1;
+	ok(_metadata, self);
+	EXPECT_STREQ("http/1.1", hs_params(self->cl)->alpn);
+	EXPECT_STREQ("http/1.1", hs_params(self->sv)->alpn);
+	self->ccfg.max_version = HS_TLS13;
+	ASSERT_EQ(0, run(_metadata, self));
+	EXPECT_STREQ("http/1.1", hs_params(self->cl)->alpn);
+}
+
+TEST_F(tls12, malformed_alpn_configuration_is_refused)
+{
+	static const uint8_t bad[] = "\x3f" "oo";
+
+	self->scfg.alpn = bad;
+	self->scfg.alpn_len = 3;
+	EXPECT_EQ(-EINVAL, hs_conn_new(&self->scfg, &self->sv));
+}
+
+TEST_F(tls12, alpn_without_overlap_is_no_application_protocol)
+{
+	self->ccfg.alpn = alpn_client;
+	self->ccfg.alpn_len = sizeof(alpn_client) - 1;
+	self->scfg.alpn = alpn_other;
+	self->scfg.alpn_len = sizeof(alpn_other) - 1;
+	fails_with(_metadata, self, false, HS_ALERT_NO_APPLICATION_PROTOCOL);
+}
+
+/*
+ * RFC 8449: with a 256-byte limit the server's Certificate (some 600
+ * bytes) spans several records, and application records stay below it.
+ */
+TEST_F(tls12, record_size_limit_splits_messages_and_records)
+{
+	static uint8_t big[3000];
+	uint8_t out[16384];
+	const uint8_t *p;
+	size_t n, used, got, total = 0, records = 0, off;
+	int v;
+
+	for (v = 0; v < 2; v++) {
+		self->ccfg.max_version = v ? HS_TLS13 : HS_TLS12;
+		self->ccfg.record_size_limit = 256;
+		self->scfg.record_size_limit = 256;
+		ASSERT_EQ(0, run(_metadata, self));
+		EXPECT_EQ(256U, hs_params(self->sv)->peer_record_size_limit);
+		/* deliver post-handshake records, if any */
+		while ((n = hs_output(self->sv, &p))) {
+			ASSERT_EQ(0, hs_app_read(self->cl, p, n, &used, out,
+						 sizeof(out), &got));
+			hs_output_consumed(self->sv, used);
+		}
+		ASSERT_EQ(0, hs_app_write(self->sv, big, sizeof(big)));
+		n = hs_output(self->sv, &p);
+		for (off = 0, records = 0; off < n; records++) {
+			size_t rl = (size_t)p[off + 3] << 8 | p[off + 4];
+
+			/* plaintext at most 256 (incl. the 1.3 content type) */
+			EXPECT_GE((size_t)(256 + 16 + (v ? 0 : 8)), rl);
+			off += 5 + rl;
+		}
+		EXPECT_LE(12U, records);
+		for (total = 0; (n = hs_output(self->sv, &p));) {
+			ASSERT_EQ(0, hs_app_read(self->cl, p, n, &used, out,
+						 sizeof(out), &got));
+			hs_output_consumed(self->sv, used);
+			total += got;
+		}
+		EXPECT_EQ(sizeof(big), total);
+	}
+}
+
+/* RFC 5746: a HelloRequest is answered with a no_renegotiation warning */
+TEST_F(tls12, renegotiation_is_refused)
+{
+	static const uint8_t hello_request[] = { 0, 0, 0, 0 };
+	const uint8_t *p;
+	size_t n;
+
+	ok(_metadata, self);
+	ASSERT_EQ(0, hs_post_handshake(self->cl, hello_request,
+				       sizeof(hello_request)));
+	n = hs_output(self->cl, &p);
+	/* one protected alert record: 5 + 8 explicit nonce + 2 + 16 */
+	EXPECT_EQ(31U, n);
+	EXPECT_EQ(21, p[0]);
+	/* the connection goes on */
+	data_flows(_metadata, self);
+}
+
 TEST_HARNESS_MAIN
