@@ -275,6 +275,51 @@ resume_server() {	# name, s_client version flag
 resume_server openssl_client_ktlsh_server_tls13_resumption -tls1_3
 resume_server openssl_client_ktlsh_server_tls12_resumption -tls1_2
 
+# s_client -reconnect: one full handshake, then five resumptions
+reconnect_server() {	# name, s_client version flag
+	next_port
+	timeout 30 "$KTLSH" server --port "$PORT" --echo "${KS[@]}" > "$tmp/srv.out" 2>&1 &
+	local spid=$!
+	wait_port "$PORT"
+	(sleep 3) | timeout 20 openssl s_client -connect "127.0.0.1:$PORT" $2 \
+		-reconnect -CAfile "$C/ca.pem" > "$tmp/cli.out" 2>&1
+	kill $spid 2>/dev/null
+	wait $spid 2>/dev/null
+	cat "$tmp/srv.out" "$tmp/cli.out" > "$tmp/log"
+	if [ "$(grep -c '^Reused' "$tmp/cli.out")" -ge 5 ] &&
+	   [ "$(grep -c 'resumed' "$tmp/srv.out")" -ge 5 ]; then
+		result "$1" ok
+	else
+		result "$1" fail
+	fi
+}
+reconnect_server openssl_client_ktlsh_server_tls12_reconnect -tls1_2
+
+# --www: one HTTP request, however split into records, one response record
+www_server() {
+	next_port
+	timeout 20 "$KTLSH" server --port "$PORT" --www "${KS[@]}" > "$tmp/srv.out" 2>&1 &
+	local spid=$!
+	wait_port "$PORT"
+	curl -s --max-time 10 --cacert "$C/ca.pem" \
+		--resolve "server.test:$PORT:127.0.0.1" "https://server.test:$PORT/" \
+		> "$tmp/curl.out" 2>&1
+	# the request in three records, the blank line last
+	(printf 'GET / HTTP/1.0\r\n'; sleep 0.3; printf 'Host: x\r\n'; sleep 0.3
+	 printf '\r\n'; sleep 1) | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" \
+		-quiet -no_ign_eof -nocommands -CAfile "$C/ca.pem" > "$tmp/cli.out" 2>/dev/null
+	kill $spid 2>/dev/null
+	wait $spid 2>/dev/null
+	cat "$tmp/srv.out" "$tmp/curl.out" "$tmp/cli.out" > "$tmp/log"
+	if grep -q '^ktlsh: TLSv1.3' "$tmp/curl.out" &&
+	   grep -q '^HTTP/1.0 200' "$tmp/cli.out"; then
+		result curl_and_openssl_against_ktlsh_server_www ok
+	else
+		result curl_and_openssl_against_ktlsh_server_www fail
+	fi
+}
+www_server
+
 # ---- GnuTLS ----
 if command -v gnutls-cli >/dev/null; then
 	GC=(gnutls-cli -p @PORT@ 127.0.0.1 --x509cafile "$C/ca.pem")
