@@ -280,8 +280,7 @@ int hs_choose_alpn(struct hs_conn *c, const struct hs_ch_info *ch)
 
 	if (!ch->alpn || !c->cfg.alpn_len)
 		return 0;
-	/* both lists are well formed: ours checked at hs_conn_new, the
-	 * client's by the extension parser */
+	/* ours is checked at hs_conn_new, the client's by its parser */
 	while (!hs_cur_vec(&mine, 1, 1, &m)) {
 		t = hs_cur_init(ch->alpn, ch->alpn_len);
 		while (!hs_cur_vec(&t, 1, 1, &n)) {

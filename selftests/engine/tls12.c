@@ -362,17 +362,19 @@ TEST_F(tls12, only_old_versions_get_protocol_version)
 }
 
 
-static const uint8_t alpn_client[] = "\x02" "h2" "\x08" "http/1.1";
-static const uint8_t alpn_server[] = "\x08" "http/1.1";
-static const uint8_t alpn_other[] = "\x03" "foo";
+static const uint8_t alpn_client[] = {
+	2, 'h', '2', 8, 'h', 't', 't', 'p', '/', '1', '.', '1',
+};
+static const uint8_t alpn_server[] = { 8, 'h', 't', 't', 'p', '/', '1', '.', '1' };
+static const uint8_t alpn_other[] = { 3, 'f', 'o', 'o' };
 
 /* RFC 7301: the server picks one of the client's protocols */
 TEST_F(tls12, alpn_negotiated)
 {
 	self->ccfg.alpn = alpn_client;
-	self->ccfg.alpn_len = sizeof(alpn_client) - 1;
+	self->ccfg.alpn_len = sizeof(alpn_client);
 	self->scfg.alpn = alpn_server;
-	self->scfg.alpn_len = sizeof(alpn_server) - 1;
+	self->scfg.alpn_len = sizeof(alpn_server);
 	ok(_metadata, self);
 	EXPECT_STREQ("http/1.1", hs_params(self->cl)->alpn);
 	EXPECT_STREQ("http/1.1", hs_params(self->sv)->alpn);
@@ -383,7 +385,8 @@ TEST_F(tls12, alpn_negotiated)
 
 TEST_F(tls12, malformed_alpn_configuration_is_refused)
 {
-	static const uint8_t bad[] = "\x3f" "oo";
+	/* a length byte of 63 before two bytes */
+	static const uint8_t bad[] = { 0x3f, 'o', 'o' };
 
 	self->scfg.alpn = bad;
 	self->scfg.alpn_len = 3;
@@ -393,9 +396,9 @@ TEST_F(tls12, malformed_alpn_configuration_is_refused)
 TEST_F(tls12, alpn_without_overlap_is_no_application_protocol)
 {
 	self->ccfg.alpn = alpn_client;
-	self->ccfg.alpn_len = sizeof(alpn_client) - 1;
+	self->ccfg.alpn_len = sizeof(alpn_client);
 	self->scfg.alpn = alpn_other;
-	self->scfg.alpn_len = sizeof(alpn_other) - 1;
+	self->scfg.alpn_len = sizeof(alpn_other);
 	fails_with(_metadata, self, false, HS_ALERT_NO_APPLICATION_PROTOCOL);
 }
 
