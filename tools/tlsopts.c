@@ -109,9 +109,14 @@ static int add_psk(struct tls_opts *o, const char *id, const char *hex)
 		p->key[i] = (uint8_t)b;
 	}
 	p->key_len = n;
-	/* RFC 8446 4.2.11: the PSK's hash; NVMe "NVMe?R02": SHA-384 */
-	p->hash = n == 48 || strstr(id, "R02 ") || strstr(id, "G02 ") ?
-		  HSD_SHA384 : HSD_SHA256;
+	/* NVMe identities name hash and suite; others: by the key size */
+	if (hs_psk_nvme_params(p) == -EINVAL) {
+		fprintf(stderr, "ktlsh: NVMe identity %s does not fit a %zu-byte key\n",
+			id, n);
+		return -1;
+	}
+	if (!p->suite)
+		p->hash = n == 48 ? HSD_SHA384 : HSD_SHA256;
 	p->tag = (uint32_t)o->n_psks + 1;
 	o->n_psks++;
 	return 0;

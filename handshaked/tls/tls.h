@@ -129,6 +129,13 @@ struct hs_psk {
 };
 
 /*
+ * An NVMe/TCP identity ("NVMe1R02 <hostnqn> <subnqn> <digest>") fixes the
+ * PSK's hash and suite: sets them and returns 0; -ENOENT if @p is not an
+ * NVMe identity; -EINVAL if the hash is unknown or the key size wrong.
+ */
+int hs_psk_nvme_params(struct hs_psk *p);
+
+/*
  * Server: find the PSK for an identity. Fills @out and returns 0, or
  * -ENOKEY when unknown. Called once per offered identity, in order.
  */

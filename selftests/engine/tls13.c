@@ -372,6 +372,17 @@ static int lookup(void *arg, const uint8_t *id, size_t len, struct hs_psk *out)
 	return -ENOKEY;
 }
 
+static int nvme_lookup(void *arg, const uint8_t *id, size_t len,
+		       struct hs_psk *out)
+{
+	const struct hs_psk *p = arg;
+
+	if (len != p->identity_len || memcmp(id, p->identity, len))
+		return -ENOKEY;
+	*out = *p;
+	return 0;
+}
+
 static void use_psks(FIXTURE_DATA(tls13) *self, struct hs_psk *mine, size_t n,
 		     bool psk_only)
 {
@@ -435,6 +446,47 @@ TEST_F(tls13, psk_with_hello_retry_request)
 	self->scfg.n_groups = 1;
 	ok(_metadata, self);
 	EXPECT_STREQ(">1 <2 >1 <2 <8 <20 >20", self->ct.log);
+}
+
+/* KERNEL-FACTS 2: the identity's hash field picks hash and suite */
+TEST_F(tls13, nvme_identities_choose_hash_and_suite)
+{
+	static const char *const ids[] = {
+		"NVMe0R01 nqn.2014-08.org.nvmexpress:uuid:host nqn.io:sub",
+		"NVMe1R02 nqn.2014-08.org.nvmexpress:uuid:host nqn.io:sub ZGlnZXN0",
+	};
+	struct hs_psk p[1];
+	size_t i;
+
+	for (i = 0; i < 2; i++) {
+		memset(p, 0, sizeof(p));
+		p[0].identity_len = strlen(ids[i]);
+		memcpy(p[0].identity, ids[i], p[0].identity_len);
+		p[0].key_len = i ? 48 : 32;
+		memset(p[0].key, 0x42, p[0].key_len);
+		ASSERT_EQ(0, hs_psk_nvme_params(&p[0]));
+		EXPECT_EQ((int)(i ? HSD_SHA384 : HSD_SHA256), (int)p[0].hash);
+		/* a key of the other size does not fit the identity */
+		p[0].key_len = i ? 32 : 48;
+		EXPECT_EQ(-EINVAL, hs_psk_nvme_params(&p[0]));
+		p[0].key_len = i ? 48 : 32;
+		hs_psk_nvme_params(&p[0]);
+		self->ccfg.psks = p;
+		self->ccfg.n_psks = 1;
+		self->ccfg.verify_peer = false;
+		self->scfg.psk_lookup = nvme_lookup;
+		self->scfg.psk_lookup_arg = &p[0];
+		self->scfg.chain = NULL;
+		self->scfg.key = NULL;
+		ok(_metadata, self);
+		EXPECT_EQ(i ? HS_TLS_AES_256_GCM_SHA384 : HS_TLS_AES_128_GCM_SHA256,
+			  hs_params(self->sv)->suite->id);
+		hs_conn_free(self->cl);
+		hs_conn_free(self->sv);
+		self->cl = self->sv = NULL;
+	}
+	memcpy(p[0].identity, "HTTP0R01 ", 9);
+	EXPECT_EQ(-ENOENT, hs_psk_nvme_params(&p[0]));
 }
 
 TEST_F(tls13, unknown_psk_identity)
