@@ -96,7 +96,6 @@ static bool is_ip_literal(const char *s)
 
 static int make_key_shares(struct hs_conn *c)
 {
-	const struct hs_test_hooks *t = c->cfg.test;
 	uint8_t pub[HSD_KEX_PUB_MAX];
 	size_t i, publen;
 	uint16_t g;
@@ -109,12 +108,7 @@ static int make_key_shares(struct hs_conn *c)
 			break;
 		if (!hsd_group_supported(c->cr, g))
 			continue;
-		if (t && t->x25519_private && g == HSD_GROUP_X25519)
-			err = hsd_kex_new_private(c->cr, g, t->x25519_private, 32,
-						  &c->kex[c->n_kex], pub, &publen);
-		else
-			err = hsd_kex_new(c->cr, g, &c->kex[c->n_kex], pub,
-					  &publen);
+		err = hs_kex_make(c, g, &c->kex[c->n_kex], pub, &publen);
 		if (err)
 			return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
 				       "key generation for %s failed",
@@ -170,6 +164,13 @@ int hs_hash_with_prefix(struct hs_conn *c, enum hsd_hash_id h,
 		err = hsd_hash_peek(x, out);
 	hsd_hash_free(x);
 	return err;
+}
+
+/* Known-answer tests: Transcript-Hash of @p alone (SHA-256). */
+int hs_hash_with_prefix_test(struct hs_conn *c, const uint8_t *p, size_t n,
+			     uint8_t *out)
+{
+	return hsd_hash(c->cr, HSD_SHA256, p, n, out);
 }
 
 /* RFC 8446 4.2.11.2: binders over the ClientHello truncated before them */

@@ -179,6 +179,18 @@ int hs_error(const struct hs_conn *c, uint8_t *alert, bool *received,
 	return c->err;
 }
 
+/* An ephemeral key pair for @group (the X25519 test hook applies). */
+int hs_kex_make(struct hs_conn *c, uint16_t group, struct hsd_kex **out,
+		uint8_t *pub, size_t *publen)
+{
+	const struct hs_test_hooks *t = c->cfg.test;
+
+	if (t && t->x25519_private && group == HSD_GROUP_X25519)
+		return hsd_kex_new_private(c->cr, group, t->x25519_private, 32,
+					   out, pub, publen);
+	return hsd_kex_new(c->cr, group, out, pub, publen);
+}
+
 /* Drop every ephemeral key pair (before making the one that is used). */
 void hs_kex_reset(struct hs_conn *c)
 {
@@ -383,7 +395,8 @@ static int send_step(struct hs_conn *c, const struct hs_step *st)
 {
 	struct hs_buf b = hs_buf_init(c->scratch + 4, c->scratch_cap - 4);
 	static const uint8_t ccs = 1;
-	size_t n;
+	bool first_hello;
+	size_t n, at;
 	int err;
 
 	if (c->cfg.trace)
@@ -401,19 +414,29 @@ static int send_step(struct hs_conn *c, const struct hs_step *st)
 	c->scratch[1] = (uint8_t)(b.len >> 16);
 	c->scratch[2] = (uint8_t)(b.len >> 8);
 	c->scratch[3] = (uint8_t)b.len;
-	err = hs_transcript_add(c, c->scratch, b.len + 4);
+	n = b.len + 4;
+	first_hello = st->msg_type == HS_MT_CLIENT_HELLO && !c->hrr;
+	if (first_hello && c->cfg.test && c->cfg.test->client_hello &&
+	    c->cfg.test->client_hello_len <= c->scratch_cap) {
+		n = c->cfg.test->client_hello_len;
+		memcpy(c->scratch, c->cfg.test->client_hello, n);
+	}
+	err = hs_transcript_add(c, c->scratch, n);
 	if (err)
 		return err;
-	n = b.len + 4;
 	if (c->cfg.test && c->cfg.test->tamper)
 		c->cfg.test->tamper(c->cfg.test->arg, c->scratch, &n,
 				    c->scratch_cap);
 	if (!n)
 		return 0;	/* a test held the message back */
+	at = c->out_len;
 	err = hs_queue_record(c, HS_CT_HANDSHAKE, c->scratch, n);
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
 			       "cannot queue %s", st->name);
+	/* RFC 8446 5.1: the first ClientHello record may say TLS 1.0 */
+	if (first_hello && !c->tx.aead)
+		c->out[at + 2] = 1;
 	return 0;
 }
 

@@ -228,7 +228,14 @@ static int p_pre_shared_key(struct hs_conn *c, struct hs_cur *d,
 static int p_early_data(struct hs_conn *c, struct hs_cur *d,
 			struct hs_ext_walk *w)
 {
-	/* 0-RTT is never accepted; the server skips such data (4.2.10) */
+	/*
+	 * 0-RTT is never offered nor accepted: a server skips such data
+	 * (4.2.10), and as a client we never send the extension, so it
+	 * cannot come back in EncryptedExtensions or a ticket.
+	 */
+	if (w->ctx != X_CH)
+		return hs_fail(c, HS_ALERT_UNSUPPORTED_EXTENSION, -EPROTO,
+			       "early_data we did not offer");
 	return p_empty_flag(c, d, w, &w->ch->early_data, "early_data");
 }
 
@@ -374,7 +381,7 @@ static const struct hs_ext exts[] = {
 	  p_session_ticket },
 	{ HS_EXT_PRE_SHARED_KEY, "pre_shared_key", X_CH | X_SH,
 	  p_pre_shared_key },
-	{ HS_EXT_EARLY_DATA, "early_data", X_CH, p_early_data },
+	{ HS_EXT_EARLY_DATA, "early_data", X_CH | X_EE | X_NST, p_early_data },
 	{ HS_EXT_SUPPORTED_VERSIONS, "supported_versions", X_CH | X_SH | X_HRR,
 	  p_supported_versions },
 	{ HS_EXT_COOKIE, "cookie", X_CH | X_HRR, p_cookie },

@@ -258,6 +258,8 @@ __printf(4, 5)
 int hs_fail(struct hs_conn *c, uint8_t alert, int err, const char *fmt, ...);
 int hs_random(struct hs_conn *c, uint8_t *p, size_t n);
 void hs_kex_reset(struct hs_conn *c);
+int hs_kex_make(struct hs_conn *c, uint16_t group, struct hsd_kex **out,
+		uint8_t *pub, size_t *publen);
 int hs_transcript_add(struct hs_conn *c, const uint8_t *p, size_t n);
 int hs_transcript_hash(struct hs_conn *c, uint8_t *out);
 int hs_transcript_set_hash(struct hs_conn *c, enum hsd_hash_id h);
@@ -297,6 +299,9 @@ int hs13_finished(struct hs_conn *c, const uint8_t *base, const uint8_t *th,
 int hs13_binder_key(struct hs_conn *c, const uint8_t *psk, size_t psklen,
 		    bool external, uint8_t *out);
 int hs13_next_secret(struct hs_conn *c, struct hs_dir *d);
+
+int hs_hash_with_prefix_test(struct hs_conn *c, const uint8_t *p, size_t n,
+			     uint8_t *out);
 
 /* shared predicates and helpers (messages.c) */
 size_t hs_hash_len(const struct hs_conn *c);

@@ -84,7 +84,7 @@ static int server_key_share(struct hs_conn *c, uint8_t *pub, size_t *publen)
 	int err;
 
 	hs_kex_reset(c);
-	err = hsd_kex_new(c->cr, c->p.group, &c->kex[0], pub, publen);
+	err = hs_kex_make(c, c->p.group, &c->kex[0], pub, publen);
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err, "key generation");
 	c->n_kex = 1;
@@ -121,15 +121,16 @@ int hs_build_server_hello(struct hs_conn *c, struct hs_buf *b)
 			return err;
 	}
 	put_hello_head(c, b, c->server_random);
+	/* the order of RFC 8448's traces: psk, key_share, versions */
 	m = hs_vec_open(b, 2);
-	EXT(b, HS_EXT_SUPPORTED_VERSIONS, { hs_put_u16(b, HS_TLS13); });
+	if (c->psk_index >= 0)
+		EXT(b, HS_EXT_PRE_SHARED_KEY, { hs_put_u16(b, (uint16_t)c->psk_index); });
 	if (c->psk_dhe)
 		EXT(b, HS_EXT_KEY_SHARE, {
 			hs_put_u16(b, c->p.group);
 			hs_put_vec(b, 2, pub, publen);
 		});
-	if (c->psk_index >= 0)
-		EXT(b, HS_EXT_PRE_SHARED_KEY, { hs_put_u16(b, (uint16_t)c->psk_index); });
+	EXT(b, HS_EXT_SUPPORTED_VERSIONS, { hs_put_u16(b, HS_TLS13); });
 	hs_vec_close(b, m);
 	return 0;
 }

@@ -156,6 +156,13 @@ struct hs_test_hooks {
 	 * tests rewrite it, seed generators copy it.
 	 */
 	void (*tamper)(void *arg, uint8_t *msg, size_t *len, size_t cap);
+	/*
+	 * Known-answer tests: send exactly this first ClientHello message
+	 * (header included) instead of the one built. It must carry the same
+	 * random and key share the hooks above produce.
+	 */
+	const uint8_t *client_hello;
+	size_t client_hello_len;
 	void *arg;
 };
 

@@ -225,7 +225,7 @@ int hs12_build_server_key_exchange(struct hs_conn *c, struct hs_buf *b)
 	int err;
 
 	hs_kex_reset(c);
-	err = hsd_kex_new(c->cr, c->p.group, &c->kex[0], pub, &publen);
+	err = hs_kex_make(c, c->p.group, &c->kex[0], pub, &publen);
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err, "key generation");
 	c->n_kex = 1;
@@ -367,7 +367,7 @@ int hs12_build_client_key_exchange(struct hs_conn *c, struct hs_buf *b)
 	}
 	/* the TLS 1.3 shares of our ClientHello are not used in 1.2 */
 	hs_kex_reset(c);
-	err = hsd_kex_new(c->cr, c->p.group, &c->kex[0], pub, &publen);
+	err = hs_kex_make(c, c->p.group, &c->kex[0], pub, &publen);
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err, "key generation");
 	c->n_kex = 1;
