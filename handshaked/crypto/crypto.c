@@ -44,8 +44,12 @@ size_t hsd_hash_len(enum hsd_hash_id h)
 
 void hsd_wipe(void *p, size_t n)
 {
+	/*
+	 * explicit_bzero: an optimised memset the compiler may not drop;
+	 * OPENSSL_cleanse goes a byte at a time through a volatile pointer.
+	 */
 	if (p && n)
-		OPENSSL_cleanse(p, n);
+		explicit_bzero(p, n);
 }
 
 int hsd_ct_memcmp(const void *a, const void *b, size_t n)

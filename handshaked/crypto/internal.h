@@ -18,7 +18,11 @@ struct hsd_crypto {
 
 struct hsd_pkey {
 	EVP_PKEY *k;
+	/* classified once: EVP_PKEY_is_a() walks the provider's name map */
+	enum hsd_key_type type;
 };
+
+struct hsd_pkey *hsd_pkey_wrap(EVP_PKEY *k);
 
 EVP_PKEY *hsd_group_template(const struct hsd_crypto *c, uint16_t group);
 const char *hsd_md_name(enum hsd_hash_id h);

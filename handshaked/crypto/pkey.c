@@ -14,7 +14,32 @@
 #include "handshaked/crypto/internal.h"
 #include "handshaked/util.h"
 
-static struct hsd_pkey *wrap(EVP_PKEY *k)
+static enum hsd_key_type classify(EVP_PKEY *k)
+{
+	char group[32];
+	size_t n;
+
+	if (EVP_PKEY_is_a(k, "RSA"))
+		return HSD_KEY_RSA;
+	if (EVP_PKEY_is_a(k, "RSA-PSS"))
+		return HSD_KEY_RSA_PSS;
+	if (EVP_PKEY_is_a(k, "ED25519"))
+		return HSD_KEY_ED25519;
+	if (EVP_PKEY_is_a(k, "EC")) {
+		if (EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME,
+						   group, sizeof(group), &n) != 1)
+			return HSD_KEY_EC_OTHER;
+		if (!strcmp(group, "prime256v1") || !strcmp(group, "P-256"))
+			return HSD_KEY_EC_P256;
+		if (!strcmp(group, "secp384r1") || !strcmp(group, "P-384"))
+			return HSD_KEY_EC_P384;
+		return HSD_KEY_EC_OTHER;
+	}
+	return HSD_KEY_OTHER;
+}
+
+/* Take ownership of @k (freed on failure). */
+struct hsd_pkey *hsd_pkey_wrap(EVP_PKEY *k)
 {
 	struct hsd_pkey *w;
 
@@ -26,6 +51,7 @@ static struct hsd_pkey *wrap(EVP_PKEY *k)
 		return NULL;
 	}
 	w->k = k;
+	w->type = classify(k);
 	return w;
 }
 
@@ -44,7 +70,7 @@ int hsd_pkey_private_from_mem(const struct hsd_crypto *c, const uint8_t *p,
 	if (!k)
 		k = d2i_AutoPrivateKey_ex(NULL, &q, (long)n, c->lib, NULL);
 	ERR_pop_to_mark();
-	*out = wrap(k);
+	*out = hsd_pkey_wrap(k);
 	return *out ? 0 : -EINVAL;
 }
 
@@ -81,29 +107,7 @@ void hsd_pkey_free(struct hsd_pkey *k)
 
 enum hsd_key_type hsd_pkey_type(const struct hsd_pkey *k)
 {
-	char group[32];
-	size_t n;
-
-	if (!k)
-		return HSD_KEY_NONE;
-	if (EVP_PKEY_is_a(k->k, "RSA"))
-		return HSD_KEY_RSA;
-	if (EVP_PKEY_is_a(k->k, "RSA-PSS"))
-		return HSD_KEY_RSA_PSS;
-	if (EVP_PKEY_is_a(k->k, "ED25519"))
-		return HSD_KEY_ED25519;
-	if (EVP_PKEY_is_a(k->k, "EC")) {
-		if (EVP_PKEY_get_utf8_string_param(k->k,
-				OSSL_PKEY_PARAM_GROUP_NAME, group,
-				sizeof(group), &n) != 1)
-			return HSD_KEY_EC_OTHER;
-		if (!strcmp(group, "prime256v1") || !strcmp(group, "P-256"))
-			return HSD_KEY_EC_P256;
-		if (!strcmp(group, "secp384r1") || !strcmp(group, "P-384"))
-			return HSD_KEY_EC_P384;
-		return HSD_KEY_EC_OTHER;
-	}
-	return HSD_KEY_OTHER;
+	return k ? k->type : HSD_KEY_NONE;
 }
 
 size_t hsd_pkey_bits(const struct hsd_pkey *k)

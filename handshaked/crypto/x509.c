@@ -227,12 +227,9 @@ int hsd_cert_pubkey(const struct hsd_crypto *c, const uint8_t *der, size_t len,
 	X509_free(x);
 	if (!k)
 		return -EBADMSG;
-	w = OPENSSL_zalloc(sizeof(*w));
-	if (!w) {
-		EVP_PKEY_free(k);
+	w = hsd_pkey_wrap(k);
+	if (!w)
 		return -ENOMEM;
-	}
-	w->k = k;
 	*out = w;
 	return 0;
 }
@@ -324,13 +321,8 @@ enum hsd_x509_verdict hsd_x509_verify(struct hsd_x509_store *s,
 
 		v = HSD_X509_OK;
 		snprintf(why, whylen, "verified");
-		if (leaf_key) {
-			*leaf_key = k ? OPENSSL_zalloc(sizeof(**leaf_key)) : NULL;
-			if (*leaf_key)
-				(*leaf_key)->k = k;
-			else
-				EVP_PKEY_free(k);
-		}
+		if (leaf_key)
+			*leaf_key = hsd_pkey_wrap(k);
 		goto out;
 	}
 	e = X509_STORE_CTX_get_error(ctx);
