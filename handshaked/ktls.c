@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Kernel TLS key installation (linux/tls.h, shared/KERNEL-FACTS.md 3). */
+#include <errno.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "handshaked/crypto/crypto.h"
+#include "handshaked/kabi.h"
+#include "handshaked/ktls.h"
+
+int hsd_ktls_attach(int fd)
+{
+	if (setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")))
+		return -errno;
+	return 0;
+}
+
+static void put_be64(unsigned char *p, uint64_t v)
+{
+	int i;
+
+	for (i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)v;
+}
+
+int hsd_ktls_set_key(int fd, bool tx, const struct hs_traffic *t)
+{
+	union {
+		struct tls_crypto_info info;
+		struct tls12_crypto_info_aes_gcm_128 gcm128;
+		struct tls12_crypto_info_aes_gcm_256 gcm256;
+		struct tls12_crypto_info_aes_ccm_128 ccm128;
+		struct tls12_crypto_info_chacha20_poly1305 chacha;
+	} ci;
+	bool tls13 = t->version == HS_TLS13;
+	size_t len;
+	int err = 0;
+
+	memset(&ci, 0, sizeof(ci));
+	ci.info.version = t->version;
+	ci.info.cipher_type = t->aead->kernel_cipher;
+	/*
+	 * The AES suites split the 12-byte nonce in salt (4) + iv (8).
+	 * TLS 1.3: both from the traffic IV; TLS 1.2: the salt is the implicit
+	 * IV and iv the first explicit nonce, which we take from the sequence
+	 * number as our record layer does (RFC 5288 3).
+	 */
+#define AES_INFO(f, keylen) do {					\
+		memcpy(ci.f.salt, t->iv, 4);				\
+		if (tls13)						\
+			memcpy(ci.f.iv, t->iv + 4, 8);			\
+		else							\
+			put_be64(ci.f.iv, t->seq);			\
+		memcpy(ci.f.key, t->key, keylen);			\
+		put_be64(ci.f.rec_seq, t->seq);				\
+		len = sizeof(ci.f);					\
+	} while (0)
+	switch (t->aead->id) {
+	case HSD_AES_128_GCM:
+		AES_INFO(gcm128, 16);
+		break;
+	case HSD_AES_256_GCM:
+		AES_INFO(gcm256, 32);
+		break;
+	case HSD_AES_128_CCM:
+		AES_INFO(ccm128, 16);
+		break;
+	case HSD_CHACHA20_POLY1305:
+		/* RFC 7905 / RFC 8446: the whole IV, no salt */
+		memcpy(ci.chacha.iv, t->iv, 12);
+		memcpy(ci.chacha.key, t->key, 32);
+		put_be64(ci.chacha.rec_seq, t->seq);
+		len = sizeof(ci.chacha);
+		break;
+	default:
+		return -EOPNOTSUPP;
+	}
+#undef AES_INFO
+	if (setsockopt(fd, SOL_TLS, tx ? TLS_TX : TLS_RX, &ci, (socklen_t)len))
+		err = -errno;
+	hsd_wipe(&ci, sizeof(ci));
+	return err;
+}
+
+int hsd_ktls_install(int fd, const struct hs_conn *c)
+{
+	struct hs_traffic t;
+	int err;
+
+	err = hsd_ktls_attach(fd);
+	if (!err)
+		err = hs_traffic(c, true, &t);
+	if (!err)
+		err = hsd_ktls_set_key(fd, true, &t);
+	if (!err)
+		err = hs_traffic(c, false, &t);
+	if (!err)
+		err = hsd_ktls_set_key(fd, false, &t);
+	hsd_wipe(&t, sizeof(t));
+	return err;
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Kernel TLS: install the engine's traffic keys on a connected socket. */
+#ifndef HSD_KTLS_H
+#define HSD_KTLS_H
+
+#include <stddef.h>
+
+#include "handshaked/tls/tls.h"
+
+/* Attach the "tls" ULP (0, or -errno: -ENOENT without the module). */
+int hsd_ktls_attach(int fd);
+
+/*
+ * Install one direction's key (TLS_TX if @tx, else TLS_RX) with the record
+ * sequence number the engine reached (shared/KERNEL-FACTS.md 3):
+ * TLS 1.3: salt = iv[0..3], iv = iv[4..11]; TLS 1.2 GCM/CCM: salt = the
+ * implicit 4 bytes, iv = the next explicit nonce (our sequence number, so
+ * the kernel's records match ours); ChaCha20: the whole 12-byte IV.
+ * 0 or -errno.
+ */
+int hsd_ktls_set_key(int fd, bool tx, const struct hs_traffic *t);
+
+/* Both directions of a finished handshake: attach, TX, RX. */
+int hsd_ktls_install(int fd, const struct hs_conn *c);
+
+#endif
