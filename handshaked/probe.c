@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <liburing.h>
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 
@@ -111,4 +112,120 @@ const char *hsd_probe_strerror(int err)
 	default:
 		return strerror(-err);
 	}
+}
+
+/* a connected pair with the ULP on the client end; fds closed by caller */
+static int ulp_pair(int fds[2])
+{
+	int err = hsd_tcp_loopback_pair(fds);
+
+	if (err)
+		return err;
+	if (setsockopt(fds[0], SOL_TCP, TCP_ULP, "tls", sizeof("tls"))) {
+		err = -errno;
+		close(fds[0]);
+		close(fds[1]);
+	}
+	return err;
+}
+
+static int set_dummy_key(int fd, uint16_t version, uint16_t cipher, bool tx)
+{
+	union {
+		struct tls_crypto_info info;
+		struct tls12_crypto_info_aes_gcm_128 gcm128;
+		struct tls12_crypto_info_aes_gcm_256 gcm256;
+		struct tls12_crypto_info_aes_ccm_128 ccm128;
+		struct tls12_crypto_info_chacha20_poly1305 chacha;
+		unsigned char any[96];
+	} ci;
+	socklen_t len;
+
+	memset(&ci, 0x42, sizeof(ci));
+	ci.info.version = version;
+	ci.info.cipher_type = cipher;
+	switch (cipher) {
+	case TLS_CIPHER_AES_GCM_128:
+		len = sizeof(ci.gcm128);
+		break;
+	case TLS_CIPHER_AES_GCM_256:
+		len = sizeof(ci.gcm256);
+		break;
+	case TLS_CIPHER_AES_CCM_128:
+		len = sizeof(ci.ccm128);
+		break;
+	case TLS_CIPHER_CHACHA20_POLY1305:
+		len = sizeof(ci.chacha);
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (setsockopt(fd, SOL_TLS, tx ? TLS_TX : TLS_RX, &ci, len))
+		return -errno;
+	return 0;
+}
+
+int hsd_probe_ktls_cipher(uint16_t version, uint16_t cipher, bool tx)
+{
+	int fds[2], err;
+
+	err = ulp_pair(fds);
+	if (err)
+		return err;
+	err = set_dummy_key(fds[0], version, cipher, tx);
+	close(fds[0]);
+	close(fds[1]);
+	return err;
+}
+
+int hsd_probe_ktls_rekey(void)
+{
+	int fds[2], err;
+
+	err = ulp_pair(fds);
+	if (err)
+		return err;
+	err = set_dummy_key(fds[0], 0x0304, TLS_CIPHER_AES_GCM_128, true);
+	/* older kernels refuse a second key with EBUSY */
+	if (!err)
+		err = set_dummy_key(fds[0], 0x0304, TLS_CIPHER_AES_GCM_128, true);
+	close(fds[0]);
+	close(fds[1]);
+	return err;
+}
+
+int hsd_probe_ktls_option(int opt, bool rx, size_t len)
+{
+	int fds[2], one = 1, err;
+	uint16_t u16 = 4096;
+
+	err = ulp_pair(fds);
+	if (err)
+		return err;
+	err = set_dummy_key(fds[0], 0x0304, TLS_CIPHER_AES_GCM_128, !rx);
+	if (!err && setsockopt(fds[0], SOL_TLS, opt,
+			       len == 2 ? (void *)&u16 : (void *)&one,
+			       (socklen_t)len))
+		err = -errno;
+	close(fds[0]);
+	close(fds[1]);
+	return err;
+}
+
+int hsd_probe_uring_ops(const uint8_t *ops, size_t n, uint8_t *missing)
+{
+	struct io_uring_probe *p = io_uring_get_probe();
+	size_t i;
+	int err = 0;
+
+	if (!p)
+		return -ENOSYS;
+	for (i = 0; i < n && !err; i++) {
+		if (!io_uring_opcode_supported(p, ops[i])) {
+			*missing = ops[i];
+			err = -EOPNOTSUPP;
+		}
+	}
+	io_uring_free_probe(p);
+	return err;
 }

@@ -3,6 +3,10 @@
 #ifndef HSD_PROBE_H
 #define HSD_PROBE_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 /*
  * Connected TCP pair over 127.0.0.1 (an ephemeral listener is opened and
  * closed). On success fds[0] is the client end, fds[1] the accepted end.
@@ -28,5 +32,21 @@ int hsd_probe_genl(const char *family, const char *group, int *family_id,
 
 /* Text for a probe result: "present" or the reason it failed. */
 const char *hsd_probe_strerror(int err);
+
+/*
+ * Install a dummy key of @cipher (TLS_CIPHER_*) for @version (0x0303 or
+ * 0x0304) in one direction on a fresh connected pair: 0 when the kernel
+ * takes it, else -errno.
+ */
+int hsd_probe_ktls_cipher(uint16_t version, uint16_t cipher, bool tx);
+
+/* TLS 1.3 rekey (6.14+): a second TLS_TX on the same socket. */
+int hsd_probe_ktls_rekey(void);
+
+/* A SOL_TLS option @opt with int/u16 value after TLS 1.3 keys are set. */
+int hsd_probe_ktls_option(int opt, bool rx, size_t len);
+
+/* io_uring: 0 if every opcode in @ops (IORING_OP_*) is supported. */
+int hsd_probe_uring_ops(const uint8_t *ops, size_t n, uint8_t *missing);
 
 #endif

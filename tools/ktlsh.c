@@ -5,6 +5,7 @@
  * (client, server, serve, bench and stat arrive with their issues.)
  */
 #include <errno.h>
+#include <liburing.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,19 +26,92 @@ static void usage(FILE *f)
 }
 
 struct probe_row {
-	const char *key;
-	const char *what;
+	char key[48];
+	char what[64];
 	int err;
 };
 
+#define MAX_ROWS 40
+
+static struct probe_row *row(struct probe_row *rows, size_t *n,
+			     const char *key, const char *what)
+{
+	struct probe_row *r = &rows[(*n)++];
+
+	snprintf(r->key, sizeof(r->key), "%s", key);
+	snprintf(r->what, sizeof(r->what), "%s", what);
+	return r;
+}
+
+/*
+ * Everything is found by trying it on loopback sockets, never by kernel
+ * version: kTLS, each cipher x version x direction, TLS 1.3 rekey, the
+ * newer socket options, the netlink families, the io_uring opcodes.
+ */
+static size_t probe_all(struct probe_row *rows)
+{
+	static const struct { uint16_t id; const char *name; } ciphers[] = {
+		{ TLS_CIPHER_AES_GCM_128, "aes_gcm_128" },
+		{ TLS_CIPHER_AES_GCM_256, "aes_gcm_256" },
+		{ TLS_CIPHER_AES_CCM_128, "aes_ccm_128" },
+		{ TLS_CIPHER_CHACHA20_POLY1305, "chacha20_poly1305" },
+	};
+	static const uint8_t uring_ops[] = {
+		IORING_OP_ACCEPT, IORING_OP_SEND, IORING_OP_RECV,
+		IORING_OP_SENDMSG, IORING_OP_RECVMSG, IORING_OP_SPLICE,
+		IORING_OP_CLOSE, IORING_OP_TIMEOUT,
+	};
+	char key[48], what[64];
+	struct probe_row *r;
+	size_t n = 0, i, v, d;
+	uint8_t missing = 0;
+	int ktls;
+
+	r = row(rows, &n, "ktls", "kTLS (TCP_ULP \"tls\")");
+	r->err = ktls = hsd_probe_ulp_tls();
+	for (v = 0; v < 2; v++) {
+		for (i = 0; i < ARRAY_SIZE(ciphers); i++) {
+			for (d = 0; d < 2; d++) {
+				snprintf(key, sizeof(key), "tls%s_%s_%s",
+					 v ? "13" : "12", ciphers[i].name,
+					 d ? "rx" : "tx");
+				snprintf(what, sizeof(what), "  TLS 1.%c %s %s",
+					 v ? '3' : '2', ciphers[i].name,
+					 d ? "RX" : "TX");
+				r = row(rows, &n, key, what);
+				r->err = ktls ? ktls :
+					hsd_probe_ktls_cipher(v ? 0x0304 : 0x0303,
+							      ciphers[i].id, !d);
+			}
+		}
+	}
+	r = row(rows, &n, "rekey", "  TLS 1.3 rekey (KeyUpdate in kTLS)");
+	r->err = ktls ? ktls : hsd_probe_ktls_rekey();
+	r = row(rows, &n, "rx_expect_no_pad", "  TLS_RX_EXPECT_NO_PAD");
+	r->err = ktls ? ktls : hsd_probe_ktls_option(TLS_RX_EXPECT_NO_PAD, true, 4);
+	r = row(rows, &n, "tx_max_payload_len", "  TLS_TX_MAX_PAYLOAD_LEN");
+	r->err = ktls ? ktls : hsd_probe_ktls_option(TLS_TX_MAX_PAYLOAD_LEN, false, 2);
+	r = row(rows, &n, "tx_zerocopy_ro", "  TLS_TX_ZEROCOPY_RO (sendfile)");
+	r->err = ktls ? ktls : hsd_probe_ktls_option(TLS_TX_ZEROCOPY_RO, false, 4);
+	r = row(rows, &n, "handshake_family",
+		"netlink family \"handshake\", group \"tlshd\"");
+	r->err = hsd_probe_genl(HANDSHAKE_FAMILY_NAME, HANDSHAKE_MCGRP_TLSHD,
+				NULL, NULL);
+	r = row(rows, &n, "ktlsh_module", "netlink family \"ktlsh\" (ktlsh.ko)");
+	r->err = hsd_probe_genl("ktlsh", NULL, NULL, NULL);
+	r = row(rows, &n, "io_uring", "io_uring opcodes of the data path");
+	r->err = hsd_probe_uring_ops(uring_ops, sizeof(uring_ops), &missing);
+	if (r->err == -EOPNOTSUPP)
+		snprintf(r->what + strlen(r->what), sizeof(r->what) - strlen(r->what),
+			 " (opcode %u missing)", missing);
+	return n;
+}
+
 static int cmd_probe(int argc, char **argv)
 {
-	struct probe_row rows[] = {
-		{ "ktls", "kTLS (TCP_ULP \"tls\")", 0 },
-		{ "handshake_family", "netlink family \"handshake\", group \"tlshd\"", 0 },
-	};
+	struct probe_row rows[MAX_ROWS];
 	int json = 0;
-	size_t i;
+	size_t i, n;
 
 	for (i = 1; i < (size_t)argc; i++) {
 		if (!strcmp(argv[i], "-j") || !strcmp(argv[i], "--json")) {
@@ -47,12 +121,10 @@ static int cmd_probe(int argc, char **argv)
 			return 1;
 		}
 	}
-	rows[0].err = hsd_probe_ulp_tls();
-	rows[1].err = hsd_probe_genl(HANDSHAKE_FAMILY_NAME,
-				     HANDSHAKE_MCGRP_TLSHD, NULL, NULL);
+	n = probe_all(rows);
 	if (json) {
 		printf("{");
-		for (i = 0; i < ARRAY_SIZE(rows); i++)
+		for (i = 0; i < n; i++)
 			printf("%s\"%s\":{\"present\":%s,\"detail\":\"%s\"}",
 			       i ? "," : "", rows[i].key,
 			       rows[i].err ? "false" : "true",
@@ -60,9 +132,9 @@ static int cmd_probe(int argc, char **argv)
 		printf("}\n");
 		return 0;
 	}
-	for (i = 0; i < ARRAY_SIZE(rows); i++)
+	for (i = 0; i < n; i++)
 		printf("%-46s %s\n", rows[i].what,
-		       hsd_probe_strerror(rows[i].err));
+		       rows[i].err ? hsd_probe_strerror(rows[i].err) : "yes");
 	return 0;
 }
 

@@ -1,0 +1,51 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# `ktlsh probe -j`: on the test kernels kTLS and every cipher x version x
+# direction are there, and rekey / TLS_TX_MAX_PAYLOAD_LEN follow the kernel
+# (6.12: neither, found by trying; 7.3: both); on a host without kTLS the
+# probe says so, with the reason. TAP output.
+#   probe.sh KTLSH
+set -u
+KTLSH=$1
+n=0 failed=0
+echo "TAP version 13"
+json=$("$KTLSH" probe -j) || { echo "not ok 1 probe_runs"; echo "1..1"; exit 1; }
+
+check() {	# name, python expression over j (the parsed JSON)
+	n=$((n + 1))
+	if /usr/bin/python3 -c "import json,sys; j=json.loads(sys.argv[1]); sys.exit(0 if ($2) else 1)" "$json"; then
+		echo "ok $n $1"
+	else
+		echo "not ok $n $1"
+		echo "# $json" | cut -c1-400
+		failed=$((failed + 1))
+	fi
+}
+
+ciphers="all(j['tls%s_%s_%s' % (v, c, d)]['present'] for v in ('12', '13') \
+	for c in ('aes_gcm_128', 'aes_gcm_256', 'aes_ccm_128', 'chacha20_poly1305') \
+	for d in ('tx', 'rx'))"
+case ${HSD_VM_KERNEL:-} in
+6.12)
+	check ktls_present "j['ktls']['present']"
+	check every_cipher_version_direction "$ciphers"
+	check no_rekey_on_6_12 "not j['rekey']['present']"
+	check no_tx_max_payload_len_on_6_12 "not j['tx_max_payload_len']['present']"
+	check handshake_family "j['handshake_family']['present']"
+	;;
+7.3)
+	check ktls_present "j['ktls']['present']"
+	check every_cipher_version_direction "$ciphers"
+	check rekey_on_7_3 "j['rekey']['present']"
+	check tx_max_payload_len_on_7_3 "j['tx_max_payload_len']['present']"
+	check handshake_family "j['handshake_family']['present']"
+	;;
+*)
+	# a host: report what it has; without kTLS the reason must be given
+	check ktls_absent_is_explained \
+		"j['ktls']['present'] or 'absent' in j['ktls']['detail'] or 'ENO' in j['ktls']['detail']"
+	check ciphers_follow_ktls "j['ktls']['present'] or not any(v['present'] for k, v in j.items() if k.startswith('tls'))"
+	;;
+esac
+echo "1..$n"
+[ "$failed" -eq 0 ]
