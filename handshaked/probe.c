@@ -218,8 +218,9 @@ int hsd_probe_uring_ops(const uint8_t *ops, size_t n, uint8_t *missing)
 	size_t i;
 	int err = 0;
 
+	/* no io_uring at all (disabled, or kernel without it) */
 	if (!p)
-		return -ENOSYS;
+		return -EOPNOTSUPP;
 	for (i = 0; i < n && !err; i++) {
 		if (!io_uring_opcode_supported(p, ops[i])) {
 			*missing = ops[i];
