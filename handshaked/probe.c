@@ -11,6 +11,7 @@
 #include <netlink/genl/genl.h>
 
 #include "handshaked/kabi.h"
+#include "handshaked/ktls.h"
 #include "handshaked/probe.h"
 
 int hsd_tcp_loopback_pair(int fds[2])
@@ -129,40 +130,20 @@ static int ulp_pair(int fds[2])
 	return err;
 }
 
+/* a key of no value, installed the way real ones are */
 static int set_dummy_key(int fd, uint16_t version, uint16_t cipher, bool tx)
 {
-	union {
-		struct tls_crypto_info info;
-		struct tls12_crypto_info_aes_gcm_128 gcm128;
-		struct tls12_crypto_info_aes_gcm_256 gcm256;
-		struct tls12_crypto_info_aes_ccm_128 ccm128;
-		struct tls12_crypto_info_chacha20_poly1305 chacha;
-		unsigned char any[96];
-	} ci;
-	socklen_t len;
+	struct hs_traffic t = { .version = version };
+	int i;
 
-	memset(&ci, 0x42, sizeof(ci));
-	ci.info.version = version;
-	ci.info.cipher_type = cipher;
-	switch (cipher) {
-	case TLS_CIPHER_AES_GCM_128:
-		len = sizeof(ci.gcm128);
-		break;
-	case TLS_CIPHER_AES_GCM_256:
-		len = sizeof(ci.gcm256);
-		break;
-	case TLS_CIPHER_AES_CCM_128:
-		len = sizeof(ci.ccm128);
-		break;
-	case TLS_CIPHER_CHACHA20_POLY1305:
-		len = sizeof(ci.chacha);
-		break;
-	default:
+	for (i = 0; i < HSD_AEAD_COUNT; i++)
+		if (hsd_aead_desc(i)->kernel_cipher == cipher)
+			t.aead = hsd_aead_desc(i);
+	if (!t.aead)
 		return -EINVAL;
-	}
-	if (setsockopt(fd, SOL_TLS, tx ? TLS_TX : TLS_RX, &ci, len))
-		return -errno;
-	return 0;
+	memset(t.key, 0x42, sizeof(t.key));
+	memset(t.iv, 0x24, sizeof(t.iv));
+	return hsd_ktls_set_key(fd, tx, &t);
 }
 
 int hsd_probe_ktls_cipher(uint16_t version, uint16_t cipher, bool tx)

@@ -539,10 +539,18 @@ static int dispatch(struct hs_conn *c, uint8_t ct, uint8_t mt,
 	return run_sends(c);
 }
 
-static int handle_handshake(struct hs_conn *c, const uint8_t *p, size_t n)
+/*
+ * Append a handshake record's fragment and hand each complete message to
+ * @one (the handshake's dispatcher, or the post-handshake handler), until
+ * the handshake is done. Messages may span records and records may hold
+ * several; a key change must fall on a record boundary (RFC 8446 5.1).
+ */
+int hs_reassemble(struct hs_conn *c, const uint8_t *p, size_t n,
+		  int (*one)(struct hs_conn *c, const uint8_t *msg, size_t len))
 {
 	size_t off = 0;
 	uint32_t mlen;
+	bool during = !c->done;
 	int err;
 
 	/* RFC 8446 5.1: zero-length handshake fragments are forbidden */
@@ -555,7 +563,7 @@ static int handle_handshake(struct hs_conn *c, const uint8_t *p, size_t n)
 			       "handshake message too large");
 	memcpy(c->hmsg + c->hmsg_len, p, n);
 	c->hmsg_len += n;
-	while (c->hmsg_len - off >= 4 && !c->done) {
+	while (c->hmsg_len - off >= 4 && !(during && c->done)) {
 		uint32_t epoch = c->rx.epoch;
 
 		mlen = (uint32_t)c->hmsg[off + 1] << 16 |
@@ -565,23 +573,30 @@ static int handle_handshake(struct hs_conn *c, const uint8_t *p, size_t n)
 				       "handshake message of %u bytes", mlen);
 		if (c->hmsg_len - off < 4 + mlen)
 			break;
-		err = dispatch(c, HS_CT_HANDSHAKE, c->hmsg[off],
-			       c->hmsg + off + 4, mlen, c->hmsg + off,
-			       4 + mlen);
+		err = one(c, c->hmsg + off, 4 + mlen);
 		if (err)
 			return err;
 		off += 4 + mlen;
-		/* RFC 8446 5.1: a key change must fall on a record boundary */
 		if (c->rx.epoch != epoch && off != c->hmsg_len)
 			return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
 				       "handshake data across a key change");
 	}
-	if (c->done && off != c->hmsg_len)
+	if (during && c->done && off != c->hmsg_len)
 		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
 			       "handshake data after Finished");
 	memmove(c->hmsg, c->hmsg + off, c->hmsg_len - off);
 	c->hmsg_len -= off;
 	return 0;
+}
+
+static int dispatch_message(struct hs_conn *c, const uint8_t *msg, size_t len)
+{
+	return dispatch(c, HS_CT_HANDSHAKE, msg[0], msg + 4, len - 4, msg, len);
+}
+
+static int handle_handshake(struct hs_conn *c, const uint8_t *p, size_t n)
+{
+	return hs_reassemble(c, p, n, dispatch_message);
 }
 
 int hs_handle_alert(struct hs_conn *c, const uint8_t *p, size_t n)

@@ -17,6 +17,7 @@ int hs_hash_with_prefix(struct hs_conn *c, enum hsd_hash_id h,
 			const uint8_t *p, size_t n, uint8_t *out);
 void hs_set_suite(struct hs_conn *c, const struct hs_suite *s);
 int hs_choose_alpn(struct hs_conn *c, const struct hs_ch_info *ch);
+bool hs_peer_has_group(const struct hs_conn *c, uint16_t g);
 void hs_switch_shape(struct hs_conn *c, enum hs_shape_id shape,
 		     enum hs_step_id step);
 
@@ -28,6 +29,7 @@ int hs_build_server_hello(struct hs_conn *c, struct hs_buf *b);
 int hs_build_hello_retry_request(struct hs_conn *c, struct hs_buf *b);
 int hs_parse_server_hello(struct hs_conn *c, struct hs_cur *body);
 int hs_build_encrypted_extensions(struct hs_conn *c, struct hs_buf *b);
+void hs_put_server_alpn_rsl(struct hs_conn *c, struct hs_buf *b);
 int hs_parse_encrypted_extensions(struct hs_conn *c, struct hs_cur *body);
 /* certificate.c */
 int hs_build_certificate(struct hs_conn *c, struct hs_buf *b);

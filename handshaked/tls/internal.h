@@ -272,6 +272,8 @@ int hs_grow(uint8_t **buf, size_t *cap, size_t len, size_t need, size_t max);
 int hs_take_record(struct hs_conn *c, const uint8_t *in, size_t len,
 		   size_t *off);
 int hs_handle_alert(struct hs_conn *c, const uint8_t *p, size_t n);
+int hs_reassemble(struct hs_conn *c, const uint8_t *p, size_t n,
+		  int (*one)(struct hs_conn *c, const uint8_t *msg, size_t len));
 
 /* record.c */
 int hs_dir_set(struct hs_conn *c, struct hs_dir *d, uint16_t version,

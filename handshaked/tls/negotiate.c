@@ -44,7 +44,7 @@ static bool offered(const struct offer *o, uint16_t id)
 	return false;
 }
 
-static bool peer_has_group(const struct hs_conn *c, uint16_t g)
+bool hs_peer_has_group(const struct hs_conn *c, uint16_t g)
 {
 	size_t i;
 
@@ -243,7 +243,7 @@ static int choose_group(struct hs_conn *c, const struct offer *o, bool *hrr)
 	for (i = 0; i < c->cfg.n_groups; i++) {
 		uint16_t g = c->cfg.groups[i];
 
-		if (!hsd_group_supported(c->cr, g) || !peer_has_group(c, g) ||
+		if (!hsd_group_supported(c->cr, g) || !hs_peer_has_group(c, g) ||
 		    find_share(c, o, g, &share))
 			continue;
 		if (c->hrr && g != c->hrr_group)
@@ -263,7 +263,7 @@ static int choose_group(struct hs_conn *c, const struct offer *o, bool *hrr)
 	for (i = 0; i < c->cfg.n_groups; i++) {
 		uint16_t g = c->cfg.groups[i];
 
-		if (hsd_group_supported(c->cr, g) && peer_has_group(c, g)) {
+		if (hsd_group_supported(c->cr, g) && hs_peer_has_group(c, g)) {
 			c->hrr_group = g;
 			*hrr = true;
 			return 0;

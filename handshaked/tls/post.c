@@ -153,45 +153,16 @@ static int one_message(struct hs_conn *c, uint8_t type, struct hs_cur *b)
 		       "handshake message %u after the handshake", type);
 }
 
+static int post_message(struct hs_conn *c, const uint8_t *msg, size_t len)
+{
+	struct hs_cur b = hs_cur_init(msg + 4, len - 4);
+
+	return one_message(c, msg[0], &b);
+}
+
 int hs_post_handshake(struct hs_conn *c, const uint8_t *p, size_t n)
 {
-	size_t off = 0;
-	uint32_t mlen;
-	struct hs_cur b;
-	int err;
-
-	if (!n)
-		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
-			       "empty handshake record");
-	if (hs_grow(&c->hmsg, &c->hmsg_cap, c->hmsg_len, c->hmsg_len + n,
-		    HS_MAX_HANDSHAKE + 4))
-		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EMSGSIZE,
-			       "post-handshake message too large");
-	memcpy(c->hmsg + c->hmsg_len, p, n);
-	c->hmsg_len += n;
-	while (c->hmsg_len - off >= 4) {
-		uint32_t epoch = c->rx.epoch;
-
-		mlen = (uint32_t)c->hmsg[off + 1] << 16 |
-		       (uint32_t)c->hmsg[off + 2] << 8 | c->hmsg[off + 3];
-		if (mlen > HS_MAX_HANDSHAKE)
-			return hs_fail(c, HS_ALERT_DECODE_ERROR, -EMSGSIZE,
-				       "message of %u bytes", mlen);
-		if (c->hmsg_len - off < 4 + mlen)
-			break;
-		b = hs_cur_init(c->hmsg + off + 4, mlen);
-		err = one_message(c, c->hmsg[off], &b);
-		if (err)
-			return err;
-		off += 4 + mlen;
-		/* RFC 8446 5.1: nothing may follow a KeyUpdate in its record */
-		if (c->rx.epoch != epoch && off != c->hmsg_len)
-			return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
-				       "data after KeyUpdate in the same record");
-	}
-	memmove(c->hmsg, c->hmsg + off, c->hmsg_len - off);
-	c->hmsg_len -= off;
-	return 0;
+	return hs_reassemble(c, p, n, post_message);
 }
 
 int hs_app_read(struct hs_conn *c, const uint8_t *in, size_t len,

@@ -338,11 +338,25 @@ int hs_parse_server_hello(struct hs_conn *c, struct hs_cur *body)
 int hs_build_encrypted_extensions(struct hs_conn *c, struct hs_buf *b)
 {
 	struct hs_vec_mark m = hs_vec_open(b, 2);
-	size_t n = strlen(c->p.alpn);
 
 	/* RFC 6066 3: an empty server_name acknowledges the name */
 	if (c->sni[0])
 		EXT(b, HS_EXT_SERVER_NAME, {});
+	hs_put_server_alpn_rsl(c, b);
+	hs_vec_close(b, m);
+	return 0;
+}
+
+/*
+ * The server's ALPN choice (RFC 7301 3.1) and its record_size_limit
+ * (RFC 8449 4: ours, which in TLS 1.3 counts the content type byte), in
+ * EncryptedExtensions or a TLS 1.2 ServerHello.
+ */
+void hs_put_server_alpn_rsl(struct hs_conn *c, struct hs_buf *b)
+{
+	size_t n = strlen(c->p.alpn);
+	uint16_t rsl = c->cfg.record_size_limit;
+
 	if (n)
 		EXT(b, HS_EXT_ALPN, {
 			struct hs_vec_mark m2 = hs_vec_open(b, 2);
@@ -350,15 +364,10 @@ int hs_build_encrypted_extensions(struct hs_conn *c, struct hs_buf *b)
 			hs_put_vec(b, 1, c->p.alpn, n);
 			hs_vec_close(b, m2);
 		});
-	/* RFC 8449 4: answer with our limit (incl. the content type) */
 	if (c->p.peer_record_size_limit)
 		EXT(b, HS_EXT_RECORD_SIZE_LIMIT, {
-			hs_put_u16(b, c->cfg.record_size_limit ?
-				   c->cfg.record_size_limit :
-				   HS_MAX_PLAINTEXT + 1);
+			hs_put_u16(b, rsl ? rsl : HS_MAX_PLAINTEXT + hs_is13(c));
 		});
-	hs_vec_close(b, m);
-	return 0;
 }
 
 int hs_parse_encrypted_extensions(struct hs_conn *c, struct hs_cur *body)

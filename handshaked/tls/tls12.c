@@ -32,16 +32,6 @@ static bool key_fits_auth(const struct hs_conn *c, const struct hs_suite *s)
 	return t == HSD_KEY_RSA;
 }
 
-static bool peer_group(const struct hs_conn *c, uint16_t g)
-{
-	size_t i;
-
-	for (i = 0; i < c->n_peer_groups; i++)
-		if (c->peer_groups[i] == g)
-			return true;
-	return false;
-}
-
 /* an (EC)DHE group for this suite; 0 if none */
 static uint16_t group_for(const struct hs_conn *c, const struct hs_suite *s)
 {
@@ -57,12 +47,12 @@ static uint16_t group_for(const struct hs_conn *c, const struct hs_suite *s)
 		if (!hsd_group_supported(c->cr, g))
 			continue;
 		if (s->kx == HS_KX_ECDHE && !ff &&
-		    (peer_group(c, g) ||
+		    (hs_peer_has_group(c, g) ||
 		     /* RFC 8422 4: no extension means any curve, take P-256 */
 		     (!c->n_peer_groups && g == HSD_GROUP_SECP256R1)))
 			return g;
 		/* RFC 7919 4: without listed FFDHE groups, any will do */
-		if (s->kx == HS_KX_DHE && ff && (peer_group(c, g) || !peer_ffdhe))
+		if (s->kx == HS_KX_DHE && ff && (hs_peer_has_group(c, g) || !peer_ffdhe))
 			return g;
 	}
 	return 0;
@@ -135,7 +125,6 @@ int hs_negotiate12(struct hs_conn *c, struct hs_ch_info *ch,
 int hs_build_server_hello12(struct hs_conn *c, struct hs_buf *b)
 {
 	struct hs_vec_mark m;
-	size_t n = strlen(c->p.alpn);
 
 	hs_put_u16(b, HS_TLS12);
 	hs_put_bytes(b, c->server_random, 32);
@@ -153,18 +142,7 @@ int hs_build_server_hello12(struct hs_conn *c, struct hs_buf *b)
 		EXT(b, HS_EXT_SESSION_TICKET, {});
 	if (c->sni[0] && !c->resumed12)
 		EXT(b, HS_EXT_SERVER_NAME, {});
-	if (n)
-		EXT(b, HS_EXT_ALPN, {
-			struct hs_vec_mark m2 = hs_vec_open(b, 2);
-
-			hs_put_vec(b, 1, c->p.alpn, n);
-			hs_vec_close(b, m2);
-		});
-	if (c->p.peer_record_size_limit)
-		EXT(b, HS_EXT_RECORD_SIZE_LIMIT, {
-			hs_put_u16(b, c->cfg.record_size_limit ?
-				   c->cfg.record_size_limit : HS_MAX_PLAINTEXT);
-		});
+	hs_put_server_alpn_rsl(c, b);
 	hs_vec_close(b, m);
 	if (c->resumed12)
 		return hs12_keys_from_master(c);
