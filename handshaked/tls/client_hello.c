@@ -138,15 +138,6 @@ static void put_key_shares(struct hs_conn *c, struct hs_buf *b)
 	hs_vec_close(b, m);
 }
 
-#define EXT(b, type, body) do {						\
-		struct hs_vec_mark __m;					\
-		hs_put_u16(b, type);					\
-		hs_ext_mark_sent(c, type);				\
-		__m = hs_vec_open(b, 2);				\
-		body;							\
-		hs_vec_close(b, __m);					\
-	} while (0)
-
 /* Transcript-Hash(prefix || @p[0..n)) with hash @h, for PSK binders. */
 int hs_hash_with_prefix(struct hs_conn *c, enum hsd_hash_id h,
 			const uint8_t *p, size_t n, uint8_t *out)

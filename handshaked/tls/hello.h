@@ -5,6 +5,19 @@
 
 #include "handshaked/tls/ext.h"
 
+/*
+ * Write one extension of connection c: type, then @body inside a 2-byte
+ * length; noted as sent (a client accepts answers only to what it sent).
+ */
+#define EXT(b, type, body) do {						\
+		struct hs_vec_mark __m;					\
+		hs_put_u16(b, type);					\
+		hs_ext_mark_sent(c, type);				\
+		__m = hs_vec_open(b, 2);				\
+		body;							\
+		hs_vec_close(b, __m);					\
+	} while (0)
+
 /* RFC 8446 4.1.3: SHA-256("HelloRetryRequest") */
 extern const uint8_t hs_hrr_random[32];
 

@@ -17,14 +17,6 @@ const uint8_t hs_hrr_random[32] = {
 static const uint8_t downgrade12[8] = { 'D', 'O', 'W', 'N', 'G', 'R', 'D', 1 };
 static const uint8_t downgrade11[8] = { 'D', 'O', 'W', 'N', 'G', 'R', 'D', 0 };
 
-#define EXT(b, type, body) do {						\
-		struct hs_vec_mark __m;					\
-		hs_put_u16(b, type);					\
-		__m = hs_vec_open(b, 2);				\
-		body;							\
-		hs_vec_close(b, __m);					\
-	} while (0)
-
 /* RFC 8446 4.4.1: CH1 is replaced by message_hash(CH1) after an HRR */
 static int transcript_to_message_hash(struct hs_conn *c)
 {

@@ -10,14 +10,6 @@
 #include "handshaked/tls/hello.h"
 #include "handshaked/tls/session.h"
 
-#define EXT(b, type, body) do {						\
-		struct hs_vec_mark __m;					\
-		hs_put_u16(b, type);					\
-		__m = hs_vec_open(b, 2);				\
-		body;							\
-		hs_vec_close(b, __m);					\
-	} while (0)
-
 #define TLS_EMPTY_RENEGOTIATION_INFO_SCSV 0x00ff
 #define TLS_FALLBACK_SCSV 0x5600
 

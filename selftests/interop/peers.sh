@@ -45,56 +45,13 @@ next_port() { PORT=$((PORT + 1)); }
 head -c 40000 /dev/urandom | base64 -w 76 | sed "s/^/x/" > "$tmp/big"
 printf 'hello interop\n' > "$tmp/small"
 
-# ---- ktlsh client against a server that echoes ----
-client_vs() {	# name, expect-in-stderr, server cmd..., -- ktlsh args...
-	local name=$1 expect=$2 srv=() cli=()
-	shift 2
-	while [ "$1" != -- ]; do srv+=("$1"); shift; done
-	shift
-	cli=("$@")
-	next_port
-	"${srv[@]//@PORT@/$PORT}" > "$tmp/srv.out" 2>&1 &
-	local spid=$!
-	if ! wait_port "$PORT"; then
-		cp "$tmp/srv.out" "$tmp/log"
-		result "$name" fail
-		kill $spid 2>/dev/null
-		return
-	fi
-	timeout 20 "$KTLSH" client "127.0.0.1:$PORT" "${cli[@]}" < "$tmp/small" \
-		> "$tmp/cli.out" 2> "$tmp/cli.err"
-	local rc=$?
-	kill $spid 2>/dev/null
-	wait $spid 2>/dev/null
-	cat "$tmp/cli.err" "$tmp/srv.out" > "$tmp/log"
-	if [ $rc -eq 0 ] && cmp -s "$tmp/small" "$tmp/cli.out" &&
-	   grep -q -- "$expect" "$tmp/cli.err"; then
-		result "$name" ok
-	else
-		echo "exit $rc, output $(wc -c < "$tmp/cli.out") bytes" >> "$tmp/log"
-		result "$name" fail
-	fi
-}
-
+# ---- ktlsh client against openssl s_server -rev (reversed lines) ----
 OS=(openssl s_server -accept @PORT@ -quiet -naccept 1)
 OSE=(-cert "$C/server-ec.pem" -key "$C/server-ec.key")
 OSR=(-cert "$C/server-rsa.pem" -key "$C/server-rsa.key")
 V=(--ca "$C/ca.pem" --servername server.test)
 
-# openssl s_server echoes with -rev only (reversed lines); use a relay
-# that echoes: s_server has no plain echo, so compare against rev output
-client_vs_rev() {
-	local name=$1
-	shift
-	rev < "$tmp/small" > "$tmp/small.rev"
-	mv "$tmp/small" "$tmp/small.orig"
-	cp "$tmp/small.rev" "$tmp/small.want"
-	# feed original, expect reversed
-	cp "$tmp/small.orig" "$tmp/small"
-	client_vs_expect "$name" "$@"
-}
-
-client_vs_expect() {	# like client_vs but expects reversed lines
+client_vs_expect() {	# name, expect-in-stderr, server cmd..., -- ktlsh args...
 	local name=$1 expect=$2 srv=() cli=()
 	shift 2
 	while [ "$1" != -- ]; do srv+=("$1"); shift; done
