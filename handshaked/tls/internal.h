@@ -242,6 +242,9 @@ struct hs_conn {
 	struct hs_session session;	/* client: latest resumable session */
 	bool have_session;
 	bool key_update_pending;	/* peer asked; ours not sent yet */
+	bool tx_offloaded;		/* kTLS seals our records */
+	uint8_t ku_msg[5];		/* KeyUpdate for the kernel to send */
+	bool ku_ready;
 	uint64_t keyupdates_rx, keyupdates_tx;
 
 	/* certificates */

@@ -17,6 +17,21 @@ bool hs_peer_closed(const struct hs_conn *c)
 /* Rekey margin: update this many records before the AEAD limit. */
 #define HS_REKEY_MARGIN 4096
 
+void hs_tx_offloaded(struct hs_conn *c, uint64_t next_seq)
+{
+	c->tx_offloaded = true;
+	c->tx.seq = next_seq;
+}
+
+int hs_take_key_update(struct hs_conn *c, uint8_t msg[5])
+{
+	if (!c->ku_ready)
+		return 0;
+	memcpy(msg, c->ku_msg, 5);
+	c->ku_ready = false;
+	return 1;
+}
+
 int hs_key_update(struct hs_conn *c, bool request)
 {
 	uint8_t m[5] = { HS_MT_KEY_UPDATE, 0, 0, 1, request };
@@ -25,7 +40,14 @@ int hs_key_update(struct hs_conn *c, bool request)
 	if (!c->done || !hs_is13(c))
 		return -EINVAL;
 	/* RFC 8446 4.6.3: sent under the old key, then the new key */
-	err = hs_queue_record(c, HS_CT_HANDSHAKE, m, sizeof(m));
+	if (c->tx_offloaded) {
+		/* the kernel sends it under the key it holds */
+		memcpy(c->ku_msg, m, sizeof(m));
+		c->ku_ready = true;
+		err = 0;
+	} else {
+		err = hs_queue_record(c, HS_CT_HANDSHAKE, m, sizeof(m));
+	}
 	if (!err)
 		err = hs13_next_secret(c, &c->tx);
 	if (err)
@@ -223,4 +245,24 @@ int hs_get_session(const struct hs_conn *c, struct hs_session *out)
 		return -ENOENT;
 	*out = c->session;
 	return 0;
+}
+
+int hs_handle_alert_public(struct hs_conn *c, const uint8_t *p, size_t n)
+{
+	return hs_handle_alert(c, p, n);
+}
+
+uint64_t hs_keyupdates_rx(const struct hs_conn *c)
+{
+	return c->keyupdates_rx;
+}
+
+size_t hs_rx_partial_need(const struct hs_conn *c)
+{
+	if (!c->rec_len)
+		return 0;
+	if (c->rec_len < HS_RECORD_HEADER)
+		return HS_RECORD_HEADER - c->rec_len;
+	return HS_RECORD_HEADER + ((size_t)c->rec[3] << 8 | c->rec[4]) -
+	       c->rec_len;
 }

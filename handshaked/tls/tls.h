@@ -346,6 +346,23 @@ int hs_app_read(struct hs_conn *c, const uint8_t *in, size_t len,
 bool hs_peer_closed(const struct hs_conn *c);
 /* TLS 1.3: send a KeyUpdate, asking the peer to update too if @request */
 int hs_key_update(struct hs_conn *c, bool request);
+/*
+ * The data path moved TX into the kernel (kTLS): from now on a KeyUpdate
+ * the engine owes is not sealed here but handed out by
+ * hs_take_key_update() as the plaintext message for the kernel to send,
+ * after which the driver installs hs_traffic(tx) (the next key).
+ */
+void hs_tx_offloaded(struct hs_conn *c, uint64_t next_seq);
+/* 1 and @msg (5 bytes) if a KeyUpdate must be sent, 0 if none */
+int hs_take_key_update(struct hs_conn *c, uint8_t msg[5]);
+
+/* An alert record's body from kTLS RX: close_notify or a fatal error. */
+int hs_handle_alert_public(struct hs_conn *c, const uint8_t *p, size_t n);
+/* Bytes still missing from a record the engine holds in part (0: none). */
+size_t hs_rx_partial_need(const struct hs_conn *c);
+/* KeyUpdates received so far (the data path reinstalls RX keys) */
+uint64_t hs_keyupdates_rx(const struct hs_conn *c);
+
 /* Client: the newest resumable session (0), or -ENOENT. */
 int hs_get_session(const struct hs_conn *c, struct hs_session *out);
 /* Post-handshake messages arriving through kTLS (record already opened). */

@@ -1,0 +1,464 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * After the handshake: kTLS when the kernel has it, our record layer when
+ * not (shared/KERNEL-FACTS.md 3). The decision is made per connection before
+ * any key is set, and its reason kept.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "handshaked/conn.h"
+#include "handshaked/kabi.h"
+#include "handshaked/ktls.h"
+#include "handshaked/probe.h"
+
+#define REC_MAX (5 + 16384 + 2048)
+
+struct hsd_conn {
+	int fd;
+	struct hs_conn *tls;
+	bool ktls_tx, ktls_rx;
+	/* records the kernel sealed under the current TX key (upper bound) */
+	uint64_t tx_records;
+	uint64_t tx_limit;
+	bool can_rekey;		/* kTLS here can take a second key */
+	bool eof;
+	char why[160];
+	/* fallback RX: raw bytes not yet opened; opened data not yet read */
+	uint8_t *raw;
+	size_t raw_len;
+	uint8_t *app;
+	size_t app_off, app_len;
+};
+
+static int send_all(int fd, const uint8_t *p, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		w = send(fd, p, n, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return -errno;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+/* queued engine output: to the wire (user-space TX), or dropped (kTLS TX) */
+static int flush(struct hsd_conn *c)
+{
+	const uint8_t *p;
+	size_t n = hs_output(c->tls, &p);
+	int err = 0;
+
+	if (n && !c->ktls_tx)
+		err = send_all(c->fd, p, n);
+	hs_output_consumed(c->tls, n);
+	return err;
+}
+
+/* one record of @type through kTLS TX (TLS_SET_RECORD_TYPE) */
+static int ktls_send_record(struct hsd_conn *c, uint8_t type, const void *p,
+			    size_t n)
+{
+	char cbuf[CMSG_SPACE(sizeof(uint8_t))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)p, .iov_len = n };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+	cm->cmsg_level = SOL_TLS;
+	cm->cmsg_type = TLS_SET_RECORD_TYPE;
+	cm->cmsg_len = CMSG_LEN(sizeof(uint8_t));
+	*CMSG_DATA(cm) = type;
+	if (sendmsg(c->fd, &m, MSG_NOSIGNAL) != (ssize_t)n)
+		return -errno;
+	return 0;
+}
+
+/* RFC 8446 4.6.3 with TX in the kernel: the message, then the next key */
+static int ktls_key_update(struct hsd_conn *c)
+{
+	struct hs_traffic t;
+	uint8_t msg[5];
+	int err;
+
+	if (!c->ktls_tx || !hs_take_key_update(c->tls, msg))
+		return 0;
+	err = ktls_send_record(c, 22, msg, sizeof(msg));
+	if (!err)
+		err = hs_traffic(c->tls, true, &t);
+	if (!err)
+		err = hsd_ktls_set_key(c->fd, true, &t);
+	explicit_bzero(&t, sizeof(t));
+	if (err)
+		snprintf(c->why, sizeof(c->why),
+			 "kTLS TX rekey failed (%s): connection closed",
+			 strerror(-err));
+	else
+		c->tx_records = 0;
+	return err;
+}
+
+int hsd_conn_key_update(struct hsd_conn *c, bool request)
+{
+	int err;
+
+	/* nothing goes out that the kernel could not follow with a new key */
+	if (c->ktls_tx && !c->can_rekey) {
+		snprintf(c->why, sizeof(c->why),
+			 "KeyUpdate needed: this kernel's kTLS cannot rekey; closing");
+		return -EOPNOTSUPP;
+	}
+	err = hs_key_update(c->tls, request);
+	if (!err)
+		err = c->ktls_tx ? ktls_key_update(c) : flush(c);
+	return err;
+}
+
+/* count what the kernel will seal; rekey first when a key is used up */
+static int ktls_account(struct hsd_conn *c, size_t n)
+{
+	c->tx_records += n / 16384 + 1;
+	if (c->tx_records < c->tx_limit ||
+	    hs_params(c->tls)->version != HS_TLS13)
+		return 0;
+	return hsd_conn_key_update(c, false);
+}
+
+/*
+ * Decide before any key is set (shared/KERNEL-FACTS.md 3): configuration,
+ * the ULP, TLS 1.3 rekey needs, then the cipher in each direction.
+ */
+static bool want_ktls(struct hsd_conn *c, const struct hsd_conn_opts *o)
+{
+	const struct hs_params *p = hs_params(c->tls);
+	struct hs_traffic t;
+	int err;
+
+	if (o && o->no_ktls) {
+		snprintf(c->why, sizeof(c->why), "user space: kTLS disabled by configuration");
+		return false;
+	}
+	if (hs_traffic(c->tls, true, &t)) {
+		snprintf(c->why, sizeof(c->why), "user space: no traffic keys");
+		return false;
+	}
+	if (p->version == HS_TLS13 && o && o->byte_budget &&
+	    o->byte_budget / 16384 >= t.aead->record_limit &&
+	    (o->kernel_rekey >= 0 ? !o->kernel_rekey : !!hsd_probe_ktls_rekey())) {
+		snprintf(c->why, sizeof(c->why),
+			 "user space: %llu bytes need a TLS 1.3 rekey this kernel's kTLS cannot do",
+			 (unsigned long long)o->byte_budget);
+		explicit_bzero(&t, sizeof(t));
+		return false;
+	}
+	explicit_bzero(&t, sizeof(t));
+	err = hsd_ktls_attach(c->fd);
+	if (err) {
+		snprintf(c->why, sizeof(c->why), "user space: no kTLS (%s)",
+			 hsd_probe_strerror(err));
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Records that arrived with or after the peer's Finished were read before
+ * the kernel could see them: open them here (completing a partial one from
+ * the socket) so the kernel's RX starts at a record boundary with the
+ * right sequence number. Their data is kept for hsd_conn_recv().
+ */
+static int drain_pending(struct hsd_conn *c)
+{
+	uint8_t out[16384 + 256];
+	size_t used, got, need;
+	ssize_t r;
+	int err;
+
+	for (;;) {
+		if (c->raw_len) {
+			err = hs_app_read(c->tls, c->raw, c->raw_len, &used,
+					  out, sizeof(out), &got);
+			if (err)
+				return err;
+			memmove(c->raw, c->raw + used, c->raw_len - used);
+			c->raw_len -= used;
+			memcpy(c->app + c->app_len, out, got);
+			c->app_len += got;
+			continue;
+		}
+		/* a record the engine holds in part: read exactly its rest */
+		need = hs_rx_partial_need(c->tls);
+		if (!need)
+			return 0;
+		r = recv(c->fd, c->raw, need, MSG_WAITALL);
+		if (r <= 0)
+			return r ? -errno : -ECONNRESET;
+		c->raw_len = (size_t)r;
+	}
+}
+
+int hsd_conn_new(int fd, struct hs_conn *tls, const uint8_t *pending,
+		 size_t n, const struct hsd_conn_opts *o, struct hsd_conn **out)
+{
+	struct hsd_conn *c = calloc(1, sizeof(*c));
+	struct hs_traffic t;
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	c->fd = fd;
+	c->tls = tls;
+	c->raw = malloc(REC_MAX);
+	c->app = malloc(4 * REC_MAX + n);
+	if (!c->raw || !c->app || n > REC_MAX) {
+		free(c->raw);
+		free(c->app);
+		free(c);
+		return -ENOMEM;
+	}
+	memcpy(c->raw, pending, n);
+	c->raw_len = n;
+	if (!want_ktls(c, o)) {
+		*out = c;
+		return 0;
+	}
+	/* TX first: nothing of ours is in flight */
+	err = hs_traffic(tls, true, &t);
+	if (!err)
+		err = hsd_ktls_set_key(fd, true, &t);
+	if (err) {
+		snprintf(c->why, sizeof(c->why),
+			 "user space: kTLS refused %s for TLS 1.%c (%s)",
+			 t.aead->name, t.version == HS_TLS13 ? '3' : '2',
+			 strerror(-err));
+		explicit_bzero(&t, sizeof(t));
+		*out = c;
+		return 0;
+	}
+	c->ktls_tx = true;
+	c->can_rekey = o && o->kernel_rekey >= 0 ? o->kernel_rekey > 0 :
+		       !hsd_probe_ktls_rekey();
+	c->tx_records = t.seq;
+	/* RFC 8446 5.5: rekey well before the AEAD's record limit */
+	c->tx_limit = t.aead->record_limit - (t.aead->record_limit >> 4);
+	hs_tx_offloaded(tls, t.seq);
+	err = drain_pending(c);
+	if (!err)
+		err = hs_traffic(tls, false, &t);
+	if (!err)
+		err = hsd_ktls_set_key(fd, false, &t);
+	explicit_bzero(&t, sizeof(t));
+	if (err) {
+		/* RX stays in user space; TX is already the kernel's */
+		snprintf(c->why, sizeof(c->why), "kTLS TX, user-space RX (%s)",
+			 strerror(-err));
+		*out = c;
+		return 0;
+	}
+	c->ktls_rx = true;
+	snprintf(c->why, sizeof(c->why), "kTLS (TX and RX)");
+	*out = c;
+	return 0;
+}
+
+bool hsd_conn_ktls(const struct hsd_conn *c, bool tx)
+{
+	return tx ? c->ktls_tx : c->ktls_rx;
+}
+
+const char *hsd_conn_why(const struct hsd_conn *c)
+{
+	return c->why;
+}
+
+struct hs_conn *hsd_conn_tls(struct hsd_conn *c)
+{
+	return c->tls;
+}
+
+ssize_t hsd_conn_send(struct hsd_conn *c, const void *p, size_t n)
+{
+	ssize_t w;
+	int err;
+
+	if (!c->ktls_tx) {
+		err = hs_app_write(c->tls, p, n);
+		if (!err)
+			err = flush(c);
+		return err ? err : (ssize_t)n;
+	}
+	err = ktls_account(c, n);
+	if (err)
+		return err;
+	do {
+		w = send(c->fd, p, n, MSG_NOSIGNAL);
+	} while (w < 0 && errno == EINTR);
+	return w < 0 ? -errno : w;
+}
+
+ssize_t hsd_conn_sendfile(struct hsd_conn *c, int in_fd, off_t *off,
+			  size_t n)
+{
+	uint8_t buf[16384];
+	ssize_t r;
+
+	/* the kernel seals what sendfile(2) moves */
+	if (c->ktls_tx) {
+		r = ktls_account(c, n);
+		if (r)
+			return r;
+		r = sendfile(c->fd, in_fd, off, n);
+		return r < 0 ? -errno : r;
+	}
+	r = pread(in_fd, buf, n < sizeof(buf) ? n : sizeof(buf), *off);
+	if (r <= 0)
+		return r < 0 ? -errno : 0;
+	*off += r;
+	return hsd_conn_send(c, buf, (size_t)r);
+}
+
+/* a control record from kTLS RX (RFC 8446 5.1 content types) */
+static int ktls_control(struct hsd_conn *c, uint8_t type, const uint8_t *p,
+			size_t n)
+{
+	struct hs_traffic t;
+	uint64_t ku = 0;
+	int err;
+
+	if (type == 21) {
+		err = hs_handle_alert_public(c->tls, p, n);
+		if (hs_peer_closed(c->tls))
+			c->eof = true;
+		return err;
+	}
+	if (type != 22)
+		return -EPROTO;
+	ku = hs_keyupdates_rx(c->tls);
+	err = hs_post_handshake(c->tls, p, n);
+	if (err || hs_keyupdates_rx(c->tls) == ku)
+		return err ? err : ktls_key_update(c);
+	/*
+	 * The peer's KeyUpdate: reads pause (EKEYEXPIRED, 6.14+) until the
+	 * next RX key is in. A kernel that cannot rekey (EBUSY) ends the
+	 * connection here, before we answer: our close_notify still goes out
+	 * under the key the peer reads with.
+	 */
+	err = hs_traffic(c->tls, false, &t);
+	if (!err)
+		err = hsd_ktls_set_key(c->fd, false, &t);
+	explicit_bzero(&t, sizeof(t));
+	if (err) {
+		uint8_t drop[5];
+
+		hs_take_key_update(c->tls, drop);
+		snprintf(c->why, sizeof(c->why),
+			 "peer KeyUpdate: this kernel's kTLS cannot rekey (%s); closing",
+			 strerror(-err));
+		return -ECONNABORTED;
+	}
+	return ktls_key_update(c);
+}
+
+static ssize_t ktls_recv(struct hsd_conn *c, void *p, size_t n)
+{
+	char cbuf[CMSG_SPACE(sizeof(uint8_t))];
+	struct iovec iov = { .iov_base = p, .iov_len = n };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+	uint8_t type;
+	ssize_t r;
+	int err;
+
+	for (;;) {
+		m.msg_control = cbuf;
+		m.msg_controllen = sizeof(cbuf);
+		r = recvmsg(c->fd, &m, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			return c->eof ? 0 : -ECONNRESET;
+		cm = CMSG_FIRSTHDR(&m);
+		type = cm && cm->cmsg_level == SOL_TLS &&
+		       cm->cmsg_type == TLS_GET_RECORD_TYPE ? *CMSG_DATA(cm) : 23;
+		if (type == 23)
+			return r;
+		err = ktls_control(c, type, p, (size_t)r);
+		if (err)
+			return err;
+		if (c->eof)
+			return 0;
+	}
+}
+
+ssize_t hsd_conn_recv(struct hsd_conn *c, void *p, size_t n)
+{
+	size_t used, got, take;
+	ssize_t r;
+	int err;
+
+	for (;;) {
+		if (c->app_len > c->app_off) {
+			take = c->app_len - c->app_off < n ? c->app_len - c->app_off : n;
+			memcpy(p, c->app + c->app_off, take);
+			c->app_off += take;
+			if (c->app_off == c->app_len)
+				c->app_off = c->app_len = 0;
+			return (ssize_t)take;
+		}
+		if (c->eof || hs_peer_closed(c->tls))
+			return 0;
+		if (c->ktls_rx)
+			return ktls_recv(c, p, n);
+		if (!c->raw_len) {
+			r = recv(c->fd, c->raw, REC_MAX, 0);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return r ? -errno : -ECONNRESET;
+			c->raw_len = (size_t)r;
+		}
+		err = hs_app_read(c->tls, c->raw, c->raw_len, &used,
+				  c->app, REC_MAX, &got);
+		memmove(c->raw, c->raw + used, c->raw_len - used);
+		c->raw_len -= used;
+		c->app_len = got;
+		if (!err)
+			err = ktls_key_update(c);
+		if (!err)
+			err = flush(c);
+		if (err)
+			return err;
+	}
+}
+
+int hsd_conn_close(struct hsd_conn *c)
+{
+	static const uint8_t close_notify[2] = { 1, 0 };
+	int err = 0;
+
+	if (!c)
+		return 0;
+	if (c->ktls_tx)
+		err = ktls_send_record(c, 21, close_notify, 2);
+	else if (!hs_send_alert(c->tls, HS_ALERT_CLOSE_NOTIFY))
+		err = flush(c);
+	close(c->fd);
+	hs_conn_free(c->tls);
+	explicit_bzero(c->app, c->app_len);
+	free(c->app);
+	free(c->raw);
+	free(c);
+	return err;
+}

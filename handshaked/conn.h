@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * A TLS connection after its handshake: records in the kernel (kTLS) when
+ * it can, in user space (our record layer) when it cannot, behind one API.
+ */
+#ifndef HSD_CONN_H
+#define HSD_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "handshaked/tls/tls.h"
+
+struct hsd_conn_opts {
+	bool no_ktls;		/* configuration says user space */
+	/*
+	 * Bytes the connection is expected to carry; with TLS 1.3 a budget
+	 * beyond one key's AEAD limit needs a rekey, which kernels before
+	 * 6.14 cannot do: such a connection stays in user space (0: the
+	 * data path will close cleanly if a rekey is ever due).
+	 */
+	uint64_t byte_budget;
+	/*
+	 * Can this kernel's kTLS rekey (6.14+)? 1 yes, 0 no (a daemon knows
+	 * from its start-up probe), -1 unknown: probed for the connection.
+	 */
+	int kernel_rekey;
+};
+
+struct hsd_conn;
+
+/*
+ * Take over @fd and the finished handshake @tls (both owned by the
+ * connection from now on) with @pending, bytes already read past the
+ * handshake. Decides kTLS or fallback before any key is set.
+ */
+int hsd_conn_new(int fd, struct hs_conn *tls, const uint8_t *pending,
+		 size_t n, const struct hsd_conn_opts *o, struct hsd_conn **out);
+/* 1 when records of that direction go through the kernel */
+bool hsd_conn_ktls(const struct hsd_conn *c, bool tx);
+/* why the connection is where it is, for logs */
+const char *hsd_conn_why(const struct hsd_conn *c);
+
+ssize_t hsd_conn_send(struct hsd_conn *c, const void *p, size_t n);
+/* >0 data, 0 at close_notify, -errno (the alert's errno for a fatal one) */
+ssize_t hsd_conn_recv(struct hsd_conn *c, void *p, size_t n);
+ssize_t hsd_conn_sendfile(struct hsd_conn *c, int in_fd, off_t *off,
+			  size_t n);
+/*
+ * TLS 1.3: send a KeyUpdate now (asking the peer to update too if
+ * @request) and switch to the next key; also done automatically before
+ * the AEAD usage limit (RFC 8446 5.5). With kTLS it needs 6.14+.
+ */
+int hsd_conn_key_update(struct hsd_conn *c, bool request);
+/* close_notify, then close(2) and free */
+int hsd_conn_close(struct hsd_conn *c);
+/* the engine, e.g. for hs_get_session() */
+struct hs_conn *hsd_conn_tls(struct hsd_conn *c);
+
+#endif

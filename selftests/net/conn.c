@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hsd_conn: kTLS when the kernel has it (the test VMs), our record layer
+ * when not (a host without kTLS) — the same behaviour either way.
+ * The peer is the engine in user space on the other end of a loopback TCP
+ * pair. Variant 12: TLS 1.2; 13: TLS 1.3 with tickets.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "handshaked/conn.h"
+#include "handshaked/probe.h"
+#include "selftests/engine/common.h"
+
+static uint64_t now_ms(void *arg)
+{
+	return 1700000000000ULL;
+}
+
+FIXTURE(conn)
+{
+	struct hsd_crypto *cr;
+	struct cred server;
+	struct hs_ticket_keys *tk;
+	struct hs_conn *cl, *sv;
+	int fd[2];
+	struct hsd_conn *conn;	/* wraps the client */
+	uint8_t raw[70000];
+	size_t raw_len;
+};
+
+FIXTURE_VARIANT(conn)
+{
+	uint16_t version;
+};
+
+FIXTURE_VARIANT_ADD(conn, 12) { .version = HS_TLS12 };
+FIXTURE_VARIANT_ADD(conn, 13) { .version = HS_TLS13 };
+
+static int flush(struct hs_conn *c, int fd)
+{
+	const uint8_t *p;
+	size_t n;
+
+	while ((n = hs_output(c, &p))) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w <= 0)
+			return -errno;
+		hs_output_consumed(c, (size_t)w);
+	}
+	return 0;
+}
+
+/* the user-space peer (server) reads application data */
+static size_t peer_read(FIXTURE_DATA(conn) *self, uint8_t *out, size_t want)
+{
+	uint8_t buf[17000];
+	size_t total = 0, used, got;
+	ssize_t r;
+
+	while (total < want) {
+		if (!self->raw_len) {
+			r = recv(self->fd[1], self->raw, sizeof(self->raw), 0);
+			if (r <= 0)
+				break;
+			self->raw_len = (size_t)r;
+		}
+		if (hs_app_read(self->sv, self->raw, self->raw_len, &used, buf,
+				sizeof(buf), &got))
+			break;
+		memmove(self->raw, self->raw + used, self->raw_len - used);
+		self->raw_len -= used;
+		memcpy(out + total, buf, got);
+		total += got;
+		flush(self->sv, self->fd[1]);
+		if (hs_peer_closed(self->sv))
+			break;
+	}
+	return total;
+}
+
+FIXTURE_SETUP(conn)
+{
+	static const char early[] = "sent with the Finished";
+	struct hs_config cc = { 0 }, sc = { 0 };
+	uint8_t buf[20000], got[64];
+	size_t used, pending = 0, n;
+	ssize_t r;
+	int i;
+
+	ASSERT_EQ(0, hsd_crypto_new(&self->cr));
+	ASSERT_EQ(0, cred_load(self->cr, "server-ec", &self->server));
+	ASSERT_EQ(0, hs_ticket_keys_new(self->cr, 3600, 600, now_ms, NULL, &self->tk));
+	ASSERT_EQ(0, hsd_tcp_loopback_pair(self->fd));
+	cc.crypto = sc.crypto = self->cr;
+	cc.role = HS_CLIENT;
+	sc.role = HS_SERVER;
+	cc.min_version = cc.max_version = variant->version;
+	cc.now = sc.now = now_ms;
+	sc.chain = &self->server.chain;
+	sc.key = self->server.key;
+	sc.ticket_keys = self->tk;
+	ASSERT_EQ(0, hs_conn_new(&cc, &self->cl));
+	ASSERT_EQ(0, hs_conn_new(&sc, &self->sv));
+	ASSERT_EQ(0, hs_start(self->cl));
+	self->raw_len = 0;
+	for (i = 0; i < 200 && !hs_is_done(self->cl); i++) {
+		ASSERT_EQ(0, flush(self->cl, self->fd[0]));
+		/* server side: user space all along */
+		r = recv(self->fd[1], buf, sizeof(buf), MSG_DONTWAIT);
+		if (r > 0) {
+			ASSERT_EQ(0, hs_input(self->sv, buf, (size_t)r, &used));
+			ASSERT_EQ((size_t)r, used);
+			/* TLS 1.2: the server finishes last; its data leaves
+			 * with its Finished, in the same flush */
+			if (hs_is_done(self->sv))
+				ASSERT_EQ(0, hs_app_write(self->sv,
+					(const uint8_t *)early, sizeof(early)));
+			ASSERT_EQ(0, flush(self->sv, self->fd[1]));
+		}
+		poll(NULL, 0, 2);
+		r = recv(self->fd[0], buf + pending, sizeof(buf) - pending,
+			 MSG_DONTWAIT);
+		if (r > 0) {
+			n = pending + (size_t)r;
+			ASSERT_EQ(0, hs_input(self->cl, buf, n, &used));
+			pending = n - used;
+			memmove(buf, buf + used, pending);
+		}
+	}
+	ASSERT_TRUE(hs_is_done(self->cl));
+	ASSERT_EQ(0, flush(self->cl, self->fd[0]));
+	/* the server takes the client's Finished (1.3) and sends a ticket */
+	if (variant->version == HS_TLS13) {
+		for (i = 0; i < 100 && !hs_is_done(self->sv); i++) {
+			r = recv(self->fd[1], self->raw, sizeof(self->raw), 0);
+			ASSERT_LT(0, r);
+			ASSERT_EQ(0, hs_input(self->sv, self->raw, (size_t)r, &used));
+		}
+		ASSERT_EQ(0, hs_app_write(self->sv, (const uint8_t *)early,
+					  sizeof(early)));
+		ASSERT_EQ(0, flush(self->sv, self->fd[1]));
+	}
+	ASSERT_EQ(0, hsd_conn_new(self->fd[0], self->cl, buf, pending, NULL,
+				  &self->conn));
+	TH_LOG("%s, %zu bytes pending at the hand-over",
+	       hsd_conn_why(self->conn), pending);
+	/* in 1.2 the early data came with the Finished: it must not be lost */
+	ASSERT_EQ((ssize_t)sizeof(early), hsd_conn_recv(self->conn, got, sizeof(got)));
+	EXPECT_STREQ(early, (char *)got);
+}
+
+FIXTURE_TEARDOWN(conn)
+{
+	hsd_conn_close(self->conn);	/* closes fd[0], frees cl */
+	hs_conn_free(self->sv);
+	close(self->fd[1]);
+	cred_free(&self->server);
+	hs_ticket_keys_free(self->tk);
+	hsd_crypto_free(self->cr);
+}
+
+TEST_F(conn, kernel_or_fallback_as_the_kernel_allows)
+{
+	if (getenv("HSD_VM_KERNEL")) {
+		EXPECT_TRUE(hsd_conn_ktls(self->conn, true));
+		EXPECT_TRUE(hsd_conn_ktls(self->conn, false));
+	} else if (hsd_probe_ulp_tls()) {
+		EXPECT_FALSE(hsd_conn_ktls(self->conn, true));
+		EXPECT_NE(NULL, strstr(hsd_conn_why(self->conn), "no kTLS"));
+	}
+}
+
+TEST_F(conn, data_both_ways_across_records)
+{
+	static uint8_t data[40000], got[40000];
+	size_t i, total = 0;
+	ssize_t r;
+
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 13);
+	ASSERT_EQ((ssize_t)sizeof(data), hsd_conn_send(self->conn, data, sizeof(data)));
+	ASSERT_EQ(sizeof(data), peer_read(self, got, sizeof(got)));
+	EXPECT_EQ(0, memcmp(data, got, sizeof(data)));
+	ASSERT_EQ(0, hs_app_write(self->sv, data, sizeof(data)));
+	ASSERT_EQ(0, flush(self->sv, self->fd[1]));
+	while (total < sizeof(got)) {
+		r = hsd_conn_recv(self->conn, got + total, sizeof(got) - total);
+		ASSERT_LT(0, r);
+		total += (size_t)r;
+	}
+	EXPECT_EQ(0, memcmp(data, got, sizeof(data)));
+}
+
+/* the 1.3 ticket travelled as a control record before the data */
+TEST_F(conn, ticket_taken_on_the_way)
+{
+	struct hs_session s;
+
+	if (variant->version != HS_TLS13)
+		SKIP(return, "TLS 1.2 tickets come inside the handshake");
+	EXPECT_EQ(0, hs_get_session(hsd_conn_tls(self->conn), &s));
+}
+
+TEST_F(conn, close_notify_is_end_of_stream)
+{
+	uint8_t b[16];
+
+	ASSERT_EQ(0, hs_send_alert(self->sv, HS_ALERT_CLOSE_NOTIFY));
+	ASSERT_EQ(0, flush(self->sv, self->fd[1]));
+	EXPECT_EQ(0, hsd_conn_recv(self->conn, b, sizeof(b)));
+}
+
+TEST_F(conn, fatal_alert_is_an_error)
+{
+	uint8_t b[16];
+
+	hs_send_alert(self->sv, HS_ALERT_INTERNAL_ERROR);
+	ASSERT_EQ(0, flush(self->sv, self->fd[1]));
+	EXPECT_EQ(-EIO, hsd_conn_recv(self->conn, b, sizeof(b)));
+}
+
+/* RFC 8446 4.6.3: the peer updates and asks us to, with data after */
+TEST_F(conn, key_update_from_the_peer)
+{
+	static const char a[] = "after the update", b[] = "our answer";
+	bool rekey = !hsd_conn_ktls(self->conn, false) || !hsd_probe_ktls_rekey();
+	uint8_t got[64];
+	ssize_t r;
+
+	if (variant->version != HS_TLS13)
+		SKIP(return, "KeyUpdate is TLS 1.3");
+	ASSERT_EQ(0, hs_key_update(self->sv, true));
+	ASSERT_EQ(0, hs_app_write(self->sv, (const uint8_t *)a, sizeof(a)));
+	ASSERT_EQ(0, flush(self->sv, self->fd[1]));
+	r = hsd_conn_recv(self->conn, got, sizeof(got));
+	if (!rekey) {
+		/* 6.12: no rekey in kTLS: a clean error with the reason */
+		EXPECT_GT(0, r);
+		EXPECT_NE(NULL, strstr(hsd_conn_why(self->conn), "cannot rekey"));
+		return;
+	}
+	ASSERT_EQ((ssize_t)sizeof(a), r);
+	EXPECT_STREQ(a, (char *)got);
+	/* our KeyUpdate went out, then data under the new key */
+	ASSERT_EQ((ssize_t)sizeof(b), hsd_conn_send(self->conn, b, sizeof(b)));
+	ASSERT_EQ(sizeof(b), peer_read(self, got, sizeof(b)));
+	EXPECT_STREQ(b, (char *)got);
+}
+
+/* our own KeyUpdate, on demand, asking the peer to answer */
+TEST_F(conn, key_update_on_demand)
+{
+	static const char a[] = "under our next key", b[] = "and the peer's";
+	bool kernel = hsd_conn_ktls(self->conn, true);
+	uint8_t got[64];
+	int err;
+
+	if (variant->version != HS_TLS13)
+		SKIP(return, "KeyUpdate is TLS 1.3");
+	err = hsd_conn_key_update(self->conn, true);
+	if (kernel && hsd_probe_ktls_rekey()) {
+		/* refused before anything went out: the stream goes on */
+		EXPECT_EQ(-EOPNOTSUPP, err);
+		ASSERT_EQ((ssize_t)sizeof(a), hsd_conn_send(self->conn, a, sizeof(a)));
+		ASSERT_EQ(sizeof(a), peer_read(self, got, sizeof(a)));
+		SKIP(return, "this kernel's kTLS cannot rekey: %s",
+		     hsd_conn_why(self->conn));
+	}
+	ASSERT_EQ(0, err);
+	ASSERT_EQ((ssize_t)sizeof(a), hsd_conn_send(self->conn, a, sizeof(a)));
+	ASSERT_EQ(sizeof(a), peer_read(self, got, sizeof(a)));
+	EXPECT_STREQ(a, (char *)got);
+	/* the peer answered update_requested; its data comes under its new key */
+	ASSERT_EQ(0, hs_app_write(self->sv, (const uint8_t *)b, sizeof(b)));
+	ASSERT_EQ(0, flush(self->sv, self->fd[1]));
+	ASSERT_EQ((ssize_t)sizeof(b), hsd_conn_recv(self->conn, got, sizeof(got)));
+	EXPECT_STREQ(b, (char *)got);
+}
+
+TEST_HARNESS_MAIN
