@@ -28,6 +28,7 @@ struct hsd_conn {
 	uint64_t tx_limit;
 	bool can_rekey;		/* kTLS here can take a second key */
 	bool eof;
+	bool closed_tx;		/* our close_notify went out */
 	char why[160];
 	/* fallback RX: raw bytes not yet opened; opened data not yet read */
 	uint8_t *raw;
@@ -152,12 +153,12 @@ static bool want_ktls(struct hsd_conn *c, const struct hsd_conn_opts *o)
 		snprintf(c->why, sizeof(c->why), "user space: no traffic keys");
 		return false;
 	}
-	if (p->version == HS_TLS13 && o && o->byte_budget &&
-	    o->byte_budget / 16384 >= t.aead->record_limit &&
+	if (p->version == HS_TLS13 && o &&
+	    (o->needs_rekey || (o->byte_budget &&
+				o->byte_budget / 16384 >= t.aead->record_limit)) &&
 	    (o->kernel_rekey >= 0 ? !o->kernel_rekey : !!hsd_probe_ktls_rekey())) {
 		snprintf(c->why, sizeof(c->why),
-			 "user space: %llu bytes need a TLS 1.3 rekey this kernel's kTLS cannot do",
-			 (unsigned long long)o->byte_budget);
+			 "user space: a TLS 1.3 rekey is needed and this kernel's kTLS cannot do it");
 		explicit_bzero(&t, sizeof(t));
 		return false;
 	}
@@ -218,9 +219,10 @@ int hsd_conn_new(int fd, struct hs_conn *tls, const uint8_t *pending,
 		return -ENOMEM;
 	c->fd = fd;
 	c->tls = tls;
-	c->raw = malloc(REC_MAX);
-	c->app = malloc(4 * REC_MAX + n);
-	if (!c->raw || !c->app || n > REC_MAX) {
+	/* whatever was read past the handshake, however many records */
+	c->raw = malloc(n > REC_MAX ? n : REC_MAX);
+	c->app = malloc(REC_MAX + n);
+	if (!c->raw || !c->app) {
 		free(c->raw);
 		free(c->app);
 		free(c);
@@ -279,6 +281,11 @@ bool hsd_conn_ktls(const struct hsd_conn *c, bool tx)
 const char *hsd_conn_why(const struct hsd_conn *c)
 {
 	return c->why;
+}
+
+bool hsd_conn_buffered(const struct hsd_conn *c)
+{
+	return c->app_len > c->app_off || c->raw_len;
 }
 
 struct hs_conn *hsd_conn_tls(struct hsd_conn *c)
@@ -443,17 +450,27 @@ ssize_t hsd_conn_recv(struct hsd_conn *c, void *p, size_t n)
 	}
 }
 
-int hsd_conn_close(struct hsd_conn *c)
+int hsd_conn_shutdown(struct hsd_conn *c)
 {
 	static const uint8_t close_notify[2] = { 1, 0 };
-	int err = 0;
+	int err;
+
+	if (c->closed_tx)
+		return 0;
+	c->closed_tx = true;
+	if (c->ktls_tx)
+		return ktls_send_record(c, 21, close_notify, 2);
+	err = hs_send_alert(c->tls, HS_ALERT_CLOSE_NOTIFY);
+	return err ? err : flush(c);
+}
+
+int hsd_conn_close(struct hsd_conn *c)
+{
+	int err;
 
 	if (!c)
 		return 0;
-	if (c->ktls_tx)
-		err = ktls_send_record(c, 21, close_notify, 2);
-	else if (!hs_send_alert(c->tls, HS_ALERT_CLOSE_NOTIFY))
-		err = flush(c);
+	err = hsd_conn_shutdown(c);
 	close(c->fd);
 	hs_conn_free(c->tls);
 	explicit_bzero(c->app, c->app_len);

@@ -21,6 +21,8 @@ struct hsd_conn_opts {
 	 * data path will close cleanly if a rekey is ever due).
 	 */
 	uint64_t byte_budget;
+	/* the caller will ask for a TLS 1.3 KeyUpdate (e.g. on demand) */
+	bool needs_rekey;
 	/*
 	 * Can this kernel's kTLS rekey (6.14+)? 1 yes, 0 no (a daemon knows
 	 * from its start-up probe), -1 unknown: probed for the connection.
@@ -53,8 +55,12 @@ ssize_t hsd_conn_sendfile(struct hsd_conn *c, int in_fd, off_t *off,
  * the AEAD usage limit (RFC 8446 5.5). With kTLS it needs 6.14+.
  */
 int hsd_conn_key_update(struct hsd_conn *c, bool request);
+/* close_notify (once), the socket stays open for reading */
+int hsd_conn_shutdown(struct hsd_conn *c);
 /* close_notify, then close(2) and free */
 int hsd_conn_close(struct hsd_conn *c);
+/* data or records already read from the socket (poll(2) cannot see them) */
+bool hsd_conn_buffered(const struct hsd_conn *c);
 /* the engine, e.g. for hs_get_session() */
 struct hs_conn *hsd_conn_tls(struct hsd_conn *c);
 

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "handshaked/conn.h"
 #include "tools/tlsopts.h"
 
 #define BUF (HSD_HASH_MAX + 18 * 1024)
@@ -21,6 +22,7 @@
 struct io {
 	int fd;
 	struct hs_conn *c;
+	struct hsd_conn *conn;	/* after the handshake: kTLS or user space */
 	uint8_t in[BUF];
 	size_t in_len;		/* received, not yet given to the engine */
 	uint8_t app[BUF];
@@ -88,42 +90,67 @@ static int do_handshake(struct io *io)
 	}
 }
 
-/* One application record (or control records) from the peer. */
-static int read_app(struct io *io, size_t *n)
+/* Application data from the peer: >0, 0 at close_notify, -errno. */
+static ssize_t read_app(struct io *io, size_t *n)
 {
-	size_t used;
-	int err;
+	ssize_t r = hsd_conn_recv(io->conn, io->app, sizeof(io->app));
 
-	for (;;) {
-		if (io->in_len) {
-			err = hs_app_read(io->c, io->in, io->in_len, &used,
-					  io->app, sizeof(io->app), n);
-			drop(io, used);
-			flush_out(io);	/* KeyUpdate answers, alerts */
-			if (err || *n || hs_peer_closed(io->c))
-				return err;
-		}
-		err = fill(io);
-		if (err)
-			return err;
-	}
+	*n = r > 0 ? (size_t)r : 0;
+	return r < 0 ? r : 0;
 }
 
 static int write_app(struct io *io, const uint8_t *p, size_t n)
 {
-	int err = hs_app_write(io->c, p, n);
+	ssize_t w;
 
-	return err ? err : flush_out(io);
+	while (n) {
+		w = hsd_conn_send(io->conn, p, n);
+		if (w <= 0)
+			return w ? (int)w : -EIO;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
 }
 
-static void print_params(struct hs_conn *c, const char *who)
+/* Hand the finished handshake to the data path (kTLS when possible). */
+static int to_data_path(struct io *io, const struct tls_opts *o)
 {
-	const struct hs_params *p = hs_params(c);
+	struct hsd_conn_opts co = { .no_ktls = o->no_ktls, .kernel_rekey = -1,
+				    .needs_rekey = o->keyupdate };
+	int err;
 
-	fprintf(stderr, "ktlsh %s: %s %s%s%s%s\n", who,
+	err = hsd_conn_new(io->fd, io->c, io->in, io->in_len, &co, &io->conn);
+	if (err)
+		return err;
+	io->in_len = 0;
+	return 0;
+}
+
+/* one line on stderr: the alert, or the data path's reason */
+static void report(struct io *io, const char *who, int err)
+{
+	if (io->conn && !hs_error(io->c, NULL, NULL, NULL))
+		fprintf(stderr, "ktlsh %s: %s: %s\n", who, strerror(-err),
+			hsd_conn_why(io->conn));
+	else
+		tls_report(who, io->c, err);
+}
+
+static bool peer_done(struct io *io)
+{
+	return hs_peer_closed(hsd_conn_tls(io->conn));
+}
+
+static void print_params(struct io *io, const char *who)
+{
+	const struct hs_params *p = hs_params(io->c);
+
+	fprintf(stderr, "ktlsh %s: %s %s%s%s%s; %s\n", who,
 		p->version == HS_TLS13 ? "TLSv1.3" : "TLSv1.2", p->suite->name,
 		p->group ? " " : "", p->group ? hsd_group_name(p->group) : "",
-		p->resumed ? " resumed" : p->psk ? " psk" : "");
+		p->resumed ? " resumed" : p->psk ? " psk" : "",
+		hsd_conn_why(io->conn));
 }
 
 static int connect_to(const char *hostport)
@@ -177,44 +204,46 @@ static int client_loop(struct io *io, struct tls_opts *o)
 	ssize_t r;
 	int err;
 
-	while (!hs_peer_closed(io->c)) {
+	while (!peer_done(io)) {
 		pf[0].fd = stdin_open ? 0 : -1;
-		if (!io->in_len && poll(pf, 2, -1) < 0 && errno != EINTR)
+		pf[0].revents = pf[1].revents = 0;
+		if (!hsd_conn_buffered(io->conn) && poll(pf, 2, -1) < 0 &&
+		    errno != EINTR)
 			return -errno;
 		if (stdin_open && (pf[0].revents & (POLLIN | POLLHUP))) {
 			r = read(0, buf, sizeof(buf));
 			if (r <= 0) {
 				/* end of input: close our side, read the rest */
 				stdin_open = false;
-				hs_send_alert(io->c, HS_ALERT_CLOSE_NOTIFY);
-				flush_out(io);
+				err = hsd_conn_shutdown(io->conn);
+				if (err)
+					return err;
 			} else {
 				err = write_app(io, buf, (size_t)r);
 				if (err)
 					return err;
 			}
 		}
-		if (io->in_len || (pf[1].revents & (POLLIN | POLLHUP))) {
-			err = read_app(io, &n);
-			if (err == -ECONNRESET && !stdin_open)
+		if (hsd_conn_buffered(io->conn) ||
+		    (pf[1].revents & (POLLIN | POLLHUP))) {
+			err = (int)read_app(io, &n);
+			if ((err == -ECONNRESET || err == -EPIPE) && !stdin_open)
 				return 0;	/* peer closed TCP after our close */
 			if (err)
 				return err;
-			if (n && fwrite(io->app, 1, n, stdout) != n)
+			if (!n)
+				break;		/* close_notify */
+			if (fwrite(io->app, 1, n, stdout) != n)
 				return -EIO;
 			fflush(stdout);
-			if (n && o->keyupdate && !exchanged) {
-				err = hs_key_update(io->c, true);
-				if (!err)
-					err = flush_out(io);
+			if (o->keyupdate && !exchanged) {
+				err = hsd_conn_key_update(io->conn, true);
 				if (err)
 					return err;
 			}
-			exchanged |= n > 0;
+			exchanged = true;
 		}
 	}
-	hs_send_alert(io->c, HS_ALERT_CLOSE_NOTIFY);
-	flush_out(io);
 	return 0;
 }
 
@@ -261,16 +290,22 @@ int cmd_client(int argc, char **argv, struct hsd_crypto *cr)
 		err = hs_start(io->c);
 	if (!err)
 		err = do_handshake(io);
+	if (!err)
+		err = to_data_path(io, &o);
 	if (!err) {
-		print_params(io->c, "client");
+		print_params(io, "client");
 		err = client_loop(io, &o);
 		tls_save_session(&o, io->c);
 	}
 	if (err)
-		tls_report("client", io->c, err);
-	if (io->fd > 0)
-		close(io->fd);
-	hs_conn_free(io->c);
+		report(io, "client", err);
+	if (io->conn) {
+		hsd_conn_close(io->conn);	/* the socket and the engine */
+	} else {
+		if (io->fd > 0)
+			close(io->fd);
+		hs_conn_free(io->c);
+	}
 	free(io);
 	tls_opts_free(&o);
 	return err ? 1 : 0;
@@ -300,10 +335,10 @@ static int serve_www(struct io *io)
 	int err, len;
 
 	while (!memmem(req, have, "\r\n\r\n", 4) && !memmem(req, have, "\n\n", 2)) {
-		err = read_app(io, &n);
+		err = (int)read_app(io, &n);
 		if (err)
 			return err;
-		if (hs_peer_closed(io->c))
+		if (!n)
 			return 0;
 		if (have + n > sizeof(req))
 			return -EMSGSIZE;
@@ -315,10 +350,7 @@ static int serve_www(struct io *io)
 		       "ktlsh: %s %s\r\n",
 		       hs_params(io->c)->version == HS_TLS13 ? "TLSv1.3" : "TLSv1.2",
 		       hs_params(io->c)->suite->name);
-	err = write_app(io, (const uint8_t *)resp, (size_t)len);
-	hs_send_alert(io->c, HS_ALERT_CLOSE_NOTIFY);
-	flush_out(io);
-	return err;
+	return write_app(io, (const uint8_t *)resp, (size_t)len);
 }
 
 static int serve_one(struct io *io, struct tls_opts *o)
@@ -327,17 +359,19 @@ static int serve_one(struct io *io, struct tls_opts *o)
 	int err;
 
 	err = do_handshake(io);
+	if (!err)
+		err = to_data_path(io, o);
 	if (err)
 		return err;
-	print_params(io->c, "server");
+	print_params(io, "server");
 	if (o->www)
 		return serve_www(io);
-	while (!hs_peer_closed(io->c)) {
-		err = read_app(io, &n);
+	for (;;) {
+		err = (int)read_app(io, &n);
 		if (err)
 			return err;
 		if (!n)
-			continue;
+			return 0;	/* close_notify: answered by the close */
 		if (o->echo)
 			err = write_app(io, io->app, n);
 		else if (fwrite(io->app, 1, n, stdout) != n)
@@ -346,8 +380,6 @@ static int serve_one(struct io *io, struct tls_opts *o)
 		if (err)
 			return err;
 	}
-	hs_send_alert(io->c, HS_ALERT_CLOSE_NOTIFY);
-	return flush_out(io);
 }
 
 static int listen_on(int port)
@@ -429,16 +461,22 @@ int cmd_server(int argc, char **argv, struct hsd_crypto *cr)
 		if (io->fd < 0)
 			continue;
 		io->in_len = 0;
+		io->conn = NULL;
 		err = hs_conn_new(&o.cfg, &io->c);
 		if (!err)
 			err = serve_one(io, &o);
-		if (err && err != -ECONNRESET) {
-			tls_report("server", io->c, err);
+		if (err && err != -ECONNRESET && err != -EPIPE) {
+			report(io, "server", err);
 			failed++;
 		}
-		close(io->fd);
-		hs_conn_free(io->c);
+		if (io->conn) {
+			hsd_conn_close(io->conn);
+		} else {
+			close(io->fd);
+			hs_conn_free(io->c);
+		}
 		io->c = NULL;
+		io->conn = NULL;
 	} while (!o.once);
 	close(lfd);
 	free(io);

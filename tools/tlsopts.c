@@ -30,7 +30,8 @@ void tls_opts_usage(FILE *f)
 		"  --alpn LIST              ALPN protocols, comma separated\n"
 		"  --psk-identity ID --psk-key HEX   external PSK (SHA-256; 48-byte keys: SHA-384)\n"
 		"  --psk-file FILE          PSKs, one 'identity hexkey' per line (up to 5)\n"
-		"  --keylog FILE            NSS key log (also $SSLKEYLOGFILE)\n");
+		"  --keylog FILE            NSS key log (also $SSLKEYLOGFILE)\n"
+		"  --no-ktls                records in user space even where kTLS exists\n");
 }
 
 static int split_list(char *s, int (*one)(struct tls_opts *, const char *),
@@ -183,6 +184,8 @@ int tls_opt(struct tls_opts *o, int argc, char **argv, int *i)
 		return psk_file(o, v) ? -1 : 1;
 	} else if (ARG("--keylog")) {
 		o->keylog_path = v;
+	} else if (!strcmp(a, "--no-ktls")) {
+		o->no_ktls = true;
 	} else if (!strcmp(a, "--keyupdate")) {
 		o->keyupdate = true;
 	} else if (!strcmp(a, "--verify-client")) {

@@ -21,6 +21,7 @@ struct tls_opts {
 	const char *psk_identity, *psk_key;
 	FILE *keylog;
 	bool keyupdate;
+	bool no_ktls;
 	bool verify_client;
 	bool insecure;
 	struct hs_session resume;

@@ -117,8 +117,10 @@ FIXTURE_SETUP(conn)
 		if (r > 0) {
 			ASSERT_EQ(0, hs_input(self->sv, buf, (size_t)r, &used));
 			ASSERT_EQ((size_t)r, used);
-			/* TLS 1.2: the server finishes last; its data leaves
-			 * with its Finished, in the same flush */
+			/*
+			 * TLS 1.2: the server finishes last; its data leaves
+			 * with its Finished, in the same flush.
+			 */
 			if (hs_is_done(self->sv))
 				ASSERT_EQ(0, hs_app_write(self->sv,
 					(const uint8_t *)early, sizeof(early)));
