@@ -136,13 +136,34 @@ static int ktls_account(struct hsd_conn *c, size_t n)
 }
 
 /*
+ * TLS_TX_MAX_PAYLOAD_LEN from the engine's bound: the plaintext of a
+ * record (RFC 8449 4; for TLS 1.3 the limit less the content type byte).
+ * Before TLS_TX the kernel does not know the version and wants at least
+ * 64 (@keyed false: 64 stands in for 63, set again once keyed).
+ */
+static int tx_max_payload(struct hsd_conn *c, bool keyed)
+{
+	size_t max = hs_tx_max_plaintext(c->tls);
+	uint16_t v = (uint16_t)max;
+
+	if (max >= 16384 || (keyed && max >= 64))
+		return 0;
+	if (!keyed && v < 64)
+		v = 64;
+	if (setsockopt(c->fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, &v, sizeof(v)))
+		return -errno;
+	return 0;
+}
+
+/*
  * Decide before any key is set (shared/KERNEL-FACTS.md 3): configuration,
- * the ULP, TLS 1.3 rekey needs, then the cipher in each direction.
+ * the ULP, then TLS 1.3 rekey needs, then the cipher in each direction.
  */
 static bool want_ktls(struct hsd_conn *c, const struct hsd_conn_opts *o)
 {
 	const struct hs_params *p = hs_params(c->tls);
 	struct hs_traffic t;
+	uint64_t limit;
 	int err;
 
 	if (o && o->no_ktls) {
@@ -153,20 +174,36 @@ static bool want_ktls(struct hsd_conn *c, const struct hsd_conn_opts *o)
 		snprintf(c->why, sizeof(c->why), "user space: no traffic keys");
 		return false;
 	}
-	if (p->version == HS_TLS13 && o &&
-	    (o->needs_rekey || (o->byte_budget &&
-				o->byte_budget / 16384 >= t.aead->record_limit)) &&
-	    (o->kernel_rekey >= 0 ? !o->kernel_rekey : !!hsd_probe_ktls_rekey())) {
-		snprintf(c->why, sizeof(c->why),
-			 "user space: a TLS 1.3 rekey is needed and this kernel's kTLS cannot do it");
-		explicit_bzero(&t, sizeof(t));
-		return false;
-	}
+	limit = t.aead->record_limit;
 	explicit_bzero(&t, sizeof(t));
 	err = hsd_ktls_attach(c->fd);
 	if (err) {
 		snprintf(c->why, sizeof(c->why), "user space: no kTLS (%s)",
 			 hsd_probe_strerror(err));
+		return false;
+	}
+	/*
+	 * The ULP without keys is plain TCP still, so the fallback remains
+	 * open here. RFC 8449 4: records to a peer that sent a
+	 * record_size_limit must fit it; the kernel learns the bound with
+	 * TLS_TX_MAX_PAYLOAD_LEN (6.19+). Set before TLS_TX (the value
+	 * survives it): a kernel without the option keeps the connection
+	 * in user space, whose records do fit.
+	 */
+	err = tx_max_payload(c, false);
+	if (err) {
+		snprintf(c->why, sizeof(c->why),
+			 "user space: the peer's record_size_limit needs TLS_TX_MAX_PAYLOAD_LEN (%s)",
+			 hsd_probe_strerror(err));
+		return false;
+	}
+	/* The record count is the per-key limit (RFC 8446 5.5). */
+	if (p->version == HS_TLS13 && o &&
+	    (o->needs_rekey || (o->byte_budget &&
+				o->byte_budget / 16384 >= limit)) &&
+	    (o->kernel_rekey >= 0 ? !o->kernel_rekey : !!hsd_probe_ktls_rekey())) {
+		snprintf(c->why, sizeof(c->why),
+			 "user space: a TLS 1.3 rekey is needed and this kernel's kTLS cannot do it");
 		return false;
 	}
 	return true;
@@ -206,6 +243,19 @@ static int drain_pending(struct hsd_conn *c)
 			return r ? -errno : -ECONNRESET;
 		c->raw_len = (size_t)r;
 	}
+}
+
+/* opt-in TLS_RX_EXPECT_NO_PAD (6.0+); the kernel may say no */
+static void rx_no_pad(struct hsd_conn *c)
+{
+	unsigned int on = 1;
+	size_t n = strlen(c->why);
+
+	if (setsockopt(c->fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &on, sizeof(on)))
+		snprintf(c->why + n, sizeof(c->why) - n,
+			 ", RX_EXPECT_NO_PAD refused (%s)", strerror(errno));
+	else
+		snprintf(c->why + n, sizeof(c->why) - n, ", RX expects no padding");
 }
 
 int hsd_conn_new(int fd, struct hs_conn *tls, const uint8_t *pending,
@@ -248,6 +298,15 @@ int hsd_conn_new(int fd, struct hs_conn *tls, const uint8_t *pending,
 		return 0;
 	}
 	c->ktls_tx = true;
+	err = tx_max_payload(c, true);
+	if (err) {
+		/* not after the check above; but never send too big */
+		explicit_bzero(&t, sizeof(t));
+		free(c->raw);
+		free(c->app);
+		free(c);
+		return err;
+	}
 	c->can_rekey = o && o->kernel_rekey >= 0 ? o->kernel_rekey > 0 :
 		       !hsd_probe_ktls_rekey();
 	c->tx_records = t.seq;
@@ -269,6 +328,8 @@ int hsd_conn_new(int fd, struct hs_conn *tls, const uint8_t *pending,
 	}
 	c->ktls_rx = true;
 	snprintf(c->why, sizeof(c->why), "kTLS (TX and RX)");
+	if (o && o->rx_no_pad && hs_params(tls)->version == HS_TLS13)
+		rx_no_pad(c);
 	*out = c;
 	return 0;
 }

@@ -28,6 +28,13 @@ struct hsd_conn_opts {
 	 * from its start-up probe), -1 unknown: probed for the connection.
 	 */
 	int kernel_rekey;
+	/*
+	 * TLS 1.3 RX: tell the kernel the peer does not pad, so records
+	 * decrypt straight into the caller's buffer (TLS_RX_EXPECT_NO_PAD,
+	 * 6.0+). Only for trusted peers: each padded record costs a second
+	 * decryption. Refused by the kernel: logged, not an error.
+	 */
+	bool rx_no_pad;
 };
 
 struct hsd_conn;

@@ -257,6 +257,11 @@ uint64_t hs_keyupdates_rx(const struct hs_conn *c)
 	return c->keyupdates_rx;
 }
 
+size_t hs_tx_max_plaintext(const struct hs_conn *c)
+{
+	return c->tx.max_plaintext;
+}
+
 size_t hs_rx_partial_need(const struct hs_conn *c)
 {
 	if (!c->rec_len)

@@ -362,6 +362,12 @@ int hs_handle_alert_public(struct hs_conn *c, const uint8_t *p, size_t n);
 size_t hs_rx_partial_need(const struct hs_conn *c);
 /* KeyUpdates received so far (the data path reinstalls RX keys) */
 uint64_t hs_keyupdates_rx(const struct hs_conn *c);
+/*
+ * Largest plaintext one of our records may carry: 2^14, or less when the
+ * peer sent a record_size_limit (RFC 8449 4: in TLS 1.3 the limit counts
+ * the inner content type too). kTLS TX must be held to the same.
+ */
+size_t hs_tx_max_plaintext(const struct hs_conn *c);
 
 /* Client: the newest resumable session (0), or -ENOENT. */
 int hs_get_session(const struct hs_conn *c, struct hs_session *out);

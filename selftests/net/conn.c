@@ -3,7 +3,9 @@
  * hsd_conn: kTLS when the kernel has it (the test VMs), our record layer
  * when not (a host without kTLS) — the same behaviour either way.
  * The peer is the engine in user space on the other end of a loopback TCP
- * pair. Variant 12: TLS 1.2; 13: TLS 1.3 with tickets.
+ * pair. Variant 12: TLS 1.2; 13: TLS 1.3 with tickets; *_small_records:
+ * the server sends record_size_limit 512 (RFC 8449); 13_budget: a byte
+ * budget beyond one key's AEAD limit; 13_no_pad: TLS_RX_EXPECT_NO_PAD.
  */
 #include <errno.h>
 #include <poll.h>
@@ -14,6 +16,7 @@
 #include "kselftest_harness.h"
 
 #include "handshaked/conn.h"
+#include "handshaked/kabi.h"
 #include "handshaked/probe.h"
 #include "selftests/engine/common.h"
 
@@ -37,10 +40,21 @@ FIXTURE(conn)
 FIXTURE_VARIANT(conn)
 {
 	uint16_t version;
+	uint16_t record_size_limit;	/* the server's, 0: none */
+	uint64_t byte_budget;
+	bool no_pad;
 };
 
 FIXTURE_VARIANT_ADD(conn, 12) { .version = HS_TLS12 };
 FIXTURE_VARIANT_ADD(conn, 13) { .version = HS_TLS13 };
+FIXTURE_VARIANT_ADD(conn, 12_small_records) {
+	.version = HS_TLS12, .record_size_limit = 512 };
+FIXTURE_VARIANT_ADD(conn, 13_small_records) {
+	.version = HS_TLS13, .record_size_limit = 512 };
+/* 2^45 bytes: past AES-128-GCM's 2^24.5 records of 2^14 (RFC 8446 5.5) */
+FIXTURE_VARIANT_ADD(conn, 13_budget) {
+	.version = HS_TLS13, .byte_budget = 1ULL << 45 };
+FIXTURE_VARIANT_ADD(conn, 13_no_pad) { .version = HS_TLS13, .no_pad = true };
 
 static int flush(struct hs_conn *c, int fd)
 {
@@ -89,6 +103,11 @@ FIXTURE_SETUP(conn)
 {
 	static const char early[] = "sent with the Finished";
 	struct hs_config cc = { 0 }, sc = { 0 };
+	struct hsd_conn_opts o = {
+		.byte_budget = variant->byte_budget,
+		.rx_no_pad = variant->no_pad,
+		.kernel_rekey = -1,
+	};
 	uint8_t buf[20000], got[64];
 	size_t used, pending = 0, n;
 	ssize_t r;
@@ -106,6 +125,9 @@ FIXTURE_SETUP(conn)
 	sc.chain = &self->server.chain;
 	sc.key = self->server.key;
 	sc.ticket_keys = self->tk;
+	/* RFC 8449 4: the server's limit only answers the client's */
+	sc.record_size_limit = variant->record_size_limit;
+	cc.record_size_limit = variant->record_size_limit ? 16384 : 0;
 	ASSERT_EQ(0, hs_conn_new(&cc, &self->cl));
 	ASSERT_EQ(0, hs_conn_new(&sc, &self->sv));
 	ASSERT_EQ(0, hs_start(self->cl));
@@ -149,7 +171,7 @@ FIXTURE_SETUP(conn)
 					  sizeof(early)));
 		ASSERT_EQ(0, flush(self->sv, self->fd[1]));
 	}
-	ASSERT_EQ(0, hsd_conn_new(self->fd[0], self->cl, buf, pending, NULL,
+	ASSERT_EQ(0, hsd_conn_new(self->fd[0], self->cl, buf, pending, &o,
 				  &self->conn));
 	TH_LOG("%s, %zu bytes pending at the hand-over",
 	       hsd_conn_why(self->conn), pending);
@@ -170,13 +192,73 @@ FIXTURE_TEARDOWN(conn)
 
 TEST_F(conn, kernel_or_fallback_as_the_kernel_allows)
 {
-	if (getenv("HSD_VM_KERNEL")) {
-		EXPECT_TRUE(hsd_conn_ktls(self->conn, true));
-		EXPECT_TRUE(hsd_conn_ktls(self->conn, false));
-	} else if (hsd_probe_ulp_tls()) {
+	const char *why = hsd_conn_why(self->conn);
+	bool kernel = getenv("HSD_VM_KERNEL") != NULL;
+
+	if (!kernel) {
 		EXPECT_FALSE(hsd_conn_ktls(self->conn, true));
-		EXPECT_NE(NULL, strstr(hsd_conn_why(self->conn), "no kTLS"));
+		EXPECT_FALSE(hsd_conn_ktls(self->conn, false));
+		if (hsd_probe_ulp_tls())
+			EXPECT_NE(NULL, strstr(why, "no kTLS"));
+		return;
 	}
+	/* a peer's small records need the kernel's TX bound (6.19+) */
+	if (variant->record_size_limit &&
+	    hsd_probe_ktls_option(TLS_TX_MAX_PAYLOAD_LEN, false, 2)) {
+		EXPECT_FALSE(hsd_conn_ktls(self->conn, true));
+		EXPECT_NE(NULL, strstr(why, "TLS_TX_MAX_PAYLOAD_LEN"));
+		return;
+	}
+	/* a budget past one key needs a kernel that rekeys (6.14+) */
+	if (variant->byte_budget && hsd_probe_ktls_rekey()) {
+		EXPECT_FALSE(hsd_conn_ktls(self->conn, true));
+		EXPECT_NE(NULL, strstr(why, "rekey is needed"));
+		return;
+	}
+	EXPECT_TRUE(hsd_conn_ktls(self->conn, true));
+	EXPECT_TRUE(hsd_conn_ktls(self->conn, false));
+	if (variant->no_pad)
+		EXPECT_NE(NULL, strstr(why, "RX expects no padding"));
+}
+
+/* RFC 8449 4: nothing we send is larger than the peer said it takes */
+TEST_F(conn, records_fit_the_peers_limit)
+{
+	static uint8_t data[5000], got[5000];
+	uint8_t raw[8192];
+	size_t have = 0, off = 0, records = 0, len;
+	ssize_t r;
+
+	if (!variant->record_size_limit)
+		SKIP(return, "no record_size_limit in this variant");
+	memset(data, 'r', sizeof(data));
+	ASSERT_EQ((ssize_t)sizeof(data), hsd_conn_send(self->conn, data, sizeof(data)));
+	/* the wire, before the peer opens it: every record's length */
+	for (;;) {
+		while (off + 5 <= have) {
+			len = (size_t)raw[off + 3] << 8 | raw[off + 4];
+			/* ciphertext: plaintext, content type, tag, nonce */
+			ASSERT_GE(variant->record_size_limit + 24u, len);
+			if (off + 5 + len > have)
+				break;
+			off += 5 + len;
+			records++;
+		}
+		if (off == have && records >= sizeof(data) / 512)
+			break;
+		ASSERT_LT(have, sizeof(raw));
+		ASSERT_LT(0, poll(&(struct pollfd){ .fd = self->fd[1],
+						   .events = POLLIN }, 1, 5000));
+		r = recv(self->fd[1], raw + have, sizeof(raw) - have, 0);
+		ASSERT_LT(0, r);
+		have += (size_t)r;
+	}
+	EXPECT_LE(sizeof(data) / 512, records);
+	/* and they still open to the same bytes */
+	memcpy(self->raw, raw, have);
+	self->raw_len = have;
+	ASSERT_EQ(sizeof(data), peer_read(self, got, sizeof(got)));
+	EXPECT_EQ(0, memcmp(data, got, sizeof(data)));
 }
 
 TEST_F(conn, data_both_ways_across_records)
