@@ -35,6 +35,7 @@ struct hsd_conn {
 	size_t raw_len;
 	uint8_t *app;
 	size_t app_off, app_len;
+	uint8_t *file;		/* fallback sendfile: file data to seal */
 };
 
 static int send_all(int fd, const uint8_t *p, size_t n)
@@ -128,7 +129,8 @@ int hsd_conn_key_update(struct hsd_conn *c, bool request)
 /* count what the kernel will seal; rekey first when a key is used up */
 static int ktls_account(struct hsd_conn *c, size_t n)
 {
-	c->tx_records += n / 16384 + 1;
+	/* records are at most the peer's bound: count the worst case */
+	c->tx_records += n / hs_tx_max_plaintext(c->tls) + 1;
 	if (c->tx_records < c->tx_limit ||
 	    hs_params(c->tls)->version != HS_TLS13)
 		return 0;
@@ -200,7 +202,7 @@ static bool want_ktls(struct hsd_conn *c, const struct hsd_conn_opts *o)
 	/* The record count is the per-key limit (RFC 8446 5.5). */
 	if (p->version == HS_TLS13 && o &&
 	    (o->needs_rekey || (o->byte_budget &&
-				o->byte_budget / 16384 >= limit)) &&
+				o->byte_budget / hs_tx_max_plaintext(c->tls) >= limit)) &&
 	    (o->kernel_rekey >= 0 ? !o->kernel_rekey : !!hsd_probe_ktls_rekey())) {
 		snprintf(c->why, sizeof(c->why),
 			 "user space: a TLS 1.3 rekey is needed and this kernel's kTLS cannot do it");
@@ -360,10 +362,20 @@ ssize_t hsd_conn_send(struct hsd_conn *c, const void *p, size_t n)
 	int err;
 
 	if (!c->ktls_tx) {
-		err = hs_app_write(c->tls, p, n);
-		if (!err)
-			err = flush(c);
-		return err ? err : (ssize_t)n;
+		const uint8_t *b = p;
+		size_t done = 0, k;
+
+		/* bounded slices: the engine's output never has to grow */
+		while (done < n) {
+			k = n - done < HS_APP_WRITE_MAX ? n - done : HS_APP_WRITE_MAX;
+			err = hs_app_write(c->tls, b + done, k);
+			if (!err)
+				err = flush(c);
+			if (err)
+				return done ? (ssize_t)done : err;
+			done += k;
+		}
+		return (ssize_t)n;
 	}
 	err = ktls_account(c, n);
 	if (err)
@@ -377,8 +389,7 @@ ssize_t hsd_conn_send(struct hsd_conn *c, const void *p, size_t n)
 ssize_t hsd_conn_sendfile(struct hsd_conn *c, int in_fd, off_t *off,
 			  size_t n)
 {
-	uint8_t buf[16384];
-	ssize_t r;
+	ssize_t r, w;
 
 	/* the kernel seals what sendfile(2) moves */
 	if (c->ktls_tx) {
@@ -388,11 +399,20 @@ ssize_t hsd_conn_sendfile(struct hsd_conn *c, int in_fd, off_t *off,
 		r = sendfile(c->fd, in_fd, off, n);
 		return r < 0 ? -errno : r;
 	}
-	r = pread(in_fd, buf, n < sizeof(buf) ? n : sizeof(buf), *off);
+	/* one slice per call: 8 full records per read and write */
+	if (!c->file) {
+		c->file = malloc(HS_APP_WRITE_MAX);
+		if (!c->file)
+			return -ENOMEM;
+	}
+	r = pread(in_fd, c->file, n < HS_APP_WRITE_MAX ? n : HS_APP_WRITE_MAX,
+		  *off);
 	if (r <= 0)
 		return r < 0 ? -errno : 0;
-	*off += r;
-	return hsd_conn_send(c, buf, (size_t)r);
+	w = hsd_conn_send(c, c->file, (size_t)r);
+	if (w > 0)
+		*off += w;
+	return w;
 }
 
 /* a control record from kTLS RX (RFC 8446 5.1 content types) */
@@ -537,6 +557,7 @@ int hsd_conn_close(struct hsd_conn *c)
 	explicit_bzero(c->app, c->app_len);
 	free(c->app);
 	free(c->raw);
+	free(c->file);
 	free(c);
 	return err;
 }

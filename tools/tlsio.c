@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "handshaked/conn.h"
@@ -117,7 +119,8 @@ static int write_app(struct io *io, const uint8_t *p, size_t n)
 static int to_data_path(struct io *io, const struct tls_opts *o)
 {
 	struct hsd_conn_opts co = { .no_ktls = o->no_ktls, .kernel_rekey = -1,
-				    .needs_rekey = o->keyupdate };
+				    .needs_rekey = o->keyupdate,
+				    .rx_no_pad = o->no_pad };
 	int err;
 
 	err = hsd_conn_new(io->fd, io->c, io->in, io->in_len, &co, &io->conn);
@@ -353,6 +356,33 @@ static int serve_www(struct io *io)
 	return write_app(io, (const uint8_t *)resp, (size_t)len);
 }
 
+/* --send FILE: the file through sendfile (sealed by kTLS when it has TX) */
+static int send_file(struct io *io, const char *path)
+{
+	struct stat st;
+	off_t off = 0;
+	ssize_t w;
+	int fd, err = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st)) {
+		err = -errno;
+		fprintf(stderr, "ktlsh server: %s: %s\n", path, strerror(-err));
+		if (fd >= 0)
+			close(fd);
+		return err;
+	}
+	while (off < st.st_size) {
+		w = hsd_conn_sendfile(io->conn, fd, &off, (size_t)(st.st_size - off));
+		if (w <= 0) {
+			err = w ? (int)w : -EIO;
+			break;
+		}
+	}
+	close(fd);
+	return err;
+}
+
 static int serve_one(struct io *io, struct tls_opts *o)
 {
 	size_t n;
@@ -366,6 +396,8 @@ static int serve_one(struct io *io, struct tls_opts *o)
 	print_params(io, "server");
 	if (o->www)
 		return serve_www(io);
+	if (o->send_file)
+		return send_file(io, o->send_file);
 	for (;;) {
 		err = (int)read_app(io, &n);
 		if (err)
@@ -407,6 +439,7 @@ static void server_usage(FILE *f)
 		"  --ca FILE --verify-client   require and verify a client certificate\n"
 		"  --echo                      write back what is received\n"
 		"  --www                       answer one HTTP request, then close\n"
+		"  --send FILE                 send FILE (sendfile(2)), then close\n"
 		"  --once                      serve one connection and exit\n");
 	tls_opts_usage(f);
 }

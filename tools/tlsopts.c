@@ -31,7 +31,9 @@ void tls_opts_usage(FILE *f)
 		"  --psk-identity ID --psk-key HEX   external PSK (SHA-256; 48-byte keys: SHA-384)\n"
 		"  --psk-file FILE          PSKs, one 'identity hexkey' per line (up to 5)\n"
 		"  --keylog FILE            NSS key log (also $SSLKEYLOGFILE)\n"
-		"  --no-ktls                records in user space even where kTLS exists\n");
+		"  --no-ktls                records in user space even where kTLS exists\n"
+		"  --no-pad                 TLS 1.3: tell kTLS RX the peer does not pad (trusted peers)\n"
+		"  --record-size-limit N    offer/answer RFC 8449 record_size_limit (64..16385)\n");
 }
 
 static int split_list(char *s, int (*one)(struct tls_opts *, const char *),
@@ -186,6 +188,18 @@ int tls_opt(struct tls_opts *o, int argc, char **argv, int *i)
 		o->keylog_path = v;
 	} else if (!strcmp(a, "--no-ktls")) {
 		o->no_ktls = true;
+	} else if (!strcmp(a, "--no-pad")) {
+		o->no_pad = true;
+	} else if (ARG("--record-size-limit")) {
+		/* RFC 8449 4: 64 up to 2^14 + 1 (the latter for TLS 1.3) */
+		char *end;
+		unsigned long n = strtoul(v, &end, 10);
+
+		if (*end || n < 64 || n > 16385) {
+			fprintf(stderr, "ktlsh: --record-size-limit takes 64..16385\n");
+			return -1;
+		}
+		o->cfg.record_size_limit = (uint16_t)n;
 	} else if (!strcmp(a, "--keyupdate")) {
 		o->keyupdate = true;
 	} else if (!strcmp(a, "--verify-client")) {
@@ -198,6 +212,8 @@ int tls_opt(struct tls_opts *o, int argc, char **argv, int *i)
 		o->port = atoi(v);
 	} else if (!strcmp(a, "--echo")) {
 		o->echo = true;
+	} else if (ARG("--send")) {
+		o->send_file = v;
 	} else if (!strcmp(a, "--www")) {
 		o->www = true;
 	} else if (!strcmp(a, "--once")) {

@@ -22,6 +22,7 @@ struct tls_opts {
 	FILE *keylog;
 	bool keyupdate;
 	bool no_ktls;
+	bool no_pad;
 	bool verify_client;
 	bool insecure;
 	struct hs_session resume;
@@ -30,6 +31,7 @@ struct tls_opts {
 	/* server */
 	int port;
 	bool echo, www, once;
+	const char *send_file;
 };
 
 /* Parse one option at argv[*i]; 1 if taken, 0 if not ours, -1 on error. */

@@ -97,29 +97,52 @@ void hsd_aead_free(struct hsd_aead *a)
 	OPENSSL_clear_free(a, sizeof(*a));
 }
 
+int hsd_aead_seal_tail(struct hsd_aead *a,
+		       const uint8_t nonce[HSD_AEAD_NONCE_LEN],
+		       const uint8_t *aad, size_t aadlen, const uint8_t *in,
+		       size_t inlen, const uint8_t *tail, size_t taillen,
+		       uint8_t *out)
+{
+	size_t total = inlen + taillen;
+	int n, m, t = 0;
+
+	if (total > INT32_MAX || total < inlen)
+		return -EINVAL;
+	if (a->id == HSD_AES_128_CCM) {
+		/*
+		 * CCM takes the message in one update, after its length:
+		 * gather it in out and seal in place.
+		 */
+		if (out != in)
+			memmove(out, in, inlen);
+		if (taillen)
+			memcpy(out + inlen, tail, taillen);
+		if (ccm_init(a, nonce, 1, NULL) ||
+		    EVP_CipherUpdate(a->x, NULL, &n, NULL, (int)total) != 1 ||
+		    EVP_CipherUpdate(a->x, NULL, &n, aad, (int)aadlen) != 1 ||
+		    EVP_CipherUpdate(a->x, out, &n, out, (int)total) != 1)
+			return -EIO;
+	} else if (EVP_CipherInit_ex2(a->x, NULL, NULL, nonce, 1, NULL) != 1 ||
+		   EVP_CipherUpdate(a->x, NULL, &n, aad, (int)aadlen) != 1 ||
+		   EVP_CipherUpdate(a->x, out, &n, in, (int)inlen) != 1 ||
+		   (taillen && EVP_CipherUpdate(a->x, out + n, &t, tail,
+						(int)taillen) != 1)) {
+		return -EIO;
+	}
+	n += t;
+	if (EVP_CipherFinal_ex(a->x, out + n, &m) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(a->x, EVP_CTRL_AEAD_GET_TAG, HSD_AEAD_TAG_LEN,
+				out + total) != 1)
+		return -EIO;
+	return 0;
+}
+
 int hsd_aead_seal(struct hsd_aead *a, const uint8_t nonce[HSD_AEAD_NONCE_LEN],
 		  const uint8_t *aad, size_t aadlen, const uint8_t *in,
 		  size_t inlen, uint8_t *out)
 {
-	int n, m;
-
-	if (inlen > INT32_MAX)
-		return -EINVAL;
-	if (a->id == HSD_AES_128_CCM) {
-		/* CCM needs the message length before the AAD */
-		if (ccm_init(a, nonce, 1, NULL) ||
-		    EVP_CipherUpdate(a->x, NULL, &n, NULL, (int)inlen) != 1)
-			return -EIO;
-	} else if (EVP_CipherInit_ex2(a->x, NULL, NULL, nonce, 1, NULL) != 1) {
-		return -EIO;
-	}
-	if (EVP_CipherUpdate(a->x, NULL, &n, aad, (int)aadlen) != 1 ||
-	    EVP_CipherUpdate(a->x, out, &n, in, (int)inlen) != 1 ||
-	    EVP_CipherFinal_ex(a->x, out + n, &m) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(a->x, EVP_CTRL_AEAD_GET_TAG, HSD_AEAD_TAG_LEN,
-				out + inlen) != 1)
-		return -EIO;
-	return 0;
+	return hsd_aead_seal_tail(a, nonce, aad, aadlen, in, inlen, NULL, 0,
+				  out);
 }
 
 int hsd_aead_open(struct hsd_aead *a, const uint8_t nonce[HSD_AEAD_NONCE_LEN],

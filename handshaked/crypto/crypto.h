@@ -99,6 +99,16 @@ int hsd_aead_new(const struct hsd_crypto *c, enum hsd_aead_id id,
 int hsd_aead_seal(struct hsd_aead *a, const uint8_t nonce[HSD_AEAD_NONCE_LEN],
 		  const uint8_t *aad, size_t aadlen, const uint8_t *in,
 		  size_t inlen, uint8_t *out);
+/*
+ * Seal in || tail (a TLS 1.3 inner content type) into out without first
+ * copying in next to tail: out holds inlen + taillen + HSD_AEAD_TAG_LEN
+ * bytes and does not overlap in unless out == in.
+ */
+int hsd_aead_seal_tail(struct hsd_aead *a,
+		       const uint8_t nonce[HSD_AEAD_NONCE_LEN],
+		       const uint8_t *aad, size_t aadlen, const uint8_t *in,
+		       size_t inlen, const uint8_t *tail, size_t taillen,
+		       uint8_t *out);
 /* inlen includes the tag; -EBADMSG when it does not verify. */
 int hsd_aead_open(struct hsd_aead *a, const uint8_t nonce[HSD_AEAD_NONCE_LEN],
 		  const uint8_t *aad, size_t aadlen, const uint8_t *in,

@@ -302,10 +302,20 @@ static int out_reserve(struct hs_conn *c, size_t n)
 		c->out_off = c->out_len = 0;
 	if (c->out_len + n <= cap)
 		return 0;
+	if (c->out_off) {
+		/* what was sent makes room before the buffer grows */
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+		if (c->out_len + n <= cap)
+			return 0;
+	}
+	if (c->out_len + n > HS_OUT_MAX)
+		return -ENOBUFS;
 	while (cap < c->out_len + n)
 		cap *= 2;
 	if (cap > HS_OUT_MAX)
-		return -ENOBUFS;
+		cap = HS_OUT_MAX;
 	p = realloc(c->out, cap);
 	if (!p)
 		return -ENOMEM;
@@ -314,7 +324,33 @@ static int out_reserve(struct hs_conn *c, size_t n)
 	return 0;
 }
 
+/* bytes of records that can still be queued before hs_output() drains */
+size_t hs_out_room(const struct hs_conn *c)
+{
+	return HS_OUT_MAX - (c->out_len - c->out_off);
+}
+
 /* Seal @n bytes of @type into records of at most the peer's limit. */
+/*
+ * RFC 8449 4: a record carries at most the receiver's record_size_limit,
+ * which in TLS 1.3 counts the inner content type byte. The peer's bounds
+ * what we send; ours bounds what we accept once the peer answered it
+ * (a server answers only a client's, so both then sent one).
+ */
+void hs_apply_record_limits(struct hs_conn *c)
+{
+	size_t type = hs_is13(c) ? 1 : 0, m;
+
+	if (!c->p.peer_record_size_limit)
+		return;
+	m = c->p.peer_record_size_limit - type;
+	c->tx.max_plaintext = m < HS_MAX_PLAINTEXT ? m : HS_MAX_PLAINTEXT;
+	if (c->cfg.record_size_limit) {
+		m = c->cfg.record_size_limit - type;
+		c->rx.max_plaintext = m < HS_MAX_PLAINTEXT ? m : HS_MAX_PLAINTEXT;
+	}
+}
+
 int hs_queue_record(struct hs_conn *c, uint8_t type, const uint8_t *p,
 		    size_t n)
 {
@@ -682,6 +718,20 @@ static int handle_record(struct hs_conn *c)
  * is there, 0 when more input is needed, or a negative error (already
  * failed with an alert). *off advances by what was taken.
  */
+/* RFC 5246 6.2.1, 6.2.3: what a record header may say, before its body */
+int hs_record_header(struct hs_conn *c, const uint8_t hdr[HS_RECORD_HEADER])
+{
+	size_t rl = (size_t)hdr[3] << 8 | hdr[4];
+
+	if (hdr[0] < HS_CT_CHANGE_CIPHER_SPEC || hdr[0] > HS_CT_APPLICATION_DATA)
+		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+			       "not a TLS record (type %u)", hdr[0]);
+	if (rl > HS_MAX_CIPHERTEXT12)
+		return hs_fail(c, HS_ALERT_RECORD_OVERFLOW, -EMSGSIZE,
+			       "record of %zu bytes", rl);
+	return 0;
+}
+
 int hs_take_record(struct hs_conn *c, const uint8_t *in, size_t len,
 		   size_t *off)
 {
@@ -704,18 +754,10 @@ int hs_take_record(struct hs_conn *c, const uint8_t *in, size_t len,
 		c->rec_len += take;
 		*off += take;
 		if (had < HS_RECORD_HEADER && c->rec_len == HS_RECORD_HEADER) {
-			size_t rl = (size_t)c->rec[3] << 8 | c->rec[4];
-			uint8_t t = c->rec[0];
+			int err = hs_record_header(c, c->rec);
 
-			if (t < HS_CT_CHANGE_CIPHER_SPEC ||
-			    t > HS_CT_APPLICATION_DATA)
-				return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE,
-					       -EPROTO,
-					       "not a TLS record (type %u)", t);
-			if (rl > HS_MAX_CIPHERTEXT12)
-				return hs_fail(c, HS_ALERT_RECORD_OVERFLOW,
-					       -EMSGSIZE, "record of %zu bytes",
-					       rl);
+			if (err)
+				return err;
 		}
 	}
 }

@@ -272,6 +272,8 @@ int hs_queue_record(struct hs_conn *c, uint8_t type, const uint8_t *p,
 		    size_t n);
 int hs_queue_plain_ccs(struct hs_conn *c);
 int hs_grow(uint8_t **buf, size_t *cap, size_t len, size_t need, size_t max);
+size_t hs_out_room(const struct hs_conn *c);
+int hs_record_header(struct hs_conn *c, const uint8_t hdr[HS_RECORD_HEADER]);
 int hs_take_record(struct hs_conn *c, const uint8_t *in, size_t len,
 		   size_t *off);
 int hs_handle_alert(struct hs_conn *c, const uint8_t *p, size_t n);
@@ -288,6 +290,8 @@ int hs_seal(struct hs_dir *d, uint8_t type, const uint8_t *p, size_t n,
 	    uint8_t *out, size_t *outlen);
 int hs_open(struct hs_dir *d, uint8_t *rec, size_t len, uint8_t *type,
 	    uint8_t **p, size_t *n);
+int hs_open_to(struct hs_dir *d, const uint8_t *rec, size_t len, uint8_t *dst,
+	       uint8_t *type, size_t *n);
 
 /* keysched13.c */
 int hs13_expand_label(struct hs_conn *c, const uint8_t *secret,
@@ -311,5 +315,7 @@ int hs_hash_with_prefix_test(struct hs_conn *c, const uint8_t *p, size_t n,
 /* shared predicates and helpers (messages.c) */
 size_t hs_hash_len(const struct hs_conn *c);
 bool hs_is13(const struct hs_conn *c);
+/* RFC 8449: record bounds each way once record_size_limit was seen */
+void hs_apply_record_limits(struct hs_conn *c);
 
 #endif

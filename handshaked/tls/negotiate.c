@@ -423,11 +423,7 @@ int hs_parse_client_hello(struct hs_conn *c, struct hs_cur *body)
 	if (c->hrr && c->p.version != HS_TLS13)
 		return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
 			       "version changed after HelloRetryRequest");
-	if (o.ch.record_size_limit)
-		c->tx.max_plaintext = o.ch.record_size_limit -
-			(c->p.version == HS_TLS13) < HS_MAX_PLAINTEXT ?
-			o.ch.record_size_limit - (c->p.version == HS_TLS13) :
-			HS_MAX_PLAINTEXT;
+	hs_apply_record_limits(c);
 	if (c->p.version == HS_TLS13)
 		return negotiate13(c, &o);
 	return hs_negotiate12(c, &o.ch, o.suites, o.n_suites, &o.comp);

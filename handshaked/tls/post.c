@@ -68,6 +68,14 @@ int hs_app_write(struct hs_conn *c, const uint8_t *p, size_t n)
 		return -EAGAIN;
 	if (c->sent_close)
 		return -EPIPE;
+	/*
+	 * All or nothing, so a caller never has to guess which records were
+	 * queued: per record at most a header, an explicit nonce or the inner
+	 * type, and the tag; one KeyUpdate record besides.
+	 */
+	if (n + (n / c->tx.max_plaintext + 1) * (HS_RECORD_HEADER + 8 +
+	    HSD_AEAD_TAG_LEN) + 64 > hs_out_room(c))
+		return -ENOBUFS;
 	while (n) {
 		chunk = n < c->tx.max_plaintext ? n : c->tx.max_plaintext;
 		/* RFC 8446 5.5: rekey before the usage limit */
@@ -187,21 +195,63 @@ int hs_post_handshake(struct hs_conn *c, const uint8_t *p, size_t n)
 	return hs_reassemble(c, p, n, post_message);
 }
 
+/*
+ * The next record from @in at @off: straight from @in into @out when it is
+ * there whole and its plaintext fits (@direct: no copy into c->rec, none
+ * out of it, nothing to wipe there), else gathered in c->rec and opened in
+ * place. 1: a record was opened (or failed to), 0: need more input.
+ */
+static int next_record(struct hs_conn *c, const uint8_t *in, size_t len,
+		       size_t *off, uint8_t *out, size_t cap, bool *direct,
+		       uint8_t *type, uint8_t **p, size_t *n, int *err)
+{
+	size_t rl = 0;
+	int r;
+
+	*direct = false;
+	if (!c->rec_len && c->rx.aead && len - *off >= HS_RECORD_HEADER) {
+		rl = (size_t)in[*off + 3] << 8 | in[*off + 4];
+		*direct = len - *off - HS_RECORD_HEADER >= rl && cap >= rl &&
+			  rl >= HSD_AEAD_TAG_LEN;
+	}
+	if (*direct) {
+		r = hs_record_header(c, in + *off);
+		if (r)
+			return r;
+		*err = hs_open_to(&c->rx, in + *off, HS_RECORD_HEADER + rl,
+				  out, type, n);
+		*off += HS_RECORD_HEADER + rl;
+		*p = out;
+		if (*err) {
+			hsd_wipe(out, rl);
+			*n = 0;
+		}
+		return 1;
+	}
+	r = hs_take_record(c, in, len, off);
+	if (r > 0)
+		*err = hs_open(&c->rx, c->rec, c->rec_len, type, p, n);
+	return r;
+}
+
 int hs_app_read(struct hs_conn *c, const uint8_t *in, size_t len,
 		size_t *used, uint8_t *out, size_t cap, size_t *outlen)
 {
-	size_t off = 0, n;
-	uint8_t type, *p;
-	int err = 0;
+	size_t off = 0, n = 0;
+	uint8_t type = 0, *p = NULL;
+	bool direct;
+	int err = 0, r;
 
 	*outlen = 0;
 	if (!c->done)
 		return c->err ? c->err : -EAGAIN;
 	while (!c->err && !c->closed && !*outlen && off < len) {
-		err = hs_take_record(c, in, len, &off);
-		if (err <= 0)
+		r = next_record(c, in, len, &off, out, cap, &direct, &type,
+				&p, &n, &err);
+		if (r <= 0) {
+			err = r;
 			break;
-		err = hs_open(&c->rx, c->rec, c->rec_len, &type, &p, &n);
+		}
 		if (err == -EBADMSG)
 			err = hs_fail(c, HS_ALERT_BAD_RECORD_MAC, err,
 				      "record does not authenticate");
@@ -219,7 +269,8 @@ int hs_app_read(struct hs_conn *c, const uint8_t *in, size_t len,
 				err = hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE,
 					      -EPROTO, "data inside a message");
 			else {
-				memcpy(out, p, n);
+				if (!direct)
+					memcpy(out, p, n);
 				*outlen = n;
 			}
 		} else if (type == HS_CT_ALERT)
@@ -229,8 +280,12 @@ int hs_app_read(struct hs_conn *c, const uint8_t *in, size_t len,
 		else
 			err = hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
 				      "record type %u after the handshake", type);
-		hsd_wipe(c->rec, c->rec_len);
-		c->rec_len = 0;
+		if (direct && !*outlen)
+			hsd_wipe(out, n);	/* control content, not the caller's */
+		if (!direct) {
+			hsd_wipe(c->rec, c->rec_len);
+			c->rec_len = 0;
+		}
 	}
 	if (used)
 		*used = off;

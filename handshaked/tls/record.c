@@ -22,6 +22,9 @@ int hs_dir_set(struct hs_conn *c, struct hs_dir *d, uint16_t version,
 	hsd_aead_free(d->aead);
 	d->aead = a;
 	d->desc = desc;
+	/* a direction set up on its own (no record_size_limit): 2^14 */
+	if (!d->max_plaintext)
+		d->max_plaintext = HS_MAX_PLAINTEXT;
 	d->version = version;
 	memcpy(d->key, key, desc->key_len);
 	memset(d->iv, 0, sizeof(d->iv));
@@ -71,7 +74,7 @@ size_t hs_seal_len(const struct hs_dir *d, size_t n)
 
 /*
  * One record of @type with @n bytes of plaintext into @out
- * (hs_seal_len(n) bytes). The legacy record version is 0x0303 except for
+ * (hs_seal_len(n) bytes; @p does not overlap it). The legacy record version is 0x0303 except for
  * the plaintext ClientHello record, which the caller patches (RFC 8446 5.1).
  */
 int hs_seal(struct hs_dir *d, uint8_t type, const uint8_t *p, size_t n,
@@ -99,11 +102,10 @@ int hs_seal(struct hs_dir *d, uint8_t type, const uint8_t *p, size_t n,
 	if (d->version == HS_TLS13) {
 		/* TLSInnerPlaintext: content, real type, no padding */
 		out[0] = HS_CT_APPLICATION_DATA;
-		memmove(body, p, n);
-		body[n] = type;
 		nonce13(d, nonce);
-		err = hsd_aead_seal(d->aead, nonce, out, HS_RECORD_HEADER, body,
-				    n + 1, body);
+		/* sealed from where it is: no copy of 2^14 bytes per record */
+		err = hsd_aead_seal_tail(d->aead, nonce, out, HS_RECORD_HEADER,
+					 p, n, &type, 1, body);
 	} else {
 		size_t xl = d->desc->record_iv_len;
 
@@ -118,15 +120,13 @@ int hs_seal(struct hs_dir *d, uint8_t type, const uint8_t *p, size_t n,
 			/* RFC 5288 3: explicit nonce = the sequence number */
 			memcpy(nonce, d->iv, 4);
 			put_be64(nonce + 4, d->seq);
-			memmove(body + xl, p, n);
 			memcpy(body, nonce + 4, xl);
 		} else {
 			/* RFC 7905 2: ChaCha20 nonce as in TLS 1.3 */
 			nonce13(d, nonce);
-			memmove(body, p, n);
 		}
-		err = hsd_aead_seal(d->aead, nonce, aad, sizeof(aad), body + xl,
-				    n, body + xl);
+		err = hsd_aead_seal(d->aead, nonce, aad, sizeof(aad), p, n,
+				    body + xl);
 	}
 	if (err)
 		return err;
@@ -135,12 +135,12 @@ int hs_seal(struct hs_dir *d, uint8_t type, const uint8_t *p, size_t n,
 	return 0;
 }
 
-/* RFC 5246 6.2.3.3 / RFC 7905: a TLS 1.2 AEAD record */
-static int open12(struct hs_dir *d, uint8_t *rec, size_t blen, uint8_t **p,
-		  size_t *n)
+/* RFC 5246 6.2.3.3 / RFC 7905: a TLS 1.2 AEAD record, plaintext to dst */
+static int open12(struct hs_dir *d, const uint8_t *rec, size_t blen,
+		  uint8_t *dst, size_t *n)
 {
 	uint8_t nonce[HSD_AEAD_NONCE_LEN], aad[13];
-	uint8_t *body = rec + HS_RECORD_HEADER;
+	const uint8_t *body = rec + HS_RECORD_HEADER;
 	size_t xl = d->desc->record_iv_len, pl;
 	int err;
 
@@ -149,6 +149,9 @@ static int open12(struct hs_dir *d, uint8_t *rec, size_t blen, uint8_t **p,
 	if (blen < xl + HSD_AEAD_TAG_LEN)
 		return -EBADMSG;
 	pl = blen - xl - HSD_AEAD_TAG_LEN;
+	/* RFC 5246 6.2.3, RFC 8449 4: known before decrypting, with AEAD */
+	if (pl > d->max_plaintext)
+		return -EMSGSIZE;
 	if (xl) {
 		memcpy(nonce, d->iv, 4);
 		memcpy(nonce + 4, body, xl);
@@ -162,15 +165,66 @@ static int open12(struct hs_dir *d, uint8_t *rec, size_t blen, uint8_t **p,
 	aad[11] = (uint8_t)(pl >> 8);
 	aad[12] = (uint8_t)pl;
 	err = hsd_aead_open(d->aead, nonce, aad, sizeof(aad), body + xl,
-			    blen - xl, body + xl);
+			    blen - xl, dst);
 	if (err)
 		return err;
 	d->seq++;
-	if (pl > HS_MAX_PLAINTEXT)
-		return -EMSGSIZE;
-	*p = body + xl;
 	*n = pl;
 	return 0;
+}
+
+/* RFC 8446 5.2: a TLS 1.3 protected record, inner plaintext to dst */
+static int open13(struct hs_dir *d, const uint8_t *rec, size_t blen,
+		  uint8_t *dst, uint8_t *type, size_t *n)
+{
+	uint8_t nonce[HSD_AEAD_NONCE_LEN];
+	size_t pl;
+	int err;
+
+	/* RFC 8446 5.2: protected records carry opaque_type 23 */
+	if (rec[0] != HS_CT_APPLICATION_DATA)
+		return -EPROTO;
+	/* RFC 8449 4: the inner plaintext, type and padding included */
+	if (blen > HS_MAX_CIPHERTEXT ||
+	    blen > HSD_AEAD_TAG_LEN + d->max_plaintext + 1)
+		return -EMSGSIZE;
+	if (blen < HSD_AEAD_TAG_LEN + 1)
+		return -EBADMSG;
+	nonce13(d, nonce);
+	err = hsd_aead_open(d->aead, nonce, rec, HS_RECORD_HEADER,
+			    rec + HS_RECORD_HEADER, blen, dst);
+	if (err)
+		return err;
+	d->seq++;
+	pl = blen - HSD_AEAD_TAG_LEN;
+	/* strip zero padding; the last non-zero byte is the type */
+	while (pl && !dst[pl - 1])
+		pl--;
+	if (!pl)
+		return -EPROTO;	/* RFC 8446 5.4: unexpected_message */
+	*type = dst[pl - 1];
+	pl--;
+	if (pl > d->max_plaintext)
+		return -EMSGSIZE;
+	*n = pl;
+	return 0;
+}
+
+/*
+ * Open one whole protected record (@d has keys) from @rec into @dst, which
+ * holds @len - HS_RECORD_HEADER bytes and does not overlap @rec: no copy of
+ * the record first. Results and errors as hs_open(); on an
+ * error @dst may hold unauthenticated bytes the caller wipes.
+ */
+int hs_open_to(struct hs_dir *d, const uint8_t *rec, size_t len, uint8_t *dst,
+	       uint8_t *type, size_t *n)
+{
+	size_t blen = len - HS_RECORD_HEADER;
+
+	*type = rec[0];
+	if (d->version == HS_TLS13)
+		return open13(d, rec, blen, dst, type, n);
+	return open12(d, rec, blen, dst, n);
 }
 
 /*
@@ -181,10 +235,8 @@ static int open12(struct hs_dir *d, uint8_t *rec, size_t blen, uint8_t **p,
 int hs_open(struct hs_dir *d, uint8_t *rec, size_t len, uint8_t *type,
 	    uint8_t **p, size_t *n)
 {
-	uint8_t nonce[HSD_AEAD_NONCE_LEN];
 	uint8_t *body = rec + HS_RECORD_HEADER;
-	size_t blen = len - HS_RECORD_HEADER, pl;
-	int err;
+	size_t blen = len - HS_RECORD_HEADER;
 
 	*type = rec[0];
 	if (!d->aead) {
@@ -195,32 +247,10 @@ int hs_open(struct hs_dir *d, uint8_t *rec, size_t len, uint8_t *type,
 		return 0;
 	}
 	if (d->version == HS_TLS13) {
-		/* RFC 8446 5.2: protected records carry opaque_type 23 */
-		if (rec[0] != HS_CT_APPLICATION_DATA)
-			return -EPROTO;
-		if (blen > HS_MAX_CIPHERTEXT)
-			return -EMSGSIZE;
-		if (blen < HSD_AEAD_TAG_LEN + 1)
-			return -EBADMSG;
-		nonce13(d, nonce);
-		err = hsd_aead_open(d->aead, nonce, rec, HS_RECORD_HEADER, body,
-				    blen, body);
-		if (err)
-			return err;
-		d->seq++;
-		pl = blen - HSD_AEAD_TAG_LEN;
-		/* strip zero padding; the last non-zero byte is the type */
-		while (pl && !body[pl - 1])
-			pl--;
-		if (!pl)
-			return -EPROTO;	/* RFC 8446 5.4: unexpected_message */
-		*type = body[pl - 1];
-		pl--;
-		if (pl > HS_MAX_PLAINTEXT)
-			return -EMSGSIZE;
 		*p = body;
-		*n = pl;
-		return 0;
+		return open13(d, rec, blen, body, type, n);
 	}
-	return open12(d, rec, blen, p, n);
+	/* RFC 5288 3: the explicit nonce stays in front of the plaintext */
+	*p = body + d->desc->record_iv_len;
+	return open12(d, rec, blen, *p, n);
 }

@@ -358,7 +358,9 @@ void hs_put_server_alpn_rsl(struct hs_conn *c, struct hs_buf *b)
 		});
 	if (c->p.peer_record_size_limit)
 		EXT(b, HS_EXT_RECORD_SIZE_LIMIT, {
-			hs_put_u16(b, rsl ? rsl : HS_MAX_PLAINTEXT + hs_is13(c));
+			/* never above the version's maximum */
+			hs_put_u16(b, rsl && rsl < HS_MAX_PLAINTEXT + hs_is13(c) ?
+				   rsl : HS_MAX_PLAINTEXT + hs_is13(c));
 		});
 }
 
@@ -376,12 +378,7 @@ int hs_parse_encrypted_extensions(struct hs_conn *c, struct hs_cur *body)
 	err = hs_ext_parse(c, &exts, &w);
 	if (err)
 		return err;
-	if (c->p.peer_record_size_limit) {
-		size_t lim = c->p.peer_record_size_limit - 1u;
-
-		c->tx.max_plaintext = lim < HS_MAX_PLAINTEXT ? lim :
-				      HS_MAX_PLAINTEXT;
-	}
+	hs_apply_record_limits(c);
 	/* a PSK handshake authenticates the server by the PSK alone */
 	return 0;
 }

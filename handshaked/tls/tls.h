@@ -334,12 +334,15 @@ int hs_traffic(const struct hs_conn *c, bool tx, struct hs_traffic *out);
  * of the data path, identical on the wire to kTLS).
  *
  * hs_app_write() seals @n bytes into records queued for hs_output(); in
- * TLS 1.3 it rekeys (KeyUpdate) before the AEAD usage limit.
+ * TLS 1.3 it rekeys (KeyUpdate) before the AEAD usage limit. All or
+ * nothing: -ENOBUFS when the records would not fit next to undrained
+ * output (HS_APP_WRITE_MAX bytes always fit into drained output).
  * hs_app_read() takes received bytes and returns at most one record's
  * application data in @out (@cap >= 16384); control records are handled
  * on the way: alerts (close_notify: hs_peer_closed()), NewSessionTicket,
  * KeyUpdate (answered when requested), refused renegotiation.
  */
+#define HS_APP_WRITE_MAX (128 * 1024)
 int hs_app_write(struct hs_conn *c, const uint8_t *p, size_t n);
 int hs_app_read(struct hs_conn *c, const uint8_t *in, size_t len,
 		size_t *used, uint8_t *out, size_t cap, size_t *outlen);

@@ -157,9 +157,7 @@ int hs_parse_server_hello12(struct hs_conn *c, struct hs_cur *exts,
 		return err;
 	c->p.extended_master_secret = sh.ems;
 	c->send_ticket12 = sh.ticket;
-	if (c->p.peer_record_size_limit && c->p.peer_record_size_limit <
-	    HS_MAX_PLAINTEXT)
-		c->tx.max_plaintext = c->p.peer_record_size_limit;
+	hs_apply_record_limits(c);
 	/* compare with the ID we offered before taking the server's */
 	err = hs_resume12_client(c, sid, sidlen);
 	if (err)

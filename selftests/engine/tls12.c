@@ -3,6 +3,7 @@
 #include "kselftest_harness.h"
 
 #include "selftests/engine/common.h"
+#include "handshaked/tls/internal.h"
 #include "handshaked/util.h"
 
 static uint64_t fake_now(void *arg)
@@ -443,6 +444,38 @@ TEST_F(tls12, record_size_limit_splits_messages_and_records)
 			total += got;
 		}
 		EXPECT_EQ(sizeof(big), total);
+	}
+}
+
+/*
+ * RFC 8449 4: a record over the limit we announced is record_overflow,
+ * in both versions. The server is made to ignore our limit (its record
+ * bound is raised behind the engine's back).
+ */
+TEST_F(tls12, record_over_our_limit_is_record_overflow)
+{
+	static uint8_t big[600];
+	uint8_t out[16384], alert;
+	const uint8_t *p;
+	size_t n, used, got;
+	int v, err;
+
+	for (v = 0; v < 2; v++) {
+		self->ccfg.max_version = v ? HS_TLS13 : HS_TLS12;
+		self->ccfg.record_size_limit = 256;
+		ASSERT_EQ(0, run(_metadata, self));
+		while ((n = hs_output(self->sv, &p))) {
+			ASSERT_EQ(0, hs_app_read(self->cl, p, n, &used, out,
+						 sizeof(out), &got));
+			hs_output_consumed(self->sv, used);
+		}
+		self->sv->tx.max_plaintext = 300;
+		ASSERT_EQ(0, hs_app_write(self->sv, big, sizeof(big)));
+		n = hs_output(self->sv, &p);
+		err = hs_app_read(self->cl, p, n, &used, out, sizeof(out), &got);
+		EXPECT_EQ(-EMSGSIZE, err);
+		EXPECT_EQ(-EMSGSIZE, hs_error(self->cl, &alert, NULL, NULL));
+		EXPECT_EQ(HS_ALERT_RECORD_OVERFLOW, alert);
 	}
 }
 

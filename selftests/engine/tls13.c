@@ -670,4 +670,76 @@ TEST_F(tls13, large_writes_split_at_16k)
 	EXPECT_EQ(0, memcmp(big, got, total));
 }
 
+/* hs_app_write() queues all records or none: never a guess for the caller */
+TEST_F(tls13, writes_are_all_or_nothing)
+{
+	static uint8_t big[HS_APP_WRITE_MAX], got[HS_APP_WRITE_MAX];
+	const uint8_t *p;
+	size_t queued;
+
+	memset(big, 0x42, sizeof(big));
+	ok(_metadata, self);
+	ASSERT_EQ(0, hs_app_write(self->cl, big, sizeof(big)));
+	queued = hs_output(self->cl, &p);
+	/* a second one does not fit next to undrained output */
+	EXPECT_EQ(-ENOBUFS, hs_app_write(self->cl, big, sizeof(big)));
+	EXPECT_EQ(queued, hs_output(self->cl, &p));
+	EXPECT_EQ(sizeof(big), deliver(_metadata, self->cl, self->sv, got,
+				       sizeof(got)));
+	EXPECT_EQ(0, memcmp(big, got, sizeof(big)));
+	ASSERT_EQ(0, hs_app_write(self->cl, big, sizeof(big)));
+	EXPECT_EQ(sizeof(big), deliver(_metadata, self->cl, self->sv, got,
+				       sizeof(got)));
+}
+
+/*
+ * A whole record opens straight into the caller's buffer; a record in
+ * pieces, or bigger than the buffer, is gathered first. Same data either
+ * way; a forged record leaves no plaintext behind in the buffer.
+ */
+TEST_F(tls13, records_open_whole_or_in_pieces)
+{
+	static uint8_t msg[3000], rec[4000], out[4000];
+	const uint8_t *p;
+	size_t n, i, used, got;
+
+	for (i = 0; i < sizeof(msg); i++)
+		msg[i] = (uint8_t)(i * 7 + 1);
+	ok(_metadata, self);
+	/* whole */
+	ASSERT_EQ(0, hs_app_write(self->cl, msg, sizeof(msg)));
+	n = hs_output(self->cl, &p);
+	ASSERT_EQ(0, hs_app_read(self->sv, p, n, &used, out, sizeof(out), &got));
+	EXPECT_EQ(n, used);
+	ASSERT_EQ(sizeof(msg), got);
+	EXPECT_EQ(0, memcmp(msg, out, got));
+	hs_output_consumed(self->cl, n);
+	/* byte by byte */
+	ASSERT_EQ(0, hs_app_write(self->cl, msg, sizeof(msg)));
+	n = hs_output(self->cl, &p);
+	memset(out, 0, sizeof(out));
+	for (i = 0, got = 0; i < n && !got; i++) {
+		ASSERT_EQ(0, hs_app_read(self->sv, p + i, 1, &used, out,
+					 sizeof(out), &got));
+		EXPECT_EQ(1U, used);
+	}
+	EXPECT_EQ(n, i);
+	ASSERT_EQ(sizeof(msg), got);
+	EXPECT_EQ(0, memcmp(msg, out, got));
+	hs_output_consumed(self->cl, n);
+	/* forged: one bit of the ciphertext */
+	ASSERT_EQ(0, hs_app_write(self->cl, msg, sizeof(msg)));
+	n = hs_output(self->cl, &p);
+	ASSERT_LE(n, sizeof(rec));
+	memcpy(rec, p, n);
+	rec[100] ^= 1;
+	memset(out, 0, sizeof(out));
+	EXPECT_EQ(-EBADMSG, hs_app_read(self->sv, rec, n, &used, out,
+					sizeof(out), &got));
+	EXPECT_EQ(0U, got);
+	for (i = 0; i < sizeof(out) && !out[i]; i++)
+		;
+	EXPECT_EQ(sizeof(out), i) TH_LOG("unauthenticated byte at %zu", i);
+}
+
 TEST_HARNESS_MAIN

@@ -174,7 +174,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		c = conn(HS_SERVER, HS_TLS13, HS_TLS_CHACHA20_POLY1305_SHA256);
 		c->done = true;
 		hs13_set_traffic(c, &c->rx, c->c_ap);
-		hs_app_read(c, d, n, &used, out, sizeof(out), &got);
+		/*
+		 * the first byte cuts the rest into pieces: 0 keeps it whole
+		 * (records open straight into out), else records are gathered
+		 */
+		if (!n)
+			break;
+		for (size_t off = 1, k = d[0] ? d[0] : n; off < n; off += used) {
+			size_t piece = n - off < k ? n - off : k;
+
+			if (hs_app_read(c, d + off, piece, &used, out,
+					sizeof(out), &got) || !used)
+				break;
+		}
 		break;
 	case T_session:
 		hs_session_decode(d, n, &s);

@@ -112,9 +112,11 @@ int main(int argc, char **argv)
 	}
 	/* post-handshake: KeyUpdate(requested) and a TLS 1.3 NST body */
 	save(argv[1], "post_handshake", 0, 0, false, ku, sizeof(ku));
-	save(argv[1], "record", 0, 0, false,
-	     (const uint8_t *)"\x17\x03\x03\x00\x11\x30\x31\x32\x33\x34\x35\x36\x37\x38\x39\x61\x62\x63\x64\x65\x66\x58",
-	     22);
+	/* the leading byte cuts the input: 0 whole, else pieces of that size */
+	for (i = 0; i < 2; i++)
+		save(argv[1], "record", i, i ? 7 : 0, true,
+		     (const uint8_t *)"\x17\x03\x03\x00\x11\x30\x31\x32\x33\x34\x35\x36\x37\x38\x39\x61\x62\x63\x64\x65\x66\x58",
+		     22);
 	for (i = 0; i < 2; i++) {
 		struct hs_session ss = { .version = HS_TLS13, .suite = 0x1301,
 					 .secret_len = 32, .ticket_len = 40,

@@ -60,6 +60,9 @@ dp_want() {	# test name
 		echo "user space: no kTLS"
 	elif [[ $1 == *keyupdate* ]] && ! grep -q '"rekey":{"present":true' <<< "$probe"; then
 		echo "user space: a TLS 1.3 rekey is needed"
+	elif [[ $1 == *small_records* ]] &&
+	     ! grep -q '"tx_max_payload_len":{"present":true' <<< "$probe"; then
+		echo "user space: the peer's record_size_limit needs TLS_TX_MAX_PAYLOAD_LEN"
 	else
 		echo "kTLS (TX and RX)"
 	fi
@@ -216,6 +219,33 @@ server_vs openssl_client_ktlsh_server_tls12_dhe "$T12" --cert "$C/server-rsa.pem
 server_vs openssl_client_ktlsh_server_tls12_mutual "$T12" "${KS[@]}" --ca "$C/ca.pem" \
 	--verify-client -- "${SC[@]}" -tls1_2 -cert "$C/client-ec.pem" -key "$C/client-ec.key"
 
+# ktlsh server --send: a file through sendfile(2), sealed by kTLS TX where
+# the kernel has it, by our record layer otherwise; the peer gets it whole
+send_vs() {	# name, expect-in-server-log, client cmd...
+	local name=$1 expect=$2
+	shift 2
+	next_port
+	timeout 20 "$KTLSH" server --port "$PORT" --once --send "$tmp/big" "${KS[@]}" \
+		> "$tmp/srv.out" 2>&1 &
+	local spid=$!
+	wait_port "$PORT"
+	# stdin stays open (clients quit at its end) but is not waited for
+	timeout 20 "${@//@PORT@/$PORT}" < <(sleep 10) > "$tmp/cli.out" 2> "$tmp/cli.err"
+	wait $spid
+	local rc=$?
+	cat "$tmp/srv.out" "$tmp/cli.err" > "$tmp/log"
+	if [ $rc -eq 0 ] && grep -q -- "$expect" "$tmp/srv.out" &&
+	   grep -qF -- "$(dp_want "$name")" "$tmp/srv.out" &&
+	   grep '^x' "$tmp/cli.out" | cmp -s - "$tmp/big"; then
+		result "$name" ok
+	else
+		echo "server exit $rc; client output $(wc -c < "$tmp/cli.out") bytes" >> "$tmp/log"
+		result "$name" fail
+	fi
+}
+send_vs openssl_client_ktlsh_server_tls13_sendfile "$T13" "${SC[@]}"
+send_vs openssl_client_ktlsh_server_tls12_sendfile "$T12" "${SC[@]}" -tls1_2
+
 # openssl s_client 'K' asks for a KeyUpdate with update_requested
 keyupdate_vs() {
 	next_port
@@ -326,6 +356,11 @@ if command -v gnutls-cli >/dev/null; then
 	server_vs gnutls_client_ktlsh_server_tls13_mutual "$T13" "${KS[@]}" --ca "$C/ca.pem" \
 		--verify-client -- "${GC[@]}" --x509certfile "$C/client-ec.pem" \
 		--x509keyfile "$C/client-ec.key"
+	# RFC 8449: GnuTLS refuses records above the limit it announced
+	for v in 3 2; do
+		send_vs gnutls_client_ktlsh_server_tls1${v}_sendfile_small_records "TLSv1.$v" \
+			"${GC[@]}" --recordsize 512 --priority "NORMAL:-VERS-ALL:+VERS-TLS1.$v"
+	done
 	server_vs gnutls_client_ktlsh_server_tls13_psk "psk" --psk-identity client1 \
 		--psk-key 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff -- \
 		gnutls-cli -p @PORT@ 127.0.0.1 --pskusername client1 \
@@ -359,6 +394,9 @@ if command -v gnutls-cli >/dev/null; then
 	}
 	gnutls_client ktlsh_client_gnutls_server_tls13 "$T13" -- "${V[@]}"
 	gnutls_client ktlsh_client_gnutls_server_tls12 "$T12" -- "${V[@]}" --tls1.2
+	# and we refuse records above ours: GnuTLS must keep to it
+	gnutls_client ktlsh_client_gnutls_server_tls13_record_size_limit "$T13" -- "${V[@]}" \
+		--record-size-limit 300
 	echo "client1:00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff" > "$tmp/psk.txt"
 	gnutls_client ktlsh_client_gnutls_server_tls13_psk "psk" --pskpasswd "$tmp/psk.txt" \
 		--priority "NORMAL:+ECDHE-PSK:+DHE-PSK:+PSK" -- --psk-identity client1 \
