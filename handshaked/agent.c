@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One kernel-requested handshake: the engine driven over the socket ACCEPT
+ * handed us, kTLS keys installed, the result reported with DONE.
+ *
+ * The socket is shared with the kernel consumer, whose file flags we leave
+ * alone: every call says MSG_DONTWAIT. Input is peeked, given to the
+ * engine, and only the bytes it took are read: what follows the peer's
+ * last handshake message stays in the socket for kTLS (KERNEL-FACTS §1).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <keyutils.h>
+
+#include "handshaked/daemon.h"
+#include "handshaked/kabi.h"
+#include "handshaked/keys.h"
+#include "handshaked/ktls.h"
+
+struct hsd_hs {
+	int fd;
+	struct hsd_accept acc;
+	struct hs_conn *tls;
+	struct hsd_creds *creds;	/* a reference */
+	struct hs_psk psks[HSD_PEERIDS_MAX];
+	size_t n_psks;
+	/* a credential from the keyring (ACCEPT's CERTIFICATE) */
+	struct hsd_cert_chain chain;
+	struct hsd_pkey *key;
+	uint64_t start_us, deadline_us;
+	char peer[INET6_ADDRSTRLEN + 8];
+	const char *auth;
+	bool server;
+	bool out_wait;		/* EPOLLOUT wanted */
+};
+
+static const char *auth_name(uint32_t mode)
+{
+	switch (mode) {
+	case HANDSHAKE_AUTH_UNAUTH: return "anon";
+	case HANDSHAKE_AUTH_PSK: return "psk";
+	case HANDSHAKE_AUTH_X509: return "x509";
+	default: return "unknown";
+	}
+}
+
+static void peer_name(int fd, char *out, size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char a[INET6_ADDRSTRLEN] = "?";
+	unsigned int port = 0;
+
+	if (!getpeername(fd, (struct sockaddr *)&ss, &sl)) {
+		if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+			port = ntohs(s4->sin_port);
+		} else if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+			inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+			port = ntohs(s6->sin6_port);
+		}
+	}
+	snprintf(out, cap, "%s:%u", a, port);
+}
+
+/* the server's PSK lookup: the identity among our keyrings' "psk" keys */
+static int psk_lookup(void *arg, const uint8_t *id, size_t len,
+		      struct hs_psk *out)
+{
+	return hsd_keys_psk_find(id, len, out);
+}
+
+/* ACCEPT's CERTIFICATE: DER certificate and DER private key by serial */
+static int keyring_credential(struct hsd_daemon *d, struct hsd_hs *h)
+{
+	uint8_t *p = NULL;
+	size_t n = 0;
+	int err;
+
+	err = hsd_keys_read(h->acc.cert, &p, &n);
+	if (err)
+		return err;
+	err = hsd_cert_chain_from_der(p, n, &h->chain);
+	hsd_keys_free(p, n);
+	if (err)
+		return err;
+	err = hsd_keys_read(h->acc.privkey, &p, &n);
+	if (err)
+		return err;
+	err = hsd_pkey_private_from_mem(d->crypto, p, n, &h->key);
+	hsd_keys_free(p, n);
+	return err;
+}
+
+/*
+ * The engine's configuration for this request. Kernel consumers need
+ * TLS 1.3. 0, or a positive errno for DONE.
+ */
+static unsigned int configure(struct hsd_daemon *d, struct hsd_hs *h,
+			      struct hs_config *cfg)
+{
+	const struct hsd_accept *a = &h->acc;
+	struct hsd_creds *cr = h->creds;
+	size_t i;
+	int err;
+
+	cfg->crypto = d->crypto;
+	cfg->min_version = cfg->max_version = HS_TLS13;
+	cfg->role = h->server ? HS_SERVER : HS_CLIENT;
+	if (a->auth_mode == HANDSHAKE_AUTH_X509 && a->cert > 0 && a->privkey > 0) {
+		err = keyring_credential(d, h);
+		if (err)
+			return ENOKEY;
+		cfg->chain = &h->chain;
+		cfg->key = h->key;
+	}
+	if (!h->server) {
+		/* verify the server against PEERNAME; never reverse DNS */
+		cfg->server_name = a->peername[0] ? a->peername : NULL;
+		cfg->trust = cr->client_trust;
+		cfg->verify_peer = true;
+		switch (a->auth_mode) {
+		case HANDSHAKE_AUTH_UNAUTH:
+			return 0;
+		case HANDSHAKE_AUTH_X509:
+			if (!cfg->chain) {
+				if (!cr->client_key)
+					return ENOKEY;
+				cfg->chain = &cr->client_chain;
+				cfg->key = cr->client_key;
+			}
+			return 0;
+		case HANDSHAKE_AUTH_PSK:
+			/* every offered identity in one ClientHello */
+			for (i = 0; i < a->n_peerids; i++)
+				if (!hsd_keys_psk(a->peerids[i], &h->psks[h->n_psks]))
+					h->n_psks++;
+			if (!h->n_psks)
+				return ENOKEY;
+			cfg->psks = h->psks;
+			cfg->n_psks = h->n_psks;
+			cfg->verify_peer = false;
+			return 0;
+		default:
+			return EOPNOTSUPP;
+		}
+	}
+	/* the kernel's tickets are never used: no NewSessionTicket unasked */
+	cfg->tickets_to_send = 0;
+	switch (a->auth_mode) {
+	case HANDSHAKE_AUTH_X509:
+		if (!cfg->chain) {
+			if (!cr->server_key)
+				return ENOKEY;
+			cfg->chain = &cr->server_chain;
+			cfg->key = cr->server_key;
+		}
+		/* a client certificate is asked for and verified if sent */
+		cfg->trust = cr->server_trust;
+		cfg->request_client_cert = cr->server_trust != NULL;
+		cfg->verify_peer = true;
+		return 0;
+	case HANDSHAKE_AUTH_PSK:
+		if (a->keyring > 0)
+			hsd_keys_link(a->keyring);
+		cfg->psk_lookup = psk_lookup;
+		cfg->psk_lookup_arg = h;
+		return 0;
+	default:
+		return EOPNOTSUPP;
+	}
+}
+
+static void slot_free(struct hsd_daemon *d, unsigned int i)
+{
+	struct hsd_hs *h = d->hs[i];
+
+	if (h->fd >= 0) {
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, h->fd, NULL);
+		close(h->fd);
+	}
+	hs_conn_free(h->tls);
+	hsd_cert_chain_clear(&h->chain);
+	hsd_pkey_free(h->key);
+	explicit_bzero(h->psks, sizeof(h->psks));
+	hsd_creds_put(h->creds);
+	free(h);
+	d->hs[i] = d->hs[--d->n_hs];
+	d->hs[d->n_hs] = NULL;
+}
+
+/*
+ * A verified client certificate is reported as a key (REMOTE_AUTH is a
+ * serial; the NFS server takes any non-zero one as "authenticated"): a
+ * "user" key holding the DER, expiring by itself.
+ */
+static int32_t peer_cert_key(const struct hsd_hs *h)
+{
+	char desc[64];
+	key_serial_t k;
+
+	snprintf(desc, sizeof(desc), "handshaked:peer:%d:%llu", h->fd,
+		 (unsigned long long)h->start_us);
+	k = add_key("user", desc, "x509", 4, KEY_SPEC_PROCESS_KEYRING);
+	if (k < 0)
+		return 0;
+	keyctl_set_timeout(k, 600);
+	return k;
+}
+
+/* answer the kernel, log the line, free the slot */
+static void finish(struct hsd_daemon *d, unsigned int i, unsigned int status,
+		   const char *why)
+{
+	struct hsd_hs *h = d->hs[i];
+	const struct hs_params *p = h->tls ? hs_params(h->tls) : NULL;
+	int32_t auth[HSD_PEERIDS_MAX];
+	size_t n = 0;
+	int err;
+
+	if (!status && p && p->psk && p->psk_used)
+		auth[n++] = (int32_t)p->psk_used->tag;
+	else if (!status && p && h->server && p->peer_authenticated)
+		auth[n] = peer_cert_key(h), n += auth[n] != 0;
+	err = hsd_upcall_done(d->nl, h->fd, status, auth, n);
+	hsd_log(d, status ? 3 : 6,
+		"handshake peer=%s role=%s auth=%s version=%s suite=%s group=%s "
+		"us=%llu result=%s reason=\"%s\" done=%s",
+		h->peer, h->server ? "server" : "client", h->auth,
+		p && p->version == HS_TLS13 ? "TLSv1.3" : "-",
+		p && p->suite ? p->suite->name : "-",
+		p && p->group ? hsd_group_name(p->group) : "-",
+		(unsigned long long)(hsd_now_us() - h->start_us),
+		status ? strerror((int)status) : "ok", why,
+		err ? strerror(-err) : "ok");
+	if (status)
+		d->failed++;
+	else
+		d->served++;
+	slot_free(d, i);
+}
+
+/* the engine's failure as the status consumers understand */
+static unsigned int engine_status(const struct hsd_hs *h, const char **why)
+{
+	uint8_t alert = 0;
+	bool rcvd = false;
+
+	*why = "handshake failed";
+	if (!hs_error(h->tls, &alert, &rcvd, why))
+		return EIO;
+	if (alert == HS_ALERT_UNKNOWN_PSK_IDENTITY)
+		return EKEYREJECTED;
+	if (alert == HS_ALERT_INTERNAL_ERROR && !rcvd)
+		return EIO;
+	return EACCES;
+}
+
+/* send what the engine has; 1 if all went, 0 if the socket is full */
+static int flush(struct hsd_hs *h)
+{
+	const uint8_t *p;
+	size_t n;
+	ssize_t w;
+
+	while ((n = hs_output(h->tls, &p))) {
+		w = send(h->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return errno == EAGAIN ? 0 : -errno;
+		hs_output_consumed(h->tls, (size_t)w);
+	}
+	return 1;
+}
+
+static void want_out(struct hsd_daemon *d, unsigned int i, bool on)
+{
+	struct hsd_hs *h = d->hs[i];
+	struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0),
+				  .data.fd = h->fd };
+
+	if (h->out_wait == on)
+		return;
+	h->out_wait = on;
+	epoll_ctl(d->epfd, EPOLL_CTL_MOD, h->fd, &ev);
+}
+
+/* the handshake is done and sent: keys into the kernel, then DONE */
+static void complete(struct hsd_daemon *d, unsigned int i)
+{
+	struct hsd_hs *h = d->hs[i];
+	int err = hsd_ktls_install(h->fd, h->tls);
+
+	if (err) {
+		char why[96];
+
+		snprintf(why, sizeof(why), "kTLS: %s", strerror(-err));
+		finish(d, i, EIO, why);
+		return;
+	}
+	finish(d, i, 0, "-");
+}
+
+void hsd_hs_event(struct hsd_daemon *d, unsigned int i, bool expired)
+{
+	struct hsd_hs *h = d->hs[i];
+	uint8_t buf[16384 + 2048];
+	const char *why;
+	size_t used = 0;
+	ssize_t r;
+	int f;
+
+	if (expired) {
+		finish(d, i, ETIMEDOUT, "deadline passed");
+		return;
+	}
+	f = flush(h);
+	if (f < 0) {
+		finish(d, i, ETIMEDOUT, "peer gone (send)");
+		return;
+	}
+	if (!hs_is_done(h->tls)) {
+		r = recv(h->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+		if (r == 0) {
+			finish(d, i, ETIMEDOUT, "peer closed the connection");
+			return;
+		}
+		if (r < 0 && errno != EAGAIN && errno != EINTR) {
+			finish(d, i, ETIMEDOUT, "peer gone (recv)");
+			return;
+		}
+		if (r > 0) {
+			hs_input(h->tls, buf, (size_t)r, &used);
+			/* exactly what the engine took; the rest is kTLS's */
+			if (used && recv(h->fd, buf, used, MSG_DONTWAIT) != (ssize_t)used) {
+				finish(d, i, EIO, "socket read failed");
+				return;
+			}
+			f = flush(h);
+		}
+		if (hs_error(h->tls, NULL, NULL, NULL)) {
+			unsigned int st = engine_status(h, &why);
+
+			finish(d, i, st, why);
+			return;
+		}
+	}
+	if (f < 0) {
+		finish(d, i, ETIMEDOUT, "peer gone (send)");
+		return;
+	}
+	want_out(d, i, f == 0);
+	if (hs_is_done(h->tls) && f == 1)
+		complete(d, i);
+}
+
+int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
+{
+	struct hs_config cfg = { 0 };
+	struct epoll_event ev = { .events = EPOLLIN };
+	struct hsd_hs *h;
+	unsigned int st, i;
+
+	h = calloc(1, sizeof(*h));
+	if (!h) {
+		hsd_upcall_done(d->nl, a->sockfd, ENOMEM, NULL, 0);
+		close(a->sockfd);
+		return -ENOMEM;
+	}
+	h->fd = a->sockfd;
+	h->acc = *a;
+	h->server = a->message_type == HANDSHAKE_MSG_TYPE_SERVERHELLO;
+	h->auth = auth_name(a->auth_mode);
+	h->start_us = hsd_now_us();
+	h->deadline_us = h->start_us +
+		1000ULL * (a->timeout_ms ? a->timeout_ms : d->cfg.timeout_ms);
+	h->creds = d->creds;
+	h->creds->refs++;
+	peer_name(h->fd, h->peer, sizeof(h->peer));
+	i = d->n_hs++;
+	d->hs[i] = h;
+	if (a->message_type != HANDSHAKE_MSG_TYPE_CLIENTHELLO && !h->server) {
+		finish(d, i, EOPNOTSUPP, "unknown message type");
+		return -EOPNOTSUPP;
+	}
+	st = configure(d, h, &cfg);
+	if (st) {
+		finish(d, i, st, st == ENOKEY ? "no credentials" :
+		       "unsupported authentication mode");
+		return -(int)st;
+	}
+	if (hs_conn_new(&cfg, &h->tls) || (!h->server && hs_start(h->tls))) {
+		hs_conn_free(h->tls);
+		h->tls = NULL;
+		finish(d, i, EIO, "engine setup failed");
+		return -EIO;
+	}
+	ev.data.fd = h->fd;
+	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, h->fd, &ev)) {
+		finish(d, i, EIO, "epoll");
+		return -EIO;
+	}
+	hsd_hs_event(d, i, false);
+	return 0;
+}
+
+void hsd_hs_fail_all(struct hsd_daemon *d, unsigned int status,
+		     const char *why)
+{
+	while (d->n_hs)
+		finish(d, d->n_hs - 1, status, why);
+}
+
+int hsd_hs_next_deadline(struct hsd_daemon *d)
+{
+	uint64_t now = hsd_now_us(), min = UINT64_MAX;
+	unsigned int i;
+
+	for (i = 0; i < d->n_hs; i++)
+		if (d->hs[i]->deadline_us < min)
+			min = d->hs[i]->deadline_us;
+	if (min == UINT64_MAX)
+		return -1;
+	return min <= now ? 0 : (int)((min - now + 999) / 1000);
+}
+
+int hsd_hs_fd(const struct hsd_daemon *d, unsigned int i)
+{
+	return d->hs[i]->fd;
+}
+
+bool hsd_hs_expired(const struct hsd_daemon *d, unsigned int i, uint64_t now)
+{
+	return d->hs[i]->deadline_us <= now;
+}

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The daemon's configuration: tlshd's /etc/tlshd/config keys unchanged
+ * (GLib key-file syntax) plus our own group [handshaked].
+ */
+#ifndef HSD_CONFIG_H
+#define HSD_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define HSD_CFG_PATH_MAX 256
+#define HSD_CFG_KEYRINGS_MAX 16
+
+/* [authenticate.client] / [authenticate.server] */
+struct hsd_cfg_x509 {
+	char truststore[HSD_CFG_PATH_MAX];	/* "": the system's store */
+	char crl[HSD_CFG_PATH_MAX];
+	char certificate[HSD_CFG_PATH_MAX];	/* PEM chain, leaf first */
+	char private_key[HSD_CFG_PATH_MAX];
+};
+
+struct hsd_cfg {
+	/* [debug] loglevel, tls, nl */
+	int loglevel;
+	int tls_debug;
+	int nl_debug;
+	/* [authenticate] keyrings=a;b: linked besides .nvme .nfs .nfsd */
+	char keyrings[HSD_CFG_KEYRINGS_MAX][64];
+	size_t n_keyrings;
+	struct hsd_cfg_x509 client, server;
+	/* [handshaked] */
+	unsigned int max_inflight;	/* handshakes at once (1024) */
+	unsigned int timeout_ms;	/* when ACCEPT has none (10000) */
+	unsigned int poll_ms;		/* ACCEPT without a READY (1000) */
+	bool server_tickets;		/* NewSessionTicket to clients (off) */
+};
+
+void hsd_cfg_defaults(struct hsd_cfg *c);
+/*
+ * Parse key-file text into @c (defaults first). Unknown groups and keys
+ * are ignored, as GLib readers do; a malformed line or value fails with
+ * -EINVAL and says where in @err.
+ */
+int hsd_cfg_parse(const char *text, size_t len, struct hsd_cfg *c,
+		  char *err, size_t errlen);
+/* hsd_cfg_parse() of a file; a missing file gives the defaults */
+int hsd_cfg_load(const char *path, struct hsd_cfg *c, char *err,
+		 size_t errlen);
+
+#endif

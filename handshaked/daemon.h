@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* The daemon's context and one handshake in flight (see main.c). */
+#ifndef HSD_DAEMON_H
+#define HSD_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "handshaked/config.h"
+#include "handshaked/crypto/crypto.h"
+#include "handshaked/tls/tls.h"
+#include "handshaked/upcall.h"
+
+/* credentials from the config file, parsed once, replaced on SIGHUP */
+struct hsd_creds {
+	unsigned int refs;		/* the daemon + handshakes using it */
+	struct hsd_x509_store *client_trust, *server_trust;
+	struct hsd_cert_chain client_chain, server_chain;
+	struct hsd_pkey *client_key, *server_key;
+};
+
+int hsd_creds_load(const struct hsd_crypto *cr, const struct hsd_cfg *cfg,
+		   struct hsd_creds **out, char *err, size_t errlen);
+void hsd_creds_put(struct hsd_creds *c);
+
+struct hsd_hs;
+
+struct hsd_daemon {
+	struct hsd_cfg cfg;
+	const char *cfg_path;
+	struct hsd_crypto *crypto;
+	struct hsd_creds *creds;
+	struct hsd_upcall *nl;
+	int epfd;
+	int verbose;
+	bool syslog;
+	bool stopping;
+	/* handshakes in flight: a pool, slots found by fd */
+	struct hsd_hs **hs;
+	unsigned int n_hs, cap_hs;
+	uint64_t served, failed;
+};
+
+uint64_t hsd_now_us(void);
+void hsd_log(const struct hsd_daemon *d, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Start the handshake ACCEPT handed us: the socket goes into @d's epoll
+ * set. On failure the request is answered (DONE) and its fd closed.
+ */
+int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a);
+/* the socket of slot @i is ready (or its deadline passed: @expired) */
+void hsd_hs_event(struct hsd_daemon *d, unsigned int i, bool expired);
+/* fail every handshake in flight (SIGTERM) */
+void hsd_hs_fail_all(struct hsd_daemon *d, unsigned int status,
+		     const char *why);
+/* ms until the earliest deadline (-1: none); slots past it are expired */
+int hsd_hs_next_deadline(struct hsd_daemon *d);
+int hsd_hs_fd(const struct hsd_daemon *d, unsigned int i);
+bool hsd_hs_expired(const struct hsd_daemon *d, unsigned int i, uint64_t now);
+
+#endif

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * handshaked: answers the kernel's `handshake` upcall (NFS and NVMe/TCP
+ * over TLS) in place of tlshd.
+ *
+ * One thread, one epoll loop, no fork per request. The loop owns: the
+ * netlink socket joined to "tlshd" (READY wakes it; a poll timer ACCEPTs
+ * too, so a lost multicast strands nothing), a signalfd (SIGTERM/SIGINT
+ * stop, SIGHUP reloads), and the socket of every handshake in flight
+ * (agent.c: the engine driven non-blocking, a deadline each). A handshake
+ * costs a fraction of a millisecond of CPU, so concurrency comes from
+ * never blocking, bounded by max_inflight; requests beyond it wait in the
+ * kernel. Credentials from the config file are parsed once (creds.c) and
+ * replaced on SIGHUP; keys from keyrings are read per request (keys.c).
+ * Started as root, it keeps only CAP_NET_ADMIN (ACCEPT and DONE need it).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "handshaked/daemon.h"
+#include "handshaked/keys.h"
+
+#define DEFAULT_CONFIG "/etc/tlshd/config"
+/* SIGTERM: in-flight handshakes get this long, then DONE with ETIMEDOUT */
+#define STOP_GRACE_MS 1000
+
+uint64_t hsd_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+void hsd_log(const struct hsd_daemon *d, int level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (level >= LOG_DEBUG && !d->verbose)
+		return;
+	va_start(ap, fmt);
+	if (d->syslog) {
+		vsyslog(level, fmt, ap);
+	} else {
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
+	va_end(ap);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: handshaked [-c FILE] [--foreground] [--syslog] [-v]\n"
+		"  -c, --config FILE  tlshd-style key file (default %s)\n"
+		"  -f, --foreground   stay attached; log to stderr\n"
+		"  -s, --syslog       log to syslog (default when detached)\n"
+		"  -v, --verbose      debug messages\n",
+		DEFAULT_CONFIG);
+}
+
+/*
+ * Keep only CAP_NET_ADMIN: bounding set, then effective and permitted
+ * (capset, no libcap), and no new privileges through exec.
+ */
+static int drop_privileges(struct hsd_daemon *d)
+{
+	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct c[2] = { 0 };
+	int cap;
+
+	if (geteuid())
+		return 0;	/* not root: nothing to give up */
+	for (cap = 0; cap <= 63; cap++) {
+		if (cap == CAP_NET_ADMIN)
+			continue;
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL)
+			return -errno;
+	}
+	c[0].effective = c[0].permitted = 1U << CAP_NET_ADMIN;
+	if (syscall(SYS_capset, &h, c))
+		return -errno;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	hsd_log(d, LOG_DEBUG, "handshaked: capabilities reduced to CAP_NET_ADMIN");
+	return 0;
+}
+
+/* the keyrings consumers put credentials in, and the configured ones */
+static void link_keyrings(struct hsd_daemon *d)
+{
+	static const char *const named[] = { ".nvme", ".nfs", ".nfsd" };
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		hsd_keys_link_named(named[i]);
+	for (i = 0; i < d->cfg.n_keyrings; i++)
+		if (hsd_keys_link_named(d->cfg.keyrings[i]))
+			hsd_log(d, LOG_WARNING, "handshaked: keyring %s not found",
+				d->cfg.keyrings[i]);
+}
+
+static int reload(struct hsd_daemon *d)
+{
+	struct hsd_creds *cr;
+	struct hsd_cfg cfg;
+	char err[320] = "";
+	int e;
+
+	e = hsd_cfg_load(d->cfg_path, &cfg, err, sizeof(err));
+	if (!e)
+		e = hsd_creds_load(d->crypto, &cfg, &cr, err, sizeof(err));
+	if (e) {
+		hsd_log(d, LOG_ERR, "handshaked: %s", err);
+		return e;
+	}
+	d->cfg = cfg;
+	hsd_creds_put(d->creds);
+	d->creds = cr;
+	link_keyrings(d);
+	return 0;
+}
+
+/* take requests until the kernel has none or we are full */
+static void accept_all(struct hsd_daemon *d)
+{
+	struct hsd_accept a;
+	int r;
+
+	while (!d->stopping && d->n_hs < d->cfg.max_inflight) {
+		/* keyrings created after start (a module loaded later) */
+		if (!d->n_hs)
+			link_keyrings(d);
+		r = hsd_upcall_accept(d->nl, &a);
+		if (r == -EAGAIN)
+			return;
+		if (r == -EBADMSG) {
+			hsd_log(d, LOG_ERR, "handshaked: malformed ACCEPT reply");
+			hsd_upcall_done(d->nl, a.sockfd, EINVAL, NULL, 0);
+			close(a.sockfd);
+			continue;
+		}
+		if (r) {
+			hsd_log(d, LOG_ERR, "handshaked: ACCEPT: %s", strerror(-r));
+			return;
+		}
+		hsd_log(d, LOG_DEBUG, "handshaked: accepted fd %d type %u auth %u "
+			"peername '%s' %zu identities timeout %u ms",
+			a.sockfd, a.message_type, a.auth_mode, a.peername,
+			a.n_peerids, a.timeout_ms);
+		hsd_hs_start(d, &a);
+	}
+}
+
+static int slot_of(const struct hsd_daemon *d, int fd)
+{
+	unsigned int i;
+
+	for (i = 0; i < d->n_hs; i++)
+		if (hsd_hs_fd(d, i) == fd)
+			return (int)i;
+	return -1;
+}
+
+static void expire(struct hsd_daemon *d)
+{
+	uint64_t now = hsd_now_us();
+	unsigned int i = 0;
+
+	while (i < d->n_hs) {
+		if (hsd_hs_expired(d, i, now)) {
+			hsd_hs_event(d, i, true);	/* frees slot i */
+			continue;
+		}
+		i++;
+	}
+}
+
+static void on_signal(struct hsd_daemon *d, int sfd, uint64_t *stop_at)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			if (!reload(d))
+				hsd_log(d, LOG_INFO, "handshaked: configuration reloaded");
+			continue;
+		}
+		if (!d->stopping)
+			hsd_log(d, LOG_INFO, "handshaked: stopping, %u in flight",
+				d->n_hs);
+		d->stopping = true;
+		*stop_at = hsd_now_us() + STOP_GRACE_MS * 1000ULL;
+	}
+}
+
+static int loop(struct hsd_daemon *d, int sfd)
+{
+	struct epoll_event ev[64];
+	int nlfd = hsd_upcall_fd(d->nl), n, i, s, tmo;
+	uint64_t next_poll = 0, stop_at = 0, now;
+
+	while (!d->stopping || d->n_hs) {
+		now = hsd_now_us();
+		if (d->stopping && now >= stop_at) {
+			hsd_hs_fail_all(d, ETIMEDOUT, "daemon stopping");
+			break;
+		}
+		if (!d->stopping && now >= next_poll) {
+			accept_all(d);
+			next_poll = now + d->cfg.poll_ms * 1000ULL;
+		}
+		tmo = (int)((next_poll - now) / 1000);
+		if (d->stopping)
+			tmo = (int)((stop_at - now) / 1000);
+		n = hsd_hs_next_deadline(d);
+		if (n >= 0 && n < tmo)
+			tmo = n;
+		n = epoll_wait(d->epfd, ev, 64, tmo);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		for (i = 0; i < n; i++) {
+			if (ev[i].data.fd == nlfd) {
+				if (hsd_upcall_drain(d->nl))
+					accept_all(d);
+			} else if (ev[i].data.fd == sfd) {
+				on_signal(d, sfd, &stop_at);
+			} else {
+				s = slot_of(d, ev[i].data.fd);
+				if (s >= 0)
+					hsd_hs_event(d, (unsigned int)s, false);
+			}
+		}
+		expire(d);
+	}
+	return 0;
+}
+
+static int setup(struct hsd_daemon *d, int *sfd)
+{
+	struct epoll_event ev = { .events = EPOLLIN };
+	sigset_t set;
+	int e;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	*sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	d->hs = calloc(d->cfg.max_inflight, sizeof(*d->hs));
+	if (*sfd < 0 || d->epfd < 0 || !d->hs)
+		return -ENOMEM;
+	ev.data.fd = *sfd;
+	e = epoll_ctl(d->epfd, EPOLL_CTL_ADD, *sfd, &ev);
+	ev.data.fd = hsd_upcall_fd(d->nl);
+	if (!e)
+		e = epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	return e ? -errno : 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "syslog", no_argument, NULL, 's' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	struct hsd_daemon d = { .cfg_path = DEFAULT_CONFIG, .epfd = -1 };
+	bool foreground = false, want_syslog = false;
+	int o, e, sfd = -1;
+
+	while ((o = getopt_long(argc, argv, "c:fsvh", opts, NULL)) != -1) {
+		switch (o) {
+		case 'c': d.cfg_path = optarg; break;
+		case 'f': foreground = true; break;
+		case 's': want_syslog = true; break;
+		case 'v': d.verbose++; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return 2;
+	}
+	d.syslog = want_syslog || !foreground;
+	if (d.syslog)
+		openlog("handshaked", LOG_PID, LOG_DAEMON);
+	if (hsd_crypto_new(&d.crypto) || reload(&d))
+		return 1;
+	e = hsd_upcall_open(&d.nl);
+	if (e) {
+		hsd_log(&d, LOG_ERR, "handshaked: %s", e == -ENOENT ?
+			"this kernel has no `handshake` netlink family "
+			"(CONFIG_NET_HANDSHAKE, Linux 6.4+)" : strerror(-e));
+		return e == -ENOENT ? 3 : 1;
+	}
+	e = setup(&d, &sfd);
+	if (!e)
+		e = drop_privileges(&d);
+	if (e) {
+		hsd_log(&d, LOG_ERR, "handshaked: start: %s", strerror(-e));
+		return 1;
+	}
+	if (!foreground && daemon(0, 0)) {
+		hsd_log(&d, LOG_ERR, "handshaked: daemon: %s", strerror(errno));
+		return 1;
+	}
+	hsd_log(&d, LOG_INFO, "handshaked: serving the kernel's handshake upcall");
+	e = loop(&d, sfd);
+	hsd_log(&d, LOG_INFO, "handshaked: exit, %llu handshakes served, %llu failed",
+		(unsigned long long)d.served, (unsigned long long)d.failed);
+	hsd_upcall_close(d.nl);
+	hsd_creds_put(d.creds);
+	hsd_crypto_free(d.crypto);
+	free(d.hs);
+	close(sfd);
+	close(d.epfd);
+	return e ? 1 : 0;
+}

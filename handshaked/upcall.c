@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The `handshake` family through libnl-genl-3: one socket joined to the
+ * "tlshd" group for READY, one for ACCEPT/DONE round trips. ACCEPT replies
+ * are decoded by our own walker, not a last-one-wins attribute table: PSK
+ * identities repeat.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <netlink/genl/ctrl.h>
+#include <netlink/genl/genl.h>
+#include <netlink/msg.h>
+
+#include "handshaked/kabi.h"
+#include "handshaked/upcall.h"
+
+#define NLA_HDR 4
+#define NLA_ALIGN4(n) (((n) + 3) & ~(size_t)3)
+#define NLA_ID_MASK 0x3fff	/* without NESTED and NET_BYTEORDER */
+
+struct hsd_upcall {
+	struct nl_sock *cmd;
+	struct nl_sock *ev;
+	int family;
+	int ready;			/* set by the event callback */
+	/* round-trip results */
+	struct hsd_accept *reply;
+	int got_reply;
+	int nlerr;			/* 0 or -errno from NLMSG_ERROR */
+	int acked;
+};
+
+/* ---- the ACCEPT reply ---- */
+
+struct attr_it {
+	const uint8_t *p;
+	size_t left;
+};
+
+/* next attribute: 1 with id/payload, 0 at the end, -EINVAL if malformed */
+static int attr_next(struct attr_it *it, uint16_t *id, const uint8_t **v,
+		    size_t *vlen)
+{
+	uint16_t l;
+
+	if (!it->left)
+		return 0;
+	if (it->left < NLA_HDR)
+		return -EINVAL;
+	l = (uint16_t)(it->p[0] | it->p[1] << 8);
+	if (l < NLA_HDR || l > it->left)
+		return -EINVAL;
+	*id = (uint16_t)(it->p[2] | it->p[3] << 8) & NLA_ID_MASK;
+	*v = it->p + NLA_HDR;
+	*vlen = l - NLA_HDR;
+	/* the last attribute may come without its padding */
+	l = (uint16_t)(NLA_ALIGN4(l) < it->left ? NLA_ALIGN4(l) : it->left);
+	it->p += l;
+	it->left -= l;
+	return 1;
+}
+
+static int u32_of(const uint8_t *v, size_t n, uint32_t *out)
+{
+	if (n != 4)
+		return -EINVAL;
+	memcpy(out, v, 4);	/* host byte order, as netlink */
+	return 0;
+}
+
+static int certificate(const uint8_t *v, size_t n, struct hsd_accept *a)
+{
+	struct attr_it it = { v, n };
+	const uint8_t *x;
+	uint32_t u;
+	uint16_t id;
+	size_t xl;
+	int r;
+
+	while ((r = attr_next(&it, &id, &x, &xl)) > 0) {
+		if (id == HANDSHAKE_A_X509_CERT) {
+			if (u32_of(x, xl, &u))
+				return -EINVAL;
+			a->cert = (int32_t)u;
+		} else if (id == HANDSHAKE_A_X509_PRIVKEY) {
+			if (u32_of(x, xl, &u))
+				return -EINVAL;
+			a->privkey = (int32_t)u;
+		} else {
+			a->ignored++;
+		}
+	}
+	return r;
+}
+
+int hsd_accept_parse(const uint8_t *p, size_t len, struct hsd_accept *a)
+{
+	struct attr_it it = { p, len };
+	bool have_cert = false;
+	const uint8_t *v;
+	uint32_t u = 0;
+	uint16_t id;
+	size_t vl;
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	a->sockfd = -1;
+	while ((r = attr_next(&it, &id, &v, &vl)) > 0) {
+		switch (id) {
+		case HANDSHAKE_A_ACCEPT_SOCKFD:
+			if (u32_of(v, vl, &u) || (int32_t)u < 0)
+				return -EINVAL;
+			a->sockfd = (int)u;
+			break;
+		case HANDSHAKE_A_ACCEPT_HANDLER_CLASS:
+		case HANDSHAKE_A_ACCEPT_MESSAGE_TYPE:
+		case HANDSHAKE_A_ACCEPT_TIMEOUT:
+		case HANDSHAKE_A_ACCEPT_AUTH_MODE:
+		case HANDSHAKE_A_ACCEPT_KEYRING:
+			if (u32_of(v, vl, &u))
+				return -EINVAL;
+			if (id == HANDSHAKE_A_ACCEPT_HANDLER_CLASS)
+				a->handler_class = u;
+			else if (id == HANDSHAKE_A_ACCEPT_MESSAGE_TYPE)
+				a->message_type = u;
+			else if (id == HANDSHAKE_A_ACCEPT_TIMEOUT)
+				a->timeout_ms = u;
+			else if (id == HANDSHAKE_A_ACCEPT_AUTH_MODE)
+				a->auth_mode = u;
+			else
+				a->keyring = (int32_t)u;
+			break;
+		case HANDSHAKE_A_ACCEPT_PEER_IDENTITY:
+			if (u32_of(v, vl, &u))
+				return -EINVAL;
+			/* the kernel sends at most five; more is not ours */
+			if (a->n_peerids == HSD_PEERIDS_MAX)
+				return -EINVAL;
+			a->peerids[a->n_peerids++] = (int32_t)u;
+			break;
+		case HANDSHAKE_A_ACCEPT_CERTIFICATE:
+			if (have_cert) {
+				a->ignored++;	/* one credential is used */
+				break;
+			}
+			have_cert = true;
+			if (certificate(v, vl, a))
+				return -EINVAL;
+			break;
+		case HANDSHAKE_A_ACCEPT_PEERNAME:
+			/* NUL-terminated string, NUL included */
+			if (!vl || vl > sizeof(a->peername) ||
+			    memchr(v, 0, vl) != v + vl - 1)
+				return -EINVAL;
+			memcpy(a->peername, v, vl);
+			break;
+		default:
+			a->ignored++;
+		}
+	}
+	return r;
+}
+
+/* ---- libnl ---- */
+
+static int on_event(struct nl_msg *msg, void *arg)
+{
+	struct genlmsghdr *g = nlmsg_data(nlmsg_hdr(msg));
+	struct hsd_upcall *u = arg;
+
+	if (g->cmd == HANDSHAKE_CMD_READY)
+		u->ready = 1;
+	return NL_OK;
+}
+
+static int on_reply(struct nl_msg *msg, void *arg)
+{
+	struct nlmsghdr *h = nlmsg_hdr(msg);
+	struct genlmsghdr *g = nlmsg_data(h);
+	struct hsd_upcall *u = arg;
+	int len = genlmsg_attrlen(g, 0);
+
+	if (!u->reply || g->cmd != HANDSHAKE_CMD_ACCEPT || len < 0)
+		return NL_SKIP;
+	u->got_reply = hsd_accept_parse((const uint8_t *)genlmsg_attrdata(g, 0),
+					(size_t)len, u->reply) ? -EINVAL : 1;
+	return NL_OK;
+}
+
+static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
+{
+	struct hsd_upcall *u = arg;
+
+	u->nlerr = e->error < 0 ? e->error : -e->error;
+	u->acked = 1;
+	return NL_STOP;
+}
+
+static int on_ack(struct nl_msg *msg, void *arg)
+{
+	struct hsd_upcall *u = arg;
+
+	u->acked = 1;
+	return NL_STOP;
+}
+
+static int nlerr_to_errno(int e)
+{
+	switch (-e) {
+	case NLE_OBJ_NOTFOUND:
+		return -ENOENT;
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_AGAIN:
+		return -EAGAIN;
+	default:
+		return -EIO;
+	}
+}
+
+int hsd_upcall_open(struct hsd_upcall **out)
+{
+	struct hsd_upcall *u = calloc(1, sizeof(*u));
+	int grp, err = -ENOMEM;
+
+	if (!u)
+		return -ENOMEM;
+	u->cmd = nl_socket_alloc();
+	u->ev = nl_socket_alloc();
+	if (!u->cmd || !u->ev)
+		goto fail;
+	err = genl_connect(u->cmd);
+	if (!err)
+		err = genl_connect(u->ev);
+	if (err) {
+		err = nlerr_to_errno(err);
+		goto fail;
+	}
+	u->family = genl_ctrl_resolve(u->cmd, HANDSHAKE_FAMILY_NAME);
+	if (u->family < 0) {
+		err = -ENOENT;
+		goto fail;
+	}
+	grp = genl_ctrl_resolve_grp(u->cmd, HANDSHAKE_FAMILY_NAME,
+				    HANDSHAKE_MCGRP_TLSHD);
+	if (grp < 0) {
+		err = -ENOENT;
+		goto fail;
+	}
+	nl_socket_disable_seq_check(u->ev);
+	nl_socket_modify_cb(u->ev, NL_CB_VALID, NL_CB_CUSTOM, on_event, u);
+	err = nl_socket_add_membership(u->ev, grp);
+	if (!err)
+		err = nl_socket_set_nonblocking(u->ev);
+	if (err) {
+		err = nlerr_to_errno(err);
+		goto fail;
+	}
+	nl_socket_modify_cb(u->cmd, NL_CB_VALID, NL_CB_CUSTOM, on_reply, u);
+	nl_socket_modify_cb(u->cmd, NL_CB_ACK, NL_CB_CUSTOM, on_ack, u);
+	nl_socket_modify_err_cb(u->cmd, NL_CB_CUSTOM, on_error, u);
+	*out = u;
+	return 0;
+fail:
+	hsd_upcall_close(u);
+	return err;
+}
+
+void hsd_upcall_close(struct hsd_upcall *u)
+{
+	if (!u)
+		return;
+	nl_socket_free(u->cmd);
+	nl_socket_free(u->ev);
+	free(u);
+}
+
+int hsd_upcall_fd(const struct hsd_upcall *u)
+{
+	return nl_socket_get_fd(u->ev);
+}
+
+int hsd_upcall_drain(struct hsd_upcall *u)
+{
+	int r;
+
+	u->ready = 0;
+	do {
+		r = nl_recvmsgs_default(u->ev);
+	} while (r >= 0);
+	/* an overrun lost notifications: behave as if one came */
+	if (r == -NLE_NOMEM || r == -NLE_DUMP_INTR)
+		u->ready = 1;
+	return u->ready;
+}
+
+/* send @msg and read until the kernel's ACK or error */
+static int round_trip(struct hsd_upcall *u, struct nl_msg *msg)
+{
+	int r;
+
+	u->nlerr = 0;
+	u->acked = 0;
+	r = nl_send_auto(u->cmd, msg);
+	if (r < 0)
+		return nlerr_to_errno(r);
+	while (!u->acked) {
+		r = nl_recvmsgs_default(u->cmd);
+		if (r < 0 && !u->acked)
+			return nlerr_to_errno(r);
+	}
+	return u->nlerr;
+}
+
+int hsd_upcall_accept(struct hsd_upcall *u, struct hsd_accept *a)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	int err;
+
+	if (!msg)
+		return -ENOMEM;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, u->family, 0, 0,
+			 HANDSHAKE_CMD_ACCEPT, HANDSHAKE_FAMILY_VERSION) ||
+	    nla_put_u32(msg, HANDSHAKE_A_ACCEPT_HANDLER_CLASS,
+			HANDSHAKE_HANDLER_CLASS_TLSHD)) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	u->reply = a;
+	u->got_reply = 0;
+	a->sockfd = -1;
+	err = round_trip(u, msg);
+	nlmsg_free(msg);
+	u->reply = NULL;
+	if (err)
+		return err;
+	if (u->got_reply < 0) {
+		/* the fd (if decoded) is ours and must not leak */
+		if (a->sockfd >= 0)
+			return -EBADMSG;
+		return -EINVAL;
+	}
+	if (!u->got_reply || a->sockfd < 0)
+		return -EINVAL;
+	return 0;
+}
+
+int hsd_upcall_done(struct hsd_upcall *u, int sockfd, unsigned int status,
+		    const int32_t *remote_auth, size_t n)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+	size_t i;
+	int err;
+
+	if (!msg)
+		return -ENOMEM;
+	err = -ENOMEM;
+	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, u->family, 0, 0,
+			 HANDSHAKE_CMD_DONE, HANDSHAKE_FAMILY_VERSION) ||
+	    nla_put_u32(msg, HANDSHAKE_A_DONE_STATUS, status) ||
+	    nla_put_s32(msg, HANDSHAKE_A_DONE_SOCKFD, sockfd))
+		goto out;
+	for (i = 0; i < n && i < HSD_PEERIDS_MAX; i++)
+		if (nla_put_u32(msg, HANDSHAKE_A_DONE_REMOTE_AUTH,
+				(uint32_t)remote_auth[i]))
+			goto out;
+	err = round_trip(u, msg);
+out:
+	nlmsg_free(msg);
+	return err;
+}
