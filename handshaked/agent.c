@@ -40,6 +40,9 @@ struct hsd_hs {
 	const char *auth;
 	bool server;
 	bool out_wait;		/* EPOLLOUT wanted */
+	/* server PSK: ACCEPT's keyring (6.17+), else the daemon's */
+	int32_t rings[3 + HSD_CFG_KEYRINGS_MAX];
+	size_t n_rings;
 };
 
 static const char *auth_name(uint32_t mode)
@@ -79,7 +82,9 @@ static void peer_name(int fd, char *out, size_t cap)
 static int psk_lookup(void *arg, const uint8_t *id, size_t len,
 		      struct hs_psk *out)
 {
-	return hsd_keys_psk_find(id, len, out);
+	const struct hsd_hs *h = arg;
+
+	return hsd_keys_psk_find(h->rings, h->n_rings, id, len, out);
 }
 
 /* ACCEPT's CERTIFICATE: DER certificate and DER private key by serial */
@@ -106,9 +111,9 @@ static int keyring_credential(struct hsd_daemon *d, struct hsd_hs *h)
 
 /*
  * The engine's configuration for this request. Kernel consumers need
- * TLS 1.3. 0, or a positive errno for DONE.
+ * TLS 1.3. 0 or -errno (DONE reports it as a positive status).
  */
-static unsigned int configure(struct hsd_daemon *d, struct hsd_hs *h,
+static int configure(struct hsd_daemon *d, struct hsd_hs *h,
 			      struct hs_config *cfg)
 {
 	const struct hsd_accept *a = &h->acc;
@@ -122,7 +127,7 @@ static unsigned int configure(struct hsd_daemon *d, struct hsd_hs *h,
 	if (a->auth_mode == HANDSHAKE_AUTH_X509 && a->cert > 0 && a->privkey > 0) {
 		err = keyring_credential(d, h);
 		if (err)
-			return ENOKEY;
+			return -ENOKEY;
 		cfg->chain = &h->chain;
 		cfg->key = h->key;
 	}
@@ -137,7 +142,7 @@ static unsigned int configure(struct hsd_daemon *d, struct hsd_hs *h,
 		case HANDSHAKE_AUTH_X509:
 			if (!cfg->chain) {
 				if (!cr->client_key)
-					return ENOKEY;
+					return -ENOKEY;
 				cfg->chain = &cr->client_chain;
 				cfg->key = cr->client_key;
 			}
@@ -148,13 +153,13 @@ static unsigned int configure(struct hsd_daemon *d, struct hsd_hs *h,
 				if (!hsd_keys_psk(a->peerids[i], &h->psks[h->n_psks]))
 					h->n_psks++;
 			if (!h->n_psks)
-				return ENOKEY;
+				return -ENOKEY;
 			cfg->psks = h->psks;
 			cfg->n_psks = h->n_psks;
 			cfg->verify_peer = false;
 			return 0;
 		default:
-			return EOPNOTSUPP;
+			return -EOPNOTSUPP;
 		}
 	}
 	/* the kernel's tickets are never used: no NewSessionTicket unasked */
@@ -163,7 +168,7 @@ static unsigned int configure(struct hsd_daemon *d, struct hsd_hs *h,
 	case HANDSHAKE_AUTH_X509:
 		if (!cfg->chain) {
 			if (!cr->server_key)
-				return ENOKEY;
+				return -ENOKEY;
 			cfg->chain = &cr->server_chain;
 			cfg->key = cr->server_key;
 		}
@@ -173,13 +178,23 @@ static unsigned int configure(struct hsd_daemon *d, struct hsd_hs *h,
 		cfg->verify_peer = true;
 		return 0;
 	case HANDSHAKE_AUTH_PSK:
-		if (a->keyring > 0)
-			hsd_keys_link(a->keyring);
+		/*
+		 * Only the server's keyrings: a client's private keyring,
+		 * linked into our process keyring for its own ACCEPT, must
+		 * not answer for the server side of the same machine.
+		 */
+		if (a->keyring > 0) {
+			h->rings[0] = a->keyring;
+			h->n_rings = 1;
+		} else {
+			memcpy(h->rings, d->rings, d->n_rings * sizeof(d->rings[0]));
+			h->n_rings = d->n_rings;
+		}
 		cfg->psk_lookup = psk_lookup;
 		cfg->psk_lookup_arg = h;
 		return 0;
 	default:
-		return EOPNOTSUPP;
+		return -EOPNOTSUPP;
 	}
 }
 
@@ -204,26 +219,47 @@ static void slot_free(struct hsd_daemon *d, unsigned int i)
 /*
  * A verified client certificate is reported as a key (REMOTE_AUTH is a
  * serial; the NFS server takes any non-zero one as "authenticated"): a
- * "user" key holding the DER, expiring by itself.
+ * "user" key in our process keyring holding the peer's DER certificate,
+ * as tlshd does, expiring by itself.
  */
 static int32_t peer_cert_key(const struct hsd_hs *h)
 {
-	char desc[64];
+	const uint8_t *der;
+	char desc[128];
 	key_serial_t k;
+	size_t len;
 
-	snprintf(desc, sizeof(desc), "handshaked:peer:%d:%llu", h->fd,
+	if (hs_peer_certificate(h->tls, &der, &len))
+		return 0;
+	snprintf(desc, sizeof(desc), "handshaked:peer:%s:%llu", h->peer,
 		 (unsigned long long)h->start_us);
-	k = add_key("user", desc, "x509", 4, KEY_SPEC_PROCESS_KEYRING);
+	k = add_key("user", desc, der, len, KEY_SPEC_PROCESS_KEYRING);
 	if (k < 0)
 		return 0;
 	keyctl_set_timeout(k, 600);
 	return k;
 }
 
+/* what the log says of the peer: how it was authenticated, if it was */
+static const char *peer_auth(const struct hsd_hs *h, const struct hs_params *p,
+			     unsigned int status, size_t n_remote)
+{
+	if (status || !p)
+		return "-";
+	if (p->psk)
+		return "psk";
+	if (!p->peer_authenticated)
+		return "none";
+	/* a server that could not make the key reports no peer */
+	return h->server && !n_remote ? "x509-unreported" : "x509";
+}
+
 /* answer the kernel, log the line, free the slot */
-static void finish(struct hsd_daemon *d, unsigned int i, unsigned int status,
+static void finish(struct hsd_daemon *d, unsigned int i, int result,
 		   const char *why)
 {
+	/* DONE carries a positive errno, 0 for success */
+	unsigned int status = (unsigned int)-result;
 	struct hsd_hs *h = d->hs[i];
 	const struct hs_params *p = h->tls ? hs_params(h->tls) : NULL;
 	int32_t auth[HSD_PEERIDS_MAX];
@@ -236,12 +272,12 @@ static void finish(struct hsd_daemon *d, unsigned int i, unsigned int status,
 		auth[n] = peer_cert_key(h), n += auth[n] != 0;
 	err = hsd_upcall_done(d->nl, h->fd, status, auth, n);
 	hsd_log(d, status ? 3 : 6,
-		"handshake peer=%s role=%s auth=%s version=%s suite=%s group=%s "
-		"us=%llu result=%s reason=\"%s\" done=%s",
+		"handshake peer=%s role=%s auth=%s version=%s suite=%s group=%s peer_auth=%s us=%llu result=%s reason=\"%s\" done=%s",
 		h->peer, h->server ? "server" : "client", h->auth,
 		p && p->version == HS_TLS13 ? "TLSv1.3" : "-",
 		p && p->suite ? p->suite->name : "-",
 		p && p->group ? hsd_group_name(p->group) : "-",
+		peer_auth(h, p, status, n),
 		(unsigned long long)(hsd_now_us() - h->start_us),
 		status ? strerror((int)status) : "ok", why,
 		err ? strerror(-err) : "ok");
@@ -252,20 +288,20 @@ static void finish(struct hsd_daemon *d, unsigned int i, unsigned int status,
 	slot_free(d, i);
 }
 
-/* the engine's failure as the status consumers understand */
-static unsigned int engine_status(const struct hsd_hs *h, const char **why)
+/* the engine's failure as the -errno consumers understand (KERNEL-FACTS §1) */
+static int engine_status(const struct hsd_hs *h, const char **why)
 {
 	uint8_t alert = 0;
 	bool rcvd = false;
 
 	*why = "handshake failed";
 	if (!hs_error(h->tls, &alert, &rcvd, why))
-		return EIO;
+		return -EIO;
 	if (alert == HS_ALERT_UNKNOWN_PSK_IDENTITY)
-		return EKEYREJECTED;
+		return -EKEYREJECTED;
 	if (alert == HS_ALERT_INTERNAL_ERROR && !rcvd)
-		return EIO;
-	return EACCES;
+		return -EIO;
+	return -EACCES;
 }
 
 /* send what the engine has; 1 if all went, 0 if the socket is full */
@@ -308,7 +344,7 @@ static void complete(struct hsd_daemon *d, unsigned int i)
 		char why[96];
 
 		snprintf(why, sizeof(why), "kTLS: %s", strerror(-err));
-		finish(d, i, EIO, why);
+		finish(d, i, -EIO, why);
 		return;
 	}
 	finish(d, i, 0, "-");
@@ -324,42 +360,42 @@ void hsd_hs_event(struct hsd_daemon *d, unsigned int i, bool expired)
 	int f;
 
 	if (expired) {
-		finish(d, i, ETIMEDOUT, "deadline passed");
+		finish(d, i, -ETIMEDOUT, "deadline passed");
 		return;
 	}
 	f = flush(h);
 	if (f < 0) {
-		finish(d, i, ETIMEDOUT, "peer gone (send)");
+		finish(d, i, -ETIMEDOUT, "peer gone (send)");
 		return;
 	}
 	if (!hs_is_done(h->tls)) {
 		r = recv(h->fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
 		if (r == 0) {
-			finish(d, i, ETIMEDOUT, "peer closed the connection");
+			finish(d, i, -ETIMEDOUT, "peer closed the connection");
 			return;
 		}
 		if (r < 0 && errno != EAGAIN && errno != EINTR) {
-			finish(d, i, ETIMEDOUT, "peer gone (recv)");
+			finish(d, i, -ETIMEDOUT, "peer gone (recv)");
 			return;
 		}
 		if (r > 0) {
 			hs_input(h->tls, buf, (size_t)r, &used);
 			/* exactly what the engine took; the rest is kTLS's */
 			if (used && recv(h->fd, buf, used, MSG_DONTWAIT) != (ssize_t)used) {
-				finish(d, i, EIO, "socket read failed");
+				finish(d, i, -EIO, "socket read failed");
 				return;
 			}
 			f = flush(h);
 		}
 		if (hs_error(h->tls, NULL, NULL, NULL)) {
-			unsigned int st = engine_status(h, &why);
+			int st = engine_status(h, &why);
 
 			finish(d, i, st, why);
 			return;
 		}
 	}
 	if (f < 0) {
-		finish(d, i, ETIMEDOUT, "peer gone (send)");
+		finish(d, i, -ETIMEDOUT, "peer gone (send)");
 		return;
 	}
 	want_out(d, i, f == 0);
@@ -372,7 +408,8 @@ int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
 	struct hs_config cfg = { 0 };
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct hsd_hs *h;
-	unsigned int st, i;
+	unsigned int i;
+	int st;
 
 	h = calloc(1, sizeof(*h));
 	if (!h) {
@@ -393,35 +430,34 @@ int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
 	i = d->n_hs++;
 	d->hs[i] = h;
 	if (a->message_type != HANDSHAKE_MSG_TYPE_CLIENTHELLO && !h->server) {
-		finish(d, i, EOPNOTSUPP, "unknown message type");
+		finish(d, i, -EOPNOTSUPP, "unknown message type");
 		return -EOPNOTSUPP;
 	}
 	st = configure(d, h, &cfg);
 	if (st) {
-		finish(d, i, st, st == ENOKEY ? "no credentials" :
+		finish(d, i, st, st == -ENOKEY ? "no credentials" :
 		       "unsupported authentication mode");
-		return -(int)st;
+		return st;
 	}
 	if (hs_conn_new(&cfg, &h->tls) || (!h->server && hs_start(h->tls))) {
 		hs_conn_free(h->tls);
 		h->tls = NULL;
-		finish(d, i, EIO, "engine setup failed");
+		finish(d, i, -EIO, "engine setup failed");
 		return -EIO;
 	}
 	ev.data.fd = h->fd;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, h->fd, &ev)) {
-		finish(d, i, EIO, "epoll");
+		finish(d, i, -EIO, "epoll");
 		return -EIO;
 	}
 	hsd_hs_event(d, i, false);
 	return 0;
 }
 
-void hsd_hs_fail_all(struct hsd_daemon *d, unsigned int status,
-		     const char *why)
+void hsd_hs_fail_all(struct hsd_daemon *d, int err, const char *why)
 {
 	while (d->n_hs)
-		finish(d, d->n_hs - 1, status, why);
+		finish(d, d->n_hs - 1, err, why);
 }
 
 int hsd_hs_next_deadline(struct hsd_daemon *d)

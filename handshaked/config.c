@@ -42,15 +42,11 @@ static int unescape(const char *v, size_t n, bool list, char *out,
 		if (ch == '\\') {
 			if (++i == n)
 				return -EINVAL;
-			switch (v[i]) {
-			case 's': ch = ' '; break;
-			case 'n': ch = '\n'; break;
-			case 't': ch = '\t'; break;
-			case 'r': ch = '\r'; break;
-			case '\\': ch = '\\'; break;
-			case ';': ch = ';'; break;
-			default: return -EINVAL;
-			}
+			ch = v[i] == 's' ? ' ' : v[i] == 'n' ? '\n' :
+			     v[i] == 't' ? '\t' : v[i] == 'r' ? '\r' :
+			     v[i] == '\\' || v[i] == ';' ? v[i] : 0;
+			if (!ch)
+				return -EINVAL;
 		}
 		if (o + 1 >= cap)
 			return -ENAMETOOLONG;

@@ -29,8 +29,8 @@ static int side(const struct hsd_crypto *cr, const struct hsd_cfg_x509 *x,
 	if (!x->certificate[0] && !x->private_key[0])
 		return 0;
 	if (!x->certificate[0] || !x->private_key[0]) {
-		snprintf(err, errlen, "%s: x509.certificate and x509.private_key "
-			 "go together", name);
+		snprintf(err, errlen, "%s: x509.certificate and x509.private_key go together",
+			 name);
 		return -EINVAL;
 	}
 	e = hsd_cert_chain_load(x->certificate, chain);

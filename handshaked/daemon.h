@@ -31,6 +31,9 @@ struct hsd_daemon {
 	struct hsd_crypto *crypto;
 	struct hsd_creds *creds;
 	struct hsd_upcall *nl;
+	/* keyrings a server searches for PSKs when ACCEPT names none */
+	int32_t rings[3 + HSD_CFG_KEYRINGS_MAX];
+	size_t n_rings;
 	int epfd;
 	int verbose;
 	bool syslog;
@@ -53,8 +56,7 @@ int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a);
 /* the socket of slot @i is ready (or its deadline passed: @expired) */
 void hsd_hs_event(struct hsd_daemon *d, unsigned int i, bool expired);
 /* fail every handshake in flight (SIGTERM) */
-void hsd_hs_fail_all(struct hsd_daemon *d, unsigned int status,
-		     const char *why);
+void hsd_hs_fail_all(struct hsd_daemon *d, int err, const char *why);
 /* ms until the earliest deadline (-1: none); slots past it are expired */
 int hsd_hs_next_deadline(struct hsd_daemon *d);
 int hsd_hs_fd(const struct hsd_daemon *d, unsigned int i);

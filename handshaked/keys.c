@@ -8,13 +8,15 @@
 
 #include "handshaked/keys.h"
 
-int hsd_keys_link_named(const char *name)
+int32_t hsd_keys_link_named(const char *name)
 {
 	key_serial_t k = find_key_by_type_and_desc("keyring", name, 0);
+	int err;
 
 	if (k < 0)
 		return -ENOKEY;
-	return hsd_keys_link(k);
+	err = hsd_keys_link(k);
+	return err ? err : k;
 }
 
 int hsd_keys_link(int32_t serial)
@@ -132,17 +134,20 @@ int hsd_keys_psk(int32_t serial, struct hs_psk *out)
 	return err;
 }
 
-int hsd_keys_psk_find(const uint8_t *identity, size_t len, struct hs_psk *out)
+int hsd_keys_psk_find(const int32_t *rings, size_t n, const uint8_t *identity,
+		      size_t len, struct hs_psk *out)
 {
 	char id[sizeof(out->identity) + 1];
-	long k;
+	long k = -1;
+	size_t i;
 
 	/* an identity with a NUL cannot be a key description */
 	if (!len || len > sizeof(out->identity) || memchr(identity, 0, len))
 		return -ENOKEY;
 	memcpy(id, identity, len);
 	id[len] = 0;
-	k = keyctl_search(KEY_SPEC_PROCESS_KEYRING, "psk", id, 0);
+	for (i = 0; i < n && k < 0; i++)
+		k = keyctl_search(rings[i], "psk", id, 0);
 	if (k < 0)
 		return -ENOKEY;
 	/* psk keys match by prefix: the whole description must be the id */

@@ -15,9 +15,9 @@
 
 /*
  * Link @name (a keyring found by description, e.g. ".nvme") into our
- * process keyring. 0, or -ENOKEY when no such keyring exists (yet).
+ * process keyring: its serial, or -ENOKEY when no such keyring exists (yet).
  */
-int hsd_keys_link_named(const char *name);
+int32_t hsd_keys_link_named(const char *name);
 /* link keyring @serial (ACCEPT's KEYRING) into our process keyring */
 int hsd_keys_link(int32_t serial);
 
@@ -46,7 +46,11 @@ int hsd_keys_split_description(const char *s, char *type, size_t tcap,
  * 32-byte key, SHA-384 for 48). @out->tag = @serial.
  */
 int hsd_keys_psk(int32_t serial, struct hs_psk *out);
-/* server: the "psk" key whose description is @identity, in our keyrings */
-int hsd_keys_psk_find(const uint8_t *identity, size_t len, struct hs_psk *out);
+/*
+ * Server: the "psk" key whose description is @identity in one of @rings
+ * (searched in order, with the keyrings they link). -ENOKEY if none.
+ */
+int hsd_keys_psk_find(const int32_t *rings, size_t n, const uint8_t *identity,
+		      size_t len, struct hs_psk *out);
 
 #endif

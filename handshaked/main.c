@@ -99,18 +99,25 @@ static int drop_privileges(struct hsd_daemon *d)
 	return 0;
 }
 
-/* the keyrings consumers put credentials in, and the configured ones */
+/*
+ * The keyrings consumers put credentials in, and the configured ones,
+ * linked into our process keyring (possession lets us read their keys).
+ */
 static void link_keyrings(struct hsd_daemon *d)
 {
 	static const char *const named[] = { ".nvme", ".nfs", ".nfsd" };
+	int32_t k;
 	size_t i;
 
-	for (i = 0; i < 3; i++)
-		hsd_keys_link_named(named[i]);
-	for (i = 0; i < d->cfg.n_keyrings; i++)
-		if (hsd_keys_link_named(d->cfg.keyrings[i]))
+	d->n_rings = 0;
+	for (i = 0; i < 3 + d->cfg.n_keyrings; i++) {
+		k = hsd_keys_link_named(i < 3 ? named[i] : d->cfg.keyrings[i - 3]);
+		if (k > 0)
+			d->rings[d->n_rings++] = k;
+		else if (i >= 3)
 			hsd_log(d, LOG_WARNING, "handshaked: keyring %s not found",
-				d->cfg.keyrings[i]);
+				d->cfg.keyrings[i - 3]);
+	}
 }
 
 static int reload(struct hsd_daemon *d)
@@ -157,8 +164,8 @@ static void accept_all(struct hsd_daemon *d)
 			hsd_log(d, LOG_ERR, "handshaked: ACCEPT: %s", strerror(-r));
 			return;
 		}
-		hsd_log(d, LOG_DEBUG, "handshaked: accepted fd %d type %u auth %u "
-			"peername '%s' %zu identities timeout %u ms",
+		hsd_log(d, LOG_DEBUG,
+			"handshaked: accepted fd %d type %u auth %u peername '%s' %zu identities timeout %u ms",
 			a.sockfd, a.message_type, a.auth_mode, a.peername,
 			a.n_peerids, a.timeout_ms);
 		hsd_hs_start(d, &a);
@@ -216,7 +223,7 @@ static int loop(struct hsd_daemon *d, int sfd)
 	while (!d->stopping || d->n_hs) {
 		now = hsd_now_us();
 		if (d->stopping && now >= stop_at) {
-			hsd_hs_fail_all(d, ETIMEDOUT, "daemon stopping");
+			hsd_hs_fail_all(d, -ETIMEDOUT, "daemon stopping");
 			break;
 		}
 		if (!d->stopping && now >= next_poll) {
@@ -290,12 +297,24 @@ int main(int argc, char **argv)
 
 	while ((o = getopt_long(argc, argv, "c:fsvh", opts, NULL)) != -1) {
 		switch (o) {
-		case 'c': d.cfg_path = optarg; break;
-		case 'f': foreground = true; break;
-		case 's': want_syslog = true; break;
-		case 'v': d.verbose++; break;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'c':
+			d.cfg_path = optarg;
+			break;
+		case 'f':
+			foreground = true;
+			break;
+		case 's':
+			want_syslog = true;
+			break;
+		case 'v':
+			d.verbose++;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
 		}
 	}
 	if (optind != argc) {
@@ -310,8 +329,8 @@ int main(int argc, char **argv)
 	e = hsd_upcall_open(&d.nl);
 	if (e) {
 		hsd_log(&d, LOG_ERR, "handshaked: %s", e == -ENOENT ?
-			"this kernel has no `handshake` netlink family "
-			"(CONFIG_NET_HANDSHAKE, Linux 6.4+)" : strerror(-e));
+			"this kernel has no `handshake` netlink family (CONFIG_NET_HANDSHAKE, Linux 6.4+)" :
+			strerror(-e));
 		return e == -ENOENT ? 3 : 1;
 	}
 	e = setup(&d, &sfd);

@@ -792,6 +792,16 @@ const struct hs_params *hs_params(const struct hs_conn *c)
 	return &c->p;
 }
 
+int hs_peer_certificate(const struct hs_conn *c, const uint8_t **der,
+			size_t *len)
+{
+	if (!c->peer_chain.n)
+		return -ENOENT;
+	*der = c->peer_chain.der[0];
+	*len = c->peer_chain.len[0];
+	return 0;
+}
+
 int hs_traffic(const struct hs_conn *c, bool tx, struct hs_traffic *out)
 {
 	const struct hs_dir *d = tx ? &c->tx : &c->rx;

@@ -310,6 +310,9 @@ struct hs_params {
 	bool extended_master_secret;
 };
 const struct hs_params *hs_params(const struct hs_conn *c);
+/* the peer's end-entity certificate (DER) as received; -ENOENT if none */
+int hs_peer_certificate(const struct hs_conn *c, const uint8_t **der,
+			size_t *len);
 
 /*
  * Traffic keys of one direction in the form kTLS needs. @seq is the next

@@ -4,15 +4,18 @@
  *   client_hello server_hello encrypted_extensions certificate
  *   certificate_request certificate_verify finished server_key_exchange
  *   client_key_exchange new_session_ticket12 post_handshake record
- *   session client_flight server_flight
+ *   session client_flight server_flight accept (the daemon's ACCEPT reply
+ *   decoder) config (tlshd's key file)
  * Parsers are driven with a connection put into the state they expect;
  * the *_flight targets feed whole peer flights to each role.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "handshaked/config.h"
 #include "handshaked/tls/hello.h"
 #include "handshaked/tls/session.h"
+#include "handshaked/upcall.h"
 
 #ifndef HSD_CERTS
 #define HSD_CERTS "selftests/.certs"
@@ -23,6 +26,7 @@ enum {
 	T_certificate_request, T_certificate_verify, T_finished,
 	T_server_key_exchange, T_client_key_exchange, T_new_session_ticket12,
 	T_post_handshake, T_record, T_session, T_client_flight, T_server_flight,
+	T_accept, T_config,
 };
 
 #define CAT(a, b) a##b
@@ -191,6 +195,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 	case T_session:
 		hs_session_decode(d, n, &s);
 		return 0;
+	case T_accept: {
+		struct hsd_accept a;
+
+		hsd_accept_parse(d, n, &a);
+		return 0;
+	}
+	case T_config: {
+		struct hsd_cfg cfg;
+		char err[128];
+
+		hsd_cfg_parse((const char *)d, n, &cfg, err, sizeof(err));
+		return 0;
+	}
 	case T_client_flight:
 		c = conn(HS_CLIENT, 0, 0);
 		hs_start(c);

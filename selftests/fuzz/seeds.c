@@ -64,6 +64,17 @@ static int det_random(void *arg, uint8_t *p, size_t n)
 	return 0;
 }
 
+static const uint8_t accept_seed[] =
+	"\x08\x00\x01\x00\x07\x00\x00\x00\x08\x00\x02\x00\x01\x00\x00\x00"
+	"\x08\x00\x03\x00\x01\x00\x00\x00\x08\x00\x05\x00\x02\x00\x00\x00"
+	"\x08\x00\x06\x00\x65\x00\x00\x00\x08\x00\x06\x00\x66\x00\x00\x00"
+	"\x14\x00\x07\x80\x08\x00\x01\x00\xc9\x00\x00\x00\x08\x00\x02\x00"
+	"\xca\x00\x00\x00\x06\x00\x08\x00\x61\x00";
+static const char config_seed[] =
+	"[debug]\nloglevel=1\n[authenticate]\nkeyrings=a;b\\;c;\n"
+	"[authenticate.client]\nx509.truststore=/x\\sy\n[handshaked]\n"
+	"max_inflight=5\nserver_tickets=true\n";
+
 int main(int argc, char **argv)
 {
 	static const uint16_t v12 = HS_ECDHE_ECDSA_AES_128_GCM_SHA256;
@@ -127,6 +138,10 @@ int main(int argc, char **argv)
 		hs_session_encode(&ss, buf, sizeof(buf), &len);
 		save(argv[1], "session", i, 0, false, buf, len);
 	}
+	/* an ACCEPT reply: fd, class, type, auth, two identities, cert, name */
+	save(argv[1], "accept", 0, 0, false, accept_seed, sizeof(accept_seed) - 1);
+	save(argv[1], "config", 0, 0, false, (const uint8_t *)config_seed,
+	     sizeof(config_seed) - 1);
 	save(argv[1], "client_flight", 0, 0, false, (const uint8_t *)"\x16\x03\x03\x00\x04\x02\x00\x00\x00", 9);
 	cred_free(&sv);
 	cred_free(&cl);

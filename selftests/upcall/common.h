@@ -1,0 +1,198 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* Helpers for the upcall tests: sysfs/configfs files and the daemon. */
+#ifndef HSD_UPCALL_TEST_COMMON_H
+#define HSD_UPCALL_TEST_COMMON_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef HANDSHAKED
+#define HANDSHAKED "handshaked/handshaked"
+#endif
+
+static inline int put(const char *path, const char *v)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = write(fd, v, strlen(v));
+	close(fd);
+	return n == (ssize_t)strlen(v) ? 0 : -EIO;
+}
+
+static inline int putf(const char *dir, const char *name, const char *v)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return put(p, v);
+}
+
+static inline int get(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, cap - 1);
+	close(fd);
+	if (n < 0)
+		return -EIO;
+	buf[n] = 0;
+	return 0;
+}
+
+/* a counter of /proc/net/tls_stat, -1 if absent */
+static inline long tls_stat(const char *name)
+{
+	char line[128], k[64];
+	long v, r = -1;
+	FILE *f = fopen("/proc/net/tls_stat", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %ld", k, &v) == 2 && !strcmp(k, name))
+			r = v;
+	fclose(f);
+	return r;
+}
+
+struct daemon {
+	pid_t pid;
+	int status;		/* exit status once reaped */
+	char log[64];
+	char conf[64];
+};
+
+static inline const char *daemon_log(const struct daemon *d)
+{
+	static char buf[65536];
+	int fd = open(d->log, O_RDONLY);
+	ssize_t n = fd < 0 ? 0 : read(fd, buf, sizeof(buf) - 1);
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = 0;
+	return buf;
+}
+
+static inline bool daemon_logged(const struct daemon *d, const char *s)
+{
+	return strstr(daemon_log(d), s) != NULL;
+}
+
+/* start handshaked -f -v with @config (NULL: empty) and wait until it serves */
+static inline int daemon_start(struct daemon *d, const char *config)
+{
+	int i, fd;
+
+	snprintf(d->log, sizeof(d->log), "/tmp/hsd-daemon-%d.log", getpid());
+	snprintf(d->conf, sizeof(d->conf), "/tmp/hsd-daemon-%d.conf", getpid());
+	fd = open(d->conf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0)
+		return -errno;
+	if (config && write(fd, config, strlen(config)) < 0) {
+		close(fd);
+		return -EIO;
+	}
+	close(fd);
+	/* empty before the fork: an old "serving" must not count */
+	fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	if (fd < 0)
+		return -errno;
+	d->pid = fork();
+	if (d->pid < 0) {
+		close(fd);
+		return -errno;
+	}
+	if (!d->pid) {
+		dup2(fd, 2);
+		execl(HANDSHAKED, "handshaked", "-f", "-v", "-c", d->conf,
+		      (char *)NULL);
+		_exit(127);
+	}
+	close(fd);
+	for (i = 0; i < 300; i++) {
+		if (daemon_logged(d, "serving"))
+			return 0;
+		if (waitpid(d->pid, &d->status, WNOHANG) == d->pid) {
+			d->pid = 0;
+			return -ECHILD;
+		}
+		usleep(50000);
+	}
+	return -ETIMEDOUT;
+}
+
+static inline void daemon_reap(struct daemon *d)
+{
+	if (d->pid > 0)
+		waitpid(d->pid, &d->status, 0);
+	d->pid = 0;
+}
+
+/* SIGTERM; the daemon must be gone within 2 s. -ETIMEDOUT if not */
+static inline int daemon_stop(struct daemon *d)
+{
+	int i;
+
+	if (d->pid <= 0)
+		return 0;
+	kill(d->pid, SIGTERM);
+	for (i = 0; i < 40; i++) {
+		if (waitpid(d->pid, &d->status, WNOHANG) == d->pid) {
+			d->pid = 0;
+			return 0;
+		}
+		usleep(50000);
+	}
+	kill(d->pid, SIGKILL);
+	daemon_reap(d);
+	return -ETIMEDOUT;
+}
+
+static inline long daemon_fds(const struct daemon *d)
+{
+	char cmd[96], out[32];
+	FILE *f;
+	long n = -1;
+
+	snprintf(cmd, sizeof(cmd), "ls /proc/%d/fd | wc -l", d->pid);
+	f = popen(cmd, "r");
+	if (f && fgets(out, sizeof(out), f))
+		n = atol(out);
+	if (f)
+		pclose(f);
+	return n;
+}
+
+static inline long daemon_rss_kb(const struct daemon *d)
+{
+	char p[64], line[128];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/proc/%d/status", d->pid);
+	f = fopen(p, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+#endif

@@ -1,0 +1,361 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * NVMe/TCP over TLS on loopback with handshaked answering the kernel's
+ * upcall for both ends: nvmet target (port with addr_tsas=tls1.3, PSK in
+ * .nvme) and the nvme-tcp host connecting with "tls". Guest kernels only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <keyutils.h>
+
+#include "kselftest_harness.h"
+
+#include "handshaked/probe.h"
+#include "selftests/upcall/common.h"
+
+#define HOSTID "8c2b3ad5-0e3b-4f7a-9a4e-6f1c2d3e4a5b"
+#define HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:" HOSTID
+#define SUBNQN "nqn.2026-11.org.handshaked:selftest"
+#define NVMET "/sys/kernel/config/nvmet"
+/* a plain tmpfs: nvmet sees no size through the guest's overlay */
+#define NS_FILE "/dev/shm/hsd-nvme-ns.img"
+#define NS_SIZE (64 << 20)
+
+static const uint8_t psk[32] = {
+	0x5a, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a,
+	0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15,
+	0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+};
+
+FIXTURE(nvme)
+{
+	struct daemon d;
+	key_serial_t key, nvme;
+	int port;
+	char portdir[128];
+};
+
+/* the target: subsystem, allowed host, file namespace, TLS port */
+static int target_up(FIXTURE_DATA(nvme) *self)
+{
+	char p[512];
+	int fd;
+
+	fd = open(NS_FILE, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || ftruncate(fd, NS_SIZE))
+		return -1;
+	close(fd);
+	mkdir(NVMET "/hosts/" HOSTNQN, 0755);
+	if (mkdir(NVMET "/subsystems/" SUBNQN, 0755))
+		return -1;
+	if (put(NVMET "/subsystems/" SUBNQN "/attr_allow_any_host", "0") ||
+	    symlink(NVMET "/hosts/" HOSTNQN,
+		    NVMET "/subsystems/" SUBNQN "/allowed_hosts/" HOSTNQN) ||
+	    mkdir(NVMET "/subsystems/" SUBNQN "/namespaces/1", 0755) ||
+	    put(NVMET "/subsystems/" SUBNQN "/namespaces/1/device_path", NS_FILE) ||
+	    put(NVMET "/subsystems/" SUBNQN "/namespaces/1/buffered_io", "1") ||
+	    put(NVMET "/subsystems/" SUBNQN "/namespaces/1/enable", "1"))
+		return -1;
+	snprintf(self->portdir, sizeof(self->portdir), NVMET "/ports/%d",
+		 self->port);
+	if (mkdir(self->portdir, 0755))
+		return -1;
+	snprintf(p, sizeof(p), "%d", 4420 + self->port);
+	/* addr_tsas needs the transport type first */
+	if (putf(self->portdir, "addr_trtype", "tcp") ||
+	    putf(self->portdir, "addr_adrfam", "ipv4") ||
+	    putf(self->portdir, "addr_traddr", "127.0.0.1") ||
+	    putf(self->portdir, "addr_trsvcid", p) ||
+	    putf(self->portdir, "addr_tsas", "tls1.3"))
+		return -1;
+	snprintf(p, sizeof(p), "%s/subsystems/" SUBNQN, self->portdir);
+	return symlink(NVMET "/subsystems/" SUBNQN, p);
+}
+
+/* every controller of ours, even one a failed test left behind */
+static void host_disconnect_all(void)
+{
+	char p[128], nqn[256];
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		snprintf(p, sizeof(p), "/sys/class/nvme/nvme%d/subsysnqn", i);
+		if (get(p, nqn, sizeof(nqn)) || strncmp(nqn, SUBNQN, strlen(SUBNQN)))
+			continue;
+		snprintf(p, sizeof(p), "/sys/class/nvme/nvme%d/delete_controller", i);
+		put(p, "1");
+	}
+}
+
+static void target_down(FIXTURE_DATA(nvme) *self)
+{
+	char p[512];
+
+	host_disconnect_all();
+
+	snprintf(p, sizeof(p), "%s/subsystems/" SUBNQN, self->portdir);
+	unlink(p);
+	rmdir(self->portdir);
+	put(NVMET "/subsystems/" SUBNQN "/namespaces/1/enable", "0");
+	rmdir(NVMET "/subsystems/" SUBNQN "/namespaces/1");
+	unlink(NVMET "/subsystems/" SUBNQN "/allowed_hosts/" HOSTNQN);
+	rmdir(NVMET "/subsystems/" SUBNQN);
+	rmdir(NVMET "/hosts/" HOSTNQN);
+	unlink(NS_FILE);
+}
+
+/*
+ * Connect with TLS; @extra adds options (e.g. a keyring). The controller
+ * instance, or -errno from the fabrics write, with its duration in ms.
+ */
+static int host_connect(FIXTURE_DATA(nvme) *self, const char *extra,
+			long *ms)
+{
+	char opt[512], ans[128];
+	struct timespec a, b;
+	int fd, inst = -1, e = 0;
+	ssize_t r;
+
+	snprintf(opt, sizeof(opt), "transport=tcp,traddr=127.0.0.1,trsvcid=%d,"
+		 "nqn=" SUBNQN ",hostnqn=" HOSTNQN ",hostid=" HOSTID ",tls%s",
+		 4420 + self->port, extra);
+	fd = open("/dev/nvme-fabrics", O_RDWR);
+	if (fd < 0)
+		return -errno;
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	if (write(fd, opt, strlen(opt)) < 0)
+		e = -errno;
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	*ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+	if (!e) {
+		r = read(fd, ans, sizeof(ans) - 1);
+		if (r > 0) {
+			ans[r] = 0;
+			sscanf(ans, "instance=%d", &inst);
+		}
+		e = inst >= 0 ? inst : -EIO;
+	}
+	close(fd);
+	return e;
+}
+
+static void host_disconnect(int inst)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "/sys/class/nvme/nvme%d/delete_controller", inst);
+	put(p, "1");
+}
+
+FIXTURE_SETUP(nvme)
+{
+	static int port;
+	if (!getenv("HSD_VM_KERNEL"))
+		SKIP(return, "needs a test kernel (selftests/vm/run)");
+	if (hsd_probe_genl("handshake", "tlshd", NULL, NULL))
+		SKIP(return, "no handshake netlink family");
+	if (system("modprobe -q nvme-keyring && modprobe -q nvme-tcp && "
+		   "modprobe -q nvmet && modprobe -q nvmet-tcp && modprobe -q tls"))
+		SKIP(return, "NVMe/TCP modules missing");
+	self->port = ++port + (getpid() % 50) * 10;
+	snprintf(self->portdir, sizeof(self->portdir), NVMET "/ports/%d",
+		 self->port);
+	target_down(self);	/* what an aborted run may have left */
+	self->nvme = find_key_by_type_and_desc("keyring", ".nvme", 0);
+	ASSERT_LT(0, self->nvme);
+	/* RFC-less but NVMe TCP 3.6.1.3: retained PSK, SHA-256 */
+	self->key = add_key("psk", "NVMe0R01 " HOSTNQN " " SUBNQN, psk,
+			    sizeof(psk), self->nvme);
+	ASSERT_LT(0, self->key) TH_LOG("add_key psk: %s", strerror(errno));
+	ASSERT_EQ(0, target_up(self)) TH_LOG("nvmet: %s", strerror(errno));
+	ASSERT_EQ(0, daemon_start(&self->d, NULL));
+}
+
+FIXTURE_TEARDOWN(nvme)
+{
+	if (!getenv("HSD_VM_KERNEL") || !self->port)
+		return;
+	daemon_stop(&self->d);
+	target_down(self);
+	/* not possessed here: unlink it from .nvme (which grants us write) */
+	if (self->key > 0)
+		keyctl_unlink(self->key, self->nvme);
+}
+
+/* the block device of controller @inst, once the namespace is scanned */
+static int wait_ns(int inst, char *dev, size_t cap)
+{
+	struct stat st;
+	int i;
+
+	snprintf(dev, cap, "/dev/nvme%dn1", inst);
+	for (i = 0; i < 200; i++) {
+		if (!stat(dev, &st) && S_ISBLK(st.st_mode))
+			return 0;
+		usleep(50000);
+	}
+	return -1;
+}
+
+TEST_F(nvme, psk_connect_write_read_disconnect)
+{
+	char dev[64], state[32], p[128], buf[4096];
+	uint8_t *w = NULL, *r = NULL;
+	long ms;
+	int inst, fd, i;
+	FILE *ss;
+	bool tls13 = false;
+
+	inst = host_connect(self, "", &ms);
+	ASSERT_LE(0, inst) TH_LOG("connect: %s\n%s", strerror(-inst),
+				  daemon_log(&self->d));
+	snprintf(p, sizeof(p), "/sys/class/nvme/nvme%d/state", inst);
+	ASSERT_EQ(0, get(p, state, sizeof(state)));
+	EXPECT_STREQ("live\n", state);
+	ASSERT_EQ(0, wait_ns(inst, dev, sizeof(dev)));
+	ASSERT_EQ(0, posix_memalign((void **)&w, 4096, 65536));
+	ASSERT_EQ(0, posix_memalign((void **)&r, 4096, 65536));
+	for (i = 0; i < 65536; i++)
+		w[i] = (uint8_t)(i * 31 + 7);
+	fd = open(dev, O_RDWR | O_DIRECT);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(65536, pwrite(fd, w, 65536, 0)) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(65536, pread(fd, r, 65536, 0));
+	close(fd);
+	EXPECT_EQ(0, memcmp(w, r, 65536));
+	/* and it is in the target's backing file */
+	fd = open(NS_FILE, O_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(65536, pread(fd, r, 65536, 0));
+	close(fd);
+	EXPECT_EQ(0, memcmp(w, r, 65536));
+	/* both ends of each queue are kTLS sockets, TLS 1.3 */
+	EXPECT_LE(2, tls_stat("TlsCurrTxSw"));
+	EXPECT_LE(2, tls_stat("TlsCurrRxSw"));
+	ss = popen("ss -tni 2>/dev/null", "r");
+	ASSERT_NE(NULL, ss);
+	while (fgets(buf, sizeof(buf), ss))
+		tls13 |= strstr(buf, "tcp-ulp-tls version: 1.3") != NULL;
+	pclose(ss);
+	EXPECT_TRUE(tls13);
+	host_disconnect(inst);
+	EXPECT_TRUE(daemon_logged(&self->d, "role=client auth=psk version=TLSv1.3"));
+	EXPECT_TRUE(daemon_logged(&self->d, "role=server auth=psk version=TLSv1.3"));
+	free(w);
+	free(r);
+}
+
+/*
+ * The host's PSK sits in a keyring of its own, which the target does not
+ * search: the handshake completes with unknown_psk_identity at once, the
+ * host sees an error well before its 10 s handshake timeout.
+ */
+TEST_F(nvme, psk_unknown_to_the_target_fails_fast)
+{
+	key_serial_t ring, k;
+	char extra[64];
+	long ms;
+	int inst;
+
+	ring = add_key("keyring", "hsd-selftest", NULL, 0,
+		       KEY_SPEC_PROCESS_KEYRING);
+	ASSERT_LT(0, ring);
+	k = add_key("psk", "NVMe0R01 " HOSTNQN " " SUBNQN, psk, sizeof(psk),
+		    ring);
+	ASSERT_LT(0, k);
+	/* the daemon (same uid) must link and read them, as nvme-cli allows */
+	ASSERT_EQ(0, keyctl_setperm(ring, KEY_POS_ALL | KEY_USR_ALL));
+	ASSERT_EQ(0, keyctl_setperm(k, KEY_POS_ALL | KEY_USR_VIEW |
+				    KEY_USR_READ | KEY_USR_SEARCH));
+	/* and not in .nvme */
+	ASSERT_EQ(0, keyctl_unlink(self->key, self->nvme));
+	self->key = 0;
+	snprintf(extra, sizeof(extra), ",keyring=%d,tls_key=%d", ring, k);
+	inst = host_connect(self, extra, &ms);
+	if (inst >= 0)
+		host_disconnect(inst);
+	EXPECT_GT(0, inst);
+	EXPECT_GT(5000, ms) TH_LOG("took %ld ms", ms);
+	EXPECT_TRUE(daemon_logged(&self->d, "role=server auth=psk"));
+	EXPECT_TRUE(daemon_logged(&self->d, "result=Key was rejected by service"))
+		TH_LOG("%s", daemon_log(&self->d));
+	keyctl_invalidate(k);
+	keyctl_invalidate(ring);
+}
+
+/* no fd or memory growth in the daemon over 20 connect/disconnect cycles */
+TEST_F(nvme, twenty_cycles_no_growth)
+{
+	long fds0, rss0, ms;
+	int i, inst, fails = 0;
+
+	inst = host_connect(self, "", &ms);
+	ASSERT_LE(0, inst);
+	host_disconnect(inst);
+	fds0 = daemon_fds(&self->d);
+	rss0 = daemon_rss_kb(&self->d);
+	for (i = 0; i < 20; i++) {
+		inst = host_connect(self, "", &ms);
+		if (inst < 0) {
+			fails++;
+			continue;
+		}
+		host_disconnect(inst);
+	}
+	EXPECT_EQ(0, fails);
+	EXPECT_EQ(fds0, daemon_fds(&self->d));
+	/* the allocator may keep a little; a leak per handshake would not */
+	EXPECT_GT(rss0 + 2048, daemon_rss_kb(&self->d))
+		TH_LOG("rss %ld -> %ld kB", rss0, daemon_rss_kb(&self->d));
+}
+
+/* with no daemon the kernel refuses the request at once */
+TEST_F(nvme, no_daemon_fails_at_once)
+{
+	long ms;
+	int inst;
+
+	daemon_stop(&self->d);
+	inst = host_connect(self, "", &ms);
+	if (inst >= 0)
+		host_disconnect(inst);
+	EXPECT_GT(0, inst);
+	EXPECT_GT(3000, ms);
+}
+
+/* killed mid-handshake: the host gets an error, a new daemon serves */
+TEST_F(nvme, daemon_killed_then_restarted)
+{
+	long ms;
+	int inst;
+
+	/* SIGSTOP: requests pile up unanswered, then the daemon dies */
+	kill(self->d.pid, SIGSTOP);
+	if (fork() == 0) {
+		usleep(1500000);
+		kill(self->d.pid, SIGKILL);
+		_exit(0);
+	}
+	inst = host_connect(self, "", &ms);
+	if (inst >= 0)
+		host_disconnect(inst);
+	EXPECT_GT(0, inst);
+	wait(NULL);
+	daemon_reap(&self->d);
+	ASSERT_EQ(0, daemon_start(&self->d, NULL));
+	inst = host_connect(self, "", &ms);
+	ASSERT_LE(0, inst) TH_LOG("%s", daemon_log(&self->d));
+	host_disconnect(inst);
+}
+
+TEST_HARNESS_MAIN
