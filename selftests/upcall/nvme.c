@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -141,7 +144,8 @@ static int host_connect(FIXTURE_DATA(nvme) *self, const char *extra,
 		r = read(fd, ans, sizeof(ans) - 1);
 		if (r > 0) {
 			ans[r] = 0;
-			sscanf(ans, "instance=%d", &inst);
+			if (sscanf(ans, "instance=%d", &inst) != 1)
+				inst = -1;
 		}
 		e = inst >= 0 ? inst : -EIO;
 	}
@@ -160,6 +164,7 @@ static void host_disconnect(int inst)
 FIXTURE_SETUP(nvme)
 {
 	static int port;
+
 	if (!getenv("HSD_VM_KERNEL"))
 		SKIP(return, "needs a test kernel (selftests/vm/run)");
 	if (hsd_probe_genl("handshake", "tlshd", NULL, NULL))
@@ -317,6 +322,173 @@ TEST_F(nvme, twenty_cycles_no_growth)
 	/* the allocator may keep a little; a leak per handshake would not */
 	EXPECT_GT(rss0 + 2048, daemon_rss_kb(&self->d))
 		TH_LOG("rss %ld -> %ld kB", rss0, daemon_rss_kb(&self->d));
+}
+
+/* a TCP connection to the target's TLS port, or -1 */
+static int raw_connect(FIXTURE_DATA(nvme) *self)
+{
+	struct sockaddr_in a = {
+		.sin_family = AF_INET,
+		.sin_port = htons(4420 + self->port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a))) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+static int count(const char *log, const char *what)
+{
+	int n = 0;
+
+	for (; (log = strstr(log, what)); log++)
+		n++;
+	return n;
+}
+
+/*
+ * until every server handshake the daemon took is logged as ended, and at
+ * least @n of them failed: 0 or -ETIMEDOUT
+ */
+static int wait_server_failures(const struct daemon *d, int n)
+{
+	const char *l;
+	int i, taken, ok, failed;
+
+	for (i = 0; i < 100; i++) {
+		l = daemon_log(d);
+		taken = count(l, " type 2 auth ");
+		ok = count(l, "role=server auth=psk version=TLSv1.3 ");
+		failed = count(l, "role=server auth=psk version=- ");
+		if (failed >= n && ok + failed == taken)
+			return 0;
+		usleep(50000);
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * Hostile peers on the target's port: the target hands each to the daemon
+ * as a server handshake. Some stall after half a record header, some
+ * promise a full record and never send it, some send a record of garbage,
+ * some a ClientHello with lengths pointing past its end. Meanwhile a real
+ * host connects at once, the daemon stays up, and every hostile one ends
+ * with an error of its own.
+ */
+TEST_F(nvme, hostile_peers_do_not_block_others)
+{
+	/* a whole ClientHello whose legacy_session_id runs past its end */
+	uint8_t bad_hello[5 + 4 + 42] = {
+		0x16, 0x03, 0x01, 0x00, 4 + 42,	/* record */
+		0x01, 0x00, 0x00, 42,		/* ClientHello */
+		0x03, 0x03,			/* legacy_version */
+	};
+	uint8_t junk[600];
+	int fds[16], i, inst, n = 0;
+	long ms;
+	ssize_t w = 0;
+
+	for (i = 0; i < (int)sizeof(junk); i++)
+		junk[i] = (uint8_t)(i * 7 + 3);
+	bad_hello[5 + 4 + 2 + 32] = 0xff;	/* legacy_session_id length */
+	/* a handshake record of 595 bytes */
+	memcpy(junk, "\x16\x03\x01\x02\x53", 5);
+	for (i = 0; i < 16; i++) {
+		fds[i] = raw_connect(self);
+		ASSERT_LE(0, fds[i]);
+		switch (i % 4) {
+		case 0:
+			w = send(fds[i], "\x16\x03", 2, 0);
+			break;
+		case 1:
+			w = send(fds[i], "\x16\x03\x01\x40\x00", 5, 0);
+			break;
+		case 2:
+			w = send(fds[i], junk, sizeof(junk), 0);
+			break;
+		case 3:
+			w = send(fds[i], bad_hello, sizeof(bad_hello), 0);
+			break;
+		}
+		ASSERT_LT(0, w);
+		n++;
+	}
+	/* the hostile ones are with the daemon; a real host is served */
+	usleep(300000);
+	inst = host_connect(self, "", &ms);
+	ASSERT_LE(0, inst) TH_LOG("%s", daemon_log(&self->d));
+	host_disconnect(inst);
+	EXPECT_GT(5000, ms) TH_LOG("connect took %ld ms", ms);
+	EXPECT_EQ(0, kill(self->d.pid, 0));
+	/*
+	 * Garbage fails at once, not at the deadline. The kernel may have
+	 * refused some connections itself (a few requests may wait per
+	 * netns), so look for one of each kind.
+	 */
+	for (i = 0; i < 100; i++) {
+		if (daemon_logged(&self->d, "reason=\"handshake message of ") &&
+		    daemon_logged(&self->d, "reason=\"malformed ClientHello\""))
+			break;
+		usleep(50000);
+	}
+	EXPECT_TRUE(daemon_logged(&self->d, "reason=\"handshake message of "))
+		TH_LOG("%s", daemon_log(&self->d));
+	EXPECT_TRUE(daemon_logged(&self->d, "reason=\"malformed ClientHello\""));
+	/* the stalled ones end as soon as their peers go away */
+	for (i = 0; i < 16; i++)
+		close(fds[i]);
+	EXPECT_EQ(0, wait_server_failures(&self->d, n / 4))
+		TH_LOG("%s", daemon_log(&self->d));
+	EXPECT_TRUE(daemon_logged(&self->d, "result=Connection timed out reason=\"peer closed the connection\""));
+	EXPECT_EQ(0, kill(self->d.pid, 0));
+}
+
+/*
+ * SIGTERM with handshakes in flight (peers that stall): the daemon fails
+ * each with DONE, so the target closes them, and is gone within 2 s.
+ */
+TEST_F(nvme, sigterm_fails_in_flight_and_exits)
+{
+	int fds[4], i, taken;
+	struct timespec a, b;
+	long ms;
+	char c;
+
+	for (i = 0; i < 4; i++) {
+		fds[i] = raw_connect(self);
+		ASSERT_LE(0, fds[i]);
+		ASSERT_EQ(5, send(fds[i], "\x16\x03\x01\x40\x00", 5, 0));
+	}
+	for (i = 0; i < 100; i++) {
+		taken = count(daemon_log(&self->d), " type 2 auth ");
+		if (taken >= 1)
+			break;
+		usleep(50000);
+	}
+	ASSERT_LE(1, taken);
+	usleep(200000);
+	taken = count(daemon_log(&self->d), " type 2 auth ");
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	ASSERT_EQ(0, daemon_stop(&self->d));
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+	EXPECT_GT(2000, ms);
+	EXPECT_TRUE(WIFEXITED(self->d.status) && !WEXITSTATUS(self->d.status));
+	/* every one taken was answered, and the kernel acknowledged it */
+	EXPECT_EQ(taken, count(daemon_log(&self->d), "done=ok"))
+		TH_LOG("%s", daemon_log(&self->d));
+	/* and the target closed those connections */
+	for (i = 0; i < 4; i++) {
+		struct pollfd p = { .fd = fds[i], .events = POLLIN };
+
+		if (poll(&p, 1, 2000) == 1)
+			EXPECT_GE(0, recv(fds[i], &c, 1, MSG_DONTWAIT));
+		close(fds[i]);
+	}
 }
 
 /* with no daemon the kernel refuses the request at once */

@@ -186,7 +186,7 @@ TEST(config_errors_say_where)
 	char err[128];
 	size_t i;
 
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		err[0] = 0;
 		EXPECT_EQ(-EINVAL, hsd_cfg_parse(bad[i], strlen(bad[i]), &c, err,
 						 sizeof(err))) TH_LOG("%s", bad[i]);
