@@ -93,6 +93,36 @@ static inline bool daemon_logged(const struct daemon *d, const char *s)
 	return strstr(daemon_log(d), s) != NULL;
 }
 
+/* a line of the log holds both @a and @b */
+static inline bool daemon_logged2(const struct daemon *d, const char *a,
+				  const char *b)
+{
+	const char *l = daemon_log(d), *e;
+
+	for (; *l; l = *e ? e + 1 : e) {
+		const char *pa, *pb;
+
+		e = strchrnul(l, '\n');
+		pa = strstr(l, a);
+		pb = strstr(l, b);
+		if (pa && pb && pa < e && pb < e)
+			return true;
+	}
+	return false;
+}
+
+/* until the daemon has logged @s, at most @ms milliseconds */
+static inline bool daemon_wait_logged(const struct daemon *d, const char *s,
+				      int ms)
+{
+	for (; ms > 0; ms -= 20) {
+		if (daemon_logged(d, s))
+			return true;
+		usleep(20000);
+	}
+	return daemon_logged(d, s);
+}
+
 /* start handshaked -f -v with @config (NULL: empty) and wait until it serves */
 static inline int daemon_start(struct daemon *d, const char *config)
 {

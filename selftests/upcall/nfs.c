@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * NFSv4.2 over TLS (RFC 9289) on loopback, handshaked answering the
- * kernel's upcall for both the NFS client (xprtsec=tls|mtls) and nfsd.
- * nfsd is started through /proc/fs/nfsd and its export caches are filled
- * by hand (Debian 12's mountd knows no xprtsec). Guest kernels only.
+ * kernel's upcall for both the NFS client (xprtsec=tls|mtls) and nfsd
+ * (selftests/upcall/nfsd.h). Guest kernels only.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,146 +21,15 @@
 
 #include "handshaked/probe.h"
 #include "selftests/upcall/common.h"
+#include "selftests/upcall/nfsd.h"
 
-#define NFSD "/proc/fs/nfsd"
-#define EXPORT "/tmp/hsd-nfs/export"
-#define MNT "/tmp/hsd-nfs/mnt"
-#define DOMAIN "hsd-selftest"
-/* include/uapi/linux/nfsd/export.h */
-#define NFSEXP_INSECURE_PORT	0x0002
-#define NFSEXP_NOSUBTREECHECK	0x0400
-#define NFSEXP_FSID		0x2000
-#define NFSEXP_XPRTSEC_NONE	0x0001
-#define NFSEXP_XPRTSEC_TLS	0x0002
-#define NFSEXP_XPRTSEC_MTLS	0x0004
 #define FILE_SIZE (1 << 20)
-/* a failing mount must end well before this */
-#define MOUNT_TIMEOUT_MS 60000
-
-/*
- * [authenticate.client] trusts our CA and has a certificate for mtls;
- * [authenticate.server] presents @server_cert and verifies client
- * certificates against the same CA.
- */
-static void config(char *out, size_t cap, const char *server_cert)
-{
-	snprintf(out, cap,
-		 "# tlshd's keys, unchanged\n"
-		 "[authenticate.client]\n"
-		 "x509.truststore=" HSD_CERTS "/ca.pem\n"
-		 "x509.certificate=" HSD_CERTS "/client-ec.pem\n"
-		 "x509.private_key=" HSD_CERTS "/client-ec.key\n"
-		 "[authenticate.server]\n"
-		 "x509.truststore=" HSD_CERTS "/ca.pem\n"
-		 "x509.certificate=" HSD_CERTS "/%s.pem\n"
-		 "x509.private_key=" HSD_CERTS "/%s.key\n",
-		 server_cert, server_cert);
-}
 
 FIXTURE(nfs)
 {
 	struct daemon d;
 	bool mounted;
 };
-
-/* nfsd with NFSv4.x only on 127.0.0.1:2049, grace over; once per boot */
-static int nfsd_up(void)
-{
-	char buf[32];
-
-	if (!get(NFSD "/threads", buf, sizeof(buf)) && atoi(buf) > 0)
-		return 0;
-	if (access(NFSD "/threads", F_OK) &&
-	    system("mount -t nfsd nfsd " NFSD))
-		return -ENOENT;
-	/* no v2 in newer kernels: try with it, then without */
-	if (put(NFSD "/versions", "-2 -3 +4 +4.1 +4.2\n") &&
-	    put(NFSD "/versions", "-3 +4 +4.1 +4.2\n"))
-		return -EINVAL;
-	put(NFSD "/nfsv4leasetime", "10\n");
-	put(NFSD "/nfsv4gracetime", "10\n");
-	if (put(NFSD "/portlist", "tcp 2049\n"))
-		return -EADDRINUSE;
-	if (put(NFSD "/threads", "4\n"))
-		return -EIO;
-	/* no state to recover: new OPENs need no 10 s wait */
-	put(NFSD "/v4_end_grace", "Y\n");
-	return 0;
-}
-
-/*
- * What mountd would answer: 127.0.0.1 is in DOMAIN, which exports
- * EXPORT as the NFSv4 root (fsid=0, no root squash) with the given
- * transport-security modes (nfsd's "xprtsec" export option).
- */
-static int export(unsigned int modes)
-{
-	char line[512];
-	long exp = (long)time(NULL) + 3600;
-	unsigned int m[3], n = 0, i;
-	int len;
-
-	if (modes & NFSEXP_XPRTSEC_NONE)
-		m[n++] = NFSEXP_XPRTSEC_NONE;
-	if (modes & NFSEXP_XPRTSEC_TLS)
-		m[n++] = NFSEXP_XPRTSEC_TLS;
-	if (modes & NFSEXP_XPRTSEC_MTLS)
-		m[n++] = NFSEXP_XPRTSEC_MTLS;
-	snprintf(line, sizeof(line), "nfsd 127.0.0.1 %ld " DOMAIN "\n", exp);
-	if (put("/proc/net/rpc/auth.unix.ip/channel", line))
-		return -EINVAL;
-	len = snprintf(line, sizeof(line), DOMAIN " " EXPORT " %ld %d 0 0 0 xprtsec %u",
-		       exp, NFSEXP_FSID | NFSEXP_NOSUBTREECHECK |
-		       NFSEXP_INSECURE_PORT, n);
-	for (i = 0; i < n; i++)
-		len += snprintf(line + len, sizeof(line) - len, " %u", m[i]);
-	snprintf(line + len, sizeof(line) - len, "\n");
-	if (put("/proc/net/rpc/nfsd.export/channel", line))
-		return -EINVAL;
-	/* fsid type 1 (FSID_NUM), fsid 0: the v4 root */
-	snprintf(line, sizeof(line), DOMAIN " 1 \\x00000000 %ld " EXPORT "\n", exp);
-	if (put("/proc/net/rpc/nfsd.fh/channel", line))
-		return -EINVAL;
-	return 0;
-}
-
-/*
- * mount(2) of 127.0.0.1:/ with xprtsec=@sec in a child, bounded: 0,
- * -errno, or -ETIMEDOUT; @ms is how long it took.
- */
-static int nfs_mount(const char *sec, long *ms)
-{
-	char data[128];
-	struct timespec a, b;
-	struct pollfd pfd;
-	int p[2], r = -ETIMEDOUT, st;
-	pid_t pid;
-
-	snprintf(data, sizeof(data), "vers=4.2,addr=127.0.0.1,xprtsec=%s", sec);
-	if (pipe(p))
-		return -errno;
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	pid = fork();
-	if (pid < 0)
-		return -errno;
-	if (!pid) {
-		int e = mount("127.0.0.1:/", MNT, "nfs4", 0, data) ? -errno : 0;
-
-		_exit(write(p[1], &e, sizeof(e)) == sizeof(e) ? 0 : 1);
-	}
-	close(p[1]);
-	pfd = (struct pollfd){ .fd = p[0], .events = POLLIN };
-	if (poll(&pfd, 1, MOUNT_TIMEOUT_MS) == 1 &&
-	    read(p[0], &st, sizeof(st)) == sizeof(st))
-		r = st;
-	else
-		kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-	close(p[0]);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	*ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
-	return r;
-}
 
 FIXTURE_SETUP(nfs)
 {
@@ -174,17 +42,12 @@ FIXTURE_SETUP(nfs)
 		SKIP(return, "no handshake netlink family");
 	if (system("modprobe -q tls && modprobe -q nfsd && modprobe -q nfsv4"))
 		SKIP(return, "NFS modules missing");
-	umount2(MNT, MNT_FORCE);
-	mkdir("/tmp/hsd-nfs", 0755);
-	mkdir(EXPORT, 0755);
-	mkdir(MNT, 0755);
-	/* tmpfs: exportable with fsid=, unlike the guest's overlay */
-	if (system("mountpoint -q " EXPORT " || mount -t tmpfs tmpfs " EXPORT))
+	if (nfs_dirs())
 		SKIP(return, "no tmpfs for the export");
 	e = nfsd_up();
 	ASSERT_EQ(0, e) TH_LOG("nfsd: %s", strerror(-e));
-	ASSERT_EQ(0, export(NFSEXP_XPRTSEC_TLS | NFSEXP_XPRTSEC_MTLS));
-	config(conf, sizeof(conf), "server-ec");
+	ASSERT_EQ(0, nfsd_export(NFSEXP_XPRTSEC_TLS | NFSEXP_XPRTSEC_MTLS));
+	nfs_config(conf, sizeof(conf), HSD_CERTS, "server-ec");
 	ASSERT_EQ(0, daemon_start(&self->d, conf));
 }
 
@@ -269,7 +132,9 @@ TEST_F(nfs, tls_mount_write_read)
 	EXPECT_LE(2, tls_stat("TlsCurrRxSw"));
 	EXPECT_TRUE(ss_shows_tls13());
 	EXPECT_TRUE(daemon_logged(&self->d, "role=client auth=anon version=TLSv1.3"));
-	EXPECT_TRUE(daemon_logged(&self->d, "role=server auth=x509 version=TLSv1.3"));
+	EXPECT_TRUE(daemon_wait_logged(&self->d, "role=server auth=x509 version=TLSv1.3", 2000));
+	/* no client certificate: nfsd must not see an authenticated peer */
+	EXPECT_TRUE(daemon_logged2(&self->d, "role=server", "peer_auth=none "));
 }
 
 /* mtls: the client presents its certificate, the server verifies it */
@@ -278,14 +143,16 @@ TEST_F(nfs, mtls_mount_write_read)
 	long ms;
 	int e;
 
-	ASSERT_EQ(0, export(NFSEXP_XPRTSEC_MTLS));
+	ASSERT_EQ(0, nfsd_export(NFSEXP_XPRTSEC_MTLS));
 	e = nfs_mount("mtls", &ms);
 	ASSERT_EQ(0, e) TH_LOG("mount: %s\n%s", strerror(-e),
 			       daemon_log(&self->d));
 	self->mounted = true;
 	EXPECT_EQ(0, write_read("mtls.bin", FILE_SIZE));
 	EXPECT_TRUE(daemon_logged(&self->d, "role=client auth=x509 version=TLSv1.3"));
-	EXPECT_TRUE(daemon_logged(&self->d, "peer_auth=x509"))
+	/* the server verified the client and reported it (REMOTE_AUTH) */
+	EXPECT_TRUE(daemon_wait_logged(&self->d, "role=server auth=x509 version=TLSv1.3", 2000));
+	EXPECT_TRUE(daemon_logged2(&self->d, "role=server", "peer_auth=x509 "))
 		TH_LOG("%s", daemon_log(&self->d));
 }
 
@@ -295,7 +162,7 @@ TEST_F(nfs, anon_client_on_mtls_export_refused)
 	long ms;
 	int e;
 
-	ASSERT_EQ(0, export(NFSEXP_XPRTSEC_MTLS));
+	ASSERT_EQ(0, nfsd_export(NFSEXP_XPRTSEC_MTLS));
 	e = nfs_mount("tls", &ms);
 	self->mounted = !e;
 	EXPECT_NE(0, e);
@@ -312,7 +179,7 @@ TEST_F(nfs, untrusted_server_certificate_fails)
 	int e;
 
 	daemon_stop(&self->d);
-	config(conf, sizeof(conf), "untrusted");
+	nfs_config(conf, sizeof(conf), HSD_CERTS, "untrusted");
 	ASSERT_EQ(0, daemon_start(&self->d, conf));
 	e = nfs_mount("tls", &ms);
 	self->mounted = !e;
@@ -321,7 +188,8 @@ TEST_F(nfs, untrusted_server_certificate_fails)
 	/* the client refused the chain and told the server why */
 	EXPECT_TRUE(daemon_logged(&self->d, "unable to get local issuer certificate"))
 		TH_LOG("%s", daemon_log(&self->d));
-	EXPECT_TRUE(daemon_logged(&self->d, "peer sent unknown_ca"));
+	/* the server's side ends a moment later */
+	EXPECT_TRUE(daemon_wait_logged(&self->d, "peer sent unknown_ca", 2000));
 }
 
 /*
@@ -335,20 +203,19 @@ TEST_F(nfs, sighup_reloads_certificates)
 	int e, fd;
 
 	daemon_stop(&self->d);
-	config(conf, sizeof(conf), "untrusted");
+	nfs_config(conf, sizeof(conf), HSD_CERTS, "untrusted");
 	ASSERT_EQ(0, daemon_start(&self->d, conf));
 	e = nfs_mount("tls", &ms);
 	self->mounted = !e;
 	ASSERT_NE(0, e);
-	config(conf, sizeof(conf), "server-ec");
+	nfs_config(conf, sizeof(conf), HSD_CERTS, "server-ec");
 	fd = open(self->d.conf, O_WRONLY | O_TRUNC);
 	ASSERT_LE(0, fd);
 	ASSERT_EQ((ssize_t)strlen(conf), write(fd, conf, strlen(conf)));
 	close(fd);
 	kill(self->d.pid, SIGHUP);
-	for (e = 0; e < 100 && !daemon_logged(&self->d, "reloaded"); e++)
-		usleep(20000);
-	ASSERT_TRUE(daemon_logged(&self->d, "reloaded")) TH_LOG("%s", daemon_log(&self->d));
+	ASSERT_TRUE(daemon_wait_logged(&self->d, "reloaded", 2000))
+		TH_LOG("%s", daemon_log(&self->d));
 	e = nfs_mount("tls", &ms);
 	ASSERT_EQ(0, e) TH_LOG("mount: %s\n%s", strerror(-e), daemon_log(&self->d));
 	self->mounted = true;

@@ -25,141 +25,13 @@
 
 #include "handshaked/probe.h"
 #include "selftests/upcall/common.h"
-
-#define HOSTID "8c2b3ad5-0e3b-4f7a-9a4e-6f1c2d3e4a5b"
-#define HOSTNQN "nqn.2014-08.org.nvmexpress:uuid:" HOSTID
-#define SUBNQN "nqn.2026-11.org.handshaked:selftest"
-#define NVMET "/sys/kernel/config/nvmet"
-/* a plain tmpfs: nvmet sees no size through the guest's overlay */
-#define NS_FILE "/dev/shm/hsd-nvme-ns.img"
-#define NS_SIZE (64 << 20)
-
-static const uint8_t psk[32] = {
-	0x5a, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a,
-	0x0b, 0x0c, 0x0d, 0x0e, 0x0f, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15,
-	0x16, 0x17, 0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
-};
+#include "selftests/upcall/nvmet.h"
 
 FIXTURE(nvme)
 {
 	struct daemon d;
-	key_serial_t key, nvme;
-	int port;
-	char portdir[128];
+	struct nvmet_target t;
 };
-
-/* the target: subsystem, allowed host, file namespace, TLS port */
-static int target_up(FIXTURE_DATA(nvme) *self)
-{
-	char p[512];
-	int fd;
-
-	fd = open(NS_FILE, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || ftruncate(fd, NS_SIZE))
-		return -1;
-	close(fd);
-	mkdir(NVMET "/hosts/" HOSTNQN, 0755);
-	if (mkdir(NVMET "/subsystems/" SUBNQN, 0755))
-		return -1;
-	if (put(NVMET "/subsystems/" SUBNQN "/attr_allow_any_host", "0") ||
-	    symlink(NVMET "/hosts/" HOSTNQN,
-		    NVMET "/subsystems/" SUBNQN "/allowed_hosts/" HOSTNQN) ||
-	    mkdir(NVMET "/subsystems/" SUBNQN "/namespaces/1", 0755) ||
-	    put(NVMET "/subsystems/" SUBNQN "/namespaces/1/device_path", NS_FILE) ||
-	    put(NVMET "/subsystems/" SUBNQN "/namespaces/1/buffered_io", "1") ||
-	    put(NVMET "/subsystems/" SUBNQN "/namespaces/1/enable", "1"))
-		return -1;
-	snprintf(self->portdir, sizeof(self->portdir), NVMET "/ports/%d",
-		 self->port);
-	if (mkdir(self->portdir, 0755))
-		return -1;
-	snprintf(p, sizeof(p), "%d", 4420 + self->port);
-	/* addr_tsas needs the transport type first */
-	if (putf(self->portdir, "addr_trtype", "tcp") ||
-	    putf(self->portdir, "addr_adrfam", "ipv4") ||
-	    putf(self->portdir, "addr_traddr", "127.0.0.1") ||
-	    putf(self->portdir, "addr_trsvcid", p) ||
-	    putf(self->portdir, "addr_tsas", "tls1.3"))
-		return -1;
-	snprintf(p, sizeof(p), "%s/subsystems/" SUBNQN, self->portdir);
-	return symlink(NVMET "/subsystems/" SUBNQN, p);
-}
-
-/* every controller of ours, even one a failed test left behind */
-static void host_disconnect_all(void)
-{
-	char p[128], nqn[256];
-	int i;
-
-	for (i = 0; i < 64; i++) {
-		snprintf(p, sizeof(p), "/sys/class/nvme/nvme%d/subsysnqn", i);
-		if (get(p, nqn, sizeof(nqn)) || strncmp(nqn, SUBNQN, strlen(SUBNQN)))
-			continue;
-		snprintf(p, sizeof(p), "/sys/class/nvme/nvme%d/delete_controller", i);
-		put(p, "1");
-	}
-}
-
-static void target_down(FIXTURE_DATA(nvme) *self)
-{
-	char p[512];
-
-	host_disconnect_all();
-
-	snprintf(p, sizeof(p), "%s/subsystems/" SUBNQN, self->portdir);
-	unlink(p);
-	rmdir(self->portdir);
-	put(NVMET "/subsystems/" SUBNQN "/namespaces/1/enable", "0");
-	rmdir(NVMET "/subsystems/" SUBNQN "/namespaces/1");
-	unlink(NVMET "/subsystems/" SUBNQN "/allowed_hosts/" HOSTNQN);
-	rmdir(NVMET "/subsystems/" SUBNQN);
-	rmdir(NVMET "/hosts/" HOSTNQN);
-	unlink(NS_FILE);
-}
-
-/*
- * Connect with TLS; @extra adds options (e.g. a keyring). The controller
- * instance, or -errno from the fabrics write, with its duration in ms.
- */
-static int host_connect(FIXTURE_DATA(nvme) *self, const char *extra,
-			long *ms)
-{
-	char opt[512], ans[128];
-	struct timespec a, b;
-	int fd, inst = -1, e = 0;
-	ssize_t r;
-
-	snprintf(opt, sizeof(opt), "transport=tcp,traddr=127.0.0.1,trsvcid=%d,"
-		 "nqn=" SUBNQN ",hostnqn=" HOSTNQN ",hostid=" HOSTID ",tls%s",
-		 4420 + self->port, extra);
-	fd = open("/dev/nvme-fabrics", O_RDWR);
-	if (fd < 0)
-		return -errno;
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	if (write(fd, opt, strlen(opt)) < 0)
-		e = -errno;
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	*ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
-	if (!e) {
-		r = read(fd, ans, sizeof(ans) - 1);
-		if (r > 0) {
-			ans[r] = 0;
-			if (sscanf(ans, "instance=%d", &inst) != 1)
-				inst = -1;
-		}
-		e = inst >= 0 ? inst : -EIO;
-	}
-	close(fd);
-	return e;
-}
-
-static void host_disconnect(int inst)
-{
-	char p[128];
-
-	snprintf(p, sizeof(p), "/sys/class/nvme/nvme%d/delete_controller", inst);
-	put(p, "1");
-}
 
 FIXTURE_SETUP(nvme)
 {
@@ -172,29 +44,20 @@ FIXTURE_SETUP(nvme)
 	if (system("modprobe -q nvme-keyring && modprobe -q nvme-tcp && "
 		   "modprobe -q nvmet && modprobe -q nvmet-tcp && modprobe -q tls"))
 		SKIP(return, "NVMe/TCP modules missing");
-	self->port = ++port + (getpid() % 50) * 10;
-	snprintf(self->portdir, sizeof(self->portdir), NVMET "/ports/%d",
-		 self->port);
-	target_down(self);	/* what an aborted run may have left */
-	self->nvme = find_key_by_type_and_desc("keyring", ".nvme", 0);
-	ASSERT_LT(0, self->nvme);
-	/* RFC-less but NVMe TCP 3.6.1.3: retained PSK, SHA-256 */
-	self->key = add_key("psk", "NVMe0R01 " HOSTNQN " " SUBNQN, psk,
-			    sizeof(psk), self->nvme);
-	ASSERT_LT(0, self->key) TH_LOG("add_key psk: %s", strerror(errno));
-	ASSERT_EQ(0, target_up(self)) TH_LOG("nvmet: %s", strerror(errno));
+	nvmet_init(&self->t, ++port + (getpid() % 50) * 10);
+	nvmet_down(&self->t);	/* what an aborted run may have left */
+	ASSERT_EQ(0, nvmet_psk_add(&self->t)) TH_LOG("add_key psk: %s", strerror(errno));
+	ASSERT_EQ(0, nvmet_up(&self->t)) TH_LOG("nvmet: %s", strerror(errno));
 	ASSERT_EQ(0, daemon_start(&self->d, NULL));
 }
 
 FIXTURE_TEARDOWN(nvme)
 {
-	if (!getenv("HSD_VM_KERNEL") || !self->port)
+	if (!getenv("HSD_VM_KERNEL") || !self->t.port)
 		return;
 	daemon_stop(&self->d);
-	target_down(self);
-	/* not possessed here: unlink it from .nvme (which grants us write) */
-	if (self->key > 0)
-		keyctl_unlink(self->key, self->nvme);
+	nvmet_down(&self->t);
+	nvmet_psk_del(&self->t);
 }
 
 /* the block device of controller @inst, once the namespace is scanned */
@@ -221,7 +84,7 @@ TEST_F(nvme, psk_connect_write_read_disconnect)
 	FILE *ss;
 	bool tls13 = false;
 
-	inst = host_connect(self, "", &ms);
+	inst = nvme_connect(&self->t, "", &ms);
 	ASSERT_LE(0, inst) TH_LOG("connect: %s\n%s", strerror(-inst),
 				  daemon_log(&self->d));
 	snprintf(p, sizeof(p), "/sys/class/nvme/nvme%d/state", inst);
@@ -253,7 +116,7 @@ TEST_F(nvme, psk_connect_write_read_disconnect)
 		tls13 |= strstr(buf, "tcp-ulp-tls version: 1.3") != NULL;
 	pclose(ss);
 	EXPECT_TRUE(tls13);
-	host_disconnect(inst);
+	nvme_disconnect(inst);
 	EXPECT_TRUE(daemon_logged(&self->d, "role=client auth=psk version=TLSv1.3"));
 	EXPECT_TRUE(daemon_logged(&self->d, "role=server auth=psk version=TLSv1.3"));
 	free(w);
@@ -283,12 +146,12 @@ TEST_F(nvme, psk_unknown_to_the_target_fails_fast)
 	ASSERT_EQ(0, keyctl_setperm(k, KEY_POS_ALL | KEY_USR_VIEW |
 				    KEY_USR_READ | KEY_USR_SEARCH));
 	/* and not in .nvme */
-	ASSERT_EQ(0, keyctl_unlink(self->key, self->nvme));
-	self->key = 0;
+	ASSERT_EQ(0, keyctl_unlink(self->t.key, self->t.nvme));
+	self->t.key = 0;
 	snprintf(extra, sizeof(extra), ",keyring=%d,tls_key=%d", ring, k);
-	inst = host_connect(self, extra, &ms);
+	inst = nvme_connect(&self->t, extra, &ms);
 	if (inst >= 0)
-		host_disconnect(inst);
+		nvme_disconnect(inst);
 	EXPECT_GT(0, inst);
 	EXPECT_GT(5000, ms) TH_LOG("took %ld ms", ms);
 	EXPECT_TRUE(daemon_logged(&self->d, "role=server auth=psk"));
@@ -304,18 +167,18 @@ TEST_F(nvme, twenty_cycles_no_growth)
 	long fds0, rss0, ms;
 	int i, inst, fails = 0;
 
-	inst = host_connect(self, "", &ms);
+	inst = nvme_connect(&self->t, "", &ms);
 	ASSERT_LE(0, inst);
-	host_disconnect(inst);
+	nvme_disconnect(inst);
 	fds0 = daemon_fds(&self->d);
 	rss0 = daemon_rss_kb(&self->d);
 	for (i = 0; i < 20; i++) {
-		inst = host_connect(self, "", &ms);
+		inst = nvme_connect(&self->t, "", &ms);
 		if (inst < 0) {
 			fails++;
 			continue;
 		}
-		host_disconnect(inst);
+		nvme_disconnect(inst);
 	}
 	EXPECT_EQ(0, fails);
 	EXPECT_EQ(fds0, daemon_fds(&self->d));
@@ -325,11 +188,11 @@ TEST_F(nvme, twenty_cycles_no_growth)
 }
 
 /* a TCP connection to the target's TLS port, or -1 */
-static int raw_connect(FIXTURE_DATA(nvme) *self)
+static int raw_connect(struct nvmet_target *t)
 {
 	struct sockaddr_in a = {
 		.sin_family = AF_INET,
-		.sin_port = htons(4420 + self->port),
+		.sin_port = htons(4420 + t->port),
 		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
 	};
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -398,7 +261,7 @@ TEST_F(nvme, hostile_peers_do_not_block_others)
 	/* a handshake record of 595 bytes */
 	memcpy(junk, "\x16\x03\x01\x02\x53", 5);
 	for (i = 0; i < 16; i++) {
-		fds[i] = raw_connect(self);
+		fds[i] = raw_connect(&self->t);
 		ASSERT_LE(0, fds[i]);
 		switch (i % 4) {
 		case 0:
@@ -419,9 +282,9 @@ TEST_F(nvme, hostile_peers_do_not_block_others)
 	}
 	/* the hostile ones are with the daemon; a real host is served */
 	usleep(300000);
-	inst = host_connect(self, "", &ms);
+	inst = nvme_connect(&self->t, "", &ms);
 	ASSERT_LE(0, inst) TH_LOG("%s", daemon_log(&self->d));
-	host_disconnect(inst);
+	nvme_disconnect(inst);
 	EXPECT_GT(5000, ms) TH_LOG("connect took %ld ms", ms);
 	EXPECT_EQ(0, kill(self->d.pid, 0));
 	/*
@@ -459,7 +322,7 @@ TEST_F(nvme, sigterm_fails_in_flight_and_exits)
 	char c;
 
 	for (i = 0; i < 4; i++) {
-		fds[i] = raw_connect(self);
+		fds[i] = raw_connect(&self->t);
 		ASSERT_LE(0, fds[i]);
 		ASSERT_EQ(5, send(fds[i], "\x16\x03\x01\x40\x00", 5, 0));
 	}
@@ -498,9 +361,9 @@ TEST_F(nvme, no_daemon_fails_at_once)
 	int inst;
 
 	daemon_stop(&self->d);
-	inst = host_connect(self, "", &ms);
+	inst = nvme_connect(&self->t, "", &ms);
 	if (inst >= 0)
-		host_disconnect(inst);
+		nvme_disconnect(inst);
 	EXPECT_GT(0, inst);
 	EXPECT_GT(3000, ms);
 }
@@ -518,16 +381,16 @@ TEST_F(nvme, daemon_killed_then_restarted)
 		kill(self->d.pid, SIGKILL);
 		_exit(0);
 	}
-	inst = host_connect(self, "", &ms);
+	inst = nvme_connect(&self->t, "", &ms);
 	if (inst >= 0)
-		host_disconnect(inst);
+		nvme_disconnect(inst);
 	EXPECT_GT(0, inst);
 	wait(NULL);
 	daemon_reap(&self->d);
 	ASSERT_EQ(0, daemon_start(&self->d, NULL));
-	inst = host_connect(self, "", &ms);
+	inst = nvme_connect(&self->t, "", &ms);
 	ASSERT_LE(0, inst) TH_LOG("%s", daemon_log(&self->d));
-	host_disconnect(inst);
+	nvme_disconnect(inst);
 }
 
 TEST_HARNESS_MAIN
