@@ -37,7 +37,7 @@ export HSD_LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
 USERDIRS := handshaked tools
 
-.PHONY: all deps check asan modules bench style regen install clean fuzz demo \
+.PHONY: all deps check asan modules bench bench-build style regen install clean fuzz demo \
 	$(USERDIRS) selftests
 
 all: tools
@@ -90,6 +90,9 @@ fuzz:
 bench: all
 	$(MAKE) -C bench
 
+bench-build: all
+	$(MAKE) -C bench build
+
 style:
 	selftests/style
 
@@ -100,9 +103,13 @@ demo:
 	@echo "make demo arrives with the file server issue (ktlsh serve); see README.md"; exit 1
 
 PREFIX ?= /usr/local
+UNITDIR ?= /etc/systemd/system
 install: all
 	install -D -m 0755 handshaked/handshaked $(DESTDIR)$(PREFIX)/sbin/handshaked
 	install -D -m 0755 tools/ktlsh $(DESTDIR)$(PREFIX)/bin/ktlsh
+	install -D -m 0644 handshaked/handshaked.service \
+		$(DESTDIR)$(UNITDIR)/handshaked.service
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/handshaked/README.md
 
 clean:
 	$(MAKE) -C handshaked clean

@@ -26,6 +26,7 @@
 #include "handshaked/ktls.h"
 
 struct hsd_hs {
+	struct hsd_daemon *d;
 	int fd;
 	struct hsd_accept acc;
 	struct hs_conn *tls;
@@ -82,9 +83,23 @@ static void peer_name(int fd, char *out, size_t cap)
 static int psk_lookup(void *arg, const uint8_t *id, size_t len,
 		      struct hs_psk *out)
 {
-	const struct hsd_hs *h = arg;
+	struct hsd_hs *h = arg;
+	struct hsd_daemon *d = h->d;
+	int err = hsd_keys_psk_find(h->rings, h->n_rings, id, len, out);
 
-	return hsd_keys_psk_find(h->rings, h->n_rings, id, len, out);
+	/*
+	 * Not in the daemon's keyrings: one may have been created (or
+	 * replaced by a reloaded module) since they were linked. Look again,
+	 * at most ten times a second, and retry.
+	 */
+	if (err == -ENOKEY && !h->acc.keyring &&
+	    hsd_now_us() - d->linked_us > 100000) {
+		hsd_link_keyrings(d);
+		memcpy(h->rings, d->rings, d->n_rings * sizeof(d->rings[0]));
+		h->n_rings = d->n_rings;
+		err = hsd_keys_psk_find(h->rings, h->n_rings, id, len, out);
+	}
+	return err;
 }
 
 /* ACCEPT's CERTIFICATE: DER certificate and DER private key by serial */
@@ -417,6 +432,7 @@ int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
 		close(a->sockfd);
 		return -ENOMEM;
 	}
+	h->d = d;
 	h->fd = a->sockfd;
 	h->acc = *a;
 	h->server = a->message_type == HANDSHAKE_MSG_TYPE_SERVERHELLO;

@@ -34,6 +34,7 @@ struct hsd_daemon {
 	/* keyrings a server searches for PSKs when ACCEPT names none */
 	int32_t rings[3 + HSD_CFG_KEYRINGS_MAX];
 	size_t n_rings;
+	uint64_t linked_us;		/* when they were last looked up */
 	int epfd;
 	int verbose;
 	bool syslog;
@@ -45,6 +46,8 @@ struct hsd_daemon {
 };
 
 uint64_t hsd_now_us(void);
+/* (re)link the named and configured keyrings into ours, note them */
+void hsd_link_keyrings(struct hsd_daemon *d);
 void hsd_log(const struct hsd_daemon *d, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

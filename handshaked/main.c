@@ -34,6 +34,9 @@
 #include "handshaked/keys.h"
 
 #define DEFAULT_CONFIG "/etc/tlshd/config"
+#define RELINK_IDLE_US (5 * 1000000ULL)
+/* ACCEPTs taken back to back before the handshakes are set up */
+#define ACCEPT_BATCH 32
 /* SIGTERM: in-flight handshakes get this long, then DONE with ETIMEDOUT */
 #define STOP_GRACE_MS 1000
 
@@ -103,13 +106,14 @@ static int drop_privileges(struct hsd_daemon *d)
  * The keyrings consumers put credentials in, and the configured ones,
  * linked into our process keyring (possession lets us read their keys).
  */
-static void link_keyrings(struct hsd_daemon *d)
+void hsd_link_keyrings(struct hsd_daemon *d)
 {
 	static const char *const named[] = { ".nvme", ".nfs", ".nfsd" };
 	int32_t k;
 	size_t i;
 
 	d->n_rings = 0;
+	d->linked_us = hsd_now_us();
 	for (i = 0; i < 3 + d->cfg.n_keyrings; i++) {
 		k = hsd_keys_link_named(i < 3 ? named[i] : d->cfg.keyrings[i - 3]);
 		if (k > 0)
@@ -137,38 +141,56 @@ static int reload(struct hsd_daemon *d)
 	d->cfg = cfg;
 	hsd_creds_put(d->creds);
 	d->creds = cr;
-	link_keyrings(d);
+	hsd_link_keyrings(d);
 	return 0;
 }
 
-/* take requests until the kernel has none or we are full */
+/*
+ * Take requests until the kernel has none or we are full. A burst is
+ * taken whole first and set up after: requests waiting un-accepted count
+ * against the kernel's small per-netns limit.
+ */
 static void accept_all(struct hsd_daemon *d)
 {
-	struct hsd_accept a;
-	int r;
+	struct hsd_accept batch[ACCEPT_BATCH];
+	unsigned int n, i;
+	int r = 0;
 
-	while (!d->stopping && d->n_hs < d->cfg.max_inflight) {
-		/* keyrings created after start (a module loaded later) */
-		if (!d->n_hs)
-			link_keyrings(d);
-		r = hsd_upcall_accept(d->nl, &a);
-		if (r == -EAGAIN)
-			return;
-		if (r == -EBADMSG) {
-			hsd_log(d, LOG_ERR, "handshaked: malformed ACCEPT reply");
-			hsd_upcall_done(d->nl, a.sockfd, EINVAL, NULL, 0);
-			close(a.sockfd);
-			continue;
+	while (r != -EAGAIN && !d->stopping && d->n_hs < d->cfg.max_inflight) {
+		/*
+		 * Keyrings created after start (a module loaded later), looked
+		 * for when idle, not per request: the lookup reads /proc/keys.
+		 * A server's PSK miss looks again at once (agent.c).
+		 */
+		if (!d->n_hs && hsd_now_us() - d->linked_us > RELINK_IDLE_US)
+			hsd_link_keyrings(d);
+		n = 0;
+		while (n < ACCEPT_BATCH && d->n_hs + n < d->cfg.max_inflight) {
+			r = hsd_upcall_accept(d->nl, &batch[n]);
+			if (r == -EBADMSG) {
+				hsd_log(d, LOG_ERR, "handshaked: malformed ACCEPT reply");
+				hsd_upcall_done(d->nl, batch[n].sockfd, EINVAL, NULL, 0);
+				close(batch[n].sockfd);
+				continue;
+			}
+			if (r) {
+				if (r != -EAGAIN)
+					hsd_log(d, LOG_ERR, "handshaked: ACCEPT: %s",
+						strerror(-r));
+				break;
+			}
+			n++;
 		}
-		if (r) {
-			hsd_log(d, LOG_ERR, "handshaked: ACCEPT: %s", strerror(-r));
-			return;
+		for (i = 0; i < n; i++) {
+			hsd_log(d, LOG_DEBUG,
+				"handshaked: accepted fd %d type %u auth %u peername '%s' %zu identities timeout %u ms",
+				batch[i].sockfd, batch[i].message_type,
+				batch[i].auth_mode, batch[i].peername,
+				batch[i].n_peerids, batch[i].timeout_ms);
+			hsd_hs_start(d, &batch[i]);
 		}
-		hsd_log(d, LOG_DEBUG,
-			"handshaked: accepted fd %d type %u auth %u peername '%s' %zu identities timeout %u ms",
-			a.sockfd, a.message_type, a.auth_mode, a.peername,
-			a.n_peerids, a.timeout_ms);
-		hsd_hs_start(d, &a);
+		if (r && r != -EAGAIN)
+			return;
 	}
 }
 
@@ -249,6 +271,14 @@ static int loop(struct hsd_daemon *d, int sfd)
 				s = slot_of(d, ev[i].data.fd);
 				if (s >= 0)
 					hsd_hs_event(d, (unsigned int)s, false);
+				/*
+				 * Requests waiting un-accepted count against the
+				 * kernel's small per-netns limit (beyond it the
+				 * consumer gets -EAGAIN): take them before the
+				 * next piece of handshake work, not after the batch.
+				 */
+				if (!d->stopping && hsd_upcall_drain(d->nl))
+					accept_all(d);
 			}
 		}
 		expire(d);

@@ -268,7 +268,9 @@ enum hsd_x509_verdict {
  * validity, CRLs if loaded, EKU for @purpose, and @name when not NULL (DNS
  * SAN, or IP SAN for an IP literal). Fills @why with a reason. On success
  * and with @leaf_key, hands out the leaf's public key. Parsed certificates
- * are cached in the store (thread-safe); verification is never cached.
+ * and chains that verified (identical chain, name and purpose, for at most
+ * 5 minutes and never past a notAfter) are cached in the store
+ * (thread-safe); a new store starts empty. Failures are never cached.
  */
 enum hsd_x509_verdict hsd_x509_verify(struct hsd_x509_store *s,
 				      const uint8_t *const *der,
@@ -277,5 +279,7 @@ enum hsd_x509_verdict hsd_x509_verify(struct hsd_x509_store *s,
 				      enum hsd_x509_purpose purpose,
 				      struct hsd_pkey **leaf_key,
 				      char *why, size_t whylen);
+/* how many verifications the cache answered */
+uint64_t hsd_x509_verify_hits(struct hsd_x509_store *s);
 
 #endif

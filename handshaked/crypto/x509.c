@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -30,13 +31,36 @@ struct cert_cache_entry {
 	uint64_t used;
 };
 
+/*
+ * Chains that verified, by SHA-256 over purpose, name and every DER
+ * certificate as presented: a peer reconnecting (an NFS client mounting
+ * again, a host's queues) presents the identical chain, and building and
+ * checking the path again would give the same answer until a certificate
+ * expires or the store changes. An entry lives VERIFY_SECONDS at most and
+ * never past the earliest notAfter of the chain; a new store (SIGHUP: new
+ * trust anchors or CRLs) starts empty. Failures are never kept. The
+ * CertificateVerify signature, the proof that the peer holds the key, is
+ * checked on every handshake by the engine.
+ */
+#define VERIFY_CACHE 32
+#define VERIFY_SECONDS 300
+
+struct verify_cache_entry {
+	uint8_t id[32];
+	EVP_PKEY *leaf;		/* its public key; NULL: empty slot */
+	time_t until;
+	uint64_t used;
+};
+
 struct hsd_x509_store {
 	X509_STORE *st;
 	bool crl;
 	const struct hsd_crypto *cr;
 	pthread_mutex_t lock;
 	struct cert_cache_entry cache[CERT_CACHE];
+	struct verify_cache_entry verified[VERIFY_CACHE];
 	uint64_t tick;
+	uint64_t verify_hits;
 };
 
 /* a parsed certificate (new reference), from the cache when possible */
@@ -133,6 +157,8 @@ void hsd_x509_store_free(struct hsd_x509_store *s)
 		return;
 	for (i = 0; i < CERT_CACHE; i++)
 		X509_free(s->cache[i].x);
+	for (i = 0; i < VERIFY_CACHE; i++)
+		EVP_PKEY_free(s->verified[i].leaf);
 	pthread_mutex_destroy(&s->lock);
 	X509_STORE_free(s->st);
 	OPENSSL_free(s);
@@ -268,13 +294,112 @@ static enum hsd_x509_verdict verdict(int e)
 	}
 }
 
-enum hsd_x509_verdict hsd_x509_verify(struct hsd_x509_store *s,
-				      const uint8_t *const *der,
-				      const size_t *len, size_t n,
-				      const char *name,
-				      enum hsd_x509_purpose purpose,
-				      struct hsd_pkey **leaf_key,
-				      char *why, size_t whylen)
+/* the verification cache's key for one question; -1 if it cannot hash */
+static int verify_id(const struct hsd_x509_store *s, const uint8_t *const *der,
+		     const size_t *len, size_t n, const char *name,
+		     enum hsd_x509_purpose purpose, uint8_t id[32])
+{
+	struct hsd_hash_ctx *h;
+	uint8_t u[5] = { (uint8_t)purpose };
+	size_t i;
+	int e;
+
+	if (hsd_hash_new(s->cr, HSD_SHA256, &h))
+		return -1;
+	e = hsd_hash_update(h, u, 1);
+	/* the name with its terminator: "a" + "bc" differs from "ab" + "c" */
+	e |= hsd_hash_update(h, name ? name : "", name ? strlen(name) + 1 : 1);
+	for (i = 0; i < n; i++) {
+		u[1] = (uint8_t)(len[i] >> 24), u[2] = (uint8_t)(len[i] >> 16);
+		u[3] = (uint8_t)(len[i] >> 8), u[4] = (uint8_t)len[i];
+		e |= hsd_hash_update(h, u + 1, 4);
+		e |= hsd_hash_update(h, der[i], len[i]);
+	}
+	e |= hsd_hash_peek(h, id);
+	hsd_hash_free(h);
+	return e ? -1 : 0;
+}
+
+/* a verified chain's leaf key (new reference) if @id is cached and fresh */
+static EVP_PKEY *verified_get(struct hsd_x509_store *s, const uint8_t id[32])
+{
+	time_t now = time(NULL);
+	EVP_PKEY *k = NULL;
+	int i;
+
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < VERIFY_CACHE; i++) {
+		struct verify_cache_entry *e = &s->verified[i];
+
+		if (!e->leaf || memcmp(e->id, id, 32))
+			continue;
+		if (now < e->until && EVP_PKEY_up_ref(e->leaf)) {
+			k = e->leaf;
+			e->used = ++s->tick;
+			s->verify_hits++;
+		}
+		break;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return k;
+}
+
+/* the earliest notAfter of the verified chain, trust anchor included */
+static time_t chain_not_after(X509_STORE_CTX *ctx)
+{
+	struct stack_st_X509 *ch = X509_STORE_CTX_get0_chain(ctx);
+	time_t until = time(NULL) + VERIFY_SECONDS, t;
+	struct tm tm;
+	int i;
+
+	for (i = 0; ch && i < sk_X509_num(ch); i++) {
+		if (ASN1_TIME_to_tm(X509_get0_notAfter(sk_X509_value(ch, i)), &tm) != 1)
+			return 0;
+		t = timegm(&tm);
+		if (t < until)
+			until = t;
+	}
+	return until;
+}
+
+static void verified_put(struct hsd_x509_store *s, const uint8_t id[32],
+			 EVP_PKEY *leaf, time_t until)
+{
+	struct verify_cache_entry *victim = &s->verified[0];
+	int i;
+
+	if (!leaf || until <= time(NULL) || !EVP_PKEY_up_ref(leaf))
+		return;
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < VERIFY_CACHE; i++)
+		if (s->verified[i].used < victim->used)
+			victim = &s->verified[i];
+	EVP_PKEY_free(victim->leaf);
+	victim->leaf = leaf;
+	memcpy(victim->id, id, 32);
+	victim->until = until;
+	victim->used = ++s->tick;
+	pthread_mutex_unlock(&s->lock);
+}
+
+uint64_t hsd_x509_verify_hits(struct hsd_x509_store *s)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&s->lock);
+	n = s->verify_hits;
+	pthread_mutex_unlock(&s->lock);
+	return n;
+}
+
+static enum hsd_x509_verdict verify_full(struct hsd_x509_store *s,
+					 const uint8_t *const *der,
+					 const size_t *len, size_t n,
+					 const char *name,
+					 enum hsd_x509_purpose purpose,
+					 const uint8_t *id,
+					 struct hsd_pkey **leaf_key,
+					 char *why, size_t whylen)
 {
 	X509_STORE_CTX *ctx = X509_STORE_CTX_new();
 	enum hsd_x509_verdict v = HSD_X509_BAD_CERTIFICATE;
@@ -317,12 +442,16 @@ enum hsd_x509_verdict hsd_x509_verify(struct hsd_x509_store *s,
 			X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 	}
 	if (X509_verify_cert(ctx) == 1) {
-		EVP_PKEY *k = leaf_key ? X509_get_pubkey(leaf) : NULL;
+		EVP_PKEY *k = X509_get_pubkey(leaf);
 
 		v = HSD_X509_OK;
 		snprintf(why, whylen, "verified");
+		if (id)
+			verified_put(s, id, k, chain_not_after(ctx));
 		if (leaf_key)
 			*leaf_key = hsd_pkey_wrap(k);
+		else
+			EVP_PKEY_free(k);
 		goto out;
 	}
 	e = X509_STORE_CTX_get_error(ctx);
@@ -335,4 +464,28 @@ out:
 	X509_free(leaf);
 	sk_X509_pop_free(untrusted, X509_free);
 	return v;
+}
+
+enum hsd_x509_verdict hsd_x509_verify(struct hsd_x509_store *s,
+				      const uint8_t *const *der,
+				      const size_t *len, size_t n,
+				      const char *name,
+				      enum hsd_x509_purpose purpose,
+				      struct hsd_pkey **leaf_key,
+				      char *why, size_t whylen)
+{
+	uint8_t id[32];
+	bool cacheable = n && !verify_id(s, der, len, n, name, purpose, id);
+	EVP_PKEY *hit = cacheable ? verified_get(s, id) : NULL;
+
+	if (hit) {
+		snprintf(why, whylen, "verified (cached)");
+		if (leaf_key)
+			*leaf_key = hsd_pkey_wrap(hit);
+		else
+			EVP_PKEY_free(hit);
+		return HSD_X509_OK;
+	}
+	return verify_full(s, der, len, n, name, purpose, cacheable ? id : NULL,
+			   leaf_key, why, whylen);
 }

@@ -169,4 +169,79 @@ TEST_F(crypto, aes128gcm_rfc8448_server_handshake_key)
 	hsd_aead_free(a);
 }
 
+static int verify(struct hsd_x509_store *st,
+		  const struct hsd_cert_chain *ch,
+		  const char *name, enum hsd_x509_purpose p,
+		  bool want_key)
+{
+	const uint8_t *der[10];
+	struct hsd_pkey *k = NULL;
+	enum hsd_x509_verdict v;
+	char why[128];
+	size_t i;
+
+	for (i = 0; i < ch->n; i++)
+		der[i] = ch->der[i];
+	v = hsd_x509_verify(st, der, ch->len, ch->n, name, p,
+			    want_key ? &k : NULL, why, sizeof(why));
+	if (want_key && v == HSD_X509_OK && !k)
+		v = HSD_X509_UNSUPPORTED;
+	hsd_pkey_free(k);
+	return v;
+}
+
+/*
+ * A chain that verified is answered from the store's cache when the same
+ * chain, name and purpose come again; any difference, a failure, or a new
+ * store goes through the full verification.
+ */
+TEST_F(crypto, verified_chains_are_cached_exactly)
+{
+	struct hsd_cert_chain ec = { 0 }, rsa = { 0 }, untrusted = { 0 };
+	struct hsd_x509_store *st, *st2;
+
+	ASSERT_EQ(0, hsd_x509_store_new(self->cr, HSD_CERTS "/ca.pem", NULL,
+					NULL, &st));
+	ASSERT_EQ(0, hsd_cert_chain_load(HSD_CERTS "/server-ec.pem", &ec));
+	ASSERT_EQ(0, hsd_cert_chain_load(HSD_CERTS "/server-rsa.pem", &rsa));
+	ASSERT_EQ(0, hsd_cert_chain_load(HSD_CERTS "/untrusted.pem", &untrusted));
+
+	EXPECT_EQ(HSD_X509_OK, verify(st, &ec, "server.test", HSD_X509_SERVER, true));
+	EXPECT_EQ(0, (int)hsd_x509_verify_hits(st));
+	EXPECT_EQ(HSD_X509_OK, verify(st, &ec, "server.test", HSD_X509_SERVER, true));
+	EXPECT_EQ(1, (int)hsd_x509_verify_hits(st));
+	EXPECT_EQ(HSD_X509_OK, verify(st, &ec, "server.test", HSD_X509_SERVER, false));
+	EXPECT_EQ(2, (int)hsd_x509_verify_hits(st));
+	/* another name: verified again, and a wrong one still fails */
+	EXPECT_EQ(HSD_X509_OK, verify(st, &ec, "127.0.0.1", HSD_X509_SERVER, true));
+	EXPECT_EQ(2, (int)hsd_x509_verify_hits(st));
+	EXPECT_EQ(HSD_X509_BAD_CERTIFICATE,
+		  verify(st, &ec, "other.test", HSD_X509_SERVER, true));
+	EXPECT_EQ(HSD_X509_BAD_CERTIFICATE,
+		  verify(st, &ec, "other.test", HSD_X509_SERVER, true));
+	/* another purpose: a server certificate is no client certificate */
+	EXPECT_EQ(HSD_X509_BAD_CERTIFICATE,
+		  verify(st, &ec, NULL, HSD_X509_CLIENT, true));
+	/* another chain */
+	EXPECT_EQ(HSD_X509_OK, verify(st, &rsa, "server.test", HSD_X509_SERVER, true));
+	EXPECT_EQ(2, (int)hsd_x509_verify_hits(st));
+	/* failures are never kept */
+	EXPECT_EQ(HSD_X509_UNKNOWN_CA,
+		  verify(st, &untrusted, "server.test", HSD_X509_SERVER, true));
+	EXPECT_EQ(HSD_X509_UNKNOWN_CA,
+		  verify(st, &untrusted, "server.test", HSD_X509_SERVER, true));
+	EXPECT_EQ(2, (int)hsd_x509_verify_hits(st));
+	/* a store without that CA (a reload) knows nothing of the cache */
+	ASSERT_EQ(0, hsd_x509_store_new(self->cr, HSD_CERTS "/other-ca.pem",
+					NULL, NULL, &st2));
+	EXPECT_EQ(HSD_X509_UNKNOWN_CA,
+		  verify(st2, &ec, "server.test", HSD_X509_SERVER, true));
+	EXPECT_EQ(0, (int)hsd_x509_verify_hits(st2));
+	hsd_x509_store_free(st2);
+	hsd_x509_store_free(st);
+	hsd_cert_chain_clear(&ec);
+	hsd_cert_chain_clear(&rsa);
+	hsd_cert_chain_clear(&untrusted);
+}
+
 TEST_HARNESS_MAIN

@@ -220,6 +220,20 @@ TEST_F(nfs, sighup_reloads_certificates)
 	ASSERT_EQ(0, e) TH_LOG("mount: %s\n%s", strerror(-e), daemon_log(&self->d));
 	self->mounted = true;
 	EXPECT_EQ(0, write_read("reload.bin", 4096));
+	/* a config that does not load keeps the credentials in use */
+	ASSERT_EQ(0, umount2(MNT, 0));
+	self->mounted = false;
+	fd = open(self->d.conf, O_WRONLY | O_TRUNC);
+	ASSERT_LE(0, fd);
+	dprintf(fd, "[authenticate.server]\nx509.certificate=/nonexistent.pem\n"
+		"x509.private_key=/nonexistent.key\n");
+	close(fd);
+	kill(self->d.pid, SIGHUP);
+	ASSERT_TRUE(daemon_wait_logged(&self->d, "/nonexistent.pem", 2000))
+		TH_LOG("%s", daemon_log(&self->d));
+	e = nfs_mount("tls", &ms);
+	ASSERT_EQ(0, e) TH_LOG("mount: %s\n%s", strerror(-e), daemon_log(&self->d));
+	self->mounted = true;
 }
 
 /* 20 mount/umount cycles: none fails, the daemon neither keeps fds nor grows */

@@ -76,7 +76,7 @@ static inline int nfsd_up(void)
 	if (!get(NFSD "/threads", buf, sizeof(buf)) && atoi(buf) > 0)
 		return 0;
 	if (access(NFSD "/threads", F_OK) &&
-	    system("mount -t nfsd nfsd " NFSD))
+	    mount("nfsd", NFSD, "nfsd", 0, NULL))
 		return -ENOENT;
 	/* no v2 in newer kernels: try with it, then without */
 	if (put(NFSD "/versions", "-2 -3 +4 +4.1 +4.2\n") &&
