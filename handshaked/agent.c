@@ -37,6 +37,8 @@ struct hsd_hs {
 	struct hsd_cert_chain chain;
 	struct hsd_pkey *key;
 	uint64_t start_us, deadline_us;
+	/* time the loop spent on this handshake (the rest is waiting) */
+	uint64_t busy_us, busy_from;
 	char peer[INET6_ADDRSTRLEN + 8];
 	const char *auth;
 	bool server;
@@ -287,13 +289,15 @@ static void finish(struct hsd_daemon *d, unsigned int i, int result,
 		auth[n] = peer_cert_key(h), n += auth[n] != 0;
 	err = hsd_upcall_done(d->nl, h->fd, status, auth, n);
 	hsd_log(d, status ? 3 : 6,
-		"handshake peer=%s role=%s auth=%s version=%s suite=%s group=%s peer_auth=%s us=%llu result=%s reason=\"%s\" done=%s",
+		"handshake peer=%s role=%s auth=%s version=%s suite=%s group=%s peer_auth=%s us=%llu busy_us=%llu result=%s reason=\"%s\" done=%s",
 		h->peer, h->server ? "server" : "client", h->auth,
 		p && p->version == HS_TLS13 ? "TLSv1.3" : "-",
 		p && p->suite ? p->suite->name : "-",
 		p && p->group ? hsd_group_name(p->group) : "-",
 		peer_auth(h, p, status, n),
 		(unsigned long long)(hsd_now_us() - h->start_us),
+		(unsigned long long)(h->busy_us +
+				     (h->busy_from ? hsd_now_us() - h->busy_from : 0)),
 		status ? strerror((int)status) : "ok", why,
 		err ? strerror(-err) : "ok");
 	if (status)
@@ -374,6 +378,8 @@ void hsd_hs_event(struct hsd_daemon *d, unsigned int i, bool expired)
 	ssize_t r;
 	int f;
 
+	if (!h->busy_from)
+		h->busy_from = hsd_now_us();
 	if (expired) {
 		finish(d, i, -ETIMEDOUT, "deadline passed");
 		return;
@@ -414,8 +420,12 @@ void hsd_hs_event(struct hsd_daemon *d, unsigned int i, bool expired)
 		return;
 	}
 	want_out(d, i, f == 0);
-	if (hs_is_done(h->tls) && f == 1)
+	if (hs_is_done(h->tls) && f == 1) {
 		complete(d, i);
+		return;
+	}
+	h->busy_us += hsd_now_us() - h->busy_from;
+	h->busy_from = 0;
 }
 
 int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
@@ -438,6 +448,7 @@ int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
 	h->server = a->message_type == HANDSHAKE_MSG_TYPE_SERVERHELLO;
 	h->auth = auth_name(a->auth_mode);
 	h->start_us = hsd_now_us();
+	h->busy_from = h->start_us;
 	h->deadline_us = h->start_us +
 		1000ULL * (a->timeout_ms ? a->timeout_ms : d->cfg.timeout_ms);
 	h->creds = d->creds;

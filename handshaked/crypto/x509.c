@@ -338,7 +338,7 @@ static EVP_PKEY *verified_get(struct hsd_x509_store *s, const uint8_t id[32])
 			e->used = ++s->tick;
 			s->verify_hits++;
 		}
-		break;
+		break;	/* one entry per id: verified_put replaces in place */
 	}
 	pthread_mutex_unlock(&s->lock);
 	return k;
@@ -371,9 +371,15 @@ static void verified_put(struct hsd_x509_store *s, const uint8_t id[32],
 	if (!leaf || until <= time(NULL) || !EVP_PKEY_up_ref(leaf))
 		return;
 	pthread_mutex_lock(&s->lock);
-	for (i = 0; i < VERIFY_CACHE; i++)
+	for (i = 0; i < VERIFY_CACHE; i++) {
+		/* an expired entry for the same chain is renewed, not doubled */
+		if (s->verified[i].leaf && !memcmp(s->verified[i].id, id, 32)) {
+			victim = &s->verified[i];
+			break;
+		}
 		if (s->verified[i].used < victim->used)
 			victim = &s->verified[i];
+	}
 	EVP_PKEY_free(victim->leaf);
 	victim->leaf = leaf;
 	memcpy(victim->id, id, 32);
