@@ -228,7 +228,7 @@ static int burst(int port, int n)
 		for (i = 0; i < k; i++) {
 			struct client *c = &cl[evs[i].data.u32];
 
-			if (c->state)
+			if (c->state == 2 || c->state < 0)
 				continue;
 			client_readable(c);
 			if (c->state == 2 || c->state < 0) {
