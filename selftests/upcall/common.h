@@ -123,6 +123,31 @@ static inline bool daemon_wait_logged(const struct daemon *d, const char *s,
 	return daemon_logged(d, s);
 }
 
+/* (re)write the daemon's config file with @config (NULL: empty) */
+static inline int daemon_write_config(const struct daemon *d, const char *config)
+{
+	size_t n = config ? strlen(config) : 0;
+	int fd = open(d->conf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	ssize_t w = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (n)
+		w = write(fd, config, n);
+	close(fd);
+	return w == (ssize_t)n ? 0 : -EIO;
+}
+
+/* new config and SIGHUP; true once the daemon logged @expect */
+static inline bool daemon_reconfigure(const struct daemon *d,
+				      const char *config, const char *expect)
+{
+	if (daemon_write_config(d, config))
+		return false;
+	kill(d->pid, SIGHUP);
+	return daemon_wait_logged(d, expect, 2000);
+}
+
 /* start handshaked -f -v with @config (NULL: empty) and wait until it serves */
 static inline int daemon_start(struct daemon *d, const char *config)
 {
@@ -130,14 +155,9 @@ static inline int daemon_start(struct daemon *d, const char *config)
 
 	snprintf(d->log, sizeof(d->log), "/tmp/hsd-daemon-%d.log", getpid());
 	snprintf(d->conf, sizeof(d->conf), "/tmp/hsd-daemon-%d.conf", getpid());
-	fd = open(d->conf, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0)
-		return -errno;
-	if (config && write(fd, config, strlen(config)) < 0) {
-		close(fd);
-		return -EIO;
-	}
-	close(fd);
+	i = daemon_write_config(d, config);
+	if (i)
+		return i;
 	/* empty before the fork: an old "serving" must not count */
 	fd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
 	if (fd < 0)

@@ -200,7 +200,7 @@ TEST_F(nfs, sighup_reloads_certificates)
 {
 	char conf[1024];
 	long ms;
-	int e, fd;
+	int e;
 
 	daemon_stop(&self->d);
 	nfs_config(conf, sizeof(conf), HSD_CERTS, "untrusted");
@@ -209,12 +209,7 @@ TEST_F(nfs, sighup_reloads_certificates)
 	self->mounted = !e;
 	ASSERT_NE(0, e);
 	nfs_config(conf, sizeof(conf), HSD_CERTS, "server-ec");
-	fd = open(self->d.conf, O_WRONLY | O_TRUNC);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ((ssize_t)strlen(conf), write(fd, conf, strlen(conf)));
-	close(fd);
-	kill(self->d.pid, SIGHUP);
-	ASSERT_TRUE(daemon_wait_logged(&self->d, "reloaded", 2000))
+	ASSERT_TRUE(daemon_reconfigure(&self->d, conf, "reloaded"))
 		TH_LOG("%s", daemon_log(&self->d));
 	e = nfs_mount("tls", &ms);
 	ASSERT_EQ(0, e) TH_LOG("mount: %s\n%s", strerror(-e), daemon_log(&self->d));
@@ -223,13 +218,10 @@ TEST_F(nfs, sighup_reloads_certificates)
 	/* a config that does not load keeps the credentials in use */
 	ASSERT_EQ(0, umount2(MNT, 0));
 	self->mounted = false;
-	fd = open(self->d.conf, O_WRONLY | O_TRUNC);
-	ASSERT_LE(0, fd);
-	dprintf(fd, "[authenticate.server]\nx509.certificate=/nonexistent.pem\n"
-		"x509.private_key=/nonexistent.key\n");
-	close(fd);
-	kill(self->d.pid, SIGHUP);
-	ASSERT_TRUE(daemon_wait_logged(&self->d, "/nonexistent.pem", 2000))
+	ASSERT_TRUE(daemon_reconfigure(&self->d, "[authenticate.server]\n"
+				       "x509.certificate=/nonexistent.pem\n"
+				       "x509.private_key=/nonexistent.key\n",
+				       "/nonexistent.pem"))
 		TH_LOG("%s", daemon_log(&self->d));
 	e = nfs_mount("tls", &ms);
 	ASSERT_EQ(0, e) TH_LOG("mount: %s\n%s", strerror(-e), daemon_log(&self->d));
