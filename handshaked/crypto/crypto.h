@@ -131,6 +131,8 @@ enum hsd_group {
 /* Does the run-time libcrypto have this group (ML-KEM: OpenSSL >= 3.5)? */
 bool hsd_group_supported(const struct hsd_crypto *c, uint16_t group);
 const char *hsd_group_name(uint16_t group);
+/* A KEM hybrid (TLS 1.3 only): the two sides' shares differ in kind. */
+bool hsd_group_is_hybrid(uint16_t group);
 
 struct hsd_kex;
 /* Ephemeral key pair; the public share in TLS encoding goes to @pub. */
@@ -140,6 +142,14 @@ int hsd_kex_new(const struct hsd_crypto *c, uint16_t group,
 int hsd_kex_new_private(const struct hsd_crypto *c, uint16_t group,
 			const uint8_t *priv, size_t privlen,
 			struct hsd_kex **out, uint8_t *pub, size_t *publen);
+/*
+ * The responder (TLS 1.3 server): our share and the shared secret from the
+ * initiator's share in one step, as a KEM needs. -EBADMSG: invalid share.
+ */
+int hsd_kex_respond(const struct hsd_crypto *c, uint16_t group,
+		    const uint8_t *peer, size_t peerlen, struct hsd_kex **out,
+		    uint8_t *pub, size_t *publen, uint8_t *secret,
+		    size_t *secretlen);
 /* Shared secret from the peer's share: -EBADMSG when the share is invalid. */
 int hsd_kex_derive(struct hsd_kex *k, const uint8_t *peer, size_t peerlen,
 		   uint8_t *secret, size_t *secretlen);

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Ephemeral key exchange: X25519, P-256, P-384 (RFC 8446 4.2.8), FFDHE (RFC 7919). */
+/*
+ * Ephemeral key exchange: X25519, P-256, P-384 (RFC 8446 4.2.8), FFDHE
+ * (RFC 7919), and the X25519MLKEM768 hybrid (draft-ietf-tls-ecdhe-mlkem)
+ * when the run-time libcrypto has ML-KEM (OpenSSL >= 3.5).
+ */
 #include <errno.h>
 #include <string.h>
 
@@ -10,10 +14,23 @@
 
 #include "handshaked/crypto/internal.h"
 
+/*
+ * draft-ietf-tls-ecdhe-mlkem 3: X25519MLKEM768 puts the ML-KEM part first
+ * in both shares and in the shared secret.
+ */
+#define MLKEM768_EK_LEN 1184
+#define MLKEM768_CT_LEN 1088
+#define MLKEM_SS_LEN 32
+#define X25519_LEN 32
+
 struct hsd_kex {
 	const struct hsd_crypto *c;
-	EVP_PKEY *k;
+	EVP_PKEY *k;		/* the (EC)DH key; X25519 in the hybrid */
 	uint16_t group;
+	/* hybrid: the client's decapsulation key, or the server's ciphertext */
+	EVP_PKEY *kem;
+	bool encapsulated;
+	uint8_t ct[MLKEM768_CT_LEN];
 };
 
 bool hsd_group_supported(const struct hsd_crypto *c, uint16_t group)
@@ -26,11 +43,15 @@ bool hsd_group_supported(const struct hsd_crypto *c, uint16_t group)
 	case HSD_GROUP_FFDHE3072:
 		return true;
 	case HSD_GROUP_X25519MLKEM768:
-		/* the hybrid needs ML-KEM; its combiner is not built yet */
-		return false;
+		return c->have_mlkem;
 	default:
 		return false;
 	}
+}
+
+bool hsd_group_is_hybrid(uint16_t group)
+{
+	return group == HSD_GROUP_X25519MLKEM768;
 }
 
 const char *hsd_group_name(uint16_t group)
@@ -72,10 +93,35 @@ static size_t share_len(uint16_t group)
 	}
 }
 
+static int export_x25519(EVP_PKEY *k, uint8_t *pub)
+{
+	size_t n = X25519_LEN;
+
+	return EVP_PKEY_get_raw_public_key(k, pub, &n) == 1 &&
+	       n == X25519_LEN ? 0 : -EIO;
+}
+
 static int export_share(struct hsd_kex *x, uint8_t *pub, size_t *publen)
 {
 	size_t want = share_len(x->group), n = 0;
 
+	if (hsd_group_is_hybrid(x->group)) {
+		/* the client's ek || X25519, or the server's ct || X25519 */
+		if (x->encapsulated) {
+			memcpy(pub, x->ct, MLKEM768_CT_LEN);
+			n = MLKEM768_CT_LEN;
+		} else {
+			/* exactly the size: OpenSSL 3.5 leaves n alone if larger */
+			n = MLKEM768_EK_LEN;
+			if (EVP_PKEY_get_raw_public_key(x->kem, pub, &n) != 1 ||
+			    n != MLKEM768_EK_LEN)
+				return -EIO;
+		}
+		if (export_x25519(x->k, pub + n))
+			return -EIO;
+		*publen = n + X25519_LEN;
+		return 0;
+	}
 	if (x->group == HSD_GROUP_X25519) {
 		n = want;
 		return EVP_PKEY_get_raw_public_key(x->k, pub, &n) == 1 &&
@@ -93,50 +139,73 @@ static int export_share(struct hsd_kex *x, uint8_t *pub, size_t *publen)
 	return 0;
 }
 
+/*
+ * X25519: a random scalar imported as the private key is a valid key
+ * (RFC 7748 5 clamps on use) and costs far less than a keygen context.
+ */
+static EVP_PKEY *x25519_new(const struct hsd_crypto *c)
+{
+	uint8_t priv[X25519_LEN];
+	EVP_PKEY *k;
+
+	if (hsd_random(priv, sizeof(priv)))
+		return NULL;
+	k = EVP_PKEY_new_raw_private_key_ex(c->lib, "X25519", NULL, priv,
+					    sizeof(priv));
+	hsd_wipe(priv, sizeof(priv));
+	return k;
+}
+
+static EVP_PKEY *keygen(const struct hsd_crypto *c, uint16_t group)
+{
+	EVP_PKEY_CTX *pc;
+	EVP_PKEY *k = NULL;
+
+	if (group == HSD_GROUP_X25519)
+		return x25519_new(c);
+	if (hsd_group_is_hybrid(group))
+		pc = EVP_PKEY_CTX_new_from_name(c->lib, "ML-KEM-768", NULL);
+	else
+		pc = EVP_PKEY_CTX_new_from_pkey(c->lib,
+						hsd_group_template(c, group),
+						NULL);
+	if (!pc || EVP_PKEY_keygen_init(pc) != 1 || EVP_PKEY_keygen(pc, &k) != 1)
+		k = NULL;
+	EVP_PKEY_CTX_free(pc);
+	return k;
+}
+
+static struct hsd_kex *kex_alloc(const struct hsd_crypto *c, uint16_t group)
+{
+	struct hsd_kex *x = OPENSSL_zalloc(sizeof(*x));
+
+	if (x) {
+		x->c = c;
+		x->group = group;
+	}
+	return x;
+}
+
 int hsd_kex_new(const struct hsd_crypto *c, uint16_t group,
 		struct hsd_kex **out, uint8_t *pub, size_t *publen)
 {
-	EVP_PKEY_CTX *pc;
-	EVP_PKEY *tmpl;
 	struct hsd_kex *x;
 	int err;
 
 	if (!hsd_group_supported(c, group))
 		return -EOPNOTSUPP;
-	x = OPENSSL_zalloc(sizeof(*x));
+	x = kex_alloc(c, group);
 	if (!x)
 		return -ENOMEM;
-	x->c = c;
-	x->group = group;
-	tmpl = hsd_group_template(c, group);
-	if (!tmpl) {
-		/*
-		 * X25519: a random scalar imported as the private key is a
-		 * valid key (RFC 7748 5 clamps on use) and costs far less
-		 * than a keygen context.
-		 */
-		uint8_t priv[32];
-
-		if (hsd_random(priv, sizeof(priv))) {
-			hsd_kex_free(x);
-			return -EIO;
-		}
-		x->k = EVP_PKEY_new_raw_private_key_ex(c->lib, "X25519", NULL,
-						       priv, sizeof(priv));
-		hsd_wipe(priv, sizeof(priv));
-		if (!x->k) {
-			hsd_kex_free(x);
-			return -EIO;
-		}
+	if (hsd_group_is_hybrid(group)) {
+		x->kem = keygen(c, group);
+		x->k = x->kem ? x25519_new(c) : NULL;
 	} else {
-		pc = EVP_PKEY_CTX_new_from_pkey(c->lib, tmpl, NULL);
-		if (!pc || EVP_PKEY_keygen_init(pc) != 1 ||
-		    EVP_PKEY_keygen(pc, &x->k) != 1) {
-			EVP_PKEY_CTX_free(pc);
-			hsd_kex_free(x);
-			return -EIO;
-		}
-		EVP_PKEY_CTX_free(pc);
+		x->k = keygen(c, group);
+	}
+	if (!x->k) {
+		hsd_kex_free(x);
+		return -EIO;
 	}
 	err = export_share(x, pub, publen);
 	if (err) {
@@ -156,11 +225,9 @@ int hsd_kex_new_private(const struct hsd_crypto *c, uint16_t group,
 
 	if (group != HSD_GROUP_X25519)
 		return -EOPNOTSUPP;
-	x = OPENSSL_zalloc(sizeof(*x));
+	x = kex_alloc(c, group);
 	if (!x)
 		return -ENOMEM;
-	x->c = c;
-	x->group = group;
 	x->k = EVP_PKEY_new_raw_private_key_ex(c->lib, "X25519", NULL, priv,
 					       privlen);
 	err = x->k ? export_share(x, pub, publen) : -EINVAL;
@@ -172,19 +239,26 @@ int hsd_kex_new_private(const struct hsd_crypto *c, uint16_t group,
 	return 0;
 }
 
+/* The (EC)DH group of x->k: the hybrid's is X25519. */
+static uint16_t dh_group(const struct hsd_kex *x)
+{
+	return hsd_group_is_hybrid(x->group) ? HSD_GROUP_X25519 : x->group;
+}
+
 static EVP_PKEY *peer_key(struct hsd_kex *x, const uint8_t *peer, size_t n)
 {
-	EVP_PKEY *tmpl = hsd_group_template(x->c, x->group);
+	uint16_t g = dh_group(x);
+	EVP_PKEY *tmpl = hsd_group_template(x->c, g);
 	EVP_PKEY *pk;
 
-	if (n != share_len(x->group))
+	if (n != share_len(g))
 		return NULL;
-	if (x->group == HSD_GROUP_X25519)
+	if (g == HSD_GROUP_X25519)
 		return EVP_PKEY_new_raw_public_key_ex(x->c->lib, "X25519", NULL,
 						      peer, n);
 	/* RFC 8446 4.2.8.2: only the uncompressed point form */
-	if ((x->group == HSD_GROUP_SECP256R1 ||
-	     x->group == HSD_GROUP_SECP384R1) && peer[0] != 4)
+	if ((g == HSD_GROUP_SECP256R1 || g == HSD_GROUP_SECP384R1) &&
+	    peer[0] != 4)
 		return NULL;
 	pk = EVP_PKEY_new();
 	if (!pk || EVP_PKEY_copy_parameters(pk, tmpl) != 1 ||
@@ -195,12 +269,12 @@ static EVP_PKEY *peer_key(struct hsd_kex *x, const uint8_t *peer, size_t n)
 	return pk;
 }
 
-int hsd_kex_derive(struct hsd_kex *x, const uint8_t *peer, size_t peerlen,
-		   uint8_t *secret, size_t *secretlen)
+static int dh_derive(struct hsd_kex *x, const uint8_t *peer, size_t peerlen,
+		     uint8_t *secret, size_t *secretlen)
 {
 	EVP_PKEY *pk = peer_key(x, peer, peerlen);
 	EVP_PKEY_CTX *pc = NULL;
-	size_t n = HSD_KEX_SECRET_MAX;
+	size_t n = *secretlen;
 	int err = -EBADMSG;
 
 	if (!pk)
@@ -221,7 +295,7 @@ int hsd_kex_derive(struct hsd_kex *x, const uint8_t *peer, size_t peerlen,
 	 * 1 < Y < p-1 (RFC 7919 5.1); X25519 needs none (RFC 7748 6.1: the
 	 * all-zero result is refused by the derivation).
 	 */
-	if (x->group != HSD_GROUP_X25519) {
+	if (dh_group(x) != HSD_GROUP_X25519) {
 		EVP_PKEY_CTX *vc = EVP_PKEY_CTX_new_from_pkey(x->c->lib, pk, NULL);
 		int ok = vc && EVP_PKEY_public_check_quick(vc) == 1;
 
@@ -238,6 +312,121 @@ out:
 	EVP_PKEY_CTX_free(pc);
 	EVP_PKEY_free(pk);
 	return err;
+}
+
+/*
+ * The client's half of the hybrid: ML-KEM-768 decapsulation of the server's
+ * ciphertext, then X25519. A ciphertext of the right size always decapsulates
+ * (FIPS 203 implicit rejection: a forged one gives a secret the server does
+ * not have, and the handshake fails at Finished).
+ */
+static int hybrid_decap(struct hsd_kex *x, const uint8_t *peer, size_t n,
+			uint8_t *secret, size_t *secretlen)
+{
+	size_t sl = MLKEM_SS_LEN, xl = X25519_LEN;
+	EVP_PKEY_CTX *pc;
+	int ok;
+
+	if (n != MLKEM768_CT_LEN + X25519_LEN || x->encapsulated)
+		return -EBADMSG;
+	pc = EVP_PKEY_CTX_new_from_pkey(x->c->lib, x->kem, NULL);
+	ok = pc && EVP_PKEY_decapsulate_init(pc, NULL) == 1 &&
+	     EVP_PKEY_decapsulate(pc, secret, &sl, peer,
+				  MLKEM768_CT_LEN) == 1 && sl == MLKEM_SS_LEN;
+	EVP_PKEY_CTX_free(pc);
+	if (!ok)
+		return -EBADMSG;
+	if (dh_derive(x, peer + MLKEM768_CT_LEN, X25519_LEN, secret + sl, &xl) ||
+	    xl != X25519_LEN) {
+		hsd_wipe(secret, sl);
+		return -EBADMSG;
+	}
+	*secretlen = sl + xl;
+	return 0;
+}
+
+int hsd_kex_derive(struct hsd_kex *x, const uint8_t *peer, size_t peerlen,
+		   uint8_t *secret, size_t *secretlen)
+{
+	*secretlen = HSD_KEX_SECRET_MAX;
+	if (hsd_group_is_hybrid(x->group))
+		return hybrid_decap(x, peer, peerlen, secret, secretlen);
+	return dh_derive(x, peer, peerlen, secret, secretlen);
+}
+
+/*
+ * The server's half of the hybrid: encapsulate to the client's ML-KEM-768
+ * key (its import runs FIPS 203 7.2's modulus check: a bad key is the
+ * client's fault), then X25519 with a fresh key.
+ */
+static int hybrid_encap(struct hsd_kex *x, const uint8_t *peer, size_t n,
+			uint8_t *secret, size_t *secretlen)
+{
+	size_t ctl = MLKEM768_CT_LEN, sl = MLKEM_SS_LEN, xl = X25519_LEN;
+	EVP_PKEY_CTX *pc = NULL;
+	EVP_PKEY *ek;
+	int ok;
+
+	if (n != MLKEM768_EK_LEN + X25519_LEN)
+		return -EBADMSG;
+	ek = EVP_PKEY_new_raw_public_key_ex(x->c->lib, "ML-KEM-768", NULL, peer,
+					    MLKEM768_EK_LEN);
+	if (!ek)
+		return -EBADMSG;
+	pc = EVP_PKEY_CTX_new_from_pkey(x->c->lib, ek, NULL);
+	ok = pc && EVP_PKEY_encapsulate_init(pc, NULL) == 1 &&
+	     EVP_PKEY_encapsulate(pc, x->ct, &ctl, secret, &sl) == 1 &&
+	     ctl == MLKEM768_CT_LEN && sl == MLKEM_SS_LEN;
+	EVP_PKEY_CTX_free(pc);
+	EVP_PKEY_free(ek);
+	if (!ok)
+		return -EIO;
+	x->encapsulated = true;
+	if (dh_derive(x, peer + MLKEM768_EK_LEN, X25519_LEN, secret + sl, &xl) ||
+	    xl != X25519_LEN) {
+		hsd_wipe(secret, sl);
+		return -EBADMSG;
+	}
+	*secretlen = sl + xl;
+	return 0;
+}
+
+int hsd_kex_respond(const struct hsd_crypto *c, uint16_t group,
+		    const uint8_t *peer, size_t peerlen, struct hsd_kex **out,
+		    uint8_t *pub, size_t *publen, uint8_t *secret,
+		    size_t *secretlen)
+{
+	struct hsd_kex *x;
+	int err;
+
+	if (!hsd_group_is_hybrid(group)) {
+		err = hsd_kex_new(c, group, out, pub, publen);
+		if (err)
+			return err;
+		err = hsd_kex_derive(*out, peer, peerlen, secret, secretlen);
+		if (err) {
+			hsd_kex_free(*out);
+			*out = NULL;
+		}
+		return err;
+	}
+	if (!hsd_group_supported(c, group))
+		return -EOPNOTSUPP;
+	x = kex_alloc(c, group);
+	if (!x)
+		return -ENOMEM;
+	x->k = x25519_new(c);
+	*secretlen = HSD_KEX_SECRET_MAX;
+	err = x->k ? hybrid_encap(x, peer, peerlen, secret, secretlen) : -EIO;
+	if (!err)
+		err = export_share(x, pub, publen);
+	if (err) {
+		hsd_wipe(secret, HSD_KEX_SECRET_MAX);
+		hsd_kex_free(x);
+		return err;
+	}
+	*out = x;
+	return 0;
 }
 
 int hsd_kex_public(struct hsd_kex *x, uint8_t *pub, size_t *publen)
@@ -302,5 +491,6 @@ void hsd_kex_free(struct hsd_kex *x)
 	if (!x)
 		return;
 	EVP_PKEY_free(x->k);
-	OPENSSL_free(x);
+	EVP_PKEY_free(x->kem);
+	OPENSSL_clear_free(x, sizeof(*x));
 }

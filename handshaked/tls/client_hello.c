@@ -94,6 +94,15 @@ static bool is_ip_literal(const char *s)
 	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
 }
 
+static size_t hybrids(const struct hs_conn *c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < c->n_kex; i++)
+		n += hsd_group_is_hybrid(c->kex_group[i]);
+	return n;
+}
+
 static int make_key_shares(struct hs_conn *c)
 {
 	uint8_t pub[HSD_KEX_PUB_MAX];
@@ -104,10 +113,15 @@ static int make_key_shares(struct hs_conn *c)
 	hs_kex_reset(c);
 	for (i = 0; i < c->cfg.n_groups && c->n_kex < 2; i++) {
 		g = c->hrr ? c->hrr_group : c->cfg.groups[i];
-		if (!c->hrr && c->n_kex >= c->cfg.n_key_shares)
-			break;
 		if (!hsd_group_supported(c->cr, g))
 			continue;
+		/*
+		 * A hybrid listed first gets its share on top of the classical
+		 * ones asked for (as OpenSSL 3.5 sends X25519MLKEM768 and
+		 * X25519): a server without ML-KEM needs no HelloRetryRequest.
+		 */
+		if (!c->hrr && c->n_kex - hybrids(c) >= c->cfg.n_key_shares)
+			break;
 		err = hs_kex_make(c, g, &c->kex[c->n_kex], pub, &publen);
 		if (err)
 			return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
@@ -300,8 +314,8 @@ int hs_build_client_hello(struct hs_conn *c, struct hs_buf *b)
 		m2 = hs_vec_open(b, 2);
 		for (i = 0; i < c->cfg.n_groups; i++)
 			if (hsd_group_supported(c->cr, c->cfg.groups[i]) &&
-			    (offers12(c) || c->cfg.groups[i] < 0x100 ||
-			     c->cfg.groups[i] > 0x1ff || offers13(c)))
+			    (offers13(c) ||
+			     !hsd_group_is_hybrid(c->cfg.groups[i])))
 				hs_put_u16(b, c->cfg.groups[i]);
 		hs_vec_close(b, m2);
 	});

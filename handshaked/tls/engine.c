@@ -16,8 +16,13 @@
 #define HS_OUT_MAX (256 * 1024)
 #define HS_TH_MAX (3 * HS_MAX_HANDSHAKE)
 
+/*
+ * The post-quantum hybrid first where the libcrypto has ML-KEM (skipped where
+ * not): a client sends its share and X25519's, a server takes it when offered
+ * and never asks for it by HelloRetryRequest when X25519 was sent instead.
+ */
 static const uint16_t default_groups[] = {
-	HSD_GROUP_X25519, HSD_GROUP_SECP256R1, HSD_GROUP_SECP384R1,
+	HSD_GROUP_X25519MLKEM768, HSD_GROUP_X25519, HSD_GROUP_SECP256R1, HSD_GROUP_SECP384R1,
 	HSD_GROUP_FFDHE2048, HSD_GROUP_FFDHE3072,
 };
 
@@ -189,6 +194,28 @@ int hs_kex_make(struct hs_conn *c, uint16_t group, struct hsd_kex **out,
 		return hsd_kex_new_private(c->cr, group, t->x25519_private, 32,
 					   out, pub, publen);
 	return hsd_kex_new(c->cr, group, out, pub, publen);
+}
+
+/*
+ * The server's share and the shared secret from the client's share (the test
+ * hook's fixed X25519 key applies); -EBADMSG when that share is invalid.
+ */
+int hs_kex_respond(struct hs_conn *c, uint16_t group, struct hsd_kex **out,
+		   uint8_t *pub, size_t *publen)
+{
+	const struct hs_test_hooks *t = c->cfg.test;
+	int err;
+
+	c->shared_len = sizeof(c->shared);
+	if (!(t && t->x25519_private && group == HSD_GROUP_X25519))
+		return hsd_kex_respond(c->cr, group, c->peer_share,
+				       c->peer_share_len, out, pub, publen,
+				       c->shared, &c->shared_len);
+	err = hs_kex_make(c, group, out, pub, publen);
+	if (!err)
+		err = hsd_kex_derive(*out, c->peer_share, c->peer_share_len,
+				     c->shared, &c->shared_len);
+	return err;
 }
 
 /* Drop every ephemeral key pair (before making the one that is used). */

@@ -263,6 +263,8 @@ int hs_random(struct hs_conn *c, uint8_t *p, size_t n);
 void hs_kex_reset(struct hs_conn *c);
 int hs_kex_make(struct hs_conn *c, uint16_t group, struct hsd_kex **out,
 		uint8_t *pub, size_t *publen);
+int hs_kex_respond(struct hs_conn *c, uint16_t group, struct hsd_kex **out,
+		   uint8_t *pub, size_t *publen);
 int hs_transcript_add(struct hs_conn *c, const uint8_t *p, size_t n);
 int hs_transcript_hash(struct hs_conn *c, uint8_t *out);
 int hs_transcript_set_hash(struct hs_conn *c, enum hsd_hash_id h);

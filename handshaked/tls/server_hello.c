@@ -76,16 +76,15 @@ static int server_key_share(struct hs_conn *c, uint8_t *pub, size_t *publen)
 	int err;
 
 	hs_kex_reset(c);
-	err = hs_kex_make(c, c->p.group, &c->kex[0], pub, publen);
+	err = hs_kex_respond(c, c->p.group, &c->kex[0], pub, publen);
+	/* draft-ietf-tls-ecdhe-mlkem 6: a malformed share is illegal_parameter */
+	if (err == -EBADMSG)
+		return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, err,
+			       "invalid %s key share", hsd_group_name(c->p.group));
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err, "key generation");
 	c->n_kex = 1;
 	c->kex_group[0] = c->p.group;
-	err = hsd_kex_derive(c->kex[0], c->peer_share, c->peer_share_len,
-			     c->shared, &c->shared_len);
-	if (err)
-		return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, err,
-			       "invalid %s key share", hsd_group_name(c->p.group));
 	return 0;
 }
 

@@ -36,7 +36,8 @@ static uint16_t group_for(const struct hs_conn *c, const struct hs_suite *s)
 		uint16_t g = c->cfg.groups[i];
 		bool ff = (g >> 8) == 1;
 
-		if (!hsd_group_supported(c->cr, g))
+		/* a KEM hybrid is TLS 1.3 only (draft-ietf-tls-ecdhe-mlkem 3) */
+		if (!hsd_group_supported(c->cr, g) || hsd_group_is_hybrid(g))
 			continue;
 		if (s->kx == HS_KX_ECDHE && !ff &&
 		    (hs_peer_has_group(c, g) ||
@@ -227,7 +228,8 @@ static bool we_offered_group(const struct hs_conn *c, uint16_t g)
 
 	for (i = 0; i < c->cfg.n_groups; i++)
 		if (c->cfg.groups[i] == g)
-			return hsd_group_supported(c->cr, g);
+			return hsd_group_supported(c->cr, g) &&
+			       !hsd_group_is_hybrid(g);
 	return false;
 }
 

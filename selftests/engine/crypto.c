@@ -122,6 +122,82 @@ TEST_F(crypto, every_group_agrees)
 	}
 }
 
+/*
+ * X25519MLKEM768 (draft-ietf-tls-ecdhe-mlkem): the client's share is an
+ * ML-KEM-768 key || X25519, the server answers with a ciphertext || X25519,
+ * both get ML-KEM's secret || X25519's. Only where libcrypto has ML-KEM.
+ */
+TEST_F(crypto, x25519mlkem768_agrees_and_refuses_bad_shares)
+{
+	uint8_t pa[HSD_KEX_PUB_MAX], pb[HSD_KEX_PUB_MAX], pc[HSD_KEX_PUB_MAX];
+	uint8_t sa[HSD_KEX_SECRET_MAX], sb[HSD_KEX_SECRET_MAX];
+	struct hsd_kex *a, *b, *x;
+	size_t na, nb, nc, la, lb;
+
+	if (!hsd_group_supported(self->cr, HSD_GROUP_X25519MLKEM768))
+		SKIP(return, "this libcrypto has no ML-KEM (OpenSSL < 3.5)");
+	ASSERT_TRUE(hsd_group_is_hybrid(HSD_GROUP_X25519MLKEM768));
+	ASSERT_EQ(0, hsd_kex_new(self->cr, HSD_GROUP_X25519MLKEM768, &a, pa, &na));
+	ASSERT_EQ(1184U + 32, na);
+	ASSERT_EQ(0, hsd_kex_respond(self->cr, HSD_GROUP_X25519MLKEM768, pa, na,
+				     &b, pb, &nb, sb, &lb));
+	ASSERT_EQ(1088U + 32, nb);
+	ASSERT_EQ(64U, lb);
+	/* the share is what hsd_kex_public says, after encapsulation too */
+	ASSERT_EQ(0, hsd_kex_public(b, pc, &nc));
+	ASSERT_EQ(nb, nc);
+	EXPECT_EQ(0, memcmp(pb, pc, nb));
+	ASSERT_EQ(0, hsd_kex_derive(a, pb, nb, sa, &la));
+	ASSERT_EQ(64U, la);
+	EXPECT_EQ(0, memcmp(sa, sb, 64));
+	hsd_kex_free(b);
+
+	/* a second responder: fresh randomness, another secret */
+	ASSERT_EQ(0, hsd_kex_respond(self->cr, HSD_GROUP_X25519MLKEM768, pa, na,
+				     &b, pc, &nc, sb, &lb));
+	EXPECT_NE(0, memcmp(pb, pc, nb));
+	EXPECT_NE(0, memcmp(sa, sb, 32));
+	hsd_kex_free(b);
+
+	/* FIPS 203 implicit rejection: a forged ciphertext gives another secret */
+	pb[100] ^= 1;
+	ASSERT_EQ(0, hsd_kex_derive(a, pb, nb, sb, &lb));
+	EXPECT_NE(0, memcmp(sa, sb, 32));
+	EXPECT_EQ(0, memcmp(sa + 32, sb + 32, 32));
+	/* wrong sizes either way, and an X25519 share that gives zero */
+	EXPECT_EQ(-EBADMSG, hsd_kex_derive(a, pb, nb - 1, sb, &lb));
+	EXPECT_EQ(-EBADMSG, hsd_kex_derive(a, pa, na, sb, &lb));
+	memset(pb + 1088, 0, 32);
+	EXPECT_EQ(-EBADMSG, hsd_kex_derive(a, pb, nb, sb, &lb));
+	EXPECT_EQ(-EBADMSG, hsd_kex_respond(self->cr, HSD_GROUP_X25519MLKEM768,
+					    pa, na - 1, &x, pc, &nc, sb, &lb));
+	EXPECT_EQ(-EBADMSG, hsd_kex_respond(self->cr, HSD_GROUP_X25519MLKEM768,
+					    pb, nb, &x, pc, &nc, sb, &lb));
+	/* FIPS 203 7.2: coefficients of the key at or above q are refused */
+	memcpy(pc, pa, na);
+	memset(pc, 0xff, 384);
+	EXPECT_EQ(-EBADMSG, hsd_kex_respond(self->cr, HSD_GROUP_X25519MLKEM768,
+					    pc, na, &x, pb, &nb, sb, &lb));
+	hsd_kex_free(a);
+}
+
+/* Without ML-KEM the group is refused, never half-done. */
+TEST_F(crypto, x25519mlkem768_only_with_mlkem)
+{
+	uint8_t p[HSD_KEX_PUB_MAX], s[HSD_KEX_SECRET_MAX];
+	struct hsd_kex *k = NULL;
+	size_t n, l;
+
+	if (hsd_group_supported(self->cr, HSD_GROUP_X25519MLKEM768))
+		SKIP(return, "this libcrypto has ML-KEM");
+	EXPECT_EQ(-EOPNOTSUPP, hsd_kex_new(self->cr, HSD_GROUP_X25519MLKEM768,
+					   &k, p, &n));
+	memset(p, 1, 1216);
+	EXPECT_EQ(-EOPNOTSUPP, hsd_kex_respond(self->cr, HSD_GROUP_X25519MLKEM768,
+					       p, 1216, &k, p, &n, s, &l));
+	EXPECT_EQ(NULL, k);
+}
+
 TEST_F(crypto, every_aead_round_trip_and_tamper)
 {
 	uint8_t key[32], nonce[12], aad[13], msg[300], ct[316], pt[316];

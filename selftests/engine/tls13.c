@@ -72,6 +72,13 @@ static int run(struct __test_metadata *_metadata, FIXTURE_DATA(tls13) *self)
 	return 0;
 }
 
+/* the first of the engine's default groups this libcrypto has */
+static uint16_t default_group(FIXTURE_DATA(tls13) *self)
+{
+	return hsd_group_supported(self->cr, HSD_GROUP_X25519MLKEM768) ?
+	       HSD_GROUP_X25519MLKEM768 : HSD_GROUP_X25519;
+}
+
 /* both directions' keys agree: client tx = server rx and vice versa */
 static void keys_agree(struct __test_metadata *_metadata,
 		       FIXTURE_DATA(tls13) *self)
@@ -94,7 +101,7 @@ TEST_F(tls13, full_handshake_message_order)
 	ASSERT_EQ(0, run(_metadata, self));
 	EXPECT_EQ(HS_TLS13, hs_params(self->cl)->version);
 	EXPECT_EQ(HS_TLS_AES_128_GCM_SHA256, hs_params(self->cl)->suite->id);
-	EXPECT_EQ(HSD_GROUP_X25519, hs_params(self->sv)->group);
+	EXPECT_EQ(default_group(self), hs_params(self->sv)->group);
 	EXPECT_TRUE(hs_params(self->cl)->peer_authenticated);
 	/* RFC 8446 2: CH; SH EE Cert CV Fin; Fin */
 	EXPECT_STREQ(">1 <2 <8 <11 <15 <20 >20", self->ct.log);
@@ -174,10 +181,13 @@ TEST_F(tls13, every_group)
 	static const uint16_t groups[] = {
 		HSD_GROUP_X25519, HSD_GROUP_SECP256R1, HSD_GROUP_SECP384R1,
 		HSD_GROUP_FFDHE2048, HSD_GROUP_FFDHE3072,
+		HSD_GROUP_X25519MLKEM768,
 	};
 	size_t i;
 
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < ARRAY_SIZE(groups); i++) {
+		if (!hsd_group_supported(self->cr, groups[i]))
+			continue;	/* ML-KEM: OpenSSL >= 3.5 */
 		self->ccfg.groups = &groups[i];
 		self->ccfg.n_groups = 1;
 		memset(&self->ct, 0, sizeof(self->ct));
@@ -188,6 +198,80 @@ TEST_F(tls13, every_group)
 		hs_conn_free(self->sv);
 		self->cl = self->sv = NULL;
 	}
+}
+
+static bool have_mlkem(FIXTURE_DATA(tls13) *self)
+{
+	return hsd_group_supported(self->cr, HSD_GROUP_X25519MLKEM768);
+}
+
+/*
+ * X25519MLKEM768 by default where libcrypto has ML-KEM: the client sends its
+ * share and X25519's, so a server with either needs no HelloRetryRequest.
+ */
+TEST_F(tls13, x25519mlkem768_by_default_without_hrr_either_way)
+{
+	static const uint16_t x25519[] = { HSD_GROUP_X25519 };
+	static const uint16_t hybrid[] = { HSD_GROUP_X25519MLKEM768 };
+	const uint16_t *sg[] = { NULL, hybrid, x25519 };
+	const uint16_t want[] = { HSD_GROUP_X25519MLKEM768,
+				  HSD_GROUP_X25519MLKEM768, HSD_GROUP_X25519 };
+	size_t i;
+
+	if (!have_mlkem(self))
+		SKIP(return, "this libcrypto has no ML-KEM (OpenSSL < 3.5)");
+	for (i = 0; i < 3; i++) {
+		self->scfg.groups = sg[i];
+		self->scfg.n_groups = sg[i] ? 1 : 0;
+		memset(&self->ct, 0, sizeof(self->ct));
+		ASSERT_EQ(0, run(_metadata, self));
+		EXPECT_EQ(want[i], hs_params(self->cl)->group);
+		EXPECT_EQ(want[i], hs_params(self->sv)->group);
+		EXPECT_STREQ(">1 <2 <8 <11 <15 <20 >20", self->ct.log);
+		keys_agree(_metadata, self);
+		hs_conn_free(self->cl);
+		hs_conn_free(self->sv);
+		self->cl = self->sv = NULL;
+	}
+}
+
+/* RFC 8446 4.1.4 with the hybrid: asked for by HelloRetryRequest, then sent */
+TEST_F(tls13, x25519mlkem768_after_hello_retry_request)
+{
+	static const uint16_t cg[] = { HSD_GROUP_X25519,
+				       HSD_GROUP_X25519MLKEM768 };
+	static const uint16_t sg[] = { HSD_GROUP_X25519MLKEM768 };
+
+	if (!have_mlkem(self))
+		SKIP(return, "this libcrypto has no ML-KEM (OpenSSL < 3.5)");
+	self->ccfg.groups = cg;
+	self->ccfg.n_groups = 2;
+	self->scfg.groups = sg;
+	self->scfg.n_groups = 1;
+	ASSERT_EQ(0, run(_metadata, self));
+	EXPECT_EQ(HSD_GROUP_X25519MLKEM768, hs_params(self->cl)->group);
+	/* CH; HRR; CH; SH EE Cert CV Fin; Fin */
+	EXPECT_STREQ(">1 <2 >1 <2 <8 <11 <15 <20 >20", self->ct.log);
+	keys_agree(_metadata, self);
+}
+
+/* draft-ietf-tls-ecdhe-mlkem 3: never in TLS 1.2, even when listed first */
+TEST_F(tls13, x25519mlkem768_never_in_tls12)
+{
+	static const uint16_t g[] = { HSD_GROUP_X25519MLKEM768,
+				      HSD_GROUP_X25519 };
+
+	if (!have_mlkem(self))
+		SKIP(return, "this libcrypto has no ML-KEM (OpenSSL < 3.5)");
+	self->ccfg.min_version = HS_TLS12;
+	self->ccfg.max_version = HS_TLS12;
+	self->ccfg.groups = g;
+	self->ccfg.n_groups = 2;
+	self->scfg.groups = g;
+	self->scfg.n_groups = 2;
+	ASSERT_EQ(0, run(_metadata, self));
+	EXPECT_EQ(HS_TLS12, hs_params(self->sv)->version);
+	EXPECT_EQ(HSD_GROUP_X25519, hs_params(self->sv)->group);
 }
 
 /* RFC 8446 4.1.4: share for x25519, server only does P-256 */
@@ -407,7 +491,7 @@ TEST_F(tls13, psk_dhe_ke_sha256)
 	ok(_metadata, self);
 	EXPECT_TRUE(hs_params(self->sv)->psk);
 	EXPECT_EQ(1U, hs_params(self->sv)->psk_used->tag);
-	EXPECT_EQ(HSD_GROUP_X25519, hs_params(self->sv)->group);
+	EXPECT_EQ(default_group(self), hs_params(self->sv)->group);
 	EXPECT_STREQ(">1 <2 <8 <20 >20", self->ct.log);
 	EXPECT_STREQ("<1 >2 >8 >20 <20", self->st.log);
 }

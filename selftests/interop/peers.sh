@@ -13,6 +13,21 @@ n=0 failed=0
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 
+# under another libcrypto's launcher (selftests/vm/kernel openssl), ktlsh
+# runs with it too, and `openssl` in PATH is its own
+if [ -n "${HSD_RUN:-}" ]; then
+	printf '#!/bin/sh\nexec "%s" "%s" "$@"\n' "$HSD_RUN" "$KTLSH" > "$tmp/ktlsh"
+	chmod +x "$tmp/ktlsh"
+	KTLSH=$tmp/ktlsh
+fi
+# X25519MLKEM768 where this libcrypto has ML-KEM (OpenSSL >= 3.5): both
+# sides then prefer it by default
+if openssl list -kem-algorithms 2>/dev/null | grep -q 'ML-KEM-768'; then
+	MLKEM=1 DEFG=X25519MLKEM768
+else
+	MLKEM=0 DEFG=x25519
+fi
+
 echo "TAP version 13"
 
 result() {	# name status [reason]
@@ -110,7 +125,7 @@ rev < "$tmp/small" > "$tmp/small.want"
 
 T13="TLSv1.3"
 T12="TLSv1.2"
-client_vs_expect "ktlsh_client_openssl_server_tls13_x509" "$T13 TLS_AES_128_GCM_SHA256 x25519" \
+client_vs_expect "ktlsh_client_openssl_server_tls13_x509" "$T13 TLS_AES_128_GCM_SHA256 $DEFG" \
 	"${OS[@]}" -rev "${OSE[@]}" -- "${V[@]}"
 client_vs_expect "ktlsh_client_openssl_server_tls13_hrr" "secp256r1" \
 	"${OS[@]}" -rev "${OSE[@]}" -groups P-256 -- "${V[@]}"
@@ -131,6 +146,15 @@ for g in P-384 ffdhe2048; do
 	client_vs_expect "ktlsh_client_openssl_server_tls13_group_${g,,}" "$T13" \
 		"${OS[@]}" -rev "${OSE[@]}" -groups "$g" -- "${V[@]}" --groups "$g"
 done
+if [ "$MLKEM" = 1 ]; then
+	# HelloRetryRequest for the hybrid: our first share is X25519's
+	client_vs_expect "ktlsh_client_openssl_server_tls13_x25519mlkem768_hrr" \
+		"$T13 TLS_AES_128_GCM_SHA256 X25519MLKEM768" \
+		"${OS[@]}" -rev "${OSE[@]}" -groups X25519MLKEM768 -- "${V[@]}" \
+		--groups x25519,X25519MLKEM768
+else
+	result ktlsh_client_openssl_server_tls13_x25519mlkem768_hrr skip "openssl has no ML-KEM (< 3.5)"
+fi
 openssl genpkey -genparam -algorithm DH -pkeyopt group:ffdhe2048 -out "$tmp/dh.pem" 2>/dev/null
 for spec in "ec ECDHE-ECDSA-AES128-GCM-SHA256" "ec ECDHE-ECDSA-AES256-GCM-SHA384" \
 	    "ec ECDHE-ECDSA-CHACHA20-POLY1305" "ec ECDHE-ECDSA-AES128-CCM" \
@@ -211,6 +235,16 @@ server_vs openssl_client_ktlsh_server_tls13_psk "psk" \
 	--psk-identity client1 --psk-key 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff -- \
 	openssl s_client -connect 127.0.0.1:@PORT@ -quiet -no_ign_eof -nocommands -psk_identity client1 \
 	-psk 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+if [ "$MLKEM" = 1 ]; then
+	server_vs openssl_client_ktlsh_server_tls13_x25519mlkem768 "$T13 .* X25519MLKEM768" \
+		"${KS[@]}" -- "${SC[@]}"
+	# s_client sends X25519's share first: we ask for the hybrid
+	server_vs openssl_client_ktlsh_server_tls13_x25519mlkem768_hrr "X25519MLKEM768" \
+		"${KS[@]}" --groups X25519MLKEM768 -- "${SC[@]}" -groups X25519:X25519MLKEM768
+else
+	result openssl_client_ktlsh_server_tls13_x25519mlkem768 skip "openssl has no ML-KEM (< 3.5)"
+	result openssl_client_ktlsh_server_tls13_x25519mlkem768_hrr skip "openssl has no ML-KEM (< 3.5)"
+fi
 server_vs openssl_client_ktlsh_server_tls12_x509 "$T12" "${KS[@]}" -- "${SC[@]}" -tls1_2
 server_vs openssl_client_ktlsh_server_tls12_rsa_kx "$T12" --cert "$C/server-rsa.pem" \
 	--key "$C/server-rsa.key" -- "${SC[@]}" -tls1_2 -cipher AES128-GCM-SHA256
