@@ -188,7 +188,14 @@ int hsd_hash_update(struct hsd_hash_ctx *x, const void *p, size_t n)
 
 int hsd_hash_peek(struct hsd_hash_ctx *x, uint8_t *out)
 {
+	return hsd_hash_peek_with(x, NULL, 0, out);
+}
+
+int hsd_hash_peek_with(struct hsd_hash_ctx *x, const void *more, size_t n,
+		       uint8_t *out)
+{
 	if (EVP_MD_CTX_copy_ex(x->tmp, x->md) != 1 ||
+	    (n && EVP_DigestUpdate(x->tmp, more, n) != 1) ||
 	    EVP_DigestFinal_ex(x->tmp, out, NULL) != 1)
 		return -EIO;
 	return 0;

@@ -46,6 +46,9 @@ int hsd_hash_new(const struct hsd_crypto *c, enum hsd_hash_id h,
 int hsd_hash_update(struct hsd_hash_ctx *x, const void *p, size_t n);
 /* Digest of what was hashed so far; the running hash continues. */
 int hsd_hash_peek(struct hsd_hash_ctx *x, uint8_t *out);
+/* The digest so far with @more appended, without appending it. */
+int hsd_hash_peek_with(struct hsd_hash_ctx *x, const void *more, size_t n,
+		       uint8_t *out);
 void hsd_hash_free(struct hsd_hash_ctx *x);
 int hsd_hash(const struct hsd_crypto *c, enum hsd_hash_id h, const void *p,
 	     size_t n, uint8_t *out);

@@ -249,6 +249,7 @@ struct hs_conn {
 
 	/* certificates */
 	bool cert_requested;		/* client: CertificateRequest seen */
+	bool tickets_early;		/* server: tickets went with Finished */
 	uint8_t cr_context[255];
 	size_t cr_context_len;
 	bool sent_client_cert;		/* client: non-empty Certificate */
@@ -303,6 +304,7 @@ int hs13_derive_early(struct hs_conn *c, const uint8_t *psk, size_t psklen);
 int hs13_derive_handshake(struct hs_conn *c);
 int hs13_derive_application(struct hs_conn *c);
 int hs13_derive_resumption(struct hs_conn *c);
+int hs13_derive_resumption_early(struct hs_conn *c);
 int hs13_set_traffic(struct hs_conn *c, struct hs_dir *d,
 		     const uint8_t *secret);
 int hs13_finished(struct hs_conn *c, const uint8_t *base, const uint8_t *th,

@@ -190,6 +190,33 @@ int hs13_derive_resumption(struct hs_conn *c)
 	return err;
 }
 
+/*
+ * RFC 8446 4.6.1 (note): a server that did not request a client certificate
+ * knows the rest of the transcript, the client's Finished, before it arrives,
+ * and may derive resumption_master_secret with its own Finished.
+ */
+int hs13_derive_resumption_early(struct hs_conn *c)
+{
+	uint8_t th[HSD_HASH_MAX], fin[4 + HSD_HASH_MAX];
+	size_t hl = hl_of(c);
+	int err;
+
+	err = hs_transcript_hash(c, th);
+	if (!err)
+		err = hs13_finished(c, c->c_hs, th, fin + 4);
+	fin[0] = HS_MT_FINISHED;
+	fin[1] = 0;
+	fin[2] = 0;
+	fin[3] = (uint8_t)hl;
+	if (!err && hsd_hash_peek_with(c->th, fin, 4 + hl, th))
+		err = -EIO;
+	hsd_wipe(fin, sizeof(fin));
+	if (!err)
+		err = derive_secret(c, c->master_secret, "res master", th,
+				    c->resumption_master);
+	return err;
+}
+
 /* RFC 8446 4.4.4: verify_data = HMAC(finished_key, Transcript-Hash) */
 int hs13_finished(struct hs_conn *c, const uint8_t *base, const uint8_t *th,
 		  uint8_t *out)

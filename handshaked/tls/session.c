@@ -534,6 +534,13 @@ int hs13_ticket_psk(struct hs_conn *c, const uint8_t *id, size_t n,
 	return 0;
 }
 
+bool hs13_will_send_tickets(const struct hs_conn *c)
+{
+	/* RFC 8446 4.6.1: only to clients that can use them (psk_dhe_ke) */
+	return c->cfg.ticket_keys && c->peer_psk_dhe && c->cfg.now &&
+	       c->cfg.tickets_to_send;
+}
+
 int hs13_send_tickets(struct hs_conn *c)
 {
 	uint8_t msg[4 + 4 + 4 + 9 + 2 + 1200 + 2], t[1200];
@@ -544,8 +551,7 @@ int hs13_send_tickets(struct hs_conn *c)
 	size_t n, i;
 	int err = 0;
 
-	/* RFC 8446 4.6.1: only to clients that can use them (psk_dhe_ke) */
-	if (!c->cfg.ticket_keys || !c->peer_psk_dhe || !c->cfg.now)
+	if (!hs13_will_send_tickets(c))
 		return 0;
 	for (i = 0; i < c->cfg.tickets_to_send && !err; i++) {
 		memset(&s, 0, sizeof(s));

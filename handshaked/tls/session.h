@@ -22,6 +22,7 @@ uint64_t hs_now(const struct hs_conn *c);
 int hs13_ticket_psk(struct hs_conn *c, const uint8_t *id, size_t n,
 		    struct hs_psk *out, struct hs_session *s);
 /* TLS 1.3 server: queue the NewSessionTickets after the handshake */
+bool hs13_will_send_tickets(const struct hs_conn *c);
 int hs13_send_tickets(struct hs_conn *c);
 
 #endif

@@ -82,6 +82,20 @@ static int after_server_finished(struct hs_conn *c)
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
 			       "cannot install application keys");
+	/*
+	 * RFC 8446 4.6.1: without a client certificate to wait for, the
+	 * tickets go with the server's flight (one write, not two; the client
+	 * has them before its first request)
+	 */
+	if (c->role == HS_SERVER && !c->cfg.request_client_cert &&
+	    hs13_will_send_tickets(c)) {
+		err = hs13_derive_resumption_early(c);
+		if (err)
+			return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
+				       "cannot derive the resumption secret");
+		c->tickets_early = true;
+		return hs13_send_tickets(c);
+	}
 	return 0;
 }
 
@@ -95,13 +109,13 @@ static int after_client_finished(struct hs_conn *c)
 		err = hs13_set_traffic(c, &c->tx, c->c_ap);
 	else
 		err = hs13_set_traffic(c, &c->rx, c->c_ap);
-	if (!err)
+	if (!err && !c->tickets_early)
 		err = hs13_derive_resumption(c);
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
 			       "cannot install application keys");
 	/* RFC 8446 4.6.1: tickets follow the client's Finished */
-	if (c->role == HS_SERVER)
+	if (c->role == HS_SERVER && !c->tickets_early)
 		return hs13_send_tickets(c);
 	return 0;
 }

@@ -662,6 +662,65 @@ TEST_F(tls13, resumption_with_ticket)
 	hs_ticket_keys_free(tk);
 }
 
+/*
+ * RFC 8446 4.6.1: a server that asked for no client certificate knows the
+ * client's Finished in advance, and its tickets go with its own flight; one
+ * that asked waits for the client's Finished. Resumption works either way.
+ */
+TEST_F(tls13, tickets_with_the_server_flight_unless_a_certificate_is_asked)
+{
+	struct hs_ticket_keys *tk;
+	struct hs_session s;
+	uint8_t buf[64];
+	uint64_t now = 1700000000000ULL;
+	const uint8_t *p;
+	size_t n, used;
+	int mutual;
+
+	ASSERT_EQ(0, hs_ticket_keys_new(self->cr, 3600, 600, fake_now, &now, &tk));
+	for (mutual = 0; mutual < 2; mutual++) {
+		self->scfg.ticket_keys = tk;
+		self->scfg.now = self->ccfg.now = fake_now;
+		self->scfg.now_arg = self->ccfg.now_arg = &now;
+		self->scfg.request_client_cert = mutual;
+		self->ccfg.chain = mutual ? &self->client.chain : NULL;
+		self->ccfg.key = mutual ? self->client.key : NULL;
+		self->ccfg.resume = NULL;
+		ASSERT_EQ(0, hs_conn_new(&self->ccfg, &self->cl));
+		ASSERT_EQ(0, hs_conn_new(&self->scfg, &self->sv));
+		ASSERT_EQ(0, hs_start(self->cl));
+		n = hs_output(self->cl, &p);
+		ASSERT_EQ(0, hs_input(self->sv, p, n, &used));
+		hs_output_consumed(self->cl, used);
+		/* the server's flight: the client's handshake ends in it */
+		n = hs_output(self->sv, &p);
+		ASSERT_EQ(0, hs_input(self->cl, p, n, &used));
+		ASSERT_TRUE(hs_is_done(self->cl));
+		/* mutual: nothing after Finished; else a ticket record follows */
+		EXPECT_EQ(mutual, used == n);
+		hs_output_consumed(self->sv, used);
+		ASSERT_EQ(0, pump(self->cl, self->sv));
+		EXPECT_EQ(0U, deliver(_metadata, self->sv, self->cl, buf,
+				      sizeof(buf)));
+		keys_agree(_metadata, self);
+		ASSERT_EQ(0, hs_get_session(self->cl, &s));
+		hs_conn_free(self->cl);
+		hs_conn_free(self->sv);
+		self->cl = self->sv = NULL;
+		/* the ticket resumes: its secret matched the real transcript */
+		memset(&self->ct, 0, sizeof(self->ct));
+		self->ccfg.resume = &s;
+		ok(_metadata, self);
+		EXPECT_TRUE(hs_params(self->sv)->resumed);
+		EXPECT_EQ(mutual, hs_params(self->sv)->peer_authenticated);
+		EXPECT_STREQ(">1 <2 <8 <20 >20", self->ct.log);
+		hs_conn_free(self->cl);
+		hs_conn_free(self->sv);
+		self->cl = self->sv = NULL;
+	}
+	hs_ticket_keys_free(tk);
+}
+
 TEST_F(tls13, expired_ticket_gets_full_handshake)
 {
 	struct hs_ticket_keys *tk;
