@@ -20,6 +20,8 @@ struct hsd_pkey {
 	EVP_PKEY *k;
 	/* classified once: EVP_PKEY_is_a() walks the provider's name map */
 	enum hsd_key_type type;
+	/* ECDSA signing context, made on first use (one thread signs) */
+	EVP_PKEY_CTX *sign_ctx;
 };
 
 struct hsd_pkey *hsd_pkey_wrap(EVP_PKEY *k);
