@@ -217,8 +217,8 @@ static int reload(struct hsd_daemon *d)
 static void accept_all(struct hsd_daemon *d)
 {
 	struct hsd_accept batch[ACCEPT_BATCH];
-	unsigned int n, i;
-	int r = 0;
+	int status[ACCEPT_BATCH], r = 0;
+	unsigned int n, i, want;
 
 	while (r != -EAGAIN && !d->stopping && d->n_hs < d->cfg.max_inflight) {
 		/*
@@ -228,22 +228,36 @@ static void accept_all(struct hsd_daemon *d)
 		 */
 		if (!d->n_hs && hsd_now_us() - d->linked_us > RELINK_IDLE_US)
 			hsd_link_keyrings(d);
-		n = 0;
-		while (n < ACCEPT_BATCH && d->n_hs + n < d->cfg.max_inflight) {
-			r = hsd_upcall_accept(d->nl, &batch[n]);
-			if (r == -EBADMSG) {
+		want = d->cfg.max_inflight - d->n_hs;
+		want = want < ACCEPT_BATCH ? want : ACCEPT_BATCH;
+		/* the first alone: when nothing waits, one -EAGAIN is all */
+		r = hsd_upcall_accept_batch(d->nl, batch, status, 1);
+		if (!r && !status[0] && want > 1)
+			r = hsd_upcall_accept_batch(d->nl, batch + 1, status + 1,
+						    want - 1);
+		else
+			want = 1;
+		if (r) {
+			hsd_log(d, LOG_ERR, "handshaked: ACCEPT: %s", strerror(-r));
+			return;
+		}
+		for (i = 0, n = 0, r = -EAGAIN; i < want; i++) {
+			if (status[i] == -EBADMSG) {
 				hsd_log(d, LOG_ERR, "handshaked: malformed ACCEPT reply");
-				hsd_upcall_done(d->nl, batch[n].sockfd, EINVAL, NULL, 0);
-				close(batch[n].sockfd);
+				hsd_upcall_done(d->nl, batch[i].sockfd, EINVAL, NULL, 0);
+				close(batch[i].sockfd);
+				r = 0;
 				continue;
 			}
-			if (r) {
-				if (r != -EAGAIN)
+			if (status[i]) {
+				if (status[i] != -EAGAIN)
 					hsd_log(d, LOG_ERR, "handshaked: ACCEPT: %s",
-						strerror(-r));
-				break;
+						strerror(-status[i]));
+				continue;
 			}
-			n++;
+			/* anything taken: ask again, more may have come */
+			r = 0;
+			batch[n++] = batch[i];
 		}
 		for (i = 0; i < n; i++) {
 			hsd_log(d, LOG_DEBUG,

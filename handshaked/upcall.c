@@ -6,6 +6,7 @@
  * identities repeat.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,6 +32,7 @@ struct hsd_upcall {
 	int got_reply;
 	int nlerr;			/* 0 or -errno from NLMSG_ERROR */
 	int acked;
+	uint32_t batch_seq;		/* accept_batch's sequence numbers */
 };
 
 /* ---- the ACCEPT reply ---- */
@@ -348,6 +350,107 @@ int hsd_upcall_accept(struct hsd_upcall *u, struct hsd_accept *a)
 	if (!u->got_reply || a->sockfd < 0)
 		return -EINVAL;
 	return 0;
+}
+
+/*
+ * The family takes every message of one write in turn (netlink_rcv_skb), so
+ * a burst of requests costs one write and a few reads, not a round trip
+ * each: the kernel refuses new requests while 50 wait un-accepted. Our own
+ * sequence numbers (high bit set) keep libnl's for the round trips apart;
+ * the socket carries nothing else, and every request ends with an ACK or an
+ * error, so the reads end.
+ */
+#define BATCH_SEQ 0x80000000u
+#define ACCEPT_MSG_LEN (NLMSG_HDRLEN + GENL_HDRLEN + NLA_HDR + 4)
+
+int hsd_upcall_accept_batch(struct hsd_upcall *u, struct hsd_accept *a,
+			    int *status, unsigned int n)
+{
+	static const size_t rcap = 64 * 1024;
+	uint8_t req[ACCEPT_MSG_LEN * 32], *rbuf;
+	int fd = nl_socket_get_fd(u->cmd), err = 0;
+	unsigned int i, left = n;
+	uint32_t base = BATCH_SEQ | (u->batch_seq++ << 8);
+	bool replied[32] = { false };
+	ssize_t r;
+
+	if (n > 32)
+		return -EINVAL;
+	memset(req, 0, sizeof(req));
+	for (i = 0; i < n; i++) {
+		struct nlmsghdr *h = (struct nlmsghdr *)(req + i * ACCEPT_MSG_LEN);
+		struct genlmsghdr *g = NLMSG_DATA(h);
+		uint16_t *nla = (uint16_t *)((uint8_t *)g + GENL_HDRLEN);
+		uint32_t class = HANDSHAKE_HANDLER_CLASS_TLSHD;
+
+		h->nlmsg_len = ACCEPT_MSG_LEN;
+		h->nlmsg_type = (uint16_t)u->family;
+		h->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		h->nlmsg_seq = base + i;
+		g->cmd = HANDSHAKE_CMD_ACCEPT;
+		g->version = HANDSHAKE_FAMILY_VERSION;
+		nla[0] = NLA_HDR + 4;
+		nla[1] = HANDSHAKE_A_ACCEPT_HANDLER_CLASS;
+		memcpy(nla + 2, &class, 4);
+		a[i].sockfd = -1;
+		status[i] = -EIO;
+	}
+	r = send(fd, req, ACCEPT_MSG_LEN * n, 0);
+	if (r != (ssize_t)(ACCEPT_MSG_LEN * n))
+		return r < 0 ? -errno : -EIO;
+	rbuf = malloc(rcap);
+	if (!rbuf)
+		return -ENOMEM;	/* answers are read by the next exchange */
+	while (left && !err) {
+		struct nlmsghdr *h;
+		int len;
+
+		r = recv(fd, rbuf, rcap, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			err = r ? -errno : -EIO;
+			break;
+		}
+		len = (int)r;
+		for (h = (struct nlmsghdr *)rbuf; NLMSG_OK(h, len);
+		     h = NLMSG_NEXT(h, len)) {
+			uint32_t k = h->nlmsg_seq - base;
+
+			if (k >= n)
+				continue;	/* not one of this batch's */
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+				int rc = e->error < 0 ? e->error : -e->error;
+
+				if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+					rc = -EIO;
+				/* the reply comes before its ACK */
+				if (!rc)
+					rc = replied[k] ? status[k] : -EINVAL;
+				else if (replied[k] && a[k].sockfd >= 0)
+					rc = -EBADMSG;	/* the fd is ours */
+				status[k] = rc;
+				left--;
+			} else if (h->nlmsg_type == u->family && !replied[k]) {
+				const struct genlmsghdr *g = NLMSG_DATA(h);
+				size_t al = h->nlmsg_len - NLMSG_HDRLEN - GENL_HDRLEN;
+
+				replied[k] = true;
+				if (h->nlmsg_len < NLMSG_HDRLEN + GENL_HDRLEN ||
+				    g->cmd != HANDSHAKE_CMD_ACCEPT)
+					status[k] = -EINVAL;
+				else if (hsd_accept_parse((const uint8_t *)g +
+							  GENL_HDRLEN, al, &a[k]))
+					status[k] = a[k].sockfd >= 0 ? -EBADMSG
+								     : -EINVAL;
+				else
+					status[k] = a[k].sockfd >= 0 ? 0 : -EINVAL;
+			}
+		}
+	}
+	free(rbuf);
+	return err;
 }
 
 int hsd_upcall_done(struct hsd_upcall *u, int sockfd, unsigned int status,

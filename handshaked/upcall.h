@@ -53,6 +53,14 @@ int hsd_upcall_drain(struct hsd_upcall *u);
 /* take one request: 0 with @a filled, -EAGAIN when none waits */
 int hsd_upcall_accept(struct hsd_upcall *u, struct hsd_accept *a);
 /*
+ * Up to @n ACCEPTs in one write, their answers read together: status[i] is
+ * 0 (a[i] filled), -EAGAIN (none waited), -EBADMSG (a malformed reply whose
+ * a[i].sockfd is ours to answer and close) or another -errno. Returns 0, or
+ * -errno if the exchange itself failed.
+ */
+int hsd_upcall_accept_batch(struct hsd_upcall *u, struct hsd_accept *a,
+			    int *status, unsigned int n);
+/*
  * Report @status (0 or a positive errno) for @sockfd with up to five
  * REMOTE_AUTH serials; waits for the kernel's answer (NLM_F_ACK), which
  * is returned (0 or -errno).
