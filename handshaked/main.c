@@ -42,7 +42,7 @@
 #define DEFAULT_CONFIG "/etc/tlshd/config"
 #define RELINK_IDLE_US (5 * 1000000ULL)
 /* ACCEPTs taken back to back before the handshakes are set up */
-#define ACCEPT_BATCH 32
+#define ACCEPT_BATCH HSD_ACCEPT_BATCH_MAX
 /* SIGTERM: in-flight handshakes get this long, then DONE with ETIMEDOUT */
 #define STOP_GRACE_MS 1000
 

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The `handshake` family through libnl-genl-3: one socket joined to the
- * "tlshd" group for READY, one for ACCEPT/DONE round trips. ACCEPT replies
- * are decoded by our own walker, not a last-one-wins attribute table: PSK
- * identities repeat.
+ * "tlshd" group for READY, one for ACCEPT bursts and DONE round trips.
+ * ACCEPT replies are decoded by our own walker, not a last-one-wins
+ * attribute table: PSK identities repeat.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -28,8 +28,6 @@ struct hsd_upcall {
 	int family;
 	int ready;			/* set by the event callback */
 	/* round-trip results */
-	struct hsd_accept *reply;
-	int got_reply;
 	int nlerr;			/* 0 or -errno from NLMSG_ERROR */
 	int acked;
 	uint32_t batch_seq;		/* accept_batch's sequence numbers */
@@ -178,20 +176,6 @@ static int on_event(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
-static int on_reply(struct nl_msg *msg, void *arg)
-{
-	struct nlmsghdr *h = nlmsg_hdr(msg);
-	struct genlmsghdr *g = nlmsg_data(h);
-	struct hsd_upcall *u = arg;
-	int len = genlmsg_attrlen(g, 0);
-
-	if (!u->reply || g->cmd != HANDSHAKE_CMD_ACCEPT || len < 0)
-		return NL_SKIP;
-	u->got_reply = hsd_accept_parse((const uint8_t *)genlmsg_attrdata(g, 0),
-					(size_t)len, u->reply) ? -EINVAL : 1;
-	return NL_OK;
-}
-
 static int on_error(struct sockaddr_nl *who, struct nlmsgerr *e, void *arg)
 {
 	struct hsd_upcall *u = arg;
@@ -263,7 +247,6 @@ int hsd_upcall_open(struct hsd_upcall **out)
 		err = nlerr_to_errno(err);
 		goto fail;
 	}
-	nl_socket_modify_cb(u->cmd, NL_CB_VALID, NL_CB_CUSTOM, on_reply, u);
 	nl_socket_modify_cb(u->cmd, NL_CB_ACK, NL_CB_CUSTOM, on_ack, u);
 	nl_socket_modify_err_cb(u->cmd, NL_CB_CUSTOM, on_error, u);
 	*out = u;
@@ -319,39 +302,6 @@ static int round_trip(struct hsd_upcall *u, struct nl_msg *msg)
 	return u->nlerr;
 }
 
-int hsd_upcall_accept(struct hsd_upcall *u, struct hsd_accept *a)
-{
-	struct nl_msg *msg = nlmsg_alloc();
-	int err;
-
-	if (!msg)
-		return -ENOMEM;
-	if (!genlmsg_put(msg, NL_AUTO_PORT, NL_AUTO_SEQ, u->family, 0, 0,
-			 HANDSHAKE_CMD_ACCEPT, HANDSHAKE_FAMILY_VERSION) ||
-	    nla_put_u32(msg, HANDSHAKE_A_ACCEPT_HANDLER_CLASS,
-			HANDSHAKE_HANDLER_CLASS_TLSHD)) {
-		nlmsg_free(msg);
-		return -ENOMEM;
-	}
-	u->reply = a;
-	u->got_reply = 0;
-	a->sockfd = -1;
-	err = round_trip(u, msg);
-	nlmsg_free(msg);
-	u->reply = NULL;
-	if (err)
-		return err;
-	if (u->got_reply < 0) {
-		/* the fd (if decoded) is ours and must not leak */
-		if (a->sockfd >= 0)
-			return -EBADMSG;
-		return -EINVAL;
-	}
-	if (!u->got_reply || a->sockfd < 0)
-		return -EINVAL;
-	return 0;
-}
-
 /*
  * The family takes every message of one write in turn (netlink_rcv_skb), so
  * a burst of requests costs one write and a few reads, not a round trip
@@ -367,14 +317,14 @@ int hsd_upcall_accept_batch(struct hsd_upcall *u, struct hsd_accept *a,
 			    int *status, unsigned int n)
 {
 	static const size_t rcap = 64 * 1024;
-	uint8_t req[ACCEPT_MSG_LEN * 32], *rbuf;
+	uint8_t req[ACCEPT_MSG_LEN * HSD_ACCEPT_BATCH_MAX], *rbuf;
 	int fd = nl_socket_get_fd(u->cmd), err = 0;
 	unsigned int i, left = n;
 	uint32_t base = BATCH_SEQ | (u->batch_seq++ << 8);
-	bool replied[32] = { false };
+	bool replied[HSD_ACCEPT_BATCH_MAX] = { false };
 	ssize_t r;
 
-	if (n > 32)
+	if (n > HSD_ACCEPT_BATCH_MAX)
 		return -EINVAL;
 	memset(req, 0, sizeof(req));
 	for (i = 0; i < n; i++) {

@@ -50,10 +50,9 @@ void hsd_upcall_close(struct hsd_upcall *u);
 int hsd_upcall_fd(const struct hsd_upcall *u);
 /* read and drop pending notifications: 1 if a READY came, else 0 */
 int hsd_upcall_drain(struct hsd_upcall *u);
-/* take one request: 0 with @a filled, -EAGAIN when none waits */
-int hsd_upcall_accept(struct hsd_upcall *u, struct hsd_accept *a);
+#define HSD_ACCEPT_BATCH_MAX 32
 /*
- * Up to @n ACCEPTs in one write, their answers read together: status[i] is
+ * Take requests: up to @n (at most HSD_ACCEPT_BATCH_MAX) ACCEPTs in one write, their answers read together: status[i] is
  * 0 (a[i] filled), -EAGAIN (none waited), -EBADMSG (a malformed reply whose
  * a[i].sockfd is ours to answer and close) or another -errno. Returns 0, or
  * -errno if the exchange itself failed.

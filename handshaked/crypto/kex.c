@@ -416,7 +416,6 @@ int hsd_kex_respond(const struct hsd_crypto *c, uint16_t group,
 	if (!x)
 		return -ENOMEM;
 	x->k = x25519_new(c);
-	*secretlen = HSD_KEX_SECRET_MAX;
 	err = x->k ? hybrid_encap(x, peer, peerlen, secret, secretlen) : -EIO;
 	if (!err)
 		err = export_share(x, pub, publen);

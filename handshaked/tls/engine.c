@@ -206,7 +206,6 @@ int hs_kex_respond(struct hs_conn *c, uint16_t group, struct hsd_kex **out,
 	const struct hs_test_hooks *t = c->cfg.test;
 	int err;
 
-	c->shared_len = sizeof(c->shared);
 	if (!(t && t->x25519_private && group == HSD_GROUP_X25519))
 		return hsd_kex_respond(c->cr, group, c->peer_share,
 				       c->peer_share_len, out, pub, publen,

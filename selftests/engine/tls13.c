@@ -631,6 +631,21 @@ static uint64_t fake_now(void *arg)
 	return *(uint64_t *)arg;
 }
 
+/* the server issues tickets valid @lifetime_s; both sides' clock is *now */
+static struct hs_ticket_keys *use_tickets(struct __test_metadata *_metadata,
+					  FIXTURE_DATA(tls13) *self,
+					  uint32_t lifetime_s, uint64_t *now)
+{
+	struct hs_ticket_keys *tk = NULL;
+
+	EXPECT_EQ(0, hs_ticket_keys_new(self->cr, lifetime_s, 600, fake_now,
+					now, &tk));
+	self->scfg.ticket_keys = tk;
+	self->scfg.now = self->ccfg.now = fake_now;
+	self->scfg.now_arg = self->ccfg.now_arg = now;
+	return tk;
+}
+
 TEST_F(tls13, resumption_with_ticket)
 {
 	struct hs_ticket_keys *tk;
@@ -638,10 +653,8 @@ TEST_F(tls13, resumption_with_ticket)
 	uint8_t buf[20000];
 	uint64_t now = 1700000000000ULL;
 
-	ASSERT_EQ(0, hs_ticket_keys_new(self->cr, 3600, 600, fake_now, &now, &tk));
-	self->scfg.ticket_keys = tk;
-	self->scfg.now = self->ccfg.now = fake_now;
-	self->scfg.now_arg = self->ccfg.now_arg = &now;
+	tk = use_tickets(_metadata, self, 3600, &now);
+	ASSERT_NE(NULL, tk);
 	ASSERT_EQ(0, run(_metadata, self));
 	/* the ticket follows the handshake: the client reads it as a record */
 	EXPECT_EQ(0U, deliver(_metadata, self->sv, self->cl, buf, sizeof(buf)));
@@ -677,11 +690,9 @@ TEST_F(tls13, tickets_with_the_server_flight_unless_a_certificate_is_asked)
 	size_t n, used;
 	int mutual;
 
-	ASSERT_EQ(0, hs_ticket_keys_new(self->cr, 3600, 600, fake_now, &now, &tk));
+	tk = use_tickets(_metadata, self, 3600, &now);
+	ASSERT_NE(NULL, tk);
 	for (mutual = 0; mutual < 2; mutual++) {
-		self->scfg.ticket_keys = tk;
-		self->scfg.now = self->ccfg.now = fake_now;
-		self->scfg.now_arg = self->ccfg.now_arg = &now;
 		self->scfg.request_client_cert = mutual;
 		self->ccfg.chain = mutual ? &self->client.chain : NULL;
 		self->ccfg.key = mutual ? self->client.key : NULL;
@@ -728,10 +739,8 @@ TEST_F(tls13, expired_ticket_gets_full_handshake)
 	uint8_t buf[20000];
 	uint64_t now = 1700000000000ULL;
 
-	ASSERT_EQ(0, hs_ticket_keys_new(self->cr, 60, 600, fake_now, &now, &tk));
-	self->scfg.ticket_keys = tk;
-	self->scfg.now = self->ccfg.now = fake_now;
-	self->scfg.now_arg = self->ccfg.now_arg = &now;
+	tk = use_tickets(_metadata, self, 60, &now);
+	ASSERT_NE(NULL, tk);
 	ASSERT_EQ(0, run(_metadata, self));
 	deliver(_metadata, self->sv, self->cl, buf, sizeof(buf));
 	ASSERT_EQ(0, hs_get_session(self->cl, &s));
