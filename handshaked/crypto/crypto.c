@@ -85,6 +85,8 @@ static EVP_PKEY *param_key(OSSL_LIB_CTX *lib, const char *type,
 
 int hsd_crypto_new(struct hsd_crypto **out)
 {
+	/* RFC 7748 4.1: the base point, u = 9 */
+	static const uint8_t x25519_u9[32] = { 9 };
 	static const struct { const char *type, *group; } groups[4] = {
 		{ "EC", "P-256" }, { "EC", "P-384" },
 		{ "DH", "ffdhe2048" }, { "DH", "ffdhe3072" },
@@ -112,6 +114,12 @@ int hsd_crypto_new(struct hsd_crypto **out)
 		if (!c->group_tmpl[i])
 			goto err_free;
 	}
+	if (hsd_x25519_table_new(&c->x25519))
+		goto err_free;
+	c->x25519_tmpl = EVP_PKEY_new_raw_public_key_ex(c->lib, "X25519", NULL,
+							x25519_u9, 32);
+	if (!c->x25519_tmpl)
+		goto err_free;
 	/* ML-KEM arrived in OpenSSL 3.5: probe, never assume */
 	ERR_set_mark();
 	kem = EVP_KEM_fetch(c->lib, "ML-KEM-768", NULL);
@@ -138,6 +146,8 @@ void hsd_crypto_free(struct hsd_crypto *c)
 		EVP_CIPHER_free(c->cipher[i]);
 	for (i = 0; i < 4; i++)
 		EVP_PKEY_free(c->group_tmpl[i]);
+	hsd_x25519_table_free(c->x25519);
+	EVP_PKEY_free(c->x25519_tmpl);
 	OPENSSL_free(c);
 }
 

@@ -14,6 +14,10 @@ struct hsd_crypto {
 	/* parameter-only keys to generate EC/DH ephemerals from */
 	EVP_PKEY *group_tmpl[4];	/* P-256, P-384, ffdhe2048, ffdhe3072 */
 	bool have_mlkem;
+	/* X25519 public keys from a comb over this table (x25519.c) */
+	struct hsd_x25519_table *x25519;
+	/* a public X25519 key: its context imports keys without a fetch */
+	EVP_PKEY *x25519_tmpl;
 };
 
 struct hsd_pkey {
@@ -25,6 +29,13 @@ struct hsd_pkey {
 };
 
 struct hsd_pkey *hsd_pkey_wrap(EVP_PKEY *k);
+
+struct hsd_x25519_table;
+int hsd_x25519_table_new(struct hsd_x25519_table **out);
+void hsd_x25519_table_free(struct hsd_x25519_table *tb);
+/* RFC 7748 5: X25519(priv, 9), constant time in priv */
+void hsd_x25519_base(const struct hsd_x25519_table *tb, uint8_t pub[32],
+		     const uint8_t priv[32]);
 
 EVP_PKEY *hsd_group_template(const struct hsd_crypto *c, uint16_t group);
 const char *hsd_md_name(enum hsd_hash_id h);

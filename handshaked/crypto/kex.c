@@ -140,9 +140,48 @@ static int export_share(struct hsd_kex *x, uint8_t *pub, size_t *publen)
 }
 
 /*
- * X25519: a random scalar imported as the private key is a valid key
- * (RFC 7748 5 clamps on use) and costs far less than a keygen context.
+ * An X25519 key from its raw halves by a context on a key of the type,
+ * which needs no provider fetch by name (EVP_PKEY_new_raw_*_key_ex do one
+ * each time); a private key comes with its public half, so that libcrypto
+ * does not compute it again.
  */
+static EVP_PKEY *x25519_import(const struct hsd_crypto *c, uint8_t *priv,
+			       uint8_t *pub)
+{
+	OSSL_PARAM p[3], *q = p;
+	EVP_PKEY_CTX *pc;
+	EVP_PKEY *k = NULL;
+
+	if (priv)
+		*q++ = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY,
+							 priv, X25519_LEN);
+	*q++ = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub,
+						 X25519_LEN);
+	*q = OSSL_PARAM_construct_end();
+	pc = EVP_PKEY_CTX_new_from_pkey(c->lib, c->x25519_tmpl, NULL);
+	if (!pc || EVP_PKEY_fromdata_init(pc) != 1 ||
+	    EVP_PKEY_fromdata(pc, &k, priv ? EVP_PKEY_KEYPAIR :
+			      EVP_PKEY_PUBLIC_KEY, p) != 1)
+		k = NULL;
+	EVP_PKEY_CTX_free(pc);
+	return k;
+}
+
+/* X25519 with the given private key (RFC 7748 5 clamps it on use) */
+static EVP_PKEY *x25519_from_private(const struct hsd_crypto *c,
+				     const uint8_t *priv)
+{
+	uint8_t k[X25519_LEN], pub[X25519_LEN];
+	EVP_PKEY *key;
+
+	memcpy(k, priv, sizeof(k));
+	hsd_x25519_base(c->x25519, pub, k);
+	key = x25519_import(c, k, pub);
+	hsd_wipe(k, sizeof(k));
+	return key;
+}
+
+/* X25519: any 32 random bytes are a private key */
 static EVP_PKEY *x25519_new(const struct hsd_crypto *c)
 {
 	uint8_t priv[X25519_LEN];
@@ -150,8 +189,7 @@ static EVP_PKEY *x25519_new(const struct hsd_crypto *c)
 
 	if (hsd_random(priv, sizeof(priv)))
 		return NULL;
-	k = EVP_PKEY_new_raw_private_key_ex(c->lib, "X25519", NULL, priv,
-					    sizeof(priv));
+	k = x25519_from_private(c, priv);
 	hsd_wipe(priv, sizeof(priv));
 	return k;
 }
@@ -228,8 +266,7 @@ int hsd_kex_new_private(const struct hsd_crypto *c, uint16_t group,
 	x = kex_alloc(c, group);
 	if (!x)
 		return -ENOMEM;
-	x->k = EVP_PKEY_new_raw_private_key_ex(c->lib, "X25519", NULL, priv,
-					       privlen);
+	x->k = privlen == X25519_LEN ? x25519_from_private(c, priv) : NULL;
 	err = x->k ? export_share(x, pub, publen) : -EINVAL;
 	if (err) {
 		hsd_kex_free(x);
@@ -253,9 +290,8 @@ static EVP_PKEY *peer_key(struct hsd_kex *x, const uint8_t *peer, size_t n)
 
 	if (n != share_len(g))
 		return NULL;
-	if (g == HSD_GROUP_X25519)
-		return EVP_PKEY_new_raw_public_key_ex(x->c->lib, "X25519", NULL,
-						      peer, n);
+	if (g == HSD_GROUP_X25519)	/* read only: the import copies */
+		return x25519_import(x->c, NULL, (uint8_t *)peer);
 	/* RFC 8446 4.2.8.2: only the uncompressed point form */
 	if ((g == HSD_GROUP_SECP256R1 || g == HSD_GROUP_SECP384R1) &&
 	    peer[0] != 4)

@@ -89,6 +89,56 @@ TEST_F(crypto, x25519_rfc7748)
 	hsd_kex_free(k);
 }
 
+/* X25519(k, 9) of @k by our comb and by libcrypto's ladder (peer u = 9) */
+static int x25519_base_both(struct hsd_crypto *cr, const uint8_t k[32],
+			    uint8_t comb[32], uint8_t ladder[32])
+{
+	static const uint8_t u9[32] = { 9 };
+	uint8_t pub[HSD_KEX_PUB_MAX], s[HSD_KEX_SECRET_MAX];
+	struct hsd_kex *x;
+	size_t n, sl;
+	int err;
+
+	err = hsd_kex_new_private(cr, HSD_GROUP_X25519, k, 32, &x, pub, &n);
+	if (err)
+		return err;
+	err = hsd_kex_derive(x, u9, 32, s, &sl);
+	hsd_kex_free(x);
+	if (err || n != 32 || sl != 32)
+		return err ? err : -EIO;
+	memcpy(comb, pub, 32);
+	memcpy(ladder, s, 32);
+	return 0;
+}
+
+/*
+ * The public key comes from a fixed-base comb (crypto/x25519.c), not from
+ * libcrypto: it must equal the ladder's X25519(k, 9) for every scalar,
+ * including the ones whose signed digits sit at the ends of [-8, 8].
+ */
+TEST_F(crypto, x25519_public_keys_match_the_ladder)
+{
+	static const uint8_t fill[] = { 0x00, 0xff, 0x88, 0x77, 0x80, 0x08,
+					0xf8, 0x8f, 0x01, 0x10 };
+	uint8_t k[32], comb[32], ladder[32];
+	unsigned int i, bad = 0;
+
+	for (i = 0; i < sizeof(fill) + 3000; i++) {
+		if (i < sizeof(fill))
+			memset(k, fill[i], sizeof(k));
+		else
+			ASSERT_EQ(0, hsd_random(k, sizeof(k)));
+		ASSERT_EQ(0, x25519_base_both(self->cr, k, comb, ladder));
+		if (memcmp(comb, ladder, 32)) {
+			bad++;
+			TH_LOG("scalar %u (%02x %02x ...) differs", i, k[0], k[1]);
+		}
+		/* the encoding is canonical: below p, top bit clear */
+		EXPECT_EQ(0, comb[31] & 0x80);
+	}
+	EXPECT_EQ(0U, bad);
+}
+
 TEST_F(crypto, every_group_agrees)
 {
 	static const uint16_t g[] = { HSD_GROUP_X25519, HSD_GROUP_SECP256R1,

@@ -5,7 +5,8 @@
  *   certificate_request certificate_verify finished server_key_exchange
  *   client_key_exchange new_session_ticket12 post_handshake record
  *   session client_flight server_flight accept (the daemon's ACCEPT reply
- *   decoder) config (tlshd's key file)
+ *   decoder) config (tlshd's key file) x25519 (the fixed-base public key
+ *   against libcrypto's ladder)
  * Parsers are driven with a connection put into the state they expect;
  * the *_flight targets feed whole peer flights to each role.
  */
@@ -26,7 +27,7 @@ enum {
 	T_certificate_request, T_certificate_verify, T_finished,
 	T_server_key_exchange, T_client_key_exchange, T_new_session_ticket12,
 	T_post_handshake, T_record, T_session, T_client_flight, T_server_flight,
-	T_accept, T_config,
+	T_accept, T_config, T_x25519,
 };
 
 #define CAT(a, b) a##b
@@ -206,6 +207,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		char err[128];
 
 		hsd_cfg_parse((const char *)d, n, &cfg, err, sizeof(err));
+		return 0;
+	}
+	case T_x25519: {
+		/* differential: the comb's public key is the ladder's X25519(k, 9) */
+		static const uint8_t u9[32] = { 9 };
+		uint8_t k[32] = { 0 }, pub[HSD_KEX_PUB_MAX];
+		uint8_t sec[HSD_KEX_SECRET_MAX];
+		struct hsd_kex *x;
+		size_t pl, sl;
+
+		memcpy(k, d, n < 32 ? n : 32);
+		if (hsd_kex_new_private(cr, HSD_GROUP_X25519, k, 32, &x, pub, &pl))
+			abort();
+		if (hsd_kex_derive(x, u9, 32, sec, &sl) || pl != 32 || sl != 32 ||
+		    memcmp(pub, sec, 32))
+			abort();
+		hsd_kex_free(x);
 		return 0;
 	}
 	case T_client_flight:

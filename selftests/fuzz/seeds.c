@@ -86,6 +86,7 @@ int main(int argc, char **argv)
 				       .arg = &cap };
 	struct hs_conn *c, *s;
 	const uint8_t *p;
+	uint8_t buf32[32];
 	size_t n;
 	int round, i;
 	uint8_t ku[] = { 0, 24, 0, 0, 1, 1 };
@@ -142,6 +143,9 @@ int main(int argc, char **argv)
 	save(argv[1], "accept", 0, 0, false, accept_seed, sizeof(accept_seed) - 1);
 	save(argv[1], "config", 0, 0, false, (const uint8_t *)config_seed,
 	     sizeof(config_seed) - 1);
+	/* a scalar whose radix-16 digits are all 8: every digit carries */
+	memset(buf32, 0x88, sizeof(buf32));
+	save(argv[1], "x25519", 0, 0, false, buf32, sizeof(buf32));
 	save(argv[1], "client_flight", 0, 0, false, (const uint8_t *)"\x16\x03\x03\x00\x04\x02\x00\x00\x00", 9);
 	cred_free(&sv);
 	cred_free(&cl);
