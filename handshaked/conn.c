@@ -29,6 +29,7 @@ struct hsd_conn {
 	bool can_rekey;		/* kTLS here can take a second key */
 	bool eof;
 	bool closed_tx;		/* our close_notify went out */
+	bool reset;		/* the peer reset the connection */
 	char why[160];
 	/* fallback RX: raw bytes not yet opened; opened data not yet read */
 	uint8_t *raw;
@@ -473,6 +474,7 @@ static ssize_t ktls_recv(struct hsd_conn *c, void *p, size_t n)
 		r = recvmsg(c->fd, &m, 0);
 		if (r < 0 && errno == EINTR)
 			continue;
+		c->reset = r < 0 && errno == ECONNRESET;
 		if (r < 0)
 			return -errno;
 		if (r == 0)
@@ -513,6 +515,7 @@ ssize_t hsd_conn_recv(struct hsd_conn *c, void *p, size_t n)
 			r = recv(c->fd, c->raw, REC_MAX, 0);
 			if (r < 0 && errno == EINTR)
 				continue;
+			c->reset = r < 0 && errno == ECONNRESET;
 			if (r <= 0)
 				return r ? -errno : -ECONNRESET;
 			c->raw_len = (size_t)r;
@@ -536,7 +539,8 @@ int hsd_conn_shutdown(struct hsd_conn *c)
 	static const uint8_t close_notify[2] = { 1, 0 };
 	int err;
 
-	if (c->closed_tx)
+	/* RFC 8446 6.1: a reset connection has no one left to notify */
+	if (c->closed_tx || c->reset)
 		return 0;
 	c->closed_tx = true;
 	if (c->ktls_tx)

@@ -301,6 +301,21 @@ TEST_F(conn, close_notify_is_end_of_stream)
 	EXPECT_EQ(0, hsd_conn_recv(self->conn, b, sizeof(b)));
 }
 
+/* a reset is an error, and closing after it sends nothing (no EPIPE) */
+TEST_F(conn, no_close_notify_after_a_reset)
+{
+	struct linger l = { .l_onoff = 1, .l_linger = 0 };
+	uint8_t b[16];
+
+	ASSERT_EQ(0, setsockopt(self->fd[1], SOL_SOCKET, SO_LINGER, &l,
+				sizeof(l)));
+	ASSERT_EQ(0, close(self->fd[1]));
+	self->fd[1] = -1;
+	EXPECT_EQ(-ECONNRESET, hsd_conn_recv(self->conn, b, sizeof(b)));
+	EXPECT_EQ(0, hsd_conn_close(self->conn));
+	self->conn = NULL;
+}
+
 TEST_F(conn, fatal_alert_is_an_error)
 {
 	uint8_t b[16];
