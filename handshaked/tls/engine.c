@@ -184,36 +184,52 @@ int hs_error(const struct hs_conn *c, uint8_t *alert, bool *received,
 	return c->err;
 }
 
-/* An ephemeral key pair for @group (the X25519 test hook applies). */
+/*
+ * An ephemeral key pair for @group. X25519 keys are 32 bytes from
+ * hs_random()'s pool (or the test hook's fixed key).
+ */
 int hs_kex_make(struct hs_conn *c, uint16_t group, struct hsd_kex **out,
 		uint8_t *pub, size_t *publen)
 {
 	const struct hs_test_hooks *t = c->cfg.test;
+	uint8_t priv[32];
+	int err;
 
-	if (t && t->x25519_private && group == HSD_GROUP_X25519)
+	if (group != HSD_GROUP_X25519)
+		return hsd_kex_new(c->cr, group, out, pub, publen);
+	if (t && t->x25519_private)
 		return hsd_kex_new_private(c->cr, group, t->x25519_private, 32,
 					   out, pub, publen);
-	return hsd_kex_new(c->cr, group, out, pub, publen);
+	err = hs_random(c, priv, sizeof(priv));
+	if (!err)
+		err = hsd_kex_new_private(c->cr, group, priv, sizeof(priv), out,
+					  pub, publen);
+	hsd_wipe(priv, sizeof(priv));
+	return err;
 }
 
 /*
- * The server's share and the shared secret from the client's share (the test
- * hook's fixed X25519 key applies); -EBADMSG when that share is invalid.
+ * The server's share and the shared secret from the client's share;
+ * -EBADMSG when that share is invalid.
  */
 int hs_kex_respond(struct hs_conn *c, uint16_t group, struct hsd_kex **out,
 		   uint8_t *pub, size_t *publen)
 {
-	const struct hs_test_hooks *t = c->cfg.test;
 	int err;
 
-	if (!(t && t->x25519_private && group == HSD_GROUP_X25519))
+	if (hsd_group_is_hybrid(group))
 		return hsd_kex_respond(c->cr, group, c->peer_share,
 				       c->peer_share_len, out, pub, publen,
 				       c->shared, &c->shared_len);
 	err = hs_kex_make(c, group, out, pub, publen);
-	if (!err)
+	if (!err) {
 		err = hsd_kex_derive(*out, c->peer_share, c->peer_share_len,
 				     c->shared, &c->shared_len);
+		if (err) {
+			hsd_kex_free(*out);
+			*out = NULL;
+		}
+	}
 	return err;
 }
 
@@ -229,11 +245,31 @@ void hs_kex_reset(struct hs_conn *c)
 	c->n_kex = 0;
 }
 
+/*
+ * Randomness in one libcrypto call per handshake: every RAND_bytes() is a
+ * DRBG generate (fork check, reseed check, AES update) whatever its size.
+ * Bytes are wiped from the pool as they are handed out.
+ */
 int hs_random(struct hs_conn *c, uint8_t *p, size_t n)
 {
+	uint8_t *src;
+	int err;
+
 	if (c->cfg.test && c->cfg.test->random)
 		return c->cfg.test->random(c->cfg.test->arg, p, n);
-	return hsd_random(p, n);
+	if (n > sizeof(c->rnd))
+		return hsd_random(p, n);
+	if (n > c->rnd_left) {
+		err = hsd_random(c->rnd, sizeof(c->rnd));
+		if (err)
+			return err;
+		c->rnd_left = sizeof(c->rnd);
+	}
+	src = c->rnd + sizeof(c->rnd) - c->rnd_left;
+	memcpy(p, src, n);
+	hsd_wipe(src, n);
+	c->rnd_left -= n;
+	return 0;
 }
 
 void hs_keylog(struct hs_conn *c, const char *label, const uint8_t *secret,

@@ -138,6 +138,9 @@ struct hs_conn {
 	enum hs_step_id next_step;
 	bool done;
 	bool closed;		/* close_notify received */
+	/* hs_random()'s pool: the handshake's randomness in one draw */
+	uint8_t rnd[128];
+	size_t rnd_left;
 	bool sent_close;
 
 	/* sticky error */

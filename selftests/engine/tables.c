@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The handshake tables: every shape is well formed (STYLE.md). */
+/*
+ * The handshake tables: every shape is well formed (STYLE.md); and the
+ * engine's own helpers under them.
+ */
 #include "kselftest_harness.h"
 
 #include "handshaked/tls/internal.h"
@@ -125,6 +128,37 @@ TEST(tls13_flights_alternate_three_times)
 			changes += hs_steps[s[k]].sender != hs_steps[s[k - 1]].sender;
 		EXPECT_EQ(2U, changes) TH_LOG("%s", hs_shapes[shapes13[i]].name);
 	}
+}
+
+/*
+ * hs_random() draws 128 bytes at a time: no byte is handed out twice, the
+ * pool keeps none it handed out, and requests larger than the pool work.
+ */
+TEST(random_pool_hands_out_each_byte_once)
+{
+	static const uint8_t zero[128];
+	struct hsd_crypto *cr;
+	struct hs_config cfg = { .role = HS_CLIENT };
+	struct hs_conn *c;
+	uint8_t a[7][32], big[300];
+	int i, j;
+
+	ASSERT_EQ(0, hsd_crypto_new(&cr));
+	cfg.crypto = cr;
+	ASSERT_EQ(0, hs_conn_new(&cfg, &c));
+	for (i = 0; i < 7; i++) {	/* 224 bytes: one refill */
+		ASSERT_EQ(0, hs_random(c, a[i], sizeof(a[i])));
+		for (j = 0; j < i; j++)
+			EXPECT_NE(0, memcmp(a[i], a[j], sizeof(a[i])));
+	}
+	/* 96 of the second draw were taken: they are wiped, 32 remain */
+	EXPECT_EQ(32U, c->rnd_left);
+	EXPECT_EQ(0, memcmp(c->rnd, zero, sizeof(c->rnd) - c->rnd_left));
+	EXPECT_NE(0, memcmp(c->rnd + 96, zero, 32));
+	ASSERT_EQ(0, hs_random(c, big, sizeof(big)));
+	EXPECT_NE(0, memcmp(big, zero, 128));
+	hs_conn_free(c);
+	hsd_crypto_free(cr);
 }
 
 TEST_HARNESS_MAIN
