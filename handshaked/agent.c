@@ -39,6 +39,8 @@ struct hsd_hs {
 	uint64_t start_us, deadline_us;
 	/* time the loop spent on this handshake (the rest is waiting) */
 	uint64_t busy_us, busy_from;
+	/* of which: credentials and engine set-up, the engine, kTLS keys */
+	uint64_t setup_us, engine_us, ktls_us;
 	char peer[INET6_ADDRSTRLEN + 8];
 	const char *auth;
 	bool server;
@@ -289,7 +291,7 @@ static void finish(struct hsd_daemon *d, unsigned int i, int result,
 		auth[n] = peer_cert_key(h), n += auth[n] != 0;
 	err = hsd_upcall_done(d->nl, h->fd, status, auth, n);
 	hsd_log(d, status ? 3 : 6,
-		"handshake peer=%s role=%s auth=%s version=%s suite=%s group=%s peer_auth=%s us=%llu busy_us=%llu result=%s reason=\"%s\" done=%s",
+		"handshake peer=%s role=%s auth=%s version=%s suite=%s group=%s peer_auth=%s us=%llu busy_us=%llu setup_us=%llu engine_us=%llu ktls_us=%llu result=%s reason=\"%s\" done=%s",
 		h->peer, h->server ? "server" : "client", h->auth,
 		p && p->version == HS_TLS13 ? "TLSv1.3" : "-",
 		p && p->suite ? p->suite->name : "-",
@@ -298,6 +300,9 @@ static void finish(struct hsd_daemon *d, unsigned int i, int result,
 		(unsigned long long)(hsd_now_us() - h->start_us),
 		(unsigned long long)(h->busy_us +
 				     (h->busy_from ? hsd_now_us() - h->busy_from : 0)),
+		(unsigned long long)h->setup_us,
+		(unsigned long long)h->engine_us,
+		(unsigned long long)h->ktls_us,
 		status ? strerror((int)status) : "ok", why,
 		err ? strerror(-err) : "ok");
 	if (status)
@@ -357,8 +362,10 @@ static void want_out(struct hsd_daemon *d, unsigned int i, bool on)
 static void complete(struct hsd_daemon *d, unsigned int i)
 {
 	struct hsd_hs *h = d->hs[i];
+	uint64_t t0 = hsd_now_us();
 	int err = hsd_ktls_install(h->fd, h->tls);
 
+	h->ktls_us = hsd_now_us() - t0;
 	if (err) {
 		char why[96];
 
@@ -400,7 +407,10 @@ void hsd_hs_event(struct hsd_daemon *d, unsigned int i, bool expired)
 			return;
 		}
 		if (r > 0) {
+			uint64_t t0 = hsd_now_us();
+
 			hs_input(h->tls, buf, (size_t)r, &used);
+			h->engine_us += hsd_now_us() - t0;
 			/* exactly what the engine took; the rest is kTLS's */
 			if (used && recv(h->fd, buf, used, MSG_DONTWAIT) != (ssize_t)used) {
 				finish(d, i, -EIO, "socket read failed");
@@ -472,6 +482,7 @@ int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
 		finish(d, i, -EIO, "engine setup failed");
 		return -EIO;
 	}
+	h->setup_us = hsd_now_us() - h->start_us;
 	ev.data.fd = h->fd;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, h->fd, &ev)) {
 		finish(d, i, -EIO, "epoll");

@@ -53,6 +53,40 @@ TEST_F(crypto, hkdf_rfc5869_case1)
 	EXPECT_EQ(0, memcmp(okm, want, 42));
 }
 
+/* RFC 4231 4.3 and 4.7 (a key longer than the block), RFC 2202 2 (SHA-1) */
+TEST_F(crypto, hmac_rfc4231_every_hash)
+{
+	static const struct {
+		enum hsd_hash_id h;
+		bool long_key;
+		const char *mac;
+	} v[] = {
+		{ HSD_SHA256, false, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" },
+		{ HSD_SHA384, false, "af45d2e376484031617f78d2b58a6b1b9c7ef464f5a01b47e42ec3736322445e8e2240ca5e69e2c78b3239ecfab21649" },
+		{ HSD_SHA512, false, "164b7a7bfcf819e2e395fbe73b56e0a387bd64222e831fd610270cd7ea2505549758bf75c05a994a6d034f65f8f0e6fdcaeab1a34d4a6b4b636e070a38bce737" },
+		{ HSD_SHA1, false, "effcdf6ae5eb2fa2d27416d5f184df9c259a7c79" },
+		{ HSD_SHA256, true, "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54" },
+		{ HSD_SHA384, true, "4ece084485813e9088d2c63a041bc5b44f9ef1012a2b588f3cd11f05033ac4c60c2ef6ab4030fe8296248df163f44952" },
+		{ HSD_SHA512, true, "80b24263c7c1a3ebb71493c1dd7be8b49b46d1f41b4aeec1121b013783f8f3526b56d037e05f2598bd0fd2215d6a1e5295e64f73f63f0aec8b915a985d786598" },
+	};
+	static const char *data = "what do ya want for nothing?";
+	static const char *long_data =
+		"Test Using Larger Than Block-Size Key - Hash Key First";
+	uint8_t key[131], out[64], want[64];
+	size_t i, n;
+
+	memset(key, 0xaa, sizeof(key));
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		const char *d = v[i].long_key ? long_data : data;
+
+		n = unhex(v[i].mac, want);
+		ASSERT_EQ(0, hsd_hmac(self->cr, v[i].h,
+				      v[i].long_key ? key : (const uint8_t *)"Jefe",
+				      v[i].long_key ? sizeof(key) : 4, d, strlen(d), out));
+		EXPECT_EQ(0, memcmp(out, want, n)) TH_LOG("vector %zu", i);
+	}
+}
+
 /* TLS 1.2 PRF (P_SHA256), the widely used test vector */
 TEST_F(crypto, tls12_prf_sha256)
 {
