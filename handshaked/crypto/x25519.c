@@ -26,9 +26,6 @@ typedef unsigned __int128 u128;
 
 #define MASK51 ((UINT64_C(1) << 51) - 1)
 
-/* the limb helpers are a few instructions each: calls would double them */
-#define FE_INLINE static inline __attribute__((always_inline))
-
 struct fe {
 	uint64_t v[5];
 };
@@ -78,7 +75,7 @@ static void fe_set(struct fe *h, uint64_t v)
 }
 
 /* limbs below 2^52 afterwards, whatever they were below 2^64 */
-FE_INLINE void fe_carry(struct fe *h)
+static __always_inline void fe_carry(struct fe *h)
 {
 	uint64_t c;
 	int i;
@@ -93,7 +90,7 @@ FE_INLINE void fe_carry(struct fe *h)
 	h->v[0] += c * 19;
 }
 
-FE_INLINE void fe_add(struct fe *h, const struct fe *f, const struct fe *g)
+static __always_inline void fe_add(struct fe *h, const struct fe *f, const struct fe *g)
 {
 	int i;
 
@@ -107,7 +104,7 @@ FE_INLINE void fe_add(struct fe *h, const struct fe *f, const struct fe *g)
  * straight from a multiplication (limbs below 2^51 + 2^18), so sums stay
  * below 2^54, which fe_mul takes (each product term below 2^115).
  */
-FE_INLINE void fe_add_lazy(struct fe *h, const struct fe *f,
+static __always_inline void fe_add_lazy(struct fe *h, const struct fe *f,
 			   const struct fe *g)
 {
 	int i;
@@ -117,7 +114,7 @@ FE_INLINE void fe_add_lazy(struct fe *h, const struct fe *f,
 }
 
 /* f + 4p - g: no limb underflows while g's limbs stay below 2^53 */
-FE_INLINE void fe_sub_lazy(struct fe *h, const struct fe *f,
+static __always_inline void fe_sub_lazy(struct fe *h, const struct fe *f,
 			   const struct fe *g)
 {
 	h->v[0] = f->v[0] + 0x1FFFFFFFFFFFB4ULL - g->v[0];
@@ -127,14 +124,14 @@ FE_INLINE void fe_sub_lazy(struct fe *h, const struct fe *f,
 	h->v[4] = f->v[4] + 0x1FFFFFFFFFFFFCULL - g->v[4];
 }
 
-FE_INLINE void fe_sub(struct fe *h, const struct fe *f, const struct fe *g)
+static __always_inline void fe_sub(struct fe *h, const struct fe *f, const struct fe *g)
 {
 	fe_sub_lazy(h, f, g);
 	fe_carry(h);
 }
 
 /* r[0..4] (each below 2^115) reduced into h, limbs below 2^52 */
-FE_INLINE void fe_reduce(struct fe *h, u128 r0, u128 r1, u128 r2, u128 r3,
+static __always_inline void fe_reduce(struct fe *h, u128 r0, u128 r1, u128 r2, u128 r3,
 		      u128 r4)
 {
 	u128 t;
@@ -151,7 +148,7 @@ FE_INLINE void fe_reduce(struct fe *h, u128 r0, u128 r1, u128 r2, u128 r3,
 	h->v[4] = (uint64_t)r4 & MASK51;
 }
 
-FE_INLINE void fe_mul(struct fe *h, const struct fe *f, const struct fe *g)
+static __always_inline void fe_mul(struct fe *h, const struct fe *f, const struct fe *g)
 {
 	const uint64_t *a = f->v, *b = g->v;
 	uint64_t b1 = b[1] * 19, b2 = b[2] * 19, b3 = b[3] * 19, b4 = b[4] * 19;
@@ -171,7 +168,7 @@ FE_INLINE void fe_mul(struct fe *h, const struct fe *f, const struct fe *g)
 	fe_reduce(h, r0, r1, r2, r3, r4);
 }
 
-FE_INLINE void fe_sq(struct fe *h, const struct fe *f)
+static __always_inline void fe_sq(struct fe *h, const struct fe *f)
 {
 	const uint64_t *a = f->v;
 	uint64_t d0 = a[0] * 2, d1 = a[1] * 2, d2 = a[2] * 2, d3 = a[3] * 2;
@@ -248,7 +245,7 @@ static void fe_tobytes(uint8_t out[32], const struct fe *f)
 		out[i] = (uint8_t)(w[i / 8] >> (8 * (i % 8)));
 }
 
-FE_INLINE void fe_cmov(struct fe *f, const struct fe *g, uint64_t bit)
+static __always_inline void fe_cmov(struct fe *f, const struct fe *g, uint64_t bit)
 {
 	uint64_t mask = 0 - bit;
 	int i;

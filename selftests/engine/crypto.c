@@ -76,7 +76,7 @@ TEST_F(crypto, hmac_rfc4231_every_hash)
 	size_t i, n;
 
 	memset(key, 0xaa, sizeof(key));
-	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
 		const char *d = v[i].long_key ? long_data : data;
 
 		n = unhex(v[i].mac, want);
