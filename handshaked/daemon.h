@@ -29,6 +29,8 @@ struct hsd_daemon {
 	struct hsd_cfg cfg;
 	const char *cfg_path;
 	struct hsd_crypto *crypto;
+	/* X25519 key shares made while idle (NULL if that failed) */
+	struct hsd_kex_pool *kex_pool;
 	struct hsd_creds *creds;
 	struct hsd_upcall *nl;
 	/* keyrings a server searches for PSKs when ACCEPT names none */

@@ -16,6 +16,9 @@
  * PSK handshakes (NVMe) sign nothing; a hand-off to a thread and back would
  * not shorten a handshake. Beyond one core, whole handshakes would be
  * sharded across loops instead.
+ * While idle, the loop makes X25519 key shares ahead (KEX_POOL of them,
+ * each used once): a loopback NFS or NVMe/TCP handshake has both its halves
+ * here, and two key generations come off its critical path.
  * Credentials from the config file are parsed once (creds.c) and
  * replaced on SIGHUP; keys from keyrings are read per request (keys.c).
  * Started as root, it keeps only CAP_NET_ADMIN (ACCEPT and DONE need it).
@@ -43,6 +46,12 @@
 #define RELINK_IDLE_US (5 * 1000000ULL)
 /* ACCEPTs taken back to back before the handshakes are set up */
 #define ACCEPT_BATCH HSD_ACCEPT_BATCH_MAX
+/*
+ * X25519 key shares made ahead while the loop is idle: both halves of a
+ * loopback handshake (NFS, NVMe/TCP) come to this one daemon, so a burst
+ * of this size starts without a key generation on its critical path.
+ */
+#define KEX_POOL 16
 /* SIGTERM: in-flight handshakes get this long, then DONE with ETIMEDOUT */
 #define STOP_GRACE_MS 1000
 
@@ -336,9 +345,18 @@ static int loop(struct hsd_daemon *d, int sfd)
 		n = hsd_hs_next_deadline(d);
 		if (n >= 0 && n < tmo)
 			tmo = n;
+		/* keys to make: look for work without waiting, make one if none */
+		if (d->kex_pool && !d->stopping && !hsd_kex_pool_full(d->kex_pool))
+			tmo = 0;
 		n = epoll_wait(d->epfd, ev, 64, tmo);
 		if (n < 0 && errno != EINTR)
 			return -errno;
+		if (n == 0 && !tmo && d->kex_pool && !d->stopping &&
+		    hsd_kex_pool_fill_one(d->kex_pool) < 0) {
+			hsd_log(d, LOG_WARNING, "handshaked: key pool off: cannot make a key");
+			hsd_kex_pool_free(d->kex_pool);
+			d->kex_pool = NULL;
+		}
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.fd == nlfd) {
 				if (hsd_upcall_drain(d->nl))
@@ -434,6 +452,8 @@ int main(int argc, char **argv)
 		openlog("handshaked", LOG_PID, LOG_DAEMON);
 	if (hsd_crypto_new(&d.crypto) || reload(&d))
 		return 1;
+	if (hsd_kex_pool_new(d.crypto, HSD_GROUP_X25519, KEX_POOL, &d.kex_pool))
+		d.kex_pool = NULL;	/* keys made per handshake then */
 	e = hsd_upcall_open(&d.nl);
 	if (e) {
 		hsd_log(&d, LOG_ERR, "handshaked: %s", e == -ENOENT ?
@@ -459,6 +479,7 @@ int main(int argc, char **argv)
 		(unsigned long long)d.served, (unsigned long long)d.failed);
 	hsd_upcall_close(d.nl);
 	hsd_creds_put(d.creds);
+	hsd_kex_pool_free(d.kex_pool);
 	hsd_crypto_free(d.crypto);
 	free(d.hs);
 	close(sfd);

@@ -167,6 +167,22 @@ uint16_t hsd_dh_group_of(const struct hsd_crypto *c, const uint8_t *p,
 			 size_t plen, const uint8_t *g, size_t glen);
 void hsd_kex_free(struct hsd_kex *k);
 
+/*
+ * Ephemeral key pairs of one group made ahead, in a caller's idle time, so
+ * that making one is off a handshake's critical path. Each is handed out
+ * once and freed (wiped) by whoever takes it. Not thread-safe: one owner.
+ */
+struct hsd_kex_pool;
+int hsd_kex_pool_new(const struct hsd_crypto *c, uint16_t group, size_t cap,
+		     struct hsd_kex_pool **out);
+/* 1 if a key was made, 0 if the pool is full, -errno */
+int hsd_kex_pool_fill_one(struct hsd_kex_pool *p);
+bool hsd_kex_pool_full(const struct hsd_kex_pool *p);
+/* A key of @group and its share; -ENOENT if none ready (make one then). */
+int hsd_kex_pool_take(struct hsd_kex_pool *p, uint16_t group,
+		      struct hsd_kex **out, uint8_t *pub, size_t *publen);
+void hsd_kex_pool_free(struct hsd_kex_pool *p);
+
 /* ---- keys, signatures (TLS SignatureScheme values) ---- */
 enum hsd_sig_scheme {
 	HSD_SIG_RSA_PKCS1_SHA256 = 0x0401,

@@ -529,3 +529,75 @@ void hsd_kex_free(struct hsd_kex *x)
 	EVP_PKEY_free(x->kem);
 	OPENSSL_clear_free(x, sizeof(*x));
 }
+
+struct hsd_kex_pool {
+	const struct hsd_crypto *c;
+	uint16_t group;
+	size_t n, cap;
+	struct hsd_kex *k[];
+};
+
+int hsd_kex_pool_new(const struct hsd_crypto *c, uint16_t group, size_t cap,
+		     struct hsd_kex_pool **out)
+{
+	struct hsd_kex_pool *p;
+
+	if (!hsd_group_supported(c, group) || hsd_group_is_hybrid(group))
+		return -EOPNOTSUPP;
+	p = OPENSSL_zalloc(sizeof(*p) + cap * sizeof(p->k[0]));
+	if (!p)
+		return -ENOMEM;
+	p->c = c;
+	p->group = group;
+	p->cap = cap;
+	*out = p;
+	return 0;
+}
+
+bool hsd_kex_pool_full(const struct hsd_kex_pool *p)
+{
+	return p->n == p->cap;
+}
+
+int hsd_kex_pool_fill_one(struct hsd_kex_pool *p)
+{
+	uint8_t pub[HSD_KEX_PUB_MAX];
+	size_t n;
+	int err;
+
+	if (hsd_kex_pool_full(p))
+		return 0;
+	err = hsd_kex_new(p->c, p->group, &p->k[p->n], pub, &n);
+	if (err)
+		return err;
+	p->n++;
+	return 1;
+}
+
+int hsd_kex_pool_take(struct hsd_kex_pool *p, uint16_t group,
+		      struct hsd_kex **out, uint8_t *pub, size_t *publen)
+{
+	struct hsd_kex *x;
+	int err;
+
+	if (!p->n || group != p->group)
+		return -ENOENT;
+	x = p->k[--p->n];
+	p->k[p->n] = NULL;
+	err = hsd_kex_public(x, pub, publen);
+	if (err) {
+		hsd_kex_free(x);
+		return err;
+	}
+	*out = x;
+	return 0;
+}
+
+void hsd_kex_pool_free(struct hsd_kex_pool *p)
+{
+	if (!p)
+		return;
+	while (p->n)
+		hsd_kex_free(p->k[--p->n]);
+	OPENSSL_free(p);
+}

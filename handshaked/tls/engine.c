@@ -185,8 +185,9 @@ int hs_error(const struct hs_conn *c, uint8_t *alert, bool *received,
 }
 
 /*
- * An ephemeral key pair for @group. X25519 keys are 32 bytes from
- * hs_random()'s pool (or the test hook's fixed key).
+ * An ephemeral key pair for @group: one made ahead if the configuration has
+ * a pool of them, else now; X25519 keys from 32 bytes of hs_random()'s pool
+ * (or the test hook's fixed key).
  */
 int hs_kex_make(struct hs_conn *c, uint16_t group, struct hsd_kex **out,
 		uint8_t *pub, size_t *publen)
@@ -195,6 +196,9 @@ int hs_kex_make(struct hs_conn *c, uint16_t group, struct hsd_kex **out,
 	uint8_t priv[32];
 	int err;
 
+	if (c->cfg.kex_pool && !(t && t->x25519_private) &&
+	    !hsd_kex_pool_take(c->cfg.kex_pool, group, out, pub, publen))
+		return 0;
 	if (group != HSD_GROUP_X25519)
 		return hsd_kex_new(c->cr, group, out, pub, publen);
 	if (t && t->x25519_private)

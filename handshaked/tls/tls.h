@@ -250,6 +250,8 @@ struct hs_config {
 	size_t n_psks;
 	hs_psk_lookup_fn psk_lookup;
 	void *psk_lookup_arg;
+	/* ephemeral keys made ahead (the daemon's idle time); NULL: on demand */
+	struct hsd_kex_pool *kex_pool;
 	bool psk_only;		/* psk_ke: no (EC)DHE with the PSK */
 
 	/* resumption */

@@ -173,6 +173,46 @@ TEST_F(crypto, x25519_public_keys_match_the_ladder)
 	EXPECT_EQ(0U, bad);
 }
 
+/* a pool hands out each key it made once, only for its group */
+TEST_F(crypto, kex_pool_hands_out_each_key_once)
+{
+	uint8_t pub[3][HSD_KEX_PUB_MAX], peer[HSD_KEX_PUB_MAX];
+	uint8_t s1[HSD_KEX_SECRET_MAX], s2[HSD_KEX_SECRET_MAX];
+	struct hsd_kex_pool *p;
+	struct hsd_kex *k[3], *b;
+	size_t n[3], pn, l1, l2;
+	int i;
+
+	EXPECT_EQ(-EOPNOTSUPP, hsd_kex_pool_new(self->cr,
+						HSD_GROUP_X25519MLKEM768, 3, &p));
+	ASSERT_EQ(0, hsd_kex_pool_new(self->cr, HSD_GROUP_X25519, 3, &p));
+	EXPECT_EQ(-ENOENT, hsd_kex_pool_take(p, HSD_GROUP_X25519, &k[0],
+					     pub[0], &n[0]));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(1, hsd_kex_pool_fill_one(p));
+	EXPECT_EQ(0, hsd_kex_pool_fill_one(p));
+	EXPECT_TRUE(hsd_kex_pool_full(p));
+	EXPECT_EQ(-ENOENT, hsd_kex_pool_take(p, HSD_GROUP_SECP256R1, &k[0],
+					     pub[0], &n[0]));
+	ASSERT_EQ(0, hsd_kex_new(self->cr, HSD_GROUP_X25519, &b, peer, &pn));
+	for (i = 0; i < 3; i++) {
+		ASSERT_EQ(0, hsd_kex_pool_take(p, HSD_GROUP_X25519, &k[i],
+					       pub[i], &n[i]));
+		EXPECT_EQ(32U, n[i]);
+		if (i)
+			EXPECT_NE(0, memcmp(pub[i], pub[i - 1], 32));
+		/* the share handed out is the key's: both sides agree */
+		ASSERT_EQ(0, hsd_kex_derive(k[i], peer, pn, s1, &l1));
+		ASSERT_EQ(0, hsd_kex_derive(b, pub[i], n[i], s2, &l2));
+		EXPECT_EQ(0, memcmp(s1, s2, l1));
+		hsd_kex_free(k[i]);
+	}
+	EXPECT_EQ(-ENOENT, hsd_kex_pool_take(p, HSD_GROUP_X25519, &k[0],
+					     pub[0], &n[0]));
+	hsd_kex_free(b);
+	hsd_kex_pool_free(p);
+}
+
 TEST_F(crypto, every_group_agrees)
 {
 	static const uint16_t g[] = { HSD_GROUP_X25519, HSD_GROUP_SECP256R1,

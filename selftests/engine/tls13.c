@@ -235,6 +235,44 @@ TEST_F(tls13, x25519mlkem768_by_default_without_hrr_either_way)
 	}
 }
 
+/*
+ * Key shares made ahead (the daemon's idle time) are what both sides send,
+ * each once; with the pools empty, keys are made on demand.
+ */
+TEST_F(tls13, key_shares_made_ahead_are_used_once)
+{
+	static const uint16_t x25519[] = { HSD_GROUP_X25519 };
+	struct hsd_kex_pool *pc, *ps;
+	struct hsd_kex *k;
+	uint8_t pub[HSD_KEX_PUB_MAX];
+	size_t n;
+	int round;
+
+	ASSERT_EQ(0, hsd_kex_pool_new(self->cr, HSD_GROUP_X25519, 1, &pc));
+	ASSERT_EQ(0, hsd_kex_pool_new(self->cr, HSD_GROUP_X25519, 1, &ps));
+	ASSERT_EQ(1, hsd_kex_pool_fill_one(pc));
+	ASSERT_EQ(1, hsd_kex_pool_fill_one(ps));
+	self->ccfg.groups = self->scfg.groups = x25519;
+	self->ccfg.n_groups = self->scfg.n_groups = 1;
+	self->ccfg.kex_pool = pc;
+	self->scfg.kex_pool = ps;
+	for (round = 0; round < 2; round++) {
+		ASSERT_EQ(0, run(_metadata, self));
+		EXPECT_EQ(HSD_GROUP_X25519, hs_params(self->sv)->group);
+		keys_agree(_metadata, self);
+		/* taken by the handshake: nothing left in either pool */
+		EXPECT_FALSE(hsd_kex_pool_full(pc));
+		EXPECT_FALSE(hsd_kex_pool_full(ps));
+		EXPECT_EQ(-ENOENT, hsd_kex_pool_take(pc, HSD_GROUP_X25519, &k,
+						     pub, &n));
+		hs_conn_free(self->cl);
+		hs_conn_free(self->sv);
+		self->cl = self->sv = NULL;
+	}
+	hsd_kex_pool_free(pc);
+	hsd_kex_pool_free(ps);
+}
+
 /* RFC 8446 4.1.4 with the hybrid: asked for by HelloRetryRequest, then sent */
 TEST_F(tls13, x25519mlkem768_after_hello_retry_request)
 {
