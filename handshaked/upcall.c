@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <netlink/genl/ctrl.h>
@@ -209,6 +210,20 @@ static int nlerr_to_errno(int e)
 	}
 }
 
+/*
+ * A READY that does not fit our socket is not merely lost: the kernel fails
+ * the request it announced (handshake_genl_notify() -> -ESRCH when no
+ * listener took it), and a burst of connects sends one per request faster
+ * than a busy loop drains them. Room for ~4000 (CAP_NET_ADMIN lifts rmem_max).
+ */
+static void events_room(int fd)
+{
+	int sz = 4 << 20;
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)))
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+}
+
 int hsd_upcall_open(struct hsd_upcall **out)
 {
 	struct hsd_upcall *u = calloc(1, sizeof(*u));
@@ -239,6 +254,7 @@ int hsd_upcall_open(struct hsd_upcall **out)
 		goto fail;
 	}
 	nl_socket_disable_seq_check(u->ev);
+	events_room(nl_socket_get_fd(u->ev));
 	nl_socket_modify_cb(u->ev, NL_CB_VALID, NL_CB_CUSTOM, on_event, u);
 	err = nl_socket_add_membership(u->ev, grp);
 	if (!err)
