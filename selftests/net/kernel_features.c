@@ -15,6 +15,7 @@
 
 #include "handshaked/kabi.h"
 #include "handshaked/probe.h"
+#include "handshaked/upcall.h"
 
 static int in_test_vm(void)
 {
@@ -78,6 +79,27 @@ TEST(handshake_family_has_tlshd_group)
 				 hsd_probe_strerror(err));
 	EXPECT_LT(0, fid);
 	EXPECT_LT(0, gid);
+}
+
+/*
+ * The READY socket holds thousands: a READY that does not fit fails the
+ * request it announces (handshake_genl_notify() -> -ESRCH).
+ */
+TEST(ready_socket_has_room_for_a_burst)
+{
+	struct hsd_upcall *u;
+	socklen_t len = sizeof(int);
+	int sz = 0, err;
+
+	err = hsd_upcall_open(&u);
+	if (err == -ENOENT && !in_test_vm())
+		SKIP(return, "no handshake netlink family here");
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(0, getsockopt(hsd_upcall_fd(u), SOL_SOCKET, SO_RCVBUF, &sz,
+				&len));
+	/* the kernel reports twice what was set (socket(7)) */
+	EXPECT_LE(4 << 20, sz);
+	hsd_upcall_close(u);
 }
 
 TEST(unknown_genl_family_is_enoent)
