@@ -41,6 +41,9 @@ struct hsd_daemon {
 	int verbose;
 	bool syslog;
 	bool stopping;
+	/* requests taken by ACCEPT, not started yet (main.c) */
+	struct hsd_accept *ahead;
+	int *ahead_status;
 	/* handshakes in flight: a pool, slots found by fd */
 	struct hsd_hs **hs;
 	unsigned int n_hs, cap_hs;

@@ -44,8 +44,10 @@
 
 #define DEFAULT_CONFIG "/etc/tlshd/config"
 #define RELINK_IDLE_US (5 * 1000000ULL)
-/* ACCEPTs taken back to back before the handshakes are set up */
+/* ACCEPTs in one netlink write */
 #define ACCEPT_BATCH HSD_ACCEPT_BATCH_MAX
+/* requests taken before any of them is started */
+#define ACCEPT_AHEAD (4 * ACCEPT_BATCH)
 /*
  * X25519 key shares made ahead while the loop is idle: both halves of a
  * loopback handshake (NFS, NVMe/TCP) come to this one daemon, so a burst
@@ -223,13 +225,82 @@ static int reload(struct hsd_daemon *d)
  * taken whole first and set up after: requests waiting un-accepted count
  * against the kernel's small per-netns limit.
  */
+/*
+ * Keep what ACCEPT handed over in a[0..n): malformed replies get DONE
+ * EINVAL. Returns how many were kept; *taken says whether anything was.
+ */
+static unsigned int keep_accepted(struct hsd_daemon *d, struct hsd_accept *a,
+				  const int *status, unsigned int n, bool *taken)
+{
+	unsigned int i, k = 0;
+
+	*taken = false;
+	for (i = 0; i < n; i++) {
+		if (status[i] == -EBADMSG) {
+			hsd_log(d, LOG_ERR, "handshaked: malformed ACCEPT reply");
+			hsd_upcall_done(d->nl, a[i].sockfd, EINVAL, NULL, 0);
+			close(a[i].sockfd);
+			*taken = true;
+			continue;
+		}
+		if (status[i]) {
+			if (status[i] != -EAGAIN)
+				hsd_log(d, LOG_ERR, "handshaked: ACCEPT: %s",
+					strerror(-status[i]));
+			continue;
+		}
+		*taken = true;
+		a[k++] = a[i];
+	}
+	return k;
+}
+
+/*
+ * Take waiting requests, up to ACCEPT_AHEAD, before starting any: a taken
+ * request no longer counts against the kernel's per-netns limit, and
+ * starting one costs syscalls. Returns how many are in d->ahead; *more
+ * when the kernel may hold others.
+ */
+static unsigned int accept_ahead(struct hsd_daemon *d, unsigned int room,
+				 bool *more)
+{
+	struct hsd_accept *a = d->ahead;
+	int *st = d->ahead_status;
+	unsigned int n = 0, want;
+	bool taken = true;
+	int r;
+
+	while (n < room && taken) {
+		want = room - n < ACCEPT_BATCH ? room - n : ACCEPT_BATCH;
+		/* the first alone: when nothing waits, one -EAGAIN is all */
+		if (!n) {
+			r = hsd_upcall_accept_batch(d->nl, a, st, 1);
+			if (!r && !st[0] && want > 1)
+				r = hsd_upcall_accept_batch(d->nl, a + 1, st + 1,
+							    want - 1);
+			else
+				want = 1;
+		} else {
+			r = hsd_upcall_accept_batch(d->nl, a + n, st + n, want);
+		}
+		if (r) {
+			hsd_log(d, LOG_ERR, "handshaked: ACCEPT: %s", strerror(-r));
+			*more = false;
+			return n;
+		}
+		n += keep_accepted(d, a + n, st + n, want, &taken);
+	}
+	/* anything taken in the last batch: more may have come */
+	*more = taken;
+	return n;
+}
+
 static void accept_all(struct hsd_daemon *d)
 {
-	struct hsd_accept batch[ACCEPT_BATCH];
-	int status[ACCEPT_BATCH], r = 0;
-	unsigned int n, i, want;
+	unsigned int n, i, room;
+	bool more = true;
 
-	while (r != -EAGAIN && !d->stopping && d->n_hs < d->cfg.max_inflight) {
+	while (more && !d->stopping && d->n_hs < d->cfg.max_inflight) {
 		/*
 		 * Keyrings created after start (a module loaded later), looked
 		 * for when idle, not per request: the lookup reads /proc/keys.
@@ -237,47 +308,18 @@ static void accept_all(struct hsd_daemon *d)
 		 */
 		if (!d->n_hs && hsd_now_us() - d->linked_us > RELINK_IDLE_US)
 			hsd_link_keyrings(d);
-		want = d->cfg.max_inflight - d->n_hs;
-		want = want < ACCEPT_BATCH ? want : ACCEPT_BATCH;
-		/* the first alone: when nothing waits, one -EAGAIN is all */
-		r = hsd_upcall_accept_batch(d->nl, batch, status, 1);
-		if (!r && !status[0] && want > 1)
-			r = hsd_upcall_accept_batch(d->nl, batch + 1, status + 1,
-						    want - 1);
-		else
-			want = 1;
-		if (r) {
-			hsd_log(d, LOG_ERR, "handshaked: ACCEPT: %s", strerror(-r));
-			return;
-		}
-		for (i = 0, n = 0, r = -EAGAIN; i < want; i++) {
-			if (status[i] == -EBADMSG) {
-				hsd_log(d, LOG_ERR, "handshaked: malformed ACCEPT reply");
-				hsd_upcall_done(d->nl, batch[i].sockfd, EINVAL, NULL, 0);
-				close(batch[i].sockfd);
-				r = 0;
-				continue;
-			}
-			if (status[i]) {
-				if (status[i] != -EAGAIN)
-					hsd_log(d, LOG_ERR, "handshaked: ACCEPT: %s",
-						strerror(-status[i]));
-				continue;
-			}
-			/* anything taken: ask again, more may have come */
-			r = 0;
-			batch[n++] = batch[i];
-		}
+		room = d->cfg.max_inflight - d->n_hs;
+		room = room < ACCEPT_AHEAD ? room : ACCEPT_AHEAD;
+		n = accept_ahead(d, room, &more);
 		for (i = 0; i < n; i++) {
+			struct hsd_accept *a = &d->ahead[i];
+
 			hsd_log(d, LOG_DEBUG,
 				"handshaked: accepted fd %d type %u auth %u peername '%s' %zu identities timeout %u ms",
-				batch[i].sockfd, batch[i].message_type,
-				batch[i].auth_mode, batch[i].peername,
-				batch[i].n_peerids, batch[i].timeout_ms);
-			hsd_hs_start(d, &batch[i]);
+				a->sockfd, a->message_type, a->auth_mode,
+				a->peername, a->n_peerids, a->timeout_ms);
+			hsd_hs_start(d, a);
 		}
-		if (r && r != -EAGAIN)
-			return;
 	}
 }
 
@@ -397,7 +439,9 @@ static int setup(struct hsd_daemon *d, int *sfd)
 	*sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	d->hs = calloc(d->cfg.max_inflight, sizeof(*d->hs));
-	if (*sfd < 0 || d->epfd < 0 || !d->hs)
+	d->ahead = calloc(ACCEPT_AHEAD, sizeof(*d->ahead));
+	d->ahead_status = calloc(ACCEPT_AHEAD, sizeof(*d->ahead_status));
+	if (*sfd < 0 || d->epfd < 0 || !d->hs || !d->ahead || !d->ahead_status)
 		return -ENOMEM;
 	ev.data.fd = *sfd;
 	e = epoll_ctl(d->epfd, EPOLL_CTL_ADD, *sfd, &ev);
@@ -482,6 +526,8 @@ int main(int argc, char **argv)
 	hsd_kex_pool_free(d.kex_pool);
 	hsd_crypto_free(d.crypto);
 	free(d.hs);
+	free(d.ahead);
+	free(d.ahead_status);
 	close(sfd);
 	close(d.epfd);
 	return e ? 1 : 0;
