@@ -182,6 +182,7 @@ int hs_hash_with_prefix_test(struct hs_conn *c, const uint8_t *p, size_t n,
 static int fill_binders(struct hs_conn *c, struct hs_buf *b, size_t binders_at)
 {
 	uint8_t *msg = b->p - 4, th[HSD_HASH_MAX], key[HSD_HASH_MAX];
+	enum hsd_hash_id th_hash = HSD_HASH_COUNT;	/* th's, if any */
 	size_t i, off = binders_at + 2;
 	int err = 0;
 
@@ -193,7 +194,11 @@ static int fill_binders(struct hs_conn *c, struct hs_buf *b, size_t binders_at)
 		const struct hs_offer *k = &c->offers[i];
 
 		c->ks_hash = k->hash;
-		err = hs_hash_with_prefix(c, k->hash, msg, 4 + binders_at, th);
+		/* one hash of the truncated message per hash function */
+		if (k->hash != th_hash)
+			err = hs_hash_with_prefix(c, k->hash, msg,
+						  4 + binders_at, th);
+		th_hash = k->hash;
 		if (!err)
 			err = hs13_binder_key(c, k->key, k->key_len,
 					      !k->resumption, key);

@@ -555,6 +555,26 @@ TEST_F(tls13, psk_second_identity_selected)
 	EXPECT_EQ(2U, hs_params(self->cl)->psk_used->tag);
 }
 
+/* binders of same-hash identities share one hash of the truncated hello */
+TEST_F(tls13, psk_same_hash_identities_any_one_selected)
+{
+	struct hs_psk p[3] = { test_psks[0], test_psks[0], test_psks[0] };
+	size_t pick;
+
+	for (pick = 0; pick < 3; pick++) {
+		memcpy(p[0].identity, "unknown!0", 9);
+		memcpy(p[1].identity, "unknown!1", 9);
+		memcpy(p[2].identity, "unknown!2", 9);
+		memcpy(p[pick].identity, test_psks[0].identity, 9);
+		use_psks(self, p, 3, false);
+		ok(_metadata, self);
+		EXPECT_EQ(1U, hs_params(self->sv)->psk_used->tag);
+		hs_conn_free(self->cl);
+		hs_conn_free(self->sv);
+		self->cl = self->sv = NULL;
+	}
+}
+
 TEST_F(tls13, psk_with_hello_retry_request)
 {
 	static const uint16_t cg[] = { HSD_GROUP_X25519, HSD_GROUP_SECP256R1 };
