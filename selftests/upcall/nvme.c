@@ -156,8 +156,10 @@ TEST_F(nvme, psk_unknown_to_the_target_fails_fast)
 		nvme_disconnect(inst);
 	EXPECT_GT(0, inst);
 	EXPECT_GT(5000, ms) TH_LOG("took %ld ms", ms);
-	EXPECT_TRUE(daemon_logged(&self->d, "role=server auth=psk"));
-	EXPECT_TRUE(daemon_logged(&self->d, "result=Key was rejected by service"))
+	/* the lines follow the DONEs that failed the connect */
+	EXPECT_TRUE(daemon_wait_logged(&self->d, "role=server auth=psk", 2000));
+	EXPECT_TRUE(daemon_wait_logged(&self->d,
+				       "result=Key was rejected by service", 2000))
 		TH_LOG("%s", daemon_log(&self->d));
 	keyctl_invalidate(k);
 	keyctl_invalidate(ring);
