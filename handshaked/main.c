@@ -221,11 +221,6 @@ static int reload(struct hsd_daemon *d)
 }
 
 /*
- * Take requests until the kernel has none or we are full. A burst is
- * taken whole first and set up after: requests waiting un-accepted count
- * against the kernel's small per-netns limit.
- */
-/*
  * Keep what ACCEPT handed over in a[0..n): malformed replies get DONE
  * EINVAL. Returns how many were kept; *taken says whether anything was.
  */
@@ -295,6 +290,11 @@ static unsigned int accept_ahead(struct hsd_daemon *d, unsigned int room,
 	return n;
 }
 
+/*
+ * Take requests until the kernel has none or we are full. A burst is
+ * taken whole first and set up after: requests waiting un-accepted count
+ * against the kernel's small per-netns limit.
+ */
 static void accept_all(struct hsd_daemon *d)
 {
 	unsigned int n, i, room;

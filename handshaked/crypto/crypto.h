@@ -146,8 +146,10 @@ int hsd_kex_new_private(const struct hsd_crypto *c, uint16_t group,
 			const uint8_t *priv, size_t privlen,
 			struct hsd_kex **out, uint8_t *pub, size_t *publen);
 /*
- * The responder (TLS 1.3 server): our share and the shared secret from the
- * initiator's share in one step, as a KEM needs. -EBADMSG: invalid share.
+ * The responder's (TLS 1.3 server's) half of a KEM group (the hybrid): our
+ * share and the shared secret from the initiator's share in one step, as
+ * encapsulation needs. -EBADMSG: invalid share; -EOPNOTSUPP for (EC)DH
+ * groups, whose responder is hsd_kex_new() then hsd_kex_derive().
  */
 int hsd_kex_respond(const struct hsd_crypto *c, uint16_t group,
 		    const uint8_t *peer, size_t peerlen, struct hsd_kex **out,

@@ -435,18 +435,7 @@ int hsd_kex_respond(const struct hsd_crypto *c, uint16_t group,
 	struct hsd_kex *x;
 	int err;
 
-	if (!hsd_group_is_hybrid(group)) {
-		err = hsd_kex_new(c, group, out, pub, publen);
-		if (err)
-			return err;
-		err = hsd_kex_derive(*out, peer, peerlen, secret, secretlen);
-		if (err) {
-			hsd_kex_free(*out);
-			*out = NULL;
-		}
-		return err;
-	}
-	if (!hsd_group_supported(c, group))
+	if (!hsd_group_is_hybrid(group) || !hsd_group_supported(c, group))
 		return -EOPNOTSUPP;
 	x = kex_alloc(c, group);
 	if (!x)
@@ -530,11 +519,18 @@ void hsd_kex_free(struct hsd_kex *x)
 	OPENSSL_clear_free(x, sizeof(*x));
 }
 
+/* each key with the share made with it: taking one exports nothing */
+struct pooled_kex {
+	struct hsd_kex *k;
+	size_t publen;
+	uint8_t pub[HSD_KEX_PUB_MAX];
+};
+
 struct hsd_kex_pool {
 	const struct hsd_crypto *c;
 	uint16_t group;
 	size_t n, cap;
-	struct hsd_kex *k[];
+	struct pooled_kex e[];
 };
 
 int hsd_kex_pool_new(const struct hsd_crypto *c, uint16_t group, size_t cap,
@@ -544,7 +540,7 @@ int hsd_kex_pool_new(const struct hsd_crypto *c, uint16_t group, size_t cap,
 
 	if (!hsd_group_supported(c, group) || hsd_group_is_hybrid(group))
 		return -EOPNOTSUPP;
-	p = OPENSSL_zalloc(sizeof(*p) + cap * sizeof(p->k[0]));
+	p = OPENSSL_zalloc(sizeof(*p) + cap * sizeof(p->e[0]));
 	if (!p)
 		return -ENOMEM;
 	p->c = c;
@@ -561,13 +557,13 @@ bool hsd_kex_pool_full(const struct hsd_kex_pool *p)
 
 int hsd_kex_pool_fill_one(struct hsd_kex_pool *p)
 {
-	uint8_t pub[HSD_KEX_PUB_MAX];
-	size_t n;
+	struct pooled_kex *e;
 	int err;
 
 	if (hsd_kex_pool_full(p))
 		return 0;
-	err = hsd_kex_new(p->c, p->group, &p->k[p->n], pub, &n);
+	e = &p->e[p->n];
+	err = hsd_kex_new(p->c, p->group, &e->k, e->pub, &e->publen);
 	if (err)
 		return err;
 	p->n++;
@@ -577,19 +573,15 @@ int hsd_kex_pool_fill_one(struct hsd_kex_pool *p)
 int hsd_kex_pool_take(struct hsd_kex_pool *p, uint16_t group,
 		      struct hsd_kex **out, uint8_t *pub, size_t *publen)
 {
-	struct hsd_kex *x;
-	int err;
+	struct pooled_kex *e;
 
 	if (!p->n || group != p->group)
 		return -ENOENT;
-	x = p->k[--p->n];
-	p->k[p->n] = NULL;
-	err = hsd_kex_public(x, pub, publen);
-	if (err) {
-		hsd_kex_free(x);
-		return err;
-	}
-	*out = x;
+	e = &p->e[--p->n];
+	*out = e->k;
+	memcpy(pub, e->pub, e->publen);
+	*publen = e->publen;
+	e->k = NULL;
 	return 0;
 }
 
@@ -598,6 +590,6 @@ void hsd_kex_pool_free(struct hsd_kex_pool *p)
 	if (!p)
 		return;
 	while (p->n)
-		hsd_kex_free(p->k[--p->n]);
+		hsd_kex_free(p->e[--p->n].k);
 	OPENSSL_free(p);
 }

@@ -54,6 +54,14 @@ FIXTURE_TEARDOWN(tls13)
 	hsd_crypto_free(self->cr);
 }
 
+/* both ends freed, for the next handshake of the same test */
+static void drop_conns(FIXTURE_DATA(tls13) *self)
+{
+	hs_conn_free(self->cl);
+	hs_conn_free(self->sv);
+	self->cl = self->sv = NULL;
+}
+
 static int run(struct __test_metadata *_metadata, FIXTURE_DATA(tls13) *self)
 {
 	const char *why;
@@ -170,9 +178,7 @@ TEST_F(tls13, every_suite)
 		self->ccfg.n_suites = 1;
 		ok(_metadata, self);
 		EXPECT_EQ(suites[i], hs_params(self->sv)->suite->id);
-		hs_conn_free(self->cl);
-		hs_conn_free(self->sv);
-		self->cl = self->sv = NULL;
+		drop_conns(self);
 	}
 }
 
@@ -194,9 +200,7 @@ TEST_F(tls13, every_group)
 		ok(_metadata, self);
 		EXPECT_EQ(groups[i], hs_params(self->sv)->group);
 		EXPECT_STREQ(">1 <2 <8 <11 <15 <20 >20", self->ct.log);
-		hs_conn_free(self->cl);
-		hs_conn_free(self->sv);
-		self->cl = self->sv = NULL;
+		drop_conns(self);
 	}
 }
 
@@ -229,9 +233,7 @@ TEST_F(tls13, x25519mlkem768_by_default_without_hrr_either_way)
 		EXPECT_EQ(want[i], hs_params(self->sv)->group);
 		EXPECT_STREQ(">1 <2 <8 <11 <15 <20 >20", self->ct.log);
 		keys_agree(_metadata, self);
-		hs_conn_free(self->cl);
-		hs_conn_free(self->sv);
-		self->cl = self->sv = NULL;
+		drop_conns(self);
 	}
 }
 
@@ -265,9 +267,7 @@ TEST_F(tls13, key_shares_made_ahead_are_used_once)
 		EXPECT_FALSE(hsd_kex_pool_full(ps));
 		EXPECT_EQ(-ENOENT, hsd_kex_pool_take(pc, HSD_GROUP_X25519, &k,
 						     pub, &n));
-		hs_conn_free(self->cl);
-		hs_conn_free(self->sv);
-		self->cl = self->sv = NULL;
+		drop_conns(self);
 	}
 	hsd_kex_pool_free(pc);
 	hsd_kex_pool_free(ps);
@@ -430,9 +430,7 @@ TEST_F(tls13, every_certificate_type)
 		ok(_metadata, self);
 		EXPECT_EQ(t[i].sig, hs_params(self->cl)->peer_sig)
 			TH_LOG("%s", t[i].name);
-		hs_conn_free(self->cl);
-		hs_conn_free(self->sv);
-		self->cl = self->sv = NULL;
+		drop_conns(self);
 	}
 }
 
@@ -452,9 +450,7 @@ TEST_F(tls13, ip_literal_checked_against_ip_san)
 {
 	self->ccfg.server_name = "127.0.0.1";
 	ok(_metadata, self);
-	hs_conn_free(self->cl);
-	hs_conn_free(self->sv);
-	self->cl = self->sv = NULL;
+	drop_conns(self);
 	self->ccfg.server_name = "127.0.0.2";
 	fails_with(_metadata, self, true, HS_ALERT_BAD_CERTIFICATE);
 }
@@ -569,9 +565,7 @@ TEST_F(tls13, psk_same_hash_identities_any_one_selected)
 		use_psks(self, p, 3, false);
 		ok(_metadata, self);
 		EXPECT_EQ(1U, hs_params(self->sv)->psk_used->tag);
-		hs_conn_free(self->cl);
-		hs_conn_free(self->sv);
-		self->cl = self->sv = NULL;
+		drop_conns(self);
 	}
 }
 
@@ -623,9 +617,7 @@ TEST_F(tls13, nvme_identities_choose_hash_and_suite)
 		ok(_metadata, self);
 		EXPECT_EQ(i ? HS_TLS_AES_256_GCM_SHA384 : HS_TLS_AES_128_GCM_SHA256,
 			  hs_params(self->sv)->suite->id);
-		hs_conn_free(self->cl);
-		hs_conn_free(self->sv);
-		self->cl = self->sv = NULL;
+		drop_conns(self);
 	}
 	memcpy(p[0].identity, "HTTP0R01 ", 9);
 	EXPECT_EQ(-ENOENT, hs_psk_nvme_params(&p[0]));
@@ -718,9 +710,7 @@ TEST_F(tls13, resumption_with_ticket)
 	EXPECT_EQ(0U, deliver(_metadata, self->sv, self->cl, buf, sizeof(buf)));
 	keys_agree(_metadata, self);
 	ASSERT_EQ(0, hs_get_session(self->cl, &s));
-	hs_conn_free(self->cl);
-	hs_conn_free(self->sv);
-	self->cl = self->sv = NULL;
+	drop_conns(self);
 	memset(&self->ct, 0, sizeof(self->ct));
 	now += 5000;
 	self->ccfg.resume = &s;
@@ -773,9 +763,7 @@ TEST_F(tls13, tickets_with_the_server_flight_unless_a_certificate_is_asked)
 				      sizeof(buf)));
 		keys_agree(_metadata, self);
 		ASSERT_EQ(0, hs_get_session(self->cl, &s));
-		hs_conn_free(self->cl);
-		hs_conn_free(self->sv);
-		self->cl = self->sv = NULL;
+		drop_conns(self);
 		/* the ticket resumes: its secret matched the real transcript */
 		memset(&self->ct, 0, sizeof(self->ct));
 		self->ccfg.resume = &s;
@@ -783,9 +771,7 @@ TEST_F(tls13, tickets_with_the_server_flight_unless_a_certificate_is_asked)
 		EXPECT_TRUE(hs_params(self->sv)->resumed);
 		EXPECT_EQ(mutual, hs_params(self->sv)->peer_authenticated);
 		EXPECT_STREQ(">1 <2 <8 <20 >20", self->ct.log);
-		hs_conn_free(self->cl);
-		hs_conn_free(self->sv);
-		self->cl = self->sv = NULL;
+		drop_conns(self);
 	}
 	hs_ticket_keys_free(tk);
 }
@@ -802,9 +788,7 @@ TEST_F(tls13, expired_ticket_gets_full_handshake)
 	ASSERT_EQ(0, run(_metadata, self));
 	deliver(_metadata, self->sv, self->cl, buf, sizeof(buf));
 	ASSERT_EQ(0, hs_get_session(self->cl, &s));
-	hs_conn_free(self->cl);
-	hs_conn_free(self->sv);
-	self->cl = self->sv = NULL;
+	drop_conns(self);
 	memset(&self->ct, 0, sizeof(self->ct));
 	now += 61 * 1000;
 	self->ccfg.resume = &s;
