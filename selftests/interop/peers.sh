@@ -8,7 +8,9 @@
 set -u
 KTLSH=$1
 C=$2
-PORT=$((20000 + RANDOM % 20000))
+# below the ephemeral range (32768-60999): a client's local port there can
+# hold a listening port even with SO_REUSEADDR ("Address already in use")
+PORT=$((20000 + RANDOM % 10000))
 n=0 failed=0
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -53,7 +55,12 @@ wait_port() {
 	return 1
 }
 
-next_port() { PORT=$((PORT + 1)); }
+next_port() {	# the next port no socket uses
+	PORT=$((PORT + 1))
+	while [ -n "$(ss -Hant "sport = :$PORT")" ]; do
+		PORT=$((PORT + 1))
+	done
+}
 
 # until a line matching $1 shows up in file $2 (at most 10 s)
 wait_for() {
