@@ -48,6 +48,8 @@ struct hsd_daemon {
 	struct hsd_hs **hs;
 	unsigned int n_hs, cap_hs;
 	uint64_t served, failed;
+	/* ACCEPTs the kernel answered -EAGAIN (it had no request left) */
+	uint64_t accepts_empty;
 };
 
 uint64_t hsd_now_us(void);

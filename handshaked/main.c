@@ -222,71 +222,69 @@ static int reload(struct hsd_daemon *d)
 
 /*
  * Keep what ACCEPT handed over in a[0..n): malformed replies get DONE
- * EINVAL. Returns how many were kept; *taken says whether anything was.
+ * EINVAL. Returns how many were kept; *empty says whether the kernel ran
+ * out (an -EAGAIN: it had no request left for one of these ACCEPTs).
  */
 static unsigned int keep_accepted(struct hsd_daemon *d, struct hsd_accept *a,
-				  const int *status, unsigned int n, bool *taken)
+				  const int *status, unsigned int n, bool *empty)
 {
 	unsigned int i, k = 0;
 
-	*taken = false;
+	*empty = false;
 	for (i = 0; i < n; i++) {
 		if (status[i] == -EBADMSG) {
 			hsd_log(d, LOG_ERR, "handshaked: malformed ACCEPT reply");
 			hsd_upcall_done(d->nl, a[i].sockfd, EINVAL, NULL, 0);
 			close(a[i].sockfd);
-			*taken = true;
+			continue;
+		}
+		if (status[i] == -EAGAIN) {
+			d->accepts_empty++;
+			*empty = true;
 			continue;
 		}
 		if (status[i]) {
-			if (status[i] != -EAGAIN)
-				hsd_log(d, LOG_ERR, "handshaked: ACCEPT: %s",
-					strerror(-status[i]));
+			hsd_log(d, LOG_ERR, "handshaked: ACCEPT: %s",
+				strerror(-status[i]));
 			continue;
 		}
-		*taken = true;
 		a[k++] = a[i];
 	}
 	return k;
 }
 
 /*
- * Take waiting requests, up to ACCEPT_AHEAD, before starting any: a taken
- * request no longer counts against the kernel's per-netns limit, and
- * starting one costs syscalls. Returns how many are in d->ahead; *more
- * when the kernel may hold others.
+ * Take waiting requests, up to @room, before starting any: a taken request
+ * no longer counts against the kernel's per-netns limit, and starting one
+ * costs syscalls. The writes carry 1, 2, 4, ... ACCEPTs (at most
+ * ACCEPT_BATCH), and the first -EAGAIN ends it: the kernel processes every
+ * ACCEPT of a write, so a lone request (an NFS mount, an NVMe queue) must
+ * not pay for a batch of refusals, while a burst still takes a few writes.
+ * Requests submitted after the -EAGAIN announce themselves (READY).
+ * Returns how many are in d->ahead; *more when the kernel may hold others.
  */
 static unsigned int accept_ahead(struct hsd_daemon *d, unsigned int room,
 				 bool *more)
 {
 	struct hsd_accept *a = d->ahead;
 	int *st = d->ahead_status;
-	unsigned int n = 0, want;
-	bool taken = true;
+	unsigned int n = 0, want = 1;
+	bool empty = false;
 	int r;
 
-	while (n < room && taken) {
-		want = room - n < ACCEPT_BATCH ? room - n : ACCEPT_BATCH;
-		/* the first alone: when nothing waits, one -EAGAIN is all */
-		if (!n) {
-			r = hsd_upcall_accept_batch(d->nl, a, st, 1);
-			if (!r && !st[0] && want > 1)
-				r = hsd_upcall_accept_batch(d->nl, a + 1, st + 1,
-							    want - 1);
-			else
-				want = 1;
-		} else {
-			r = hsd_upcall_accept_batch(d->nl, a + n, st + n, want);
-		}
+	while (n < room && !empty) {
+		if (want > room - n)
+			want = room - n;
+		r = hsd_upcall_accept_batch(d->nl, a + n, st + n, want);
 		if (r) {
 			hsd_log(d, LOG_ERR, "handshaked: ACCEPT: %s", strerror(-r));
 			*more = false;
 			return n;
 		}
-		n += keep_accepted(d, a + n, st + n, want, &taken);
+		n += keep_accepted(d, a + n, st + n, want, &empty);
+		want = want * 2 < ACCEPT_BATCH ? want * 2 : ACCEPT_BATCH;
 	}
-	/* anything taken in the last batch: more may have come */
-	*more = taken;
+	*more = !empty;
 	return n;
 }
 
@@ -519,8 +517,9 @@ int main(int argc, char **argv)
 	}
 	hsd_log(&d, LOG_INFO, "handshaked: serving the kernel's handshake upcall");
 	e = loop(&d, sfd);
-	hsd_log(&d, LOG_INFO, "handshaked: exit, %llu handshakes served, %llu failed",
-		(unsigned long long)d.served, (unsigned long long)d.failed);
+	hsd_log(&d, LOG_INFO, "handshaked: exit, %llu handshakes served, %llu failed, %llu ACCEPTs found none waiting",
+		(unsigned long long)d.served, (unsigned long long)d.failed,
+		(unsigned long long)d.accepts_empty);
 	hsd_upcall_close(d.nl);
 	hsd_creds_put(d.creds);
 	hsd_kex_pool_free(d.kex_pool);

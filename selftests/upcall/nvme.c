@@ -168,8 +168,10 @@ TEST_F(nvme, psk_unknown_to_the_target_fails_fast)
 /* no fd or memory growth in the daemon over 20 connect/disconnect cycles */
 TEST_F(nvme, twenty_cycles_no_growth)
 {
+	unsigned long long served = 0, empty = 0;
 	long fds0, rss0, ms;
 	int i, inst, fails = 0;
+	const char *p;
 
 	inst = nvme_connect(&self->t, "", &ms);
 	ASSERT_LE(0, inst);
@@ -189,6 +191,18 @@ TEST_F(nvme, twenty_cycles_no_growth)
 	/* the allocator may keep a little; a leak per handshake would not */
 	EXPECT_GT(rss0 + 2048, daemon_rss_kb(&self->d))
 		TH_LOG("rss %ld -> %ld kB", rss0, daemon_rss_kb(&self->d));
+	/*
+	 * A request arriving alone is taken with a batch of one, then two
+	 * (one refused): not one ACCEPT then a batch of 31 refusals per wake
+	 * (the once-a-second poll adds one refusal each).
+	 */
+	ASSERT_EQ(0, daemon_stop(&self->d));
+	p = strstr(daemon_log(&self->d), "exit, ");
+	ASSERT_NE(NULL, p);
+	i = sscanf(p, "exit, %llu handshakes served, %*u failed, %llu ACCEPTs",
+		   &served, &empty);
+	ASSERT_EQ(2, i) TH_LOG("%s", p);
+	EXPECT_LE(empty, 2 * served) TH_LOG("%llu refused for %llu served", empty, served);
 }
 
 /* a TCP connection to the target's TLS port, or -1 */
