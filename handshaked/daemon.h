@@ -32,6 +32,7 @@ struct hsd_daemon {
 	/* X25519 key shares made while idle (NULL if that failed) */
 	struct hsd_kex_pool *kex_pool;
 	struct hsd_creds *creds;
+	bool presign_off;		/* making ECDSA nonces ahead failed */
 	struct hsd_upcall *nl;
 	/* keyrings a server searches for PSKs when ACCEPT names none */
 	int32_t rings[3 + HSD_CFG_KEYRINGS_MAX];

@@ -18,7 +18,9 @@
  * sharded across loops instead.
  * While idle, the loop makes X25519 key shares ahead (KEX_POOL of them,
  * each used once): a loopback NFS or NVMe/TCP handshake has both its halves
- * here, and two key generations come off its critical path.
+ * here, and two key generations come off its critical path. Then ECDSA
+ * nonces for the configured keys (HSD_PRESIGN_MAX each, used once): a
+ * server's CertificateVerify is then a few products mod n.
  * Credentials from the config file are parsed once (creds.c) and
  * replaced on SIGHUP; keys from keyrings are read per request (keys.c).
  * Started as root, it keeps only CAP_NET_ADMIN (ACCEPT and DONE need it).
@@ -363,11 +365,67 @@ static void on_signal(struct hsd_daemon *d, int sfd, uint64_t *stop_at)
 	}
 }
 
+static bool is_ecdsa(const struct hsd_pkey *k)
+{
+	enum hsd_key_type t = hsd_pkey_type(k);
+
+	return t == HSD_KEY_EC_P256 || t == HSD_KEY_EC_P384 ||
+	       t == HSD_KEY_EC_OTHER;
+}
+
+/* a configured ECDSA key short of nonces made ahead, or NULL */
+static struct hsd_pkey *presign_key(const struct hsd_daemon *d)
+{
+	struct hsd_pkey *k[2] = { d->creds->server_key, d->creds->client_key };
+	int i;
+
+	for (i = 0; i < 2 && !d->presign_off; i++)
+		if (k[i] && is_ecdsa(k[i]) &&
+		    hsd_pkey_presigned(k[i]) < HSD_PRESIGN_MAX)
+			return k[i];
+	return NULL;
+}
+
+/* is there anything to make while idle? */
+static bool idle_pending(const struct hsd_daemon *d)
+{
+	if (d->stopping)
+		return false;
+	return (d->kex_pool && !hsd_kex_pool_full(d->kex_pool)) ||
+	       presign_key(d);
+}
+
+/*
+ * One piece of idle work: an X25519 key share, else an ECDSA nonce for a
+ * configured key (a server's CertificateVerify then costs a few products
+ * mod n, not a scalar multiplication and an inversion). Credentials from
+ * keyrings are per request and get none.
+ */
+static void idle_step(struct hsd_daemon *d)
+{
+	struct hsd_pkey *k;
+
+	if (d->kex_pool && !hsd_kex_pool_full(d->kex_pool)) {
+		if (hsd_kex_pool_fill_one(d->kex_pool) >= 0)
+			return;
+		hsd_log(d, LOG_WARNING, "handshaked: key pool off: cannot make a key");
+		hsd_kex_pool_free(d->kex_pool);
+		d->kex_pool = NULL;
+		return;
+	}
+	k = presign_key(d);
+	if (k && hsd_pkey_presign_fill_one(k) < 0) {
+		hsd_log(d, LOG_WARNING, "handshaked: ECDSA nonces off: cannot make one");
+		d->presign_off = true;
+	}
+}
+
 static int loop(struct hsd_daemon *d, int sfd)
 {
 	struct epoll_event ev[64];
 	int nlfd = hsd_upcall_fd(d->nl), n, i, s, tmo;
 	uint64_t next_poll = 0, stop_at = 0, now;
+	bool idle;
 
 	while (!d->stopping || d->n_hs) {
 		now = hsd_now_us();
@@ -385,18 +443,15 @@ static int loop(struct hsd_daemon *d, int sfd)
 		n = hsd_hs_next_deadline(d);
 		if (n >= 0 && n < tmo)
 			tmo = n;
-		/* keys to make: look for work without waiting, make one if none */
-		if (d->kex_pool && !d->stopping && !hsd_kex_pool_full(d->kex_pool))
+		/* things to make: look for work without waiting, make one if none */
+		idle = idle_pending(d);
+		if (idle)
 			tmo = 0;
 		n = epoll_wait(d->epfd, ev, 64, tmo);
 		if (n < 0 && errno != EINTR)
 			return -errno;
-		if (n == 0 && !tmo && d->kex_pool && !d->stopping &&
-		    hsd_kex_pool_fill_one(d->kex_pool) < 0) {
-			hsd_log(d, LOG_WARNING, "handshaked: key pool off: cannot make a key");
-			hsd_kex_pool_free(d->kex_pool);
-			d->kex_pool = NULL;
-		}
+		if (n == 0 && idle)
+			idle_step(d);
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.fd == nlfd) {
 				if (hsd_upcall_drain(d->nl))
@@ -517,9 +572,11 @@ int main(int argc, char **argv)
 	}
 	hsd_log(&d, LOG_INFO, "handshaked: serving the kernel's handshake upcall");
 	e = loop(&d, sfd);
-	hsd_log(&d, LOG_INFO, "handshaked: exit, %llu handshakes served, %llu failed, %llu ACCEPTs found none waiting",
+	hsd_log(&d, LOG_INFO, "handshaked: exit, %llu handshakes served, %llu failed, %llu ACCEPTs found none waiting, %llu signatures on nonces made ahead",
 		(unsigned long long)d.served, (unsigned long long)d.failed,
-		(unsigned long long)d.accepts_empty);
+		(unsigned long long)d.accepts_empty,
+		(unsigned long long)(hsd_pkey_presigned_used(d.creds->server_key) +
+				     hsd_pkey_presigned_used(d.creds->client_key)));
 	hsd_upcall_close(d.nl);
 	hsd_creds_put(d.creds);
 	hsd_kex_pool_free(d.kex_pool);

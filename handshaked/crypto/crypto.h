@@ -229,6 +229,22 @@ bool hsd_scheme_fits_key(const struct hsd_pkey *k, uint16_t scheme,
 			 bool tls13);
 const char *hsd_scheme_name(uint16_t scheme);
 
+/*
+ * ECDSA signatures with their nonce made ahead, in a caller's idle time:
+ * k, r = x(kG) mod n and k^-1 mod n are the scalar multiplication and the
+ * inversion, all of a signature's cost but a few products mod n (SEC 1
+ * 4.1.3 steps 1-3 ahead, 4-6 when signing). hsd_sign() takes one if @k
+ * has any; each is used once and wiped. Secret like the key itself; not
+ * handed to a child: one made before a fork() is dropped, never reused.
+ * Returns 1 if one was made, 0 if @k holds HSD_PRESIGN_MAX or is not an
+ * ECDSA key, -errno. The thread that signs with @k fills it.
+ */
+#define HSD_PRESIGN_MAX 8
+int hsd_pkey_presign_fill_one(struct hsd_pkey *k);
+/* how many @k holds; how many signatures used one */
+unsigned int hsd_pkey_presigned(const struct hsd_pkey *k);
+uint64_t hsd_pkey_presigned_used(const struct hsd_pkey *k);
+
 int hsd_sign(const struct hsd_crypto *c, struct hsd_pkey *k, uint16_t scheme,
 	     const uint8_t *tbs, size_t tbslen, uint8_t *sig, size_t *siglen);
 /* 0 when valid, -EBADMSG when not. */

@@ -26,6 +26,14 @@ struct hsd_pkey {
 	enum hsd_key_type type;
 	/* ECDSA signing context, made on first use (one thread signs) */
 	EVP_PKEY_CTX *sign_ctx;
+	/* ECDSA nonces made ahead (hsd_pkey_presign_fill_one) */
+	struct ec_key_st *ec;	/* EC_KEY: ECDSA_do_sign_ex's view of k */
+	struct hsd_presig {
+		struct bignum_st *kinv, *r;
+	} pre[HSD_PRESIGN_MAX];
+	unsigned int n_pre;
+	uint64_t pre_used;	/* signatures made with one */
+	int pre_pid;		/* the process that made them */
 };
 
 struct hsd_pkey *hsd_pkey_wrap(EVP_PKEY *k);

@@ -1,10 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Private/public keys, signatures (RFC 8446 4.2.3), RSA key transport. */
+/*
+ * ECDSA_sign_setup/ECDSA_do_sign_ex (nonces made ahead) have no EVP
+ * equivalent in OpenSSL 3.0; they are deprecated there, not removed.
+ */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
+#include <openssl/ecdsa.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -97,10 +105,22 @@ int hsd_pkey_load_private(const struct hsd_crypto *c, const char *path,
 	return err;
 }
 
+static void presign_clear(struct hsd_pkey *k)
+{
+	while (k->n_pre) {
+		k->n_pre--;
+		BN_clear_free(k->pre[k->n_pre].kinv);
+		BN_clear_free(k->pre[k->n_pre].r);
+		k->pre[k->n_pre].kinv = k->pre[k->n_pre].r = NULL;
+	}
+}
+
 void hsd_pkey_free(struct hsd_pkey *k)
 {
 	if (!k)
 		return;
+	presign_clear(k);
+	EC_KEY_free(k->ec);
 	EVP_PKEY_CTX_free(k->sign_ctx);
 	EVP_PKEY_free(k->k);
 	OPENSSL_free(k);
@@ -212,6 +232,83 @@ static bool is_ec(enum hsd_key_type t)
 	       t == HSD_KEY_EC_OTHER;
 }
 
+static bool is_ec(enum hsd_key_type t);
+
+int hsd_pkey_presign_fill_one(struct hsd_pkey *k)
+{
+	BIGNUM *kinv = NULL, *r = NULL;
+	int pid = (int)getpid();
+
+	if (!k || !is_ec(k->type))
+		return 0;
+	if (k->pre_pid != pid) {
+		presign_clear(k);
+		k->pre_pid = pid;
+	}
+	if (k->n_pre == HSD_PRESIGN_MAX)
+		return 0;
+	if (!k->ec) {
+		k->ec = EVP_PKEY_get1_EC_KEY(k->k);
+		if (!k->ec) {
+			ERR_clear_error();
+			return -EIO;
+		}
+	}
+	/* k from the private DRBG, kG and k^-1 in constant time */
+	if (ECDSA_sign_setup(k->ec, NULL, &kinv, &r) != 1) {
+		ERR_clear_error();
+		return -EIO;
+	}
+	k->pre[k->n_pre].kinv = kinv;
+	k->pre[k->n_pre].r = r;
+	k->n_pre++;
+	return 1;
+}
+
+unsigned int hsd_pkey_presigned(const struct hsd_pkey *k)
+{
+	return k && k->pre_pid == (int)getpid() ? k->n_pre : 0;
+}
+
+uint64_t hsd_pkey_presigned_used(const struct hsd_pkey *k)
+{
+	return k ? k->pre_used : 0;
+}
+
+/*
+ * s = k^-1 (e + r d) mod n with a nonce made ahead, DER into @sig.
+ * -EAGAIN when there is none (or it failed: s = 0 needs a fresh nonce).
+ */
+static int ecdsa_sign_presigned(struct hsd_pkey *k, const uint8_t *dg,
+				unsigned int dl, uint8_t *sig, size_t *siglen)
+{
+	struct hsd_presig *p;
+	unsigned char *q = sig;
+	ECDSA_SIG *es;
+	int n, err = -EAGAIN;
+
+	if (!hsd_pkey_presigned(k))
+		return -EAGAIN;
+	p = &k->pre[--k->n_pre];
+	es = ECDSA_do_sign_ex(dg, (int)dl, p->kinv, p->r, k->ec);
+	/* used once, whatever happened */
+	BN_clear_free(p->kinv);
+	BN_clear_free(p->r);
+	p->kinv = p->r = NULL;
+	if (!es) {
+		ERR_clear_error();
+		return -EAGAIN;
+	}
+	n = i2d_ECDSA_SIG(es, NULL);
+	if (n > 0 && n <= HSD_SIG_MAX && i2d_ECDSA_SIG(es, &q) == n) {
+		*siglen = (size_t)n;
+		k->pre_used++;
+		err = 0;
+	}
+	ECDSA_SIG_free(es);
+	return err;
+}
+
 /*
  * ECDSA signs a digest: hash with the fetched digest, sign with a context made
  * once per key. EVP_DigestSign would fetch the digest by name and build two
@@ -233,8 +330,11 @@ static int ecdsa_sign(const struct hsd_crypto *c, struct hsd_pkey *k,
 			return -EIO;
 		}
 	}
-	if (EVP_Digest(tbs, tbslen, dg, &dl, c->md[s->hash], NULL) != 1 ||
-	    EVP_PKEY_sign(k->sign_ctx, sig, &n, dg, dl) != 1)
+	if (EVP_Digest(tbs, tbslen, dg, &dl, c->md[s->hash], NULL) != 1)
+		return -EIO;
+	if (!ecdsa_sign_presigned(k, dg, dl, sig, siglen))
+		return 0;
+	if (EVP_PKEY_sign(k->sign_ctx, sig, &n, dg, dl) != 1)
 		return -EIO;
 	*siglen = n;
 	return 0;

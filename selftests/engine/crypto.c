@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The crypto layer against published vectors and round trips. */
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
 
 #include "selftests/engine/common.h"
@@ -442,6 +445,95 @@ TEST_F(crypto, verified_chains_are_cached_exactly)
 	hsd_cert_chain_clear(&ec);
 	hsd_cert_chain_clear(&rsa);
 	hsd_cert_chain_clear(&untrusted);
+}
+
+/* sign @msg with @k: the DER signature in @sig, its length or -1 */
+static int sign_msg(struct hsd_crypto *cr, struct hsd_pkey *k, uint16_t scheme,
+		    const char *msg, uint8_t *sig)
+{
+	size_t n = HSD_SIG_MAX;
+
+	if (hsd_sign(cr, k, scheme, (const uint8_t *)msg, strlen(msg), sig, &n))
+		return -1;
+	return (int)n;
+}
+
+/*
+ * SEC 1 4.1.3 with k, r and k^-1 made ahead: every signature verifies, each
+ * nonce is used once (the same message signed twice with one nonce gives
+ * the same signature), then signing goes on without, and a forked child
+ * never signs with its parent's.
+ */
+TEST_F(crypto, ecdsa_nonces_made_ahead_are_used_once)
+{
+	static const struct { const char *name; uint16_t scheme; } keys[] = {
+		{ "server-ec", HSD_SIG_ECDSA_SECP256R1_SHA256 },
+		{ "server-p384", HSD_SIG_ECDSA_SECP384R1_SHA384 },
+	};
+	static const char msg[] = "TLS 1.3, server CertificateVerify";
+	uint8_t sig[2 * HSD_PRESIGN_MAX + 1][HSD_SIG_MAX];
+	int len[2 * HSD_PRESIGN_MAX + 1], i, j, fd[2], st;
+	struct hsd_pkey *pub;
+	struct cred c;
+	size_t u;
+	pid_t pid;
+
+	for (u = 0; u < ARRAY_SIZE(keys); u++) {
+		ASSERT_EQ(0, cred_load(self->cr, keys[u].name, &c));
+		ASSERT_EQ(0, hsd_cert_pubkey(self->cr, c.chain.der[0], c.chain.len[0], &pub));
+		for (i = 0; hsd_pkey_presign_fill_one(c.key) == 1; i++)
+			;
+		EXPECT_EQ(HSD_PRESIGN_MAX, i);
+		EXPECT_EQ(HSD_PRESIGN_MAX, (int)hsd_pkey_presigned(c.key));
+		/* a child gets none of them */
+		ASSERT_EQ(0, pipe(fd));
+		pid = fork();
+		ASSERT_LE(0, pid);
+		if (!pid) {
+			uint8_t s[HSD_SIG_MAX];
+			int n = hsd_pkey_presigned(c.key) ? -1 :
+				sign_msg(self->cr, c.key, keys[u].scheme, msg, s);
+
+			_exit(n > 0 && write(fd[1], s, (size_t)n) == n ? 0 : 1);
+		}
+		close(fd[1]);
+		len[2 * HSD_PRESIGN_MAX] = (int)read(fd[0], sig[2 * HSD_PRESIGN_MAX], HSD_SIG_MAX);
+		close(fd[0]);
+		ASSERT_EQ(pid, waitpid(pid, &st, 0));
+		ASSERT_EQ(0, st);
+		ASSERT_LT(0, len[2 * HSD_PRESIGN_MAX]);
+		for (i = 0; i < 2 * HSD_PRESIGN_MAX; i++) {
+			len[i] = sign_msg(self->cr, c.key, keys[u].scheme, msg, sig[i]);
+			ASSERT_LT(0, len[i]);
+			EXPECT_EQ(i < HSD_PRESIGN_MAX ? HSD_PRESIGN_MAX - 1 - i : 0,
+				  (int)hsd_pkey_presigned(c.key));
+			EXPECT_EQ(0, hsd_verify(self->cr, pub, keys[u].scheme,
+						(const uint8_t *)msg, strlen(msg),
+						sig[i], (size_t)len[i]));
+		}
+		EXPECT_EQ(0, hsd_verify(self->cr, pub, keys[u].scheme,
+					(const uint8_t *)msg, strlen(msg),
+					sig[2 * HSD_PRESIGN_MAX],
+					(size_t)len[2 * HSD_PRESIGN_MAX]));
+		/* all different, the child's too: no nonce twice */
+		for (i = 0; i <= 2 * HSD_PRESIGN_MAX; i++)
+			for (j = i + 1; j <= 2 * HSD_PRESIGN_MAX; j++)
+				EXPECT_FALSE(len[i] == len[j] &&
+					     !memcmp(sig[i], sig[j], (size_t)len[i]))
+					TH_LOG("%s: signatures %d and %d are equal",
+					       keys[u].name, i, j);
+		/* and a changed message does not verify */
+		EXPECT_EQ(-EBADMSG, hsd_verify(self->cr, pub, keys[u].scheme,
+					       (const uint8_t *)msg, strlen(msg) - 1,
+					       sig[0], (size_t)len[0]));
+		hsd_pkey_free(pub);
+		cred_free(&c);
+	}
+	/* not an ECDSA key: nothing to make */
+	ASSERT_EQ(0, cred_load(self->cr, "server-rsa", &c));
+	EXPECT_EQ(0, hsd_pkey_presign_fill_one(c.key));
+	EXPECT_EQ(0, (int)hsd_pkey_presigned(c.key));
+	cred_free(&c);
 }
 
 TEST_HARNESS_MAIN
