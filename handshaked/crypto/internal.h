@@ -34,7 +34,19 @@ struct hsd_pkey {
 	unsigned int n_pre;
 	uint64_t pre_used;	/* signatures made with one */
 	int pre_pid;		/* the process that made them */
+	/* P-256 public key: its table once ready (ecq.c), a reference */
+	struct hsd_ec_table *table;
 };
+
+/* P-256 verification tables (ecq.c) */
+struct hsd_ec_table;
+struct hsd_ec_table *hsd_ec_table_new_now(EVP_PKEY *pub);
+struct hsd_ec_table *hsd_ec_table_new_async(EVP_PKEY *pub);
+struct hsd_ec_table *hsd_ec_table_get(struct hsd_ec_table *t);
+void hsd_ec_table_put(struct hsd_ec_table *t);
+bool hsd_ec_table_ready(const struct hsd_ec_table *t);
+int hsd_ec_table_verify(const struct hsd_ec_table *t, const uint8_t *dg,
+			size_t dl, const uint8_t *sig, size_t siglen);
 
 struct hsd_pkey *hsd_pkey_wrap(EVP_PKEY *k);
 

@@ -120,6 +120,7 @@ void hsd_pkey_free(struct hsd_pkey *k)
 	if (!k)
 		return;
 	presign_clear(k);
+	hsd_ec_table_put(k->table);
 	EC_KEY_free(k->ec);
 	EVP_PKEY_CTX_free(k->sign_ctx);
 	EVP_PKEY_free(k->k);
@@ -364,6 +365,27 @@ int hsd_sign(const struct hsd_crypto *c, struct hsd_pkey *k, uint16_t id,
 	return err;
 }
 
+int hsd_pkey_precompute(struct hsd_pkey *k)
+{
+	struct hsd_ec_table *t;
+
+	if (k->type != HSD_KEY_EC_P256)
+		return -EINVAL;
+	if (hsd_ec_table_ready(k->table))
+		return 0;
+	t = hsd_ec_table_new_now(k->k);
+	if (!t)
+		return -EIO;
+	hsd_ec_table_put(k->table);
+	k->table = t;
+	return 0;
+}
+
+bool hsd_pkey_precomputed(const struct hsd_pkey *k)
+{
+	return k && hsd_ec_table_ready(k->table);
+}
+
 int hsd_verify(const struct hsd_crypto *c, struct hsd_pkey *k, uint16_t id,
 	       const uint8_t *tbs, size_t tbslen, const uint8_t *sig,
 	       size_t siglen)
@@ -374,6 +396,17 @@ int hsd_verify(const struct hsd_crypto *c, struct hsd_pkey *k, uint16_t id,
 
 	if (!s)
 		return -EINVAL;
+	/* ECDSA on P-256 (any hash in TLS 1.2) through the key's table */
+	if (hsd_pkey_precomputed(k) && is_ec(s->key) && s->hash < HSD_HASH_COUNT) {
+		uint8_t dg[EVP_MAX_MD_SIZE];
+		unsigned int dl = 0;
+
+		if (EVP_Digest(tbs, tbslen, dg, &dl, c->md[s->hash], NULL) != 1)
+			return -EIO;
+		err = hsd_ec_table_verify(k->table, dg, dl, sig, siglen);
+		if (err != -EIO)
+			return err;
+	}
 	mc = EVP_MD_CTX_new();
 	if (!mc)
 		return -ENOMEM;

@@ -536,4 +536,225 @@ TEST_F(crypto, ecdsa_nonces_made_ahead_are_used_once)
 	cred_free(&c);
 }
 
+/* P-256's order n, big-endian */
+static const uint8_t p256_n[32] = {
+	0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff,
+	0xff, 0xff, 0xff, 0xff, 0xbc, 0xe6, 0xfa, 0xad, 0xa7, 0x17, 0x9e, 0x84,
+	0xf3, 0xb9, 0xca, 0xc2, 0xfc, 0x63, 0x25, 0x51,
+};
+
+/* a DER INTEGER (up to 33 bytes) into 32 big-endian bytes */
+static int der_int(const uint8_t **p, const uint8_t *end, uint8_t out[32])
+{
+	size_t n;
+
+	if (end - *p < 2 || (*p)[0] != 0x02)
+		return -1;
+	n = (*p)[1];
+	*p += 2;
+	if (n > 33 || (size_t)(end - *p) < n)
+		return -1;
+	memset(out, 0, 32);
+	if (n == 33)
+		memcpy(out, *p + 1, 32);
+	else
+		memcpy(out + 32 - n, *p, n);
+	*p += n;
+	return 0;
+}
+
+/* ECDSA-Sig-Value as DER; @pad adds a (non-DER) leading zero to r */
+static size_t der_sig(const uint8_t r[32], const uint8_t s[32], bool pad,
+		      uint8_t *out)
+{
+	const uint8_t *v[2] = { r, s };
+	size_t n = 2, i, k;
+
+	for (i = 0; i < 2; i++) {
+		for (k = 0; k < 31 && !v[i][k]; k++)
+			;
+		out[n] = 0x02;
+		out[n + 1] = (uint8_t)(32 - k + (v[i][k] & 0x80 ? 1 : 0) +
+				       (pad && !i));
+		n += 2;
+		if (v[i][k] & 0x80 || (pad && !i))
+			out[n++] = 0;
+		if ((v[i][k] & 0x80) && pad && !i)
+			out[n++] = 0;
+		memcpy(out + n, v[i] + k, 32 - k);
+		n += 32 - k;
+	}
+	out[0] = 0x30;
+	out[1] = (uint8_t)(n - 2);
+	return n;
+}
+
+/* a - b for 32-byte big-endian numbers (a >= b) */
+static void sub32(const uint8_t a[32], const uint8_t b[32], uint8_t out[32])
+{
+	int i, borrow = 0, d;
+
+	for (i = 31; i >= 0; i--) {
+		d = a[i] - b[i] - borrow;
+		borrow = d < 0;
+		out[i] = (uint8_t)(d + (borrow ? 256 : 0));
+	}
+}
+
+/*
+ * ECDSA P-256 through the key's own table (ecq.c) and through libcrypto's
+ * EVP_DigestVerify give the same verdict on valid signatures, the other
+ * valid one (r, n - s), and on every malformed or out-of-range one.
+ */
+TEST_F(crypto, ecdsa_p256_table_agrees_with_libcrypto)
+{
+	const uint16_t sch = HSD_SIG_ECDSA_SECP256R1_SHA256;
+	uint8_t sig[HSD_SIG_MAX], bad[HSD_SIG_MAX], r[32], s[32], x[32];
+	uint8_t msg[64], one[32] = { [31] = 1 }, zero[32] = { 0 };
+	struct hsd_pkey *plain, *tab;
+	const uint8_t *p;
+	size_t n, bl, k;
+	struct cred c;
+	int i, a, b, valid = 0;
+
+	ASSERT_EQ(0, cred_load(self->cr, "server-ec", &c));
+	ASSERT_EQ(0, hsd_cert_pubkey(self->cr, c.chain.der[0], c.chain.len[0], &plain));
+	ASSERT_EQ(0, hsd_cert_pubkey(self->cr, c.chain.der[0], c.chain.len[0], &tab));
+	EXPECT_FALSE(hsd_pkey_precomputed(tab));
+	ASSERT_EQ(0, hsd_pkey_precompute(tab));
+	ASSERT_TRUE(hsd_pkey_precomputed(tab));
+	for (i = 0; i < 64; i++) {
+		memset(msg, i, sizeof(msg));
+		msg[0] = (uint8_t)(i >> 3);
+		n = sizeof(sig);
+		ASSERT_EQ(0, hsd_sign(self->cr, c.key, sch, msg, sizeof(msg), sig, &n));
+		EXPECT_EQ(0, hsd_verify(self->cr, tab, sch, msg, sizeof(msg), sig, n));
+		p = sig + 2;
+		ASSERT_EQ(0, der_int(&p, sig + n, r));
+		ASSERT_EQ(0, der_int(&p, sig + n, s));
+		for (k = 0; k < 12; k++) {
+			switch (k) {
+			case 0:		/* as signed */
+				bl = der_sig(r, s, false, bad);
+				break;
+			case 1:		/* (r, n - s) is valid too */
+				sub32(p256_n, s, x);
+				bl = der_sig(r, x, false, bad);
+				break;
+			case 2:
+				bl = der_sig(zero, s, false, bad);
+				break;
+			case 3:
+				bl = der_sig(r, zero, false, bad);
+				break;
+			case 4:
+				bl = der_sig(p256_n, s, false, bad);
+				break;
+			case 5:
+				bl = der_sig(r, p256_n, false, bad);
+				break;
+			case 6:		/* r + n would not fit; r - 1 */
+				sub32(r, one, x);
+				bl = der_sig(x, s, false, bad);
+				break;
+			case 7:
+				bl = der_sig(s, r, false, bad);
+				break;
+			case 8:		/* not DER: a leading zero */
+				bl = der_sig(r, s, true, bad);
+				break;
+			case 9:		/* a byte after the sequence */
+				bl = der_sig(r, s, false, bad);
+				bad[bl++] = 0;
+				break;
+			case 10:	/* one bit of s */
+				bl = der_sig(r, s, false, bad);
+				bad[bl - 1 - (size_t)(i % 20)] ^= (uint8_t)(1 << (i & 7));
+				break;
+			default:	/* truncated */
+				bl = der_sig(r, s, false, bad) - 1 - (size_t)(i % 30);
+				break;
+			}
+			a = hsd_verify(self->cr, plain, sch, msg, sizeof(msg), bad, bl);
+			b = hsd_verify(self->cr, tab, sch, msg, sizeof(msg), bad, bl);
+			EXPECT_EQ(a, b) TH_LOG("signature %d, case %zu", i, k);
+			EXPECT_EQ(k < 2 ? 0 : -EBADMSG, b) TH_LOG("signature %d, case %zu", i, k);
+			valid += !b;
+		}
+		/* another message */
+		msg[5] ^= 1;
+		EXPECT_EQ(-EBADMSG, hsd_verify(self->cr, tab, sch, msg, sizeof(msg), sig, n));
+	}
+	EXPECT_EQ(128, valid);
+	/* the table is P-256's only */
+	cred_free(&c);
+	ASSERT_EQ(0, cred_load(self->cr, "server-p384", &c));
+	EXPECT_EQ(-EINVAL, hsd_pkey_precompute(c.key));
+	hsd_pkey_free(plain);
+	hsd_pkey_free(tab);
+	cred_free(&c);
+}
+
+/*
+ * A P-256 leaf the cache answers for again and again gets its own table,
+ * built in the background: from then on the key it hands out verifies
+ * through it. An RSA leaf never gets one.
+ */
+TEST_F(crypto, cached_p256_leaf_gets_a_table)
+{
+	const uint16_t sch = HSD_SIG_ECDSA_SECP256R1_SHA256;
+	struct hsd_cert_chain rsa = { 0 };
+	struct hsd_x509_store *st;
+	const uint8_t *der[10];
+	struct hsd_pkey *leaf;
+	uint8_t sig[HSD_SIG_MAX];
+	char why[128];
+	struct cred c;
+	size_t i, n;
+	int tries;
+
+	ASSERT_EQ(0, hsd_x509_store_new(self->cr, HSD_CERTS "/ca.pem", NULL,
+					NULL, &st));
+	ASSERT_EQ(0, cred_load(self->cr, "server-ec", &c));
+	ASSERT_EQ(0, hsd_cert_chain_load(HSD_CERTS "/server-rsa.pem", &rsa));
+	for (i = 0; i < c.chain.n; i++)
+		der[i] = c.chain.der[i];
+	n = sizeof(sig);
+	ASSERT_EQ(0, hsd_sign(self->cr, c.key, sch, (const uint8_t *)"tbs", 3, sig, &n));
+	for (tries = 0; tries < 500; tries++) {
+		leaf = NULL;
+		ASSERT_EQ(HSD_X509_OK,
+			  (int)hsd_x509_verify(st, der, c.chain.len, c.chain.n,
+					       "server.test", HSD_X509_SERVER,
+					       &leaf, why, sizeof(why)));
+		ASSERT_NE(NULL, leaf);
+		/* not before it came back a few times */
+		if (tries < 4)
+			EXPECT_FALSE(hsd_pkey_precomputed(leaf));
+		EXPECT_EQ(0, hsd_verify(self->cr, leaf, sch, (const uint8_t *)"tbs", 3, sig, n));
+		EXPECT_EQ(-EBADMSG, hsd_verify(self->cr, leaf, sch, (const uint8_t *)"tbz", 3, sig, n));
+		if (hsd_pkey_precomputed(leaf)) {
+			hsd_pkey_free(leaf);
+			break;
+		}
+		hsd_pkey_free(leaf);
+		usleep(20000);
+	}
+	EXPECT_GT(500, tries) TH_LOG("no table after 10 s");
+	for (i = 0; i < rsa.n; i++)
+		der[i] = rsa.der[i];
+	for (tries = 0; tries < 8; tries++) {
+		leaf = NULL;
+		ASSERT_EQ(HSD_X509_OK,
+			  (int)hsd_x509_verify(st, der, rsa.len, rsa.n,
+					       "server.test", HSD_X509_SERVER,
+					       &leaf, why, sizeof(why)));
+		EXPECT_FALSE(hsd_pkey_precomputed(leaf));
+		hsd_pkey_free(leaf);
+	}
+	hsd_x509_store_free(st);
+	hsd_cert_chain_clear(&rsa);
+	cred_free(&c);
+}
+
 TEST_HARNESS_MAIN

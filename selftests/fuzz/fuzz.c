@@ -6,7 +6,8 @@
  *   client_key_exchange new_session_ticket12 post_handshake record
  *   session client_flight server_flight accept (the daemon's ACCEPT reply
  *   decoder) config (tlshd's key file) x25519 (the fixed-base public key
- *   against libcrypto's ladder)
+ *   against libcrypto's ladder) ecdsa_p256 (verification through a key's
+ *   own table against libcrypto's: [message length][message][signature])
  * Parsers are driven with a connection put into the state they expect;
  * the *_flight targets feed whole peer flights to each role.
  */
@@ -27,7 +28,7 @@ enum {
 	T_certificate_request, T_certificate_verify, T_finished,
 	T_server_key_exchange, T_client_key_exchange, T_new_session_ticket12,
 	T_post_handshake, T_record, T_session, T_client_flight, T_server_flight,
-	T_accept, T_config, T_x25519,
+	T_accept, T_config, T_x25519, T_ecdsa_p256,
 };
 
 #define CAT(a, b) a##b
@@ -37,6 +38,7 @@ static struct hsd_crypto *cr;
 static struct hsd_cert_chain chain;
 static struct hsd_pkey *key;
 static struct hsd_x509_store *trust;
+static struct hsd_pkey *pub_plain, *pub_table;
 
 static int det_random(void *arg, uint8_t *p, size_t n)
 {
@@ -51,7 +53,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (hsd_crypto_new(&cr) ||
 	    hsd_cert_chain_load(HSD_CERTS "/server-ec.pem", &chain) ||
 	    hsd_pkey_load_private(cr, HSD_CERTS "/server-ec.key", &key) ||
-	    hsd_x509_store_new(cr, HSD_CERTS "/ca.pem", NULL, NULL, &trust))
+	    hsd_x509_store_new(cr, HSD_CERTS "/ca.pem", NULL, NULL, &trust) ||
+	    hsd_cert_pubkey(cr, chain.der[0], chain.len[0], &pub_plain) ||
+	    hsd_cert_pubkey(cr, chain.der[0], chain.len[0], &pub_table) ||
+	    hsd_pkey_precompute(pub_table))
 		abort();
 	return 0;
 }
@@ -224,6 +229,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		    memcmp(pub, sec, 32))
 			abort();
 		hsd_kex_free(x);
+		return 0;
+	}
+	case T_ecdsa_p256: {
+		/* differential: the key's table agrees with libcrypto, always */
+		size_t ml = n ? d[0] : 0;
+
+		if (!n || ml > n - 1)
+			return 0;
+		if (hsd_verify(cr, pub_plain, HSD_SIG_ECDSA_SECP256R1_SHA256,
+			       d + 1, ml, d + 1 + ml, n - 1 - ml) !=
+		    hsd_verify(cr, pub_table, HSD_SIG_ECDSA_SECP256R1_SHA256,
+			       d + 1, ml, d + 1 + ml, n - 1 - ml))
+			abort();
 		return 0;
 	}
 	case T_client_flight:

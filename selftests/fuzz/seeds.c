@@ -146,6 +146,15 @@ int main(int argc, char **argv)
 	/* a scalar whose radix-16 digits are all 8: every digit carries */
 	memset(buf32, 0x88, sizeof(buf32));
 	save(argv[1], "x25519", 0, 0, false, buf32, sizeof(buf32));
+	/* a valid P-256 signature over "seed" for the key of server-ec.pem */
+	{
+		uint8_t sd[1 + 4 + HSD_SIG_MAX] = { 4, 's', 'e', 'e', 'd' };
+		size_t sl = HSD_SIG_MAX;
+
+		if (!hsd_sign(cr, sv.key, HSD_SIG_ECDSA_SECP256R1_SHA256, sd + 1,
+			      4, sd + 5, &sl))
+			save(argv[1], "ecdsa_p256", 0, 0, false, sd, 5 + sl);
+	}
 	save(argv[1], "client_flight", 0, 0, false, (const uint8_t *)"\x16\x03\x03\x00\x04\x02\x00\x00\x00", 9);
 	cred_free(&sv);
 	cred_free(&cl);
