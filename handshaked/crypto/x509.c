@@ -45,12 +45,12 @@ struct cert_cache_entry {
 #define VERIFY_CACHE 32
 #define VERIFY_SECONDS 300
 /*
- * A P-256 leaf answered from the cache this often gets a table of its own
- * (ecq.c: ~20 ms of idle CPU once, ~150 KB), and its CertificateVerify
- * signatures verify in half the time from then on: a peer that keeps
- * coming back. At most one table per entry.
+ * A P-256 leaf answered from the cache (a peer that came back) gets a
+ * table of its own (ecq.c: ~20 ms of idle CPU once, ~150 KB), and its
+ * CertificateVerify signatures verify in half the time from then on. At
+ * most one table per entry, so at most VERIFY_CACHE of them.
  */
-#define TABLE_AFTER_HITS 4
+#define TABLE_AFTER_HITS 1
 
 struct verify_cache_entry {
 	uint8_t id[32];
