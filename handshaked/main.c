@@ -15,7 +15,9 @@
  * handshake costs here (openssl speed; bench/results/handshakes.json), and
  * PSK handshakes (NVMe) sign nothing; a hand-off to a thread and back would
  * not shorten a handshake. Beyond one core, whole handshakes would be
- * sharded across loops instead.
+ * sharded across loops instead. The one other thread is libcrypto work
+ * nothing waits for: a returning peer's key table (crypto/ecq.c), built
+ * at SCHED_IDLE.
  * While idle, the loop makes X25519 key shares ahead (KEX_POOL of them,
  * each used once): a loopback NFS or NVMe/TCP handshake has both its halves
  * here, and two key generations come off its critical path. Then ECDSA
