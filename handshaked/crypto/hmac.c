@@ -1,15 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * HMAC (RFC 2104), HKDF (RFC 5869) and the TLS 1.2 PRF (RFC 5246 5) on
- * libcrypto's SHA-1/SHA-2 block functions.
+ * Hashes (the transcript's too), HMAC (RFC 2104), HKDF (RFC 5869) and the
+ * TLS 1.2 PRF (RFC 5246 5) on libcrypto's SHA-1/SHA-2 block functions.
  *
  * Why not EVP here: an EVP digest context is an allocation plus provider
  * calls per init and per copy, and an HMAC needs three contexts, two inits
  * and two copies, which on the few dozen tiny inputs of a key schedule cost
  * three times the hashing itself (0.48 -> 0.16 us per HKDF-Expand here;
- * two times under QEMU's TCG). These functions are deprecated in OpenSSL 3
- * but present in every 3.x, same code underneath; the keyed inner and outer
- * states are plain structs copied by value.
+ * two times under QEMU's TCG). Likewise a transcript hash is read a dozen
+ * times a handshake, each an EVP context copy (an allocation and a provider
+ * call); here it is a struct copy. These functions are deprecated in
+ * OpenSSL 3 but present in every 3.x, same code underneath; the keyed inner
+ * and outer states are plain structs copied by value.
  */
 #define OPENSSL_SUPPRESS_DEPRECATED
 
@@ -86,6 +88,72 @@ static void sha_final(enum hsd_hash_id h, union sha_state *x, uint8_t *out)
 		SHA1_Final(out, &x->s1);
 		break;
 	}
+}
+
+/* ---- hashes ---- */
+struct hsd_hash_ctx {
+	enum hsd_hash_id h;
+	union sha_state st;
+};
+
+int hsd_hash_new(const struct hsd_crypto *c, enum hsd_hash_id h,
+		 struct hsd_hash_ctx **out)
+{
+	struct hsd_hash_ctx *x;
+
+	if (h >= HSD_HASH_COUNT)
+		return -EINVAL;
+	x = OPENSSL_zalloc(sizeof(*x));
+	if (!x)
+		return -ENOMEM;
+	x->h = h;
+	sha_init(h, &x->st);
+	*out = x;
+	return 0;
+}
+
+int hsd_hash_update(struct hsd_hash_ctx *x, const void *p, size_t n)
+{
+	sha_update(x->h, &x->st, p, n);
+	return 0;
+}
+
+int hsd_hash_peek(struct hsd_hash_ctx *x, uint8_t *out)
+{
+	return hsd_hash_peek_with(x, NULL, 0, out);
+}
+
+int hsd_hash_peek_with(struct hsd_hash_ctx *x, const void *more, size_t n,
+		       uint8_t *out)
+{
+	union sha_state t = x->st;
+
+	sha_update(x->h, &t, more, n);
+	sha_final(x->h, &t, out);
+	hsd_wipe(&t, sizeof(t));
+	return 0;
+}
+
+void hsd_hash_free(struct hsd_hash_ctx *x)
+{
+	if (!x)
+		return;
+	hsd_wipe(x, sizeof(*x));
+	OPENSSL_free(x);
+}
+
+int hsd_hash(const struct hsd_crypto *c, enum hsd_hash_id h, const void *p,
+	     size_t n, uint8_t *out)
+{
+	union sha_state t;
+
+	if (h >= HSD_HASH_COUNT)
+		return -EINVAL;
+	sha_init(h, &t);
+	sha_update(h, &t, p, n);
+	sha_final(h, &t, out);
+	hsd_wipe(&t, sizeof(t));
+	return 0;
 }
 
 static void hmac_free(struct hmac *m)

@@ -757,4 +757,56 @@ TEST_F(crypto, cached_p256_leaf_gets_a_table)
 	cred_free(&c);
 }
 
+/*
+ * FIPS 180-4 examples (NIST's "abc" and two-block vectors) for every hash,
+ * one-shot and running; a peek leaves the running hash as it was.
+ */
+TEST_F(crypto, hashes_fips180_and_peeks)
+{
+	static const char two[] =
+		"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+	static const struct { enum hsd_hash_id h; const char *abc, *two; } v[] = {
+		{ HSD_SHA1, "a9993e364706816aba3e25717850c26c9cd0d89d",
+		  "84983e441c3bd26ebaae4aa1f95129e5e54670f1" },
+		{ HSD_SHA256,
+		  "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+		{ HSD_SHA384,
+		  "cb00753f45a35e8bb5a03d699ac65007272c32ab0eded1631a8b605a43ff5bed8086072ba1e7cc2358baeca134c825a7",
+		  "3391fdddfc8dc7393707a65b1b4709397cf8b1d162af05abfe8f450de5f36bc6b0455a8520bc4e6f5fe95b1fe3c8452b" },
+		{ HSD_SHA512,
+		  "ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f",
+		  "204a8fc6dda82f0a0ced7beb8e08a41657c16ef468b228a8279be331a703c33596fd15c13b1b07f9aa1d3bea57789ca031ad85c7a71dd70354ec631238ca3445" },
+	};
+	uint8_t want[HSD_HASH_MAX], got[HSD_HASH_MAX];
+	struct hsd_hash_ctx *x;
+	size_t i, n;
+
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		n = unhex(v[i].abc, want);
+		ASSERT_EQ(hsd_hash_len(v[i].h), n);
+		ASSERT_EQ(0, hsd_hash(self->cr, v[i].h, "abc", 3, got));
+		EXPECT_EQ(0, memcmp(want, got, n)) TH_LOG("hash %zu abc", i);
+		/* running: "a", peek "abc" with "bc", then "bc" and the rest */
+		ASSERT_EQ(0, hsd_hash_new(self->cr, v[i].h, &x));
+		ASSERT_EQ(0, hsd_hash_update(x, "a", 1));
+		ASSERT_EQ(0, hsd_hash_peek_with(x, "bc", 2, got));
+		EXPECT_EQ(0, memcmp(want, got, n)) TH_LOG("hash %zu peek_with", i);
+		ASSERT_EQ(0, hsd_hash_update(x, "bc", 2));
+		ASSERT_EQ(0, hsd_hash_peek(x, got));
+		EXPECT_EQ(0, memcmp(want, got, n)) TH_LOG("hash %zu peek", i);
+		hsd_hash_free(x);
+		n = unhex(v[i].two, want);
+		ASSERT_EQ(0, hsd_hash_new(self->cr, v[i].h, &x));
+		ASSERT_EQ(0, hsd_hash_update(x, two, 10));
+		ASSERT_EQ(0, hsd_hash_update(x, two + 10, strlen(two) - 10));
+		ASSERT_EQ(0, hsd_hash_peek(x, got));
+		EXPECT_EQ(0, memcmp(want, got, n)) TH_LOG("hash %zu two blocks", i);
+		/* a peek did not consume: the same again */
+		ASSERT_EQ(0, hsd_hash_peek(x, got));
+		EXPECT_EQ(0, memcmp(want, got, n));
+		hsd_hash_free(x);
+	}
+}
+
 TEST_HARNESS_MAIN
