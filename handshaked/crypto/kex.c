@@ -290,8 +290,19 @@ static EVP_PKEY *peer_key(struct hsd_kex *x, const uint8_t *peer, size_t n)
 
 	if (n != share_len(g))
 		return NULL;
-	if (g == HSD_GROUP_X25519)	/* read only: the import copies */
-		return x25519_import(x->c, NULL, (uint8_t *)peer);
+	if (g == HSD_GROUP_X25519) {
+		/*
+		 * A copy of a public key with the peer's put in: half the cost
+		 * of EVP_PKEY_fromdata, which walks the provider's name map
+		 * to type the new key.
+		 */
+		pk = EVP_PKEY_dup(x->c->x25519_tmpl);
+		if (!pk || EVP_PKEY_set1_encoded_public_key(pk, peer, n) != 1) {
+			EVP_PKEY_free(pk);
+			return NULL;
+		}
+		return pk;
+	}
 	/* RFC 8446 4.2.8.2: only the uncompressed point form */
 	if ((g == HSD_GROUP_SECP256R1 || g == HSD_GROUP_SECP384R1) &&
 	    peer[0] != 4)
