@@ -234,6 +234,7 @@ static void slot_free(struct hsd_daemon *d, unsigned int i)
 	free(h);
 	d->hs[i] = d->hs[--d->n_hs];
 	d->hs[d->n_hs] = NULL;
+	atomic_fetch_sub(&d->taken, 1);	/* room for the acceptor */
 }
 
 /*
@@ -451,6 +452,7 @@ int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
 	if (!h) {
 		hsd_upcall_done(d->nl, a->sockfd, ENOMEM, NULL, 0);
 		close(a->sockfd);
+		atomic_fetch_sub(&d->taken, 1);
 		return -ENOMEM;
 	}
 	h->d = d;

@@ -3,6 +3,8 @@
 #ifndef HSD_DAEMON_H
 #define HSD_DAEMON_H
 
+#include <stdatomic.h>
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -42,15 +44,15 @@ struct hsd_daemon {
 	int verbose;
 	bool syslog;
 	bool stopping;
-	/* requests taken by ACCEPT, not started yet (main.c) */
-	struct hsd_accept *ahead;
-	int *ahead_status;
+	/* takes requests from the kernel on a thread of its own */
+	struct hsd_acceptor *acceptor;
+	/* requests taken and not finished (queued or in flight) */
+	atomic_uint taken;
+	struct hsd_accept *ahead;	/* the loop's batch to start */
 	/* handshakes in flight: a pool, slots found by fd */
 	struct hsd_hs **hs;
 	unsigned int n_hs, cap_hs;
 	uint64_t served, failed;
-	/* ACCEPTs the kernel answered -EAGAIN (it had no request left) */
-	uint64_t accepts_empty;
 };
 
 uint64_t hsd_now_us(void);
@@ -66,6 +68,25 @@ void hsd_log(const struct hsd_daemon *d, int level, const char *fmt, ...)
 int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a);
 /* the socket of slot @i is ready (or its deadline passed: @expired) */
 void hsd_hs_event(struct hsd_daemon *d, unsigned int i, bool expired);
+/*
+ * The acceptor (acceptor.c): READY and ACCEPT on its own thread and @nl
+ * (which it owns from here), taken requests queued for the loop, whose
+ * epoll watches hsd_acceptor_fd(). Started after the fork and the
+ * capability drop: threads inherit both.
+ */
+struct hsd_acceptor;
+int hsd_acceptor_start(struct hsd_daemon *d, struct hsd_upcall *nl,
+		       struct hsd_acceptor **out);
+int hsd_acceptor_fd(const struct hsd_acceptor *a);
+/* requests taken and not started, into out[0..cap): how many */
+unsigned int hsd_acceptor_take(struct hsd_acceptor *a, struct hsd_accept *out,
+			       unsigned int cap);
+/* no more requests taken: the thread ends (what it queued stays) */
+void hsd_acceptor_stop(struct hsd_acceptor *a);
+/* ACCEPTs the kernel answered -EAGAIN (it had no request left) */
+uint64_t hsd_acceptor_empty(const struct hsd_acceptor *a);
+void hsd_acceptor_free(struct hsd_acceptor *a);
+
 /* fail every handshake in flight (SIGTERM) */
 void hsd_hs_fail_all(struct hsd_daemon *d, int err, const char *why);
 /* ms until the earliest deadline (-1: none); slots past it are expired */

@@ -3,11 +3,15 @@
  * handshaked: answers the kernel's `handshake` upcall (NFS and NVMe/TCP
  * over TLS) in place of tlshd.
  *
- * One thread, one epoll loop, no fork per request. The loop owns: the
- * netlink socket joined to "tlshd" (READY wakes it; a poll timer ACCEPTs
- * too, so a lost multicast strands nothing), a signalfd (SIGTERM/SIGINT
- * stop, SIGHUP reloads), and the socket of every handshake in flight
- * (agent.c: the engine driven non-blocking, a deadline each). A handshake
+ * One epoll loop for the handshakes, no fork per request. Requests are
+ * taken from the kernel by the acceptor (acceptor.c), a thread that only
+ * waits for READY (and a poll timer, so a lost multicast strands nothing)
+ * and ACCEPTs, so that the kernel's few slots for un-accepted requests
+ * empty while the loop works; it queues them for the loop (an eventfd).
+ * The loop owns: that eventfd, a signalfd (SIGTERM/SIGINT stop, SIGHUP
+ * reloads), the command socket for DONE, and the socket of every handshake
+ * in flight (agent.c: the engine driven non-blocking, a deadline each). A
+ * handshake
  * costs a fraction of a millisecond of CPU, so concurrency comes from
  * never blocking, bounded by max_inflight; requests beyond it wait in the
  * kernel. Worker threads for signatures were measured not to pay: an
@@ -15,9 +19,9 @@
  * handshake costs here (openssl speed; bench/results/handshakes.json), and
  * PSK handshakes (NVMe) sign nothing; a hand-off to a thread and back would
  * not shorten a handshake. Beyond one core, whole handshakes would be
- * sharded across loops instead. The one other thread is libcrypto work
- * nothing waits for: a returning peer's key table (crypto/ecq.c), built
- * at SCHED_IDLE.
+ * sharded across loops instead. Besides the acceptor, the one other
+ * thread is libcrypto work nothing waits for: a returning peer's key table
+ * (crypto/ecq.c), built at SCHED_IDLE.
  * While idle, the loop makes X25519 key shares ahead (KEX_POOL of them,
  * each used once): a loopback NFS or NVMe/TCP handshake has both its halves
  * here, and two key generations come off its critical path. Then ECDSA
@@ -48,14 +52,8 @@
 
 #define DEFAULT_CONFIG "/etc/tlshd/config"
 #define RELINK_IDLE_US (5 * 1000000ULL)
-/* ACCEPTs in one netlink write */
-#define ACCEPT_BATCH HSD_ACCEPT_BATCH_MAX
-/* requests taken before any of them is started */
-#define ACCEPT_AHEAD (4 * ACCEPT_BATCH)
-/* ACCEPTs in the first write of a round: a loopback request's two ends */
-#define ACCEPT_FIRST 4
-/* starts between looks for READYs of a burst still coming */
-#define START_CHECK 8
+/* requests the loop takes from the acceptor's queue at a time */
+#define ACCEPT_AHEAD 128
 /*
  * X25519 key shares made ahead while the loop is idle: both halves of a
  * loopback handshake (NFS, NVMe/TCP) come to this one daemon, so a burst
@@ -83,8 +81,11 @@ void hsd_log(const struct hsd_daemon *d, int level, const char *fmt, ...)
 	if (d->syslog) {
 		vsyslog(level, fmt, ap);
 	} else {
+		/* a line at a time: the acceptor thread logs too */
+		flockfile(stderr);
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
+		funlockfile(stderr);
 	}
 	va_end(ap);
 }
@@ -229,115 +230,33 @@ static int reload(struct hsd_daemon *d)
 }
 
 /*
- * Keep what ACCEPT handed over in a[0..n): malformed replies get DONE
- * EINVAL. Returns how many were kept; *empty says whether the kernel ran
- * out (an -EAGAIN: it had no request left for one of these ACCEPTs).
+ * Start what the acceptor took. Keyrings created after start (a module
+ * loaded later) are looked for when idle, not per request: the lookup
+ * reads /proc/keys. A server's PSK miss looks again at once (agent.c).
  */
-static unsigned int keep_accepted(struct hsd_daemon *d, struct hsd_accept *a,
-				  const int *status, unsigned int n, bool *empty)
+static void start_taken(struct hsd_daemon *d)
 {
-	unsigned int i, k = 0;
+	unsigned int n, i;
 
-	*empty = false;
-	for (i = 0; i < n; i++) {
-		if (status[i] == -EBADMSG) {
-			hsd_log(d, LOG_ERR, "handshaked: malformed ACCEPT reply");
-			hsd_upcall_done(d->nl, a[i].sockfd, EINVAL, NULL, 0);
-			close(a[i].sockfd);
-			continue;
-		}
-		if (status[i] == -EAGAIN) {
-			d->accepts_empty++;
-			*empty = true;
-			continue;
-		}
-		if (status[i]) {
-			hsd_log(d, LOG_ERR, "handshaked: ACCEPT: %s",
-				strerror(-status[i]));
-			continue;
-		}
-		a[k++] = a[i];
-	}
-	return k;
-}
+	while ((n = hsd_acceptor_take(d->acceptor, d->ahead, ACCEPT_AHEAD))) {
+		if (!d->n_hs && hsd_now_us() - d->linked_us > RELINK_IDLE_US)
+			hsd_link_keyrings(d);
+		for (i = 0; i < n; i++) {
+			struct hsd_accept *a = &d->ahead[i];
 
-/*
- * Take waiting requests into a[0..room) before starting them: a taken
- * request no longer counts against the kernel's per-netns limit, and
- * starting one costs syscalls. The writes carry 4, 8, 16, ... ACCEPTs (at
- * most ACCEPT_BATCH), and the first -EAGAIN ends it: the kernel processes
- * every ACCEPT of a write, so a lone request (an NFS mount, an NVMe queue)
- * or the two ends of a loopback one are taken in one write and pay for a
- * few refusals, not a batch of 31; a burst still takes a few writes.
- * Requests submitted after the -EAGAIN announce themselves (READY).
- * Returns how many were taken; *more when the kernel may hold others.
- */
-static unsigned int accept_ahead(struct hsd_daemon *d, struct hsd_accept *a,
-				 int *st, unsigned int room, bool *more)
-{
-	unsigned int n = 0, want = ACCEPT_FIRST;
-	bool empty = false;
-	int r;
-
-	while (n < room && !empty) {
-		if (want > room - n)
-			want = room - n;
-		r = hsd_upcall_accept_batch(d->nl, a + n, st + n, want);
-		if (r) {
-			hsd_log(d, LOG_ERR, "handshaked: ACCEPT: %s", strerror(-r));
-			*more = false;
-			return n;
+			if (d->stopping) {
+				/* taken before SIGTERM came: the consumer retries */
+				hsd_upcall_done(d->nl, a->sockfd, ETIMEDOUT, NULL, 0);
+				close(a->sockfd);
+				atomic_fetch_sub(&d->taken, 1);
+				continue;
+			}
+			hsd_log(d, LOG_DEBUG,
+				"handshaked: accepted fd %d type %u auth %u peername '%s' %zu identities timeout %u ms",
+				a->sockfd, a->message_type, a->auth_mode,
+				a->peername, a->n_peerids, a->timeout_ms);
+			hsd_hs_start(d, a);
 		}
-		n += keep_accepted(d, a + n, st + n, want, &empty);
-		want = want * 2 < ACCEPT_BATCH ? want * 2 : ACCEPT_BATCH;
-	}
-	*more = !empty;
-	return n;
-}
-
-/*
- * Take requests and start them until the kernel has none or we are full.
- * Requests are taken before they are started (the kernel's per-netns
- * limit counts the un-accepted ones), and while a long run is started the
- * READYs of a burst still coming are looked at every START_CHECK starts:
- * starting 50 costs ~20 ms under emulation, as long as a burst of 200
- * takes to fill the limit again.
- */
-static void accept_all(struct hsd_daemon *d)
-{
-	struct hsd_accept *a = d->ahead;
-	unsigned int head = 0, tail = 0, started = 0, room;
-	bool more = true;
-
-	if (d->stopping)
-		return;	/* SIGTERM: no new requests */
-	for (;;) {
-		room = d->cfg.max_inflight - d->n_hs - (tail - head);
-		if (room > ACCEPT_AHEAD - tail)
-			room = ACCEPT_AHEAD - tail;
-		if (more && room) {
-			/*
-			 * Keyrings created after start (a module loaded later),
-			 * looked for when idle, not per request: the lookup
-			 * reads /proc/keys. A server's PSK miss looks again at
-			 * once (agent.c).
-			 */
-			if (!d->n_hs && hsd_now_us() - d->linked_us > RELINK_IDLE_US)
-				hsd_link_keyrings(d);
-			tail += accept_ahead(d, a + tail, d->ahead_status + tail,
-					     room, &more);
-		}
-		if (head == tail)
-			break;
-		hsd_log(d, LOG_DEBUG,
-			"handshaked: accepted fd %d type %u auth %u peername '%s' %zu identities timeout %u ms",
-			a[head].sockfd, a[head].message_type, a[head].auth_mode,
-			a[head].peername, a[head].n_peerids, a[head].timeout_ms);
-		hsd_hs_start(d, &a[head++]);
-		if (head == tail)
-			head = tail = 0;
-		if (++started % START_CHECK == 0 && !more)
-			more = hsd_upcall_drain(d->nl);
 	}
 }
 
@@ -375,10 +294,14 @@ static void on_signal(struct hsd_daemon *d, int sfd, uint64_t *stop_at)
 				hsd_log(d, LOG_INFO, "handshaked: configuration reloaded");
 			continue;
 		}
-		if (!d->stopping)
+		if (!d->stopping) {
 			hsd_log(d, LOG_INFO, "handshaked: stopping, %u in flight",
 				d->n_hs);
-		d->stopping = true;
+			/* no new requests: those taken meanwhile are failed */
+			hsd_acceptor_stop(d->acceptor);
+			d->stopping = true;
+			start_taken(d);
+		}
 		*stop_at = hsd_now_us() + STOP_GRACE_MS * 1000ULL;
 	}
 }
@@ -441,8 +364,8 @@ static void idle_step(struct hsd_daemon *d)
 static int loop(struct hsd_daemon *d, int sfd)
 {
 	struct epoll_event ev[64];
-	int nlfd = hsd_upcall_fd(d->nl), n, i, s, tmo;
-	uint64_t next_poll = 0, stop_at = 0, now;
+	int afd = hsd_acceptor_fd(d->acceptor), n, i, s, tmo;
+	uint64_t stop_at = 0, now;
 	bool idle;
 
 	while (!d->stopping || d->n_hs) {
@@ -451,15 +374,9 @@ static int loop(struct hsd_daemon *d, int sfd)
 			hsd_hs_fail_all(d, -ETIMEDOUT, "daemon stopping");
 			break;
 		}
-		if (!d->stopping && now >= next_poll) {
-			accept_all(d);
-			next_poll = now + d->cfg.poll_ms * 1000ULL;
-		}
-		tmo = (int)((next_poll - now) / 1000);
-		if (d->stopping)
-			tmo = (int)((stop_at - now) / 1000);
+		tmo = d->stopping ? (int)((stop_at - now) / 1000) : -1;
 		n = hsd_hs_next_deadline(d);
-		if (n >= 0 && n < tmo)
+		if (n >= 0 && (tmo < 0 || n < tmo))
 			tmo = n;
 		/* things to make: look for work without waiting, make one if none */
 		idle = idle_pending(d);
@@ -471,23 +388,14 @@ static int loop(struct hsd_daemon *d, int sfd)
 		if (n == 0 && idle)
 			idle_step(d);
 		for (i = 0; i < n; i++) {
-			if (ev[i].data.fd == nlfd) {
-				if (hsd_upcall_drain(d->nl))
-					accept_all(d);
+			if (ev[i].data.fd == afd) {
+				start_taken(d);
 			} else if (ev[i].data.fd == sfd) {
 				on_signal(d, sfd, &stop_at);
 			} else {
 				s = slot_of(d, ev[i].data.fd);
 				if (s >= 0)
 					hsd_hs_event(d, (unsigned int)s, false);
-				/*
-				 * Requests waiting un-accepted count against the
-				 * kernel's small per-netns limit (beyond it the
-				 * consumer gets -EAGAIN): take them before the
-				 * next piece of handshake work, not after the batch.
-				 */
-				if (!d->stopping && hsd_upcall_drain(d->nl))
-					accept_all(d);
 			}
 		}
 		expire(d);
@@ -511,14 +419,10 @@ static int setup(struct hsd_daemon *d, int *sfd)
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
 	d->hs = calloc(d->cfg.max_inflight, sizeof(*d->hs));
 	d->ahead = calloc(ACCEPT_AHEAD, sizeof(*d->ahead));
-	d->ahead_status = calloc(ACCEPT_AHEAD, sizeof(*d->ahead_status));
-	if (*sfd < 0 || d->epfd < 0 || !d->hs || !d->ahead || !d->ahead_status)
+	if (*sfd < 0 || d->epfd < 0 || !d->hs || !d->ahead)
 		return -ENOMEM;
 	ev.data.fd = *sfd;
 	e = epoll_ctl(d->epfd, EPOLL_CTL_ADD, *sfd, &ev);
-	ev.data.fd = hsd_upcall_fd(d->nl);
-	if (!e)
-		e = epoll_ctl(d->epfd, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	return e ? -errno : 0;
 }
 
@@ -533,6 +437,7 @@ int main(int argc, char **argv)
 		{ 0 }
 	};
 	struct hsd_daemon d = { .cfg_path = DEFAULT_CONFIG, .epfd = -1 };
+	struct hsd_upcall *events = NULL;
 	bool foreground = false, want_syslog = false;
 	int o, e, sfd = -1;
 
@@ -569,7 +474,10 @@ int main(int argc, char **argv)
 		return 1;
 	if (hsd_kex_pool_new(d.crypto, HSD_GROUP_X25519, KEX_POOL, &d.kex_pool))
 		d.kex_pool = NULL;	/* keys made per handshake then */
-	e = hsd_upcall_open(&d.nl);
+	/* READY and ACCEPT (the acceptor's), DONE (the loop's) */
+	e = hsd_upcall_open(&events);
+	if (!e)
+		e = hsd_upcall_open_cmd(&d.nl);
 	if (e) {
 		hsd_log(&d, LOG_ERR, "handshaked: %s", e == -ENOENT ?
 			"this kernel has no `handshake` netlink family (CONFIG_NET_HANDSHAKE, Linux 6.4+)" :
@@ -588,20 +496,36 @@ int main(int argc, char **argv)
 		hsd_log(&d, LOG_ERR, "handshaked: daemon: %s", strerror(errno));
 		return 1;
 	}
+	/* after the fork and the capability drop: threads inherit both */
+	e = hsd_acceptor_start(&d, events, &d.acceptor);
+	if (!e) {
+		struct epoll_event ev = { .events = EPOLLIN,
+					  .data.fd = hsd_acceptor_fd(d.acceptor) };
+
+		if (epoll_ctl(d.epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+			e = -errno;
+	} else {
+		hsd_upcall_close(events);
+	}
+	if (e) {
+		hsd_log(&d, LOG_ERR, "handshaked: acceptor: %s", strerror(-e));
+		return 1;
+	}
 	hsd_log(&d, LOG_INFO, "handshaked: serving the kernel's handshake upcall");
 	e = loop(&d, sfd);
+	hsd_acceptor_stop(d.acceptor);
 	hsd_log(&d, LOG_INFO, "handshaked: exit, %llu handshakes served, %llu failed, %llu ACCEPTs found none waiting, %llu signatures on nonces made ahead",
 		(unsigned long long)d.served, (unsigned long long)d.failed,
-		(unsigned long long)d.accepts_empty,
+		(unsigned long long)hsd_acceptor_empty(d.acceptor),
 		(unsigned long long)(hsd_pkey_presigned_used(d.creds->server_key) +
 				     hsd_pkey_presigned_used(d.creds->client_key)));
+	hsd_acceptor_free(d.acceptor);
 	hsd_upcall_close(d.nl);
 	hsd_creds_put(d.creds);
 	hsd_kex_pool_free(d.kex_pool);
 	hsd_crypto_free(d.crypto);
 	free(d.hs);
 	free(d.ahead);
-	free(d.ahead_status);
 	close(sfd);
 	close(d.epfd);
 	return e ? 1 : 0;

@@ -224,7 +224,8 @@ static void events_room(int fd)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
 }
 
-int hsd_upcall_open(struct hsd_upcall **out)
+/* the command socket and the family; with @events, the READY socket too */
+static int upcall_open(struct hsd_upcall **out, bool events)
 {
 	struct hsd_upcall *u = calloc(1, sizeof(*u));
 	int grp, err = -ENOMEM;
@@ -232,11 +233,12 @@ int hsd_upcall_open(struct hsd_upcall **out)
 	if (!u)
 		return -ENOMEM;
 	u->cmd = nl_socket_alloc();
-	u->ev = nl_socket_alloc();
-	if (!u->cmd || !u->ev)
+	if (events)
+		u->ev = nl_socket_alloc();
+	if (!u->cmd || (events && !u->ev))
 		goto fail;
 	err = genl_connect(u->cmd);
-	if (!err)
+	if (!err && events)
 		err = genl_connect(u->ev);
 	if (err) {
 		err = nlerr_to_errno(err);
@@ -247,6 +249,8 @@ int hsd_upcall_open(struct hsd_upcall **out)
 		err = -ENOENT;
 		goto fail;
 	}
+	if (!events)
+		goto done;
 	grp = genl_ctrl_resolve_grp(u->cmd, HANDSHAKE_FAMILY_NAME,
 				    HANDSHAKE_MCGRP_TLSHD);
 	if (grp < 0) {
@@ -263,6 +267,8 @@ int hsd_upcall_open(struct hsd_upcall **out)
 		err = nlerr_to_errno(err);
 		goto fail;
 	}
+done:
+	/* after the resolutions, which read their answers their own way */
 	nl_socket_modify_cb(u->cmd, NL_CB_ACK, NL_CB_CUSTOM, on_ack, u);
 	nl_socket_modify_err_cb(u->cmd, NL_CB_CUSTOM, on_error, u);
 	*out = u;
@@ -270,6 +276,16 @@ int hsd_upcall_open(struct hsd_upcall **out)
 fail:
 	hsd_upcall_close(u);
 	return err;
+}
+
+int hsd_upcall_open(struct hsd_upcall **out)
+{
+	return upcall_open(out, true);
+}
+
+int hsd_upcall_open_cmd(struct hsd_upcall **out)
+{
+	return upcall_open(out, false);
 }
 
 void hsd_upcall_close(struct hsd_upcall *u)

@@ -45,6 +45,8 @@ struct hsd_upcall;
  * -ENOENT: this kernel has no handshake family (CONFIG_NET_HANDSHAKE).
  */
 int hsd_upcall_open(struct hsd_upcall **out);
+/* the command socket only (DONE), not joined to READY */
+int hsd_upcall_open_cmd(struct hsd_upcall **out);
 void hsd_upcall_close(struct hsd_upcall *u);
 /* the multicast socket, readable when READY notifications arrive */
 int hsd_upcall_fd(const struct hsd_upcall *u);

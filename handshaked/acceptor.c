@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Requests are taken from the kernel on a thread of its own.
+ *
+ * The kernel lets few requests wait un-accepted (3 to 50 per network
+ * namespace, one per 400 MiB of RAM); beyond that a consumer's connect or
+ * mount fails at once (-EAGAIN from handshake_req_submit). A burst of
+ * connections (NVMe/TCP queues, a mount storm after a reboot) submits
+ * faster than that while the loop is inside a handshake's cryptography:
+ * under emulation a server's ClientHello takes ~2 ms, and nvmet submitted
+ * 50 in less than that (a bench burst saw one refused with the loop
+ * taking requests between every two handshake steps). Here one thread
+ * does nothing but wait for READY (and a timer, so a lost multicast strands
+ * nothing) and ACCEPT: a taken request no longer counts against the limit.
+ * Taken requests queue for the loop, which starts them (an eventfd wakes
+ * it); taken-and-unfinished requests stay within max_inflight.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "handshaked/daemon.h"
+
+/* ACCEPTs in the first write of a round: a loopback request's two ends */
+#define ACCEPT_FIRST 4
+#define ACCEPT_BATCH HSD_ACCEPT_BATCH_MAX
+/* taken requests the loop has not started yet */
+#define QUEUE_MAX 512
+/* full (max_inflight reached): look again this often */
+#define FULL_RETRY_MS 10
+
+struct hsd_acceptor {
+	struct hsd_daemon *d;
+	struct hsd_upcall *nl;		/* READY and ACCEPT: this thread's */
+	pthread_t th;
+	int wake;			/* eventfd: requests for the loop */
+	int stop;			/* eventfd: end the thread */
+	pthread_mutex_t lock;
+	struct hsd_accept q[QUEUE_MAX];	/* q[head..tail) */
+	unsigned int head, tail;
+	/* one round's replies */
+	struct hsd_accept batch[ACCEPT_BATCH];
+	int st[ACCEPT_BATCH];
+	uint64_t empty;			/* ACCEPTs answered -EAGAIN */
+};
+
+/*
+ * Keep what ACCEPT handed over in a[0..n): malformed replies get DONE
+ * EINVAL. Returns how many were kept; *empty says whether the kernel ran
+ * out (an -EAGAIN: it had no request left for one of these ACCEPTs).
+ */
+static unsigned int keep_accepted(struct hsd_acceptor *x, struct hsd_accept *a,
+				  const int *status, unsigned int n, bool *empty)
+{
+	unsigned int i, k = 0;
+
+	*empty = false;
+	for (i = 0; i < n; i++) {
+		if (status[i] == -EBADMSG) {
+			hsd_log(x->d, LOG_ERR, "handshaked: malformed ACCEPT reply");
+			hsd_upcall_done(x->nl, a[i].sockfd, EINVAL, NULL, 0);
+			close(a[i].sockfd);
+			continue;
+		}
+		if (status[i] == -EAGAIN) {
+			x->empty++;
+			*empty = true;
+			continue;
+		}
+		if (status[i]) {
+			hsd_log(x->d, LOG_ERR, "handshaked: ACCEPT: %s",
+				strerror(-status[i]));
+			continue;
+		}
+		a[k++] = a[i];
+	}
+	return k;
+}
+
+/* hand a[0..n) to the loop */
+static void queue(struct hsd_acceptor *x, const struct hsd_accept *a,
+		  unsigned int n)
+{
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&x->lock);
+	memcpy(&x->q[x->tail], a, n * sizeof(*a));
+	x->tail += n;
+	pthread_mutex_unlock(&x->lock);
+	if (write(x->wake, &one, sizeof(one)) < 0)
+		hsd_log(x->d, LOG_ERR, "handshaked: acceptor: wake: %s",
+			strerror(errno));
+}
+
+/*
+ * Take requests until the kernel has none: a write of 4 ACCEPTs, then of
+ * 32 while every one finds a request; the first -EAGAIN ends it (the
+ * kernel processes every ACCEPT of a write before answering, so a lone
+ * request or the two ends of a loopback one cost a few refusals, not a
+ * batch of them, and a burst is taken in writes of 32). Returns true when
+ * it stopped for lack of room (max_inflight, or the loop's queue), to
+ * look again soon.
+ */
+static bool take_round(struct hsd_acceptor *x)
+{
+	struct hsd_daemon *d = x->d;
+	unsigned int want = ACCEPT_FIRST, room, n, space, busy;
+	bool empty = false;
+	int r;
+
+	while (!empty) {
+		busy = atomic_load(&d->taken);
+		room = busy < d->cfg.max_inflight ? d->cfg.max_inflight - busy : 0;
+		pthread_mutex_lock(&x->lock);
+		if (x->head == x->tail)
+			x->head = x->tail = 0;
+		space = QUEUE_MAX - x->tail;
+		pthread_mutex_unlock(&x->lock);
+		if (room > space)
+			room = space;
+		if (!room)
+			return true;
+		if (want > room)
+			want = room;
+		r = hsd_upcall_accept_batch(x->nl, x->batch, x->st, want);
+		if (r) {
+			hsd_log(d, LOG_ERR, "handshaked: ACCEPT: %s", strerror(-r));
+			return false;
+		}
+		n = keep_accepted(x, x->batch, x->st, want, &empty);
+		if (n) {
+			atomic_fetch_add(&d->taken, n);
+			queue(x, x->batch, n);
+		}
+		/* a full first write: a burst, take it whole */
+		want = ACCEPT_BATCH;
+	}
+	return false;
+}
+
+static void *run(void *arg)
+{
+	struct hsd_acceptor *x = arg;
+	struct pollfd p[2] = {
+		{ .fd = hsd_upcall_fd(x->nl), .events = POLLIN },
+		{ .fd = x->stop, .events = POLLIN },
+	};
+	bool full;
+	int r;
+
+	for (;;) {
+		full = take_round(x);
+		r = poll(p, 2, full ? FULL_RETRY_MS : (int)x->d->cfg.poll_ms);
+		if (r < 0 && errno != EINTR)
+			break;
+		if (r > 0 && (p[1].revents & POLLIN))
+			break;
+		if (r > 0 && (p[0].revents & POLLIN))
+			hsd_upcall_drain(x->nl);
+		/* READY, the timer or room again: look */
+	}
+	return NULL;
+}
+
+int hsd_acceptor_start(struct hsd_daemon *d, struct hsd_upcall *nl,
+		       struct hsd_acceptor **out)
+{
+	struct hsd_acceptor *x = calloc(1, sizeof(*x));
+	int e;
+
+	if (!x)
+		return -ENOMEM;
+	x->d = d;
+	x->nl = nl;
+	x->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	x->stop = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	pthread_mutex_init(&x->lock, NULL);
+	e = x->wake < 0 || x->stop < 0 ? errno : 0;
+	if (!e)
+		e = pthread_create(&x->th, NULL, run, x);
+	if (e) {
+		if (x->wake >= 0)
+			close(x->wake);
+		if (x->stop >= 0)
+			close(x->stop);
+		pthread_mutex_destroy(&x->lock);
+		free(x);
+		return -e;
+	}
+	*out = x;
+	return 0;
+}
+
+int hsd_acceptor_fd(const struct hsd_acceptor *x)
+{
+	return x->wake;
+}
+
+unsigned int hsd_acceptor_take(struct hsd_acceptor *x, struct hsd_accept *out,
+			       unsigned int cap)
+{
+	unsigned int n;
+	uint64_t v;
+
+	if (read(x->wake, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		hsd_log(x->d, LOG_ERR, "handshaked: acceptor: %s", strerror(errno));
+	pthread_mutex_lock(&x->lock);
+	n = x->tail - x->head;
+	if (n > cap)
+		n = cap;
+	memcpy(out, &x->q[x->head], n * sizeof(*out));
+	x->head += n;
+	v = x->head != x->tail;	/* more than @cap: come back */
+	pthread_mutex_unlock(&x->lock);
+	if (v && write(x->wake, &v, sizeof(v)) < 0)
+		hsd_log(x->d, LOG_ERR, "handshaked: acceptor: wake: %s",
+			strerror(errno));
+	return n;
+}
+
+void hsd_acceptor_stop(struct hsd_acceptor *x)
+{
+	uint64_t one = 1;
+
+	if (!x || x->stop < 0)
+		return;
+	if (write(x->stop, &one, sizeof(one)) == sizeof(one))
+		pthread_join(x->th, NULL);
+	close(x->stop);
+	x->stop = -1;
+}
+
+uint64_t hsd_acceptor_empty(const struct hsd_acceptor *x)
+{
+	return x ? x->empty : 0;
+}
+
+void hsd_acceptor_free(struct hsd_acceptor *x)
+{
+	if (!x)
+		return;
+	hsd_acceptor_stop(x);
+	close(x->wake);
+	pthread_mutex_destroy(&x->lock);
+	hsd_upcall_close(x->nl);
+	free(x);
+}
