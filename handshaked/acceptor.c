@@ -47,6 +47,8 @@ struct hsd_acceptor {
 	struct hsd_accept batch[ACCEPT_BATCH];
 	int st[ACCEPT_BATCH];
 	uint64_t empty;			/* ACCEPTs answered -EAGAIN */
+	/* the configuration's, as at start (SIGHUP does not change them) */
+	unsigned int max_inflight, poll_ms;
 };
 
 /*
@@ -115,7 +117,7 @@ static bool take_round(struct hsd_acceptor *x)
 
 	while (!empty) {
 		busy = atomic_load(&d->taken);
-		room = busy < d->cfg.max_inflight ? d->cfg.max_inflight - busy : 0;
+		room = busy < x->max_inflight ? x->max_inflight - busy : 0;
 		pthread_mutex_lock(&x->lock);
 		if (x->head == x->tail)
 			x->head = x->tail = 0;
@@ -155,7 +157,7 @@ static void *run(void *arg)
 
 	for (;;) {
 		full = take_round(x);
-		r = poll(p, 2, full ? FULL_RETRY_MS : (int)x->d->cfg.poll_ms);
+		r = poll(p, 2, full ? FULL_RETRY_MS : (int)x->poll_ms);
 		if (r < 0 && errno != EINTR)
 			break;
 		if (r > 0 && (p[1].revents & POLLIN))
@@ -177,6 +179,8 @@ int hsd_acceptor_start(struct hsd_daemon *d, struct hsd_upcall *nl,
 		return -ENOMEM;
 	x->d = d;
 	x->nl = nl;
+	x->max_inflight = d->cfg.max_inflight;
+	x->poll_ms = d->cfg.poll_ms;
 	x->wake = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	x->stop = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	pthread_mutex_init(&x->lock, NULL);
