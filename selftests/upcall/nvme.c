@@ -117,6 +117,13 @@ TEST_F(nvme, psk_connect_write_read_disconnect)
 	pclose(ss);
 	EXPECT_TRUE(tls13);
 	nvme_disconnect(inst);
+	/* the loop and the acceptor (READY and ACCEPT off the loop) */
+	snprintf(p, sizeof(p), "ls /proc/%d/task | wc -l", self->d.pid);
+	ss = popen(p, "r");
+	ASSERT_NE(NULL, ss);
+	ASSERT_NE(NULL, fgets(buf, sizeof(buf), ss));
+	pclose(ss);
+	EXPECT_EQ(2, atoi(buf));
 	/* started warm: one handshake in memory before serving */
 	EXPECT_TRUE(daemon_logged(&self->d, "warm-up handshake done"));
 	EXPECT_TRUE(daemon_logged(&self->d, "role=client auth=psk version=TLSv1.3"));
