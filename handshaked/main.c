@@ -306,14 +306,6 @@ static void on_signal(struct hsd_daemon *d, int sfd, uint64_t *stop_at)
 	}
 }
 
-static bool is_ecdsa(const struct hsd_pkey *k)
-{
-	enum hsd_key_type t = hsd_pkey_type(k);
-
-	return t == HSD_KEY_EC_P256 || t == HSD_KEY_EC_P384 ||
-	       t == HSD_KEY_EC_OTHER;
-}
-
 /* a configured ECDSA key short of nonces made ahead, or NULL */
 static struct hsd_pkey *presign_key(const struct hsd_daemon *d)
 {
@@ -321,8 +313,7 @@ static struct hsd_pkey *presign_key(const struct hsd_daemon *d)
 	int i;
 
 	for (i = 0; i < 2 && !d->presign_off; i++)
-		if (k[i] && is_ecdsa(k[i]) &&
-		    hsd_pkey_presigned(k[i]) < HSD_PRESIGN_MAX)
+		if (hsd_pkey_presign_short(k[i]))
 			return k[i];
 	return NULL;
 }

@@ -241,8 +241,12 @@ const char *hsd_scheme_name(uint16_t scheme);
  */
 #define HSD_PRESIGN_MAX 8
 int hsd_pkey_presign_fill_one(struct hsd_pkey *k);
-/* how many @k holds; how many signatures used one */
+/*
+ * How many @k holds; is it an ECDSA key short of HSD_PRESIGN_MAX; how many
+ * signatures used one.
+ */
 unsigned int hsd_pkey_presigned(const struct hsd_pkey *k);
+bool hsd_pkey_presign_short(const struct hsd_pkey *k);
 uint64_t hsd_pkey_presigned_used(const struct hsd_pkey *k);
 
 /*

@@ -140,28 +140,26 @@ static int export_share(struct hsd_kex *x, uint8_t *pub, size_t *publen)
 }
 
 /*
- * An X25519 key from its raw halves by a context on a key of the type,
- * which needs no provider fetch by name (EVP_PKEY_new_raw_*_key_ex do one
- * each time); a private key comes with its public half, so that libcrypto
- * does not compute it again.
+ * An X25519 key pair from its raw halves by a context on a key of the type,
+ * which needs no provider fetch by name (EVP_PKEY_new_raw_private_key_ex
+ * does one each time); the private key comes with its public half, so that
+ * libcrypto does not compute it again. (Peer shares: peer_key().)
  */
 static EVP_PKEY *x25519_import(const struct hsd_crypto *c, uint8_t *priv,
 			       uint8_t *pub)
 {
-	OSSL_PARAM p[3], *q = p;
+	OSSL_PARAM p[3];
 	EVP_PKEY_CTX *pc;
 	EVP_PKEY *k = NULL;
 
-	if (priv)
-		*q++ = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY,
-							 priv, X25519_LEN);
-	*q++ = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub,
+	p[0] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PRIV_KEY,
+						 priv, X25519_LEN);
+	p[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, pub,
 						 X25519_LEN);
-	*q = OSSL_PARAM_construct_end();
+	p[2] = OSSL_PARAM_construct_end();
 	pc = EVP_PKEY_CTX_new_from_pkey(c->lib, c->x25519_tmpl, NULL);
 	if (!pc || EVP_PKEY_fromdata_init(pc) != 1 ||
-	    EVP_PKEY_fromdata(pc, &k, priv ? EVP_PKEY_KEYPAIR :
-			      EVP_PKEY_PUBLIC_KEY, p) != 1)
+	    EVP_PKEY_fromdata(pc, &k, EVP_PKEY_KEYPAIR, p) != 1)
 		k = NULL;
 	EVP_PKEY_CTX_free(pc);
 	return k;

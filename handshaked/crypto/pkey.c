@@ -233,8 +233,6 @@ static bool is_ec(enum hsd_key_type t)
 	       t == HSD_KEY_EC_OTHER;
 }
 
-static bool is_ec(enum hsd_key_type t);
-
 int hsd_pkey_presign_fill_one(struct hsd_pkey *k)
 {
 	BIGNUM *kinv = NULL, *r = NULL;
@@ -269,6 +267,11 @@ int hsd_pkey_presign_fill_one(struct hsd_pkey *k)
 unsigned int hsd_pkey_presigned(const struct hsd_pkey *k)
 {
 	return k && k->pre_pid == (int)getpid() ? k->n_pre : 0;
+}
+
+bool hsd_pkey_presign_short(const struct hsd_pkey *k)
+{
+	return k && is_ec(k->type) && hsd_pkey_presigned(k) < HSD_PRESIGN_MAX;
 }
 
 uint64_t hsd_pkey_presigned_used(const struct hsd_pkey *k)
