@@ -266,6 +266,13 @@ int hsd_verify(const struct hsd_crypto *c, struct hsd_pkey *k, uint16_t scheme,
 	       size_t siglen);
 #define HSD_SIG_MAX 1024
 
+/*
+ * 1 / x mod m for an odd 256-bit m and 0 < x < m, big-endian; variable time
+ * (modinv.c): public values only. -EINVAL when x is not invertible.
+ */
+int hsd_modinv256_var(uint8_t out[32], const uint8_t x[32],
+		      const uint8_t mod[32]);
+
 /* RSA key transport (RFC 5246 7.4.7.1). */
 int hsd_rsa_encrypt(const struct hsd_crypto *c, struct hsd_pkey *k,
 		    const uint8_t *in, size_t inlen, uint8_t *out,

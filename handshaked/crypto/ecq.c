@@ -165,6 +165,19 @@ struct hsd_ec_table *hsd_ec_table_new_async(EVP_PKEY *pub)
  * SEC 1 4.1.4 with @t ready: 0 when @sig (DER ECDSA-Sig-Value) is valid
  * for the digest @dg, -EBADMSG when not, -EIO on a local failure.
  */
+/* w = 1 / s mod n; s is public (the signature's) */
+static bool inverse(BIGNUM *w, const BIGNUM *s, const BIGNUM *n, BN_CTX *ctx)
+{
+	uint8_t sb[32], nb[32], wb[32];
+
+	if (BN_num_bytes(n) > (int)sizeof(nb))
+		return BN_mod_inverse(w, s, n, ctx);
+	return BN_bn2binpad(s, sb, sizeof(sb)) == sizeof(sb) &&
+	       BN_bn2binpad(n, nb, sizeof(nb)) == sizeof(nb) &&
+	       !hsd_modinv256_var(wb, sb, nb) &&
+	       BN_bin2bn(wb, sizeof(wb), w);
+}
+
 int hsd_ec_table_verify(const struct hsd_ec_table *t, const uint8_t *dg,
 			size_t dl, const uint8_t *sig, size_t siglen)
 {
@@ -208,7 +221,7 @@ int hsd_ec_table_verify(const struct hsd_ec_table *t, const uint8_t *dg,
 	    (8 * dl > (size_t)bits && !BN_rshift(e, e, 8 - (bits & 7))))
 		goto end;
 	/* steps 4-5: u1 = e / s, u2 = r / s mod n; R = u1 G + u2 Q */
-	if (!BN_mod_inverse(w, s, n, ctx) ||
+	if (!inverse(w, s, n, ctx) ||
 	    !BN_mod_mul(u1, e, w, n, ctx) || !BN_mod_mul(u2, r, w, n, ctx) ||
 	    EC_POINT_mul(t->std, R, u1, NULL, NULL, ctx) != 1 ||
 	    EC_POINT_mul(t->q, R2, u2, NULL, NULL, ctx) != 1 ||

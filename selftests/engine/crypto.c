@@ -700,6 +700,171 @@ TEST_F(crypto, ecdsa_p256_table_agrees_with_libcrypto)
 	cred_free(&c);
 }
 
+/* a = a + b - (a + b >= m ? m : 0), for a, b < m (32 bytes, big-endian) */
+static void addmod32(uint8_t a[32], const uint8_t b[32], const uint8_t m[32])
+{
+	uint8_t t[32];
+	int i, c = 0, ge = 0, d;
+
+	for (i = 31; i >= 0; i--) {
+		c += a[i] + b[i];
+		t[i] = (uint8_t)c;
+		c >>= 8;
+	}
+	/* the sum is 257 bits: it is >= m when it carried or t >= m */
+	ge = c || memcmp(t, m, 32) >= 0;
+	for (i = 31, c = 0; i >= 0; i--) {
+		d = t[i] - (ge ? m[i] : 0) - c;
+		c = d < 0;
+		a[i] = (uint8_t)(d + (c ? 256 : 0));
+	}
+}
+
+/* x y mod m, one bit of x at a time: the test's own oracle */
+static void mulmod32(const uint8_t x[32], const uint8_t y[32],
+		     const uint8_t m[32], uint8_t out[32])
+{
+	uint8_t r[32] = { 0 }, t[32];
+	int i;
+
+	for (i = 0; i < 256; i++) {
+		memcpy(t, r, 32);
+		addmod32(r, t, m);
+		if (x[i / 8] >> (7 - i % 8) & 1)
+			addmod32(r, y, m);
+	}
+	memcpy(out, r, 32);
+}
+
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/*
+ * The divsteps inverse (crypto/modinv.c) ECDSA verification uses: x * (1/x)
+ * = 1 mod m by the test's own multiplication, for the P-256 order and
+ * field prime, 2^255 - 19, small and random odd moduli, inputs at the ends
+ * (1, 2, m - 1, m - 2, powers of two) and random; refused: 0, m and above,
+ * an even modulus, x sharing a factor with m.
+ */
+TEST_F(crypto, modinv256_var_inverts_exactly)
+{
+	static const uint8_t p256_p[32] = {
+		0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x00, 0x01, [12 ... 31] = 0,
+	};
+	uint8_t m[32], x[32], inv[32], prod[32], one[32] = { [31] = 1 };
+	uint8_t p2519[32], small[32] = { [31] = 3 };
+	uint64_t rs = 0x9e3779b97f4a7c15ULL;
+	int i, j, checked = 0;
+
+	memset(p2519, 0xff, 32);
+	p2519[0] = 0x7f;
+	p2519[31] = 0xed;
+	for (i = 0; i < 3000; i++) {
+		switch (i % 6) {
+		case 0:
+			memcpy(m, p256_n, 32);
+			break;
+		case 1:
+			memcpy(m, p256_p, 32);
+			memset(m + 20, 0xff, 12);
+			break;
+		case 2:
+			memcpy(m, p2519, 32);
+			break;
+		case 3:		/* a modulus of 2 to 64 bits */
+			memset(m, 0, 32);
+			for (j = 0; j < 8; j++)
+				m[24 + j] = (uint8_t)xorshift(&rs);
+			m[24] >>= i % 8;
+			m[31] |= 1;
+			if (!memcmp(m, one, 32))
+				memcpy(m, small, 32);
+			break;
+		default:	/* random, odd, any top bits */
+			for (j = 0; j < 32; j++)
+				m[j] = (uint8_t)xorshift(&rs);
+			m[0] >>= i % 5;
+			m[31] |= 1;
+			break;
+		}
+		switch (i % 7) {
+		case 0:
+			memcpy(x, one, 32);
+			break;
+		case 1:
+			memcpy(x, one, 32);
+			x[31] = 2;
+			break;
+		case 2:
+			sub32(m, one, x);
+			break;
+		case 3:
+			sub32(m, one, x);
+			sub32(x, one, x);
+			break;
+		case 4:
+			memset(x, 0, 32);
+			x[31 - (i / 7) % 32] = (uint8_t)(1 << (i % 8));
+			break;
+		default:
+			for (j = 0; j < 32; j++)
+				x[j] = (uint8_t)xorshift(&rs);
+			break;
+		}
+		/* x below m: the random ones by reduction (x * 1 mod m) */
+		if (memcmp(x, m, 32) >= 0)
+			mulmod32(x, one, m, x);
+		if (!memcmp(x, (uint8_t[32]){ 0 }, 32))
+			continue;
+		if (hsd_modinv256_var(inv, x, m)) {
+			/* refused: then x must not be invertible (a common factor) */
+			uint8_t a[32], b[32], t[32];
+
+			memcpy(a, m, 32);
+			memcpy(b, x, 32);
+			while (memcmp(b, (uint8_t[32]){ 0 }, 32)) {
+				/* gcd by subtraction with halving of the even side */
+				while (!(b[31] & 1)) {
+					for (j = 31; j >= 0; j--)
+						b[j] = (uint8_t)(b[j] >> 1 |
+							 (j ? b[j - 1] << 7 : 0));
+				}
+				if (memcmp(a, b, 32) > 0) {
+					memcpy(t, a, 32);
+					memcpy(a, b, 32);
+					memcpy(b, t, 32);
+				}
+				sub32(b, a, b);
+			}
+			EXPECT_NE(0, memcmp(a, one, 32)) TH_LOG("case %d refused an invertible x", i);
+			continue;
+		}
+		EXPECT_LT(memcmp(inv, m, 32), 0) TH_LOG("case %d", i);
+		mulmod32(x, inv, m, prod);
+		EXPECT_EQ(0, memcmp(prod, one, 32)) TH_LOG("case %d", i);
+		checked++;
+	}
+	EXPECT_GT(checked, 2500);
+	/* refused outright */
+	memcpy(m, p256_n, 32);
+	EXPECT_EQ(-EINVAL, hsd_modinv256_var(inv, (uint8_t[32]){ 0 }, m));
+	EXPECT_EQ(-EINVAL, hsd_modinv256_var(inv, m, m));
+	memset(x, 0xff, 32);
+	EXPECT_EQ(-EINVAL, hsd_modinv256_var(inv, x, m));
+	m[31] ^= 1;
+	EXPECT_EQ(-EINVAL, hsd_modinv256_var(inv, one, m));
+	memset(m, 0, 32);
+	m[31] = 15;
+	x[31] = 6;
+	memset(x, 0, 31);
+	EXPECT_EQ(-EINVAL, hsd_modinv256_var(inv, x, m));
+}
+
 /*
  * A P-256 leaf the cache answers for again and again gets its own table,
  * built in the background: from then on the key it hands out verifies

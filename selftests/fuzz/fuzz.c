@@ -8,11 +8,15 @@
  *   decoder) config (tlshd's key file) x25519 (the fixed-base public key
  *   against libcrypto's ladder) ecdsa_p256 (verification through a key's
  *   own table against libcrypto's: [message length][message][signature])
+ *   modinv (the divsteps inverse against BN_mod_inverse: [modulus][x])
  * Parsers are driven with a connection put into the state they expect;
  * the *_flight targets feed whole peer flights to each role.
  */
 #include <stdlib.h>
 #include <string.h>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
 
 #include "handshaked/config.h"
 #include "handshaked/tls/hello.h"
@@ -28,7 +32,7 @@ enum {
 	T_certificate_request, T_certificate_verify, T_finished,
 	T_server_key_exchange, T_client_key_exchange, T_new_session_ticket12,
 	T_post_handshake, T_record, T_session, T_client_flight, T_server_flight,
-	T_accept, T_config, T_x25519, T_ecdsa_p256,
+	T_accept, T_config, T_x25519, T_ecdsa_p256, T_modinv,
 };
 
 #define CAT(a, b) a##b
@@ -242,6 +246,37 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		    hsd_verify(cr, pub_table, HSD_SIG_ECDSA_SECP256R1_SHA256,
 			       d + 1, ml, d + 1 + ml, n - 1 - ml))
 			abort();
+		return 0;
+	}
+	case T_modinv: {
+		/* differential: same inverse, or both refuse */
+		uint8_t in[64] = { 0 }, inv[32], want[32];
+		BIGNUM *m, *x, *r;
+		BN_CTX *bc;
+		int err;
+
+		memcpy(in, d, n < 64 ? n : 64);
+		in[31] |= 1;
+		m = BN_bin2bn(in, 32, NULL);
+		x = BN_bin2bn(in + 32, 32, NULL);
+		r = BN_new();
+		bc = BN_CTX_new();
+		if (!m || !x || !r || !bc)
+			abort();
+		err = hsd_modinv256_var(inv, in + 32, in);
+		if (BN_is_zero(x) || BN_cmp(x, m) >= 0 || BN_is_one(m) ||
+		    !BN_mod_inverse(r, x, m, bc)) {
+			if (!err)
+				abort();
+		} else if (err || BN_bn2binpad(r, want, 32) != 32 ||
+			   memcmp(inv, want, 32)) {
+			abort();
+		}
+		ERR_clear_error();
+		BN_free(m);
+		BN_free(x);
+		BN_free(r);
+		BN_CTX_free(bc);
 		return 0;
 	}
 	case T_client_flight:
