@@ -89,6 +89,16 @@ err:
 	return -EIO;
 }
 
+int hsd_aead_rekey(struct hsd_aead *a, const uint8_t *key)
+{
+	if (a->id == HSD_AES_128_CCM) {
+		memcpy(a->key, key, descs[a->id].key_len);
+		return 0;
+	}
+	/* the cipher and the nonce length stay; each record sets its nonce */
+	return EVP_EncryptInit_ex2(a->x, NULL, key, NULL, NULL) == 1 ? 0 : -EIO;
+}
+
 void hsd_aead_free(struct hsd_aead *a)
 {
 	if (!a)

@@ -116,6 +116,8 @@ int hsd_aead_seal_tail(struct hsd_aead *a,
 int hsd_aead_open(struct hsd_aead *a, const uint8_t nonce[HSD_AEAD_NONCE_LEN],
 		  const uint8_t *aad, size_t aadlen, const uint8_t *in,
 		  size_t inlen, uint8_t *out);
+/* The same AEAD with a new key (RFC 8446 7.3 key changes), in place. */
+int hsd_aead_rekey(struct hsd_aead *a, const uint8_t *key);
 void hsd_aead_free(struct hsd_aead *a);
 
 /* ---- key exchange (TLS NamedGroup values) ---- */
@@ -184,6 +186,11 @@ bool hsd_kex_pool_full(const struct hsd_kex_pool *p);
 int hsd_kex_pool_take(struct hsd_kex_pool *p, uint16_t group,
 		      struct hsd_kex **out, uint8_t *pub, size_t *publen);
 void hsd_kex_pool_free(struct hsd_kex_pool *p);
+/*
+ * true while @k (an X25519 key from a pool) has its derivation context and
+ * peer key made ahead; its first derivation uses them up.
+ */
+bool hsd_kex_prepared(const struct hsd_kex *k);
 
 /* ---- keys, signatures (TLS SignatureScheme values) ---- */
 enum hsd_sig_scheme {

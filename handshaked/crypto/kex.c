@@ -31,6 +31,13 @@ struct hsd_kex {
 	EVP_PKEY *kem;
 	bool encapsulated;
 	uint8_t ct[MLKEM768_CT_LEN];
+	/*
+	 * X25519 made ahead (kex_prepare()): a derivation context on k and a
+	 * public key for the peer's share, so that the derivation itself
+	 * only puts the share in. Used once.
+	 */
+	EVP_PKEY_CTX *dctx;
+	EVP_PKEY *peer;
 };
 
 bool hsd_group_supported(const struct hsd_crypto *c, uint16_t group)
@@ -314,19 +321,57 @@ static EVP_PKEY *peer_key(struct hsd_kex *x, const uint8_t *peer, size_t n)
 	return pk;
 }
 
+/*
+ * The parts of an X25519 derivation that do not depend on the peer's
+ * share, made while the daemon is idle (the key pool): under emulation
+ * the copy of the template and the context's set-up cost a third of the
+ * derivation. Without it (or when it failed) dh_derive() makes both.
+ */
+static void kex_prepare(struct hsd_kex *x)
+{
+	if (dh_group(x) != HSD_GROUP_X25519 || x->dctx)
+		return;
+	x->peer = EVP_PKEY_dup(x->c->x25519_tmpl);
+	x->dctx = x->peer ? EVP_PKEY_CTX_new_from_pkey(x->c->lib, x->k, NULL) :
+			    NULL;
+	if (!x->dctx || EVP_PKEY_derive_init(x->dctx) != 1) {
+		EVP_PKEY_CTX_free(x->dctx);
+		EVP_PKEY_free(x->peer);
+		x->dctx = NULL;
+		x->peer = NULL;
+	}
+}
+
+bool hsd_kex_prepared(const struct hsd_kex *x)
+{
+	return x->dctx;
+}
+
 static int dh_derive(struct hsd_kex *x, const uint8_t *peer, size_t peerlen,
 		     uint8_t *secret, size_t *secretlen)
 {
-	EVP_PKEY *pk = peer_key(x, peer, peerlen);
+	EVP_PKEY *pk = NULL;
 	EVP_PKEY_CTX *pc = NULL;
 	size_t n = *secretlen;
 	int err = -EBADMSG;
 
-	if (!pk)
-		return -EBADMSG;
-	pc = EVP_PKEY_CTX_new_from_pkey(x->c->lib, x->k, NULL);
-	if (!pc || EVP_PKEY_derive_init(pc) != 1)
-		goto out;
+	if (x->dctx) {
+		/* made ahead: taken over here, so used once */
+		pc = x->dctx;
+		pk = x->peer;
+		x->dctx = NULL;
+		x->peer = NULL;
+		if (peerlen != X25519_LEN ||
+		    EVP_PKEY_set1_encoded_public_key(pk, peer, peerlen) != 1)
+			goto out;
+	} else {
+		pk = peer_key(x, peer, peerlen);
+		if (!pk)
+			return -EBADMSG;
+		pc = EVP_PKEY_CTX_new_from_pkey(x->c->lib, x->k, NULL);
+		if (!pc || EVP_PKEY_derive_init(pc) != 1)
+			goto out;
+	}
 	/* RFC 8446 7.4.1: the DH secret keeps its leading zeros */
 	if ((x->group == HSD_GROUP_FFDHE2048 ||
 	     x->group == HSD_GROUP_FFDHE3072) &&
@@ -523,6 +568,8 @@ void hsd_kex_free(struct hsd_kex *x)
 {
 	if (!x)
 		return;
+	EVP_PKEY_CTX_free(x->dctx);
+	EVP_PKEY_free(x->peer);
 	EVP_PKEY_free(x->k);
 	EVP_PKEY_free(x->kem);
 	OPENSSL_clear_free(x, sizeof(*x));
@@ -575,6 +622,7 @@ int hsd_kex_pool_fill_one(struct hsd_kex_pool *p)
 	err = hsd_kex_new(p->c, p->group, &e->k, e->pub, &e->publen);
 	if (err)
 		return err;
+	kex_prepare(e->k);
 	p->n++;
 	return 1;
 }

@@ -16,12 +16,22 @@ int hs_dir_set(struct hs_conn *c, struct hs_dir *d, uint16_t version,
 	struct hsd_aead *a;
 	int err;
 
-	err = hsd_aead_new(c->cr, desc->id, key, &a);
-	if (err)
-		return err;
-	hsd_aead_free(d->aead);
-	d->aead = a;
-	d->desc = desc;
+	/*
+	 * The same AEAD again (TLS 1.3's handshake then application keys,
+	 * KeyUpdate): the context takes the new key, no new context.
+	 */
+	if (d->aead && d->desc == desc) {
+		err = hsd_aead_rekey(d->aead, key);
+		if (err)
+			return err;
+	} else {
+		err = hsd_aead_new(c->cr, desc->id, key, &a);
+		if (err)
+			return err;
+		hsd_aead_free(d->aead);
+		d->aead = a;
+		d->desc = desc;
+	}
 	/* a direction set up on its own (no record_size_limit): 2^14 */
 	if (!d->max_plaintext)
 		d->max_plaintext = HS_MAX_PLAINTEXT;

@@ -176,7 +176,10 @@ TEST_F(crypto, x25519_public_keys_match_the_ladder)
 	EXPECT_EQ(0U, bad);
 }
 
-/* a pool hands out each key it made once, only for its group */
+/*
+ * A pool hands out each key it made once, only for its group, with its
+ * X25519 derivation made ahead (used once; a bad share uses it up too).
+ */
 TEST_F(crypto, kex_pool_hands_out_each_key_once)
 {
 	uint8_t pub[3][HSD_KEX_PUB_MAX], peer[HSD_KEX_PUB_MAX];
@@ -205,8 +208,24 @@ TEST_F(crypto, kex_pool_hands_out_each_key_once)
 		if (i)
 			EXPECT_NE(0, memcmp(pub[i], pub[i - 1], 32));
 		/* the share handed out is the key's: both sides agree */
+		EXPECT_TRUE(hsd_kex_prepared(k[i]));
+		if (i == 2) {
+			/* a bad share uses up what was made ahead, and only that */
+			EXPECT_EQ(-EBADMSG, hsd_kex_derive(k[i], peer, pn - 1, s1, &l1));
+			EXPECT_FALSE(hsd_kex_prepared(k[i]));
+		}
+		if (i == 1) {
+			memset(s1, 0, 32);
+			EXPECT_EQ(-EBADMSG, hsd_kex_derive(k[i], s1, 32, s1, &l1));
+			EXPECT_FALSE(hsd_kex_prepared(k[i]));
+		}
 		ASSERT_EQ(0, hsd_kex_derive(k[i], peer, pn, s1, &l1));
+		EXPECT_FALSE(hsd_kex_prepared(k[i]));
 		ASSERT_EQ(0, hsd_kex_derive(b, pub[i], n[i], s2, &l2));
+		EXPECT_EQ(32U, l1);
+		EXPECT_EQ(0, memcmp(s1, s2, l1));
+		/* and again, made afresh: the same secret */
+		ASSERT_EQ(0, hsd_kex_derive(k[i], peer, pn, s2, &l2));
 		EXPECT_EQ(0, memcmp(s1, s2, l1));
 		hsd_kex_free(k[i]);
 	}
@@ -357,6 +376,29 @@ TEST_F(crypto, every_aead_round_trip_and_tamper)
 		ct[315] ^= 1;
 		ct[3] ^= 1;
 		EXPECT_EQ(-EBADMSG, hsd_aead_open(d, nonce, aad, 13, ct, 316, pt));
+		ct[3] ^= 1;
+		/*
+		 * A context given a new key seals as a new context with that
+		 * key does, and opens only what the new key sealed.
+		 */
+		{
+			uint8_t key2[32], ct2[316];
+			struct hsd_aead *f;
+
+			memset(key2, 0x3c, sizeof(key2));
+			ASSERT_EQ(0, hsd_aead_new(self->cr, id, key2, &f));
+			ASSERT_EQ(0, hsd_aead_seal(f, nonce, aad, 13, msg, 300, ct2));
+			ASSERT_EQ(0, hsd_aead_rekey(e, key2));
+			ASSERT_EQ(0, hsd_aead_seal(e, nonce, aad, 13, msg, 300, pt));
+			EXPECT_EQ(0, memcmp(pt, ct2, 316))
+				TH_LOG("%s rekeyed", hsd_aead_desc(id)->name);
+			EXPECT_EQ(-EBADMSG, hsd_aead_open(d, nonce, aad, 13, ct2, 316, pt));
+			ASSERT_EQ(0, hsd_aead_rekey(d, key2));
+			EXPECT_EQ(0, hsd_aead_open(d, nonce, aad, 13, ct2, 316, pt));
+			EXPECT_EQ(0, memcmp(pt, msg, 300));
+			EXPECT_EQ(-EBADMSG, hsd_aead_open(d, nonce, aad, 13, ct, 316, pt));
+			hsd_aead_free(f);
+		}
 		hsd_aead_free(e);
 		hsd_aead_free(d);
 	}
