@@ -142,6 +142,7 @@ static int configure(struct hsd_daemon *d, struct hsd_hs *h,
 
 	cfg->crypto = d->crypto;
 	cfg->kex_pool = d->kex_pool;
+	cfg->rand_pool = d->rand_pool;
 	cfg->min_version = cfg->max_version = HS_TLS13;
 	cfg->role = h->server ? HS_SERVER : HS_CLIENT;
 	if (a->auth_mode == HANDSHAKE_AUTH_X509 && a->cert > 0 && a->privkey > 0) {

@@ -33,8 +33,15 @@ struct hsd_daemon {
 	struct hsd_crypto *crypto;
 	/* X25519 key shares made while idle (NULL if that failed) */
 	struct hsd_kex_pool *kex_pool;
+	struct hsd_rand_pool *rand_pool;	/* NULL: none (mmap failed) */
 	struct hsd_creds *creds;
 	bool presign_off;		/* making ECDSA nonces ahead failed */
+	/*
+	 * Filling the pools failed: they stay (handshakes in flight hold
+	 * them; empty, they make what they hand out on demand) but are
+	 * filled no more when idle.
+	 */
+	bool kex_pool_off, rand_pool_off;
 	struct hsd_upcall *nl;
 	/* keyrings a server searches for PSKs when ACCEPT names none */
 	int32_t rings[3 + HSD_CFG_KEYRINGS_MAX];

@@ -318,31 +318,49 @@ static struct hsd_pkey *presign_key(const struct hsd_daemon *d)
 	return NULL;
 }
 
+static bool rand_pool_low(const struct hsd_daemon *d)
+{
+	return d->rand_pool && !d->rand_pool_off &&
+	       hsd_rand_pool_low(d->rand_pool);
+}
+
+static bool kex_pool_short(const struct hsd_daemon *d)
+{
+	return d->kex_pool && !d->kex_pool_off &&
+	       !hsd_kex_pool_full(d->kex_pool);
+}
+
 /* is there anything to make while idle? */
 static bool idle_pending(const struct hsd_daemon *d)
 {
 	if (d->stopping)
 		return false;
-	return (d->kex_pool && !hsd_kex_pool_full(d->kex_pool)) ||
-	       presign_key(d);
+	return rand_pool_low(d) || kex_pool_short(d) || presign_key(d);
 }
 
 /*
- * One piece of idle work: an X25519 key share, else an ECDSA nonce for a
- * configured key (a server's CertificateVerify then costs a few products
- * mod n, not a scalar multiplication and an inversion). Credentials from
- * keyrings are per request and get none.
+ * One piece of idle work: random bytes for the handshakes to come, else an
+ * X25519 key share, else an ECDSA nonce for a configured key (a server's
+ * CertificateVerify then costs a few products mod n, not a scalar
+ * multiplication and an inversion). Credentials from keyrings are per
+ * request and get none.
  */
 static void idle_step(struct hsd_daemon *d)
 {
 	struct hsd_pkey *k;
 
-	if (d->kex_pool && !hsd_kex_pool_full(d->kex_pool)) {
+	if (rand_pool_low(d)) {
+		if (!hsd_rand_pool_fill(d->rand_pool))
+			return;
+		hsd_log(d, LOG_WARNING, "handshaked: random pool off: libcrypto gave no bytes");
+		d->rand_pool_off = true;
+		return;
+	}
+	if (kex_pool_short(d)) {
 		if (hsd_kex_pool_fill_one(d->kex_pool) >= 0)
 			return;
 		hsd_log(d, LOG_WARNING, "handshaked: key pool off: cannot make a key");
-		hsd_kex_pool_free(d->kex_pool);
-		d->kex_pool = NULL;
+		d->kex_pool_off = true;
 		return;
 	}
 	k = presign_key(d);
@@ -465,6 +483,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (hsd_kex_pool_new(d.crypto, HSD_GROUP_X25519, KEX_POOL, &d.kex_pool))
 		d.kex_pool = NULL;	/* keys made per handshake then */
+	if (hsd_rand_pool_new(&d.rand_pool))
+		d.rand_pool = NULL;	/* one libcrypto call per handshake then */
 	/* READY and ACCEPT (the acceptor's), DONE (the loop's) */
 	e = hsd_upcall_open(&events);
 	if (!e)
@@ -514,6 +534,7 @@ int main(int argc, char **argv)
 	hsd_upcall_close(d.nl);
 	hsd_creds_put(d.creds);
 	hsd_kex_pool_free(d.kex_pool);
+	hsd_rand_pool_free(d.rand_pool);
 	hsd_crypto_free(d.crypto);
 	free(d.hs);
 	free(d.ahead);

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -60,6 +61,79 @@ int hsd_ct_memcmp(const void *a, const void *b, size_t n)
 int hsd_random(void *p, size_t n)
 {
 	return RAND_bytes(p, (int)n) == 1 ? 0 : -EIO;
+}
+
+#define RAND_POOL_SIZE (4096 - sizeof(size_t))
+
+/* one page of its own, so that a fork can wipe it whole */
+struct hsd_rand_pool {
+	size_t left;		/* bytes b[0 .. left) not handed out yet */
+	uint8_t b[RAND_POOL_SIZE];
+};
+_Static_assert(sizeof(struct hsd_rand_pool) == 4096, "one page");
+
+int hsd_rand_pool_new(struct hsd_rand_pool **out)
+{
+	struct hsd_rand_pool *p;
+
+	p = mmap(NULL, sizeof(*p), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return -errno;
+	/* a child must never hand out what its parent will too */
+	if (madvise(p, sizeof(*p), MADV_WIPEONFORK)) {
+		int err = -errno;
+
+		munmap(p, sizeof(*p));
+		return err;
+	}
+	*out = p;
+	return 0;
+}
+
+int hsd_rand_pool_fill(struct hsd_rand_pool *p)
+{
+	int err = hsd_random(p->b, sizeof(p->b));
+
+	p->left = err ? 0 : sizeof(p->b);
+	if (err)
+		hsd_wipe(p->b, sizeof(p->b));
+	return err;
+}
+
+bool hsd_rand_pool_low(const struct hsd_rand_pool *p)
+{
+	return p->left < sizeof(p->b) / 2;
+}
+
+size_t hsd_rand_pool_left(const struct hsd_rand_pool *p)
+{
+	return p->left;
+}
+
+int hsd_rand_pool_take(struct hsd_rand_pool *p, void *out, size_t n)
+{
+	int err;
+
+	if (n > sizeof(p->b) / 4)
+		return hsd_random(out, n);
+	if (n > p->left) {
+		err = hsd_rand_pool_fill(p);
+		if (err)
+			return err;
+	}
+	p->left -= n;
+	memcpy(out, p->b + p->left, n);
+	hsd_wipe(p->b + p->left, n);
+	return 0;
+}
+
+void hsd_rand_pool_free(struct hsd_rand_pool *p)
+{
+	if (!p)
+		return;
+	hsd_wipe(p, sizeof(*p));
+	munmap(p, sizeof(*p));
 }
 
 static EVP_PKEY *param_key(OSSL_LIB_CTX *lib, const char *type,

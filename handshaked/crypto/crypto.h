@@ -26,6 +26,22 @@ void hsd_wipe(void *p, size_t n);
 int hsd_ct_memcmp(const void *a, const void *b, size_t n);
 /* Cryptographically secure random bytes: 0 or -EIO. */
 int hsd_random(void *p, size_t n);
+/*
+ * Random bytes drawn ahead in one libcrypto call, in a caller's idle time:
+ * each libcrypto call is a DRBG generate whatever its size, on a
+ * handshake's critical path otherwise. Bytes are wiped as they are handed
+ * out; the pool's page is wiped in a forked child (MADV_WIPEONFORK), which
+ * then draws afresh. take() refills an empty pool itself. Not thread-safe:
+ * one owner.
+ */
+struct hsd_rand_pool;
+int hsd_rand_pool_new(struct hsd_rand_pool **out);
+int hsd_rand_pool_fill(struct hsd_rand_pool *p);
+/* less than half left: worth a fill() when idle */
+bool hsd_rand_pool_low(const struct hsd_rand_pool *p);
+size_t hsd_rand_pool_left(const struct hsd_rand_pool *p);
+int hsd_rand_pool_take(struct hsd_rand_pool *p, void *out, size_t n);
+void hsd_rand_pool_free(struct hsd_rand_pool *p);
 
 /* ---- hashes, HMAC, HKDF (RFC 5869), TLS 1.2 PRF (RFC 5246 5) ---- */
 enum hsd_hash_id {

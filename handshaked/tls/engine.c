@@ -261,6 +261,8 @@ int hs_random(struct hs_conn *c, uint8_t *p, size_t n)
 
 	if (c->cfg.test && c->cfg.test->random)
 		return c->cfg.test->random(c->cfg.test->arg, p, n);
+	if (c->cfg.rand_pool)
+		return hsd_rand_pool_take(c->cfg.rand_pool, p, n);
 	if (n > sizeof(c->rnd))
 		return hsd_random(p, n);
 	if (n > c->rnd_left) {

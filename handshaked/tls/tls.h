@@ -252,6 +252,8 @@ struct hs_config {
 	void *psk_lookup_arg;
 	/* ephemeral keys made ahead (the daemon's idle time); NULL: on demand */
 	struct hsd_kex_pool *kex_pool;
+	/* random bytes drawn ahead; NULL: one libcrypto call per handshake */
+	struct hsd_rand_pool *rand_pool;
 	bool psk_only;		/* psk_ke: no (EC)DHE with the PSK */
 
 	/* resumption */

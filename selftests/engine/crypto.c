@@ -235,6 +235,67 @@ TEST_F(crypto, kex_pool_hands_out_each_key_once)
 	hsd_kex_pool_free(p);
 }
 
+/*
+ * A random pool hands out each byte once, refills itself when empty, and a
+ * forked child never sees its parent's bytes (MADV_WIPEONFORK).
+ */
+TEST_F(crypto, rand_pool_hands_out_each_byte_once)
+{
+	uint8_t a[32], b[32], big[2048];
+	struct hsd_rand_pool *p;
+	size_t full, i;
+	int pipefd[2], st;
+	pid_t pid;
+
+	ASSERT_EQ(0, hsd_rand_pool_new(&p));
+	EXPECT_EQ(0U, hsd_rand_pool_left(p));
+	EXPECT_TRUE(hsd_rand_pool_low(p));
+	ASSERT_EQ(0, hsd_rand_pool_fill(p));
+	EXPECT_FALSE(hsd_rand_pool_low(p));
+	full = hsd_rand_pool_left(p);
+	EXPECT_GE(full, 4000U);
+	ASSERT_EQ(0, hsd_rand_pool_take(p, a, sizeof(a)));
+	ASSERT_EQ(0, hsd_rand_pool_take(p, b, sizeof(b)));
+	EXPECT_EQ(full - 64, hsd_rand_pool_left(p));
+	EXPECT_NE(0, memcmp(a, b, sizeof(a)));
+	/* large draws go straight to libcrypto */
+	ASSERT_EQ(0, hsd_rand_pool_take(p, big, sizeof(big)));
+	EXPECT_EQ(full - 64, hsd_rand_pool_left(p));
+	/* the child's pool is empty: it draws its own, never the parent's */
+	ASSERT_EQ(0, pipe(pipefd));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		size_t left = hsd_rand_pool_left(p);
+
+		if (hsd_rand_pool_take(p, a, sizeof(a)))
+			_exit(2);
+		if (write(pipefd[1], &left, sizeof(left)) != sizeof(left) ||
+		    write(pipefd[1], a, sizeof(a)) != sizeof(a))
+			_exit(3);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	{
+		size_t cleft = 1;
+
+		EXPECT_EQ((ssize_t)sizeof(cleft), read(pipefd[0], &cleft, sizeof(cleft)));
+		EXPECT_EQ(0U, cleft);
+		EXPECT_EQ((ssize_t)sizeof(b), read(pipefd[0], b, sizeof(b)));
+	}
+	close(pipefd[0]);
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, WEXITSTATUS(st));
+	ASSERT_EQ(0, hsd_rand_pool_take(p, a, sizeof(a)));
+	EXPECT_NE(0, memcmp(a, b, sizeof(a)));
+	EXPECT_EQ(full - 96, hsd_rand_pool_left(p));
+	/* drained, it refills itself */
+	for (i = 0; i < full / 32 + 2; i++)
+		ASSERT_EQ(0, hsd_rand_pool_take(p, a, sizeof(a)));
+	EXPECT_GT(hsd_rand_pool_left(p), 0U);
+	hsd_rand_pool_free(p);
+}
+
 TEST_F(crypto, every_group_agrees)
 {
 	static const uint16_t g[] = { HSD_GROUP_X25519, HSD_GROUP_SECP256R1,

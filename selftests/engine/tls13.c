@@ -273,6 +273,35 @@ TEST_F(tls13, key_shares_made_ahead_are_used_once)
 	hsd_kex_pool_free(ps);
 }
 
+/* random bytes drawn ahead (the daemon's idle time) are what both sides use */
+TEST_F(tls13, random_bytes_drawn_ahead_are_used)
+{
+	struct hsd_rand_pool *pc, *ps;
+	size_t full, lc, ls;
+
+	ASSERT_EQ(0, hsd_rand_pool_new(&pc));
+	ASSERT_EQ(0, hsd_rand_pool_new(&ps));
+	ASSERT_EQ(0, hsd_rand_pool_fill(pc));
+	ASSERT_EQ(0, hsd_rand_pool_fill(ps));
+	full = hsd_rand_pool_left(pc);
+	self->ccfg.rand_pool = pc;
+	self->scfg.rand_pool = ps;
+	ASSERT_EQ(0, run(_metadata, self));
+	keys_agree(_metadata, self);
+	lc = hsd_rand_pool_left(pc);
+	ls = hsd_rand_pool_left(ps);
+	/* at least the hello randoms (RFC 8446 4.1.2, 4.1.3) came from them */
+	EXPECT_LE(lc, full - 32);
+	EXPECT_LE(ls, full - 32);
+	drop_conns(self);
+	ASSERT_EQ(0, run(_metadata, self));
+	keys_agree(_metadata, self);
+	EXPECT_LT(hsd_rand_pool_left(pc), lc);
+	EXPECT_LT(hsd_rand_pool_left(ps), ls);
+	hsd_rand_pool_free(pc);
+	hsd_rand_pool_free(ps);
+}
+
 /* RFC 8446 4.1.4 with the hybrid: asked for by HelloRetryRequest, then sent */
 TEST_F(tls13, x25519mlkem768_after_hello_retry_request)
 {
