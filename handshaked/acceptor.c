@@ -59,10 +59,12 @@ struct hsd_acceptor {
 static unsigned int keep_accepted(struct hsd_acceptor *x, struct hsd_accept *a,
 				  const int *status, unsigned int n, bool *empty)
 {
+	uint64_t now = hsd_now_us();
 	unsigned int i, k = 0;
 
 	*empty = false;
 	for (i = 0; i < n; i++) {
+		a[i].taken_us = now;
 		if (status[i] == -EBADMSG) {
 			hsd_log(x->d, LOG_ERR, "handshaked: malformed ACCEPT reply");
 			hsd_upcall_done(x->nl, a[i].sockfd, EINVAL, NULL, 0);

@@ -40,7 +40,7 @@ struct hsd_hs {
 	/* time the loop spent on this handshake (the rest is waiting) */
 	uint64_t busy_us, busy_from;
 	/* of which: credentials and engine set-up, the engine, kTLS keys */
-	uint64_t setup_us, engine_us, ktls_us;
+	uint64_t queue_us, setup_us, engine_us, ktls_us;
 	char peer[INET6_ADDRSTRLEN + 8];
 	const char *auth;
 	bool server;
@@ -294,13 +294,14 @@ static void finish(struct hsd_daemon *d, unsigned int i, int result,
 		auth[n] = peer_cert_key(h), n += auth[n] != 0;
 	err = hsd_upcall_done(d->nl, h->fd, status, auth, n);
 	hsd_log(d, status ? 3 : 6,
-		"handshake peer=%s role=%s auth=%s version=%s suite=%s group=%s peer_auth=%s us=%llu busy_us=%llu setup_us=%llu engine_us=%llu ktls_us=%llu result=%s reason=\"%s\" done=%s",
+		"handshake peer=%s role=%s auth=%s version=%s suite=%s group=%s peer_auth=%s us=%llu queue_us=%llu busy_us=%llu setup_us=%llu engine_us=%llu ktls_us=%llu result=%s reason=\"%s\" done=%s",
 		h->peer, h->server ? "server" : "client", h->auth,
 		p && p->version == HS_TLS13 ? "TLSv1.3" : "-",
 		p && p->suite ? p->suite->name : "-",
 		p && p->group ? hsd_group_name(p->group) : "-",
 		peer_auth(h, p, status, n),
 		(unsigned long long)(hsd_now_us() - h->start_us),
+		(unsigned long long)h->queue_us,
 		(unsigned long long)(h->busy_us +
 				     (h->busy_from ? hsd_now_us() - h->busy_from : 0)),
 		(unsigned long long)h->setup_us,
@@ -446,6 +447,7 @@ int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
 	struct hs_config cfg = { 0 };
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct hsd_hs *h;
+	uint64_t now;
 	unsigned int i;
 	int st;
 
@@ -461,8 +463,14 @@ int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
 	h->acc = *a;
 	h->server = a->message_type == HANDSHAKE_MSG_TYPE_SERVERHELLO;
 	h->auth = auth_name(a->auth_mode);
-	h->start_us = hsd_now_us();
-	h->busy_from = h->start_us;
+	/*
+	 * The request's time (log, deadline) counts from the ACCEPT, as the
+	 * consumer's does; queue_us is what it waited for the loop.
+	 */
+	now = hsd_now_us();
+	h->start_us = a->taken_us && a->taken_us <= now ? a->taken_us : now;
+	h->queue_us = now - h->start_us;
+	h->busy_from = now;
 	h->deadline_us = h->start_us +
 		1000ULL * (a->timeout_ms ? a->timeout_ms : d->cfg.timeout_ms);
 	h->creds = d->creds;
@@ -486,7 +494,7 @@ int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
 		finish(d, i, -EIO, "engine setup failed");
 		return -EIO;
 	}
-	h->setup_us = hsd_now_us() - h->start_us;
+	h->setup_us = hsd_now_us() - now;
 	ev.data.fd = h->fd;
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, h->fd, &ev)) {
 		finish(d, i, -EIO, "epoll");

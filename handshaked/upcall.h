@@ -28,6 +28,7 @@ struct hsd_accept {
 	char peername[HSD_PEERNAME_MAX];	/* "": none */
 	int32_t keyring;		/* 0: none (before 6.17) */
 	unsigned int ignored;		/* attributes of ids we do not know */
+	uint64_t taken_us;		/* when ACCEPT answered (daemon clock) */
 };
 
 /*
