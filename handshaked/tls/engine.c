@@ -133,6 +133,9 @@ void hs_conn_free(struct hs_conn *c)
 	free(c->th_buf);
 	free(c->hmsg);
 	free(c->rec);
+	if (c->pend)
+		hsd_wipe(c->pend, HS_MAX_PLAINTEXT);
+	free(c->pend);
 	free(c->scratch);
 	free(c->out);
 	/* every secret in the struct: key schedule, PSK, shared secret */
@@ -419,8 +422,8 @@ void hs_apply_record_limits(struct hs_conn *c)
 	}
 }
 
-int hs_queue_record(struct hs_conn *c, uint8_t type, const uint8_t *p,
-		    size_t n)
+static int seal_queue(struct hs_conn *c, uint8_t type, const uint8_t *p,
+		      size_t n)
 {
 	size_t chunk, len;
 	int err;
@@ -440,12 +443,62 @@ int hs_queue_record(struct hs_conn *c, uint8_t type, const uint8_t *p,
 	return 0;
 }
 
+int hs_flush_pending(struct hs_conn *c)
+{
+	size_t n = c->pend_len;
+
+	if (!n)
+		return 0;
+	c->pend_len = 0;
+	return seal_queue(c, HS_CT_HANDSHAKE, c->pend, n);
+}
+
+/* whatever is queued goes after the pending handshake messages */
+int hs_queue_record(struct hs_conn *c, uint8_t type, const uint8_t *p,
+		    size_t n)
+{
+	int err = hs_flush_pending(c);
+
+	return err ? err : seal_queue(c, type, p, n);
+}
+
+/*
+ * A protected handshake message joins the pending record while it fits
+ * (RFC 8446 5.1 lets messages share records; they may not span a key
+ * change, which flushes: hs_dir_set()). Plaintext ones (a ClientHello,
+ * whose record may say TLS 1.0) and ones larger than a record go as
+ * before.
+ */
+static int queue_handshake(struct hs_conn *c, const uint8_t *p, size_t n)
+{
+	size_t max = c->tx.max_plaintext;
+	int err;
+
+	if (!c->tx.aead || n > max)
+		return hs_queue_record(c, HS_CT_HANDSHAKE, p, n);
+	if (c->pend_len + n > max) {
+		err = hs_flush_pending(c);
+		if (err)
+			return err;
+	}
+	if (!c->pend) {
+		c->pend = malloc(HS_MAX_PLAINTEXT);
+		if (!c->pend)
+			return -ENOMEM;
+	}
+	memcpy(c->pend + c->pend_len, p, n);
+	c->pend_len += n;
+	return 0;
+}
+
 /* RFC 8446 D.4: the compatibility ChangeCipherSpec is never protected. */
 int hs_queue_plain_ccs(struct hs_conn *c)
 {
 	static const uint8_t ccs[6] = { HS_CT_CHANGE_CIPHER_SPEC, 3, 3, 0, 1, 1 };
-	int err = out_reserve(c, sizeof(ccs));
+	int err = hs_flush_pending(c);
 
+	if (!err)
+		err = out_reserve(c, sizeof(ccs));
 	if (err)
 		return err;
 	memcpy(c->out + c->out_len, ccs, sizeof(ccs));
@@ -534,7 +587,7 @@ static int send_step(struct hs_conn *c, const struct hs_step *st)
 	if (!n)
 		return 0;	/* a test held the message back */
 	at = c->out_len;
-	err = hs_queue_record(c, HS_CT_HANDSHAKE, c->scratch, n);
+	err = queue_handshake(c, c->scratch, n);
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
 			       "cannot queue %s", st->name);
@@ -545,7 +598,7 @@ static int send_step(struct hs_conn *c, const struct hs_step *st)
 }
 
 /* Send every step that is ours, until the peer's turn or the end. */
-static int run_sends(struct hs_conn *c)
+static int run_steps(struct hs_conn *c)
 {
 	const struct hs_step *st;
 	int err;
@@ -574,6 +627,17 @@ static int run_sends(struct hs_conn *c)
 		c->pos++;
 	}
 	return c->err;
+}
+
+/* our steps until the peer's turn; the flight's last record sealed */
+static int run_sends(struct hs_conn *c)
+{
+	int err = run_steps(c), f;
+
+	f = hs_flush_pending(c);
+	if (f && !err)
+		err = hs_fail(c, HS_ALERT_INTERNAL_ERROR, f, "cannot seal the flight");
+	return err;
 }
 
 int hs_start(struct hs_conn *c)

@@ -158,6 +158,14 @@ struct hs_conn {
 	/* output */
 	uint8_t *out;
 	size_t out_len, out_off, out_cap;
+	/*
+	 * Protected handshake messages not sealed yet: a flight's messages
+	 * under one key share records (RFC 8446 5.1), one seal instead of one
+	 * per message. Sealed when the key, the content type or the flight
+	 * ends (hs_flush_pending()).
+	 */
+	uint8_t *pend;
+	size_t pend_len;
 	uint8_t *scratch;	/* message bodies are built here */
 	size_t scratch_cap;
 
@@ -277,6 +285,7 @@ void hs_keylog(struct hs_conn *c, const char *label, const uint8_t *secret,
 int hs_queue_record(struct hs_conn *c, uint8_t type, const uint8_t *p,
 		    size_t n);
 int hs_queue_plain_ccs(struct hs_conn *c);
+int hs_flush_pending(struct hs_conn *c);
 int hs_grow(uint8_t **buf, size_t *cap, size_t len, size_t need, size_t max);
 size_t hs_out_room(const struct hs_conn *c);
 int hs_record_header(struct hs_conn *c, const uint8_t hdr[HS_RECORD_HEADER]);

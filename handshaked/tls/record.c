@@ -16,6 +16,12 @@ int hs_dir_set(struct hs_conn *c, struct hs_dir *d, uint16_t version,
 	struct hsd_aead *a;
 	int err;
 
+	/* what was queued under the old key is sealed with it */
+	if (d == &c->tx) {
+		err = hs_flush_pending(c);
+		if (err)
+			return err;
+	}
 	/*
 	 * The same AEAD again (TLS 1.3's handshake then application keys,
 	 * KeyUpdate): the context takes the new key, no new context.

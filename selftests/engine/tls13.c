@@ -273,6 +273,77 @@ TEST_F(tls13, key_shares_made_ahead_are_used_once)
 	hsd_kex_pool_free(ps);
 }
 
+/*
+ * Records of @p[0..n): how many protected (application_data) ones, the
+ * largest protected length; -1 on a torn record.
+ */
+static int count_protected(const uint8_t *p, size_t n, size_t *largest)
+{
+	size_t len;
+	int k = 0;
+
+	*largest = 0;
+	while (n) {
+		if (n < 5)
+			return -1;
+		len = (size_t)p[3] << 8 | p[4];
+		if (n < 5 + len)
+			return -1;
+		if (p[0] == 23) {
+			k++;
+			if (len > *largest)
+				*largest = len;
+		}
+		p += 5 + len;
+		n -= 5 + len;
+	}
+	return k;
+}
+
+/*
+ * RFC 8446 5.1: a flight's protected messages share records: the server's
+ * EncryptedExtensions .. Finished (with a CertificateRequest) is one
+ * record, the client's Certificate, CertificateVerify, Finished another;
+ * with a small record_size_limit (RFC 8449) they split within it.
+ */
+TEST_F(tls13, protected_flight_shares_records)
+{
+	const uint8_t *p;
+	size_t n, used, largest;
+	int limit;
+
+	for (limit = 0; limit < 2; limit++) {
+		self->scfg.request_client_cert = true;
+		self->ccfg.chain = &self->client.chain;
+		self->ccfg.key = self->client.key;
+		self->ccfg.record_size_limit = limit ? 256 : 0;
+		ASSERT_EQ(0, hs_conn_new(&self->ccfg, &self->cl));
+		ASSERT_EQ(0, hs_conn_new(&self->scfg, &self->sv));
+		ASSERT_EQ(0, hs_start(self->cl));
+		n = hs_output(self->cl, &p);
+		ASSERT_EQ(0, hs_input(self->sv, p, n, &used));
+		ASSERT_EQ(n, used);
+		hs_output_consumed(self->cl, used);
+		n = hs_output(self->sv, &p);
+		if (!limit) {
+			EXPECT_EQ(1, count_protected(p, n, &largest));
+		} else {
+			/* 256 counts the inner type: 255 + 1 + the 16-byte tag */
+			EXPECT_LT(2, count_protected(p, n, &largest));
+			EXPECT_GE(256U + 16U, largest);
+		}
+		ASSERT_EQ(0, hs_input(self->cl, p, n, &used));
+		ASSERT_EQ(n, used);
+		hs_output_consumed(self->sv, used);
+		n = hs_output(self->cl, &p);
+		EXPECT_EQ(1, count_protected(p, n, &largest));
+		ASSERT_EQ(0, pump(self->cl, self->sv));
+		EXPECT_TRUE(hs_params(self->sv)->peer_authenticated);
+		keys_agree(_metadata, self);
+		drop_conns(self);
+	}
+}
+
 /* random bytes drawn ahead (the daemon's idle time) are what both sides use */
 TEST_F(tls13, random_bytes_drawn_ahead_are_used)
 {
