@@ -49,6 +49,9 @@ int hsd_ec_table_verify(const struct hsd_ec_table *t, const uint8_t *dg,
 			size_t dl, const uint8_t *sig, size_t siglen);
 
 struct hsd_pkey *hsd_pkey_wrap(EVP_PKEY *k);
+/* @k's type by name lookups in the provider: a verification cache keeps it */
+enum hsd_key_type hsd_pkey_classify(EVP_PKEY *k);
+struct hsd_pkey *hsd_pkey_wrap_as(EVP_PKEY *k, enum hsd_key_type type);
 
 struct hsd_x25519_table;
 int hsd_x25519_table_new(struct hsd_x25519_table **out);

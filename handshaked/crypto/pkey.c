@@ -22,7 +22,7 @@
 #include "handshaked/crypto/internal.h"
 #include "handshaked/util.h"
 
-static enum hsd_key_type classify(EVP_PKEY *k)
+enum hsd_key_type hsd_pkey_classify(EVP_PKEY *k)
 {
 	char group[32];
 	size_t n;
@@ -46,8 +46,7 @@ static enum hsd_key_type classify(EVP_PKEY *k)
 	return HSD_KEY_OTHER;
 }
 
-/* Take ownership of @k (freed on failure). */
-struct hsd_pkey *hsd_pkey_wrap(EVP_PKEY *k)
+struct hsd_pkey *hsd_pkey_wrap_as(EVP_PKEY *k, enum hsd_key_type type)
 {
 	struct hsd_pkey *w;
 
@@ -59,8 +58,14 @@ struct hsd_pkey *hsd_pkey_wrap(EVP_PKEY *k)
 		return NULL;
 	}
 	w->k = k;
-	w->type = classify(k);
+	w->type = type;
 	return w;
+}
+
+/* Take ownership of @k (freed on failure). */
+struct hsd_pkey *hsd_pkey_wrap(EVP_PKEY *k)
+{
+	return k ? hsd_pkey_wrap_as(k, hsd_pkey_classify(k)) : NULL;
 }
 
 int hsd_pkey_private_from_mem(const struct hsd_crypto *c, const uint8_t *p,

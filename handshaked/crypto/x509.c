@@ -55,6 +55,7 @@ struct cert_cache_entry {
 struct verify_cache_entry {
 	uint8_t id[32];
 	EVP_PKEY *leaf;		/* its public key; NULL: empty slot */
+	enum hsd_key_type type;	/* leaf's, classified once */
 	time_t until;
 	uint64_t used;
 	unsigned int hits;
@@ -336,7 +337,8 @@ static int verify_id(const struct hsd_x509_store *s, const uint8_t *const *der,
  * and in *table its table once built (a reference, or NULL).
  */
 static EVP_PKEY *verified_get(struct hsd_x509_store *s, const uint8_t id[32],
-			      struct hsd_ec_table **table)
+			      struct hsd_ec_table **table,
+			      enum hsd_key_type *type)
 {
 	time_t now = time(NULL);
 	EVP_PKEY *k = NULL;
@@ -351,6 +353,7 @@ static EVP_PKEY *verified_get(struct hsd_x509_store *s, const uint8_t id[32],
 			continue;
 		if (now < e->until && EVP_PKEY_up_ref(e->leaf)) {
 			k = e->leaf;
+			*type = e->type;
 			e->used = ++s->tick;
 			s->verify_hits++;
 			if (++e->hits == TABLE_AFTER_HITS && !e->table)
@@ -386,10 +389,12 @@ static void verified_put(struct hsd_x509_store *s, const uint8_t id[32],
 			 EVP_PKEY *leaf, time_t until)
 {
 	struct verify_cache_entry *victim = &s->verified[0];
+	enum hsd_key_type type;
 	int i;
 
 	if (!leaf || until <= time(NULL) || !EVP_PKEY_up_ref(leaf))
 		return;
+	type = hsd_pkey_classify(leaf);
 	pthread_mutex_lock(&s->lock);
 	for (i = 0; i < VERIFY_CACHE; i++) {
 		/* an expired entry for the same chain is renewed, not doubled */
@@ -408,6 +413,7 @@ static void verified_put(struct hsd_x509_store *s, const uint8_t id[32],
 	}
 	EVP_PKEY_free(victim->leaf);
 	victim->leaf = leaf;
+	victim->type = type;
 	memcpy(victim->id, id, 32);
 	victim->until = until;
 	victim->used = ++s->tick;
@@ -509,12 +515,13 @@ enum hsd_x509_verdict hsd_x509_verify(struct hsd_x509_store *s,
 	uint8_t id[32];
 	bool cacheable = n && !verify_id(s, der, len, n, name, purpose, id);
 	struct hsd_ec_table *table = NULL;
-	EVP_PKEY *hit = cacheable ? verified_get(s, id, &table) : NULL;
+	enum hsd_key_type type = HSD_KEY_OTHER;
+	EVP_PKEY *hit = cacheable ? verified_get(s, id, &table, &type) : NULL;
 
 	if (hit) {
 		snprintf(why, whylen, "verified (cached)");
 		if (leaf_key) {
-			*leaf_key = hsd_pkey_wrap(hit);
+			*leaf_key = hsd_pkey_wrap_as(hit, type);
 			if (*leaf_key)
 				(*leaf_key)->table = table;
 			else

@@ -501,6 +501,25 @@ static int verify(struct hsd_x509_store *st,
 	return v;
 }
 
+/* the key type of @ch's leaf as the store answers for it */
+static int verified_type(struct hsd_x509_store *st,
+			 const struct hsd_cert_chain *ch)
+{
+	const uint8_t *der[10];
+	struct hsd_pkey *k = NULL;
+	char why[128];
+	size_t i;
+	int t = -1;
+
+	for (i = 0; i < ch->n; i++)
+		der[i] = ch->der[i];
+	if (hsd_x509_verify(st, der, ch->len, ch->n, "server.test",
+			    HSD_X509_SERVER, &k, why, sizeof(why)) == HSD_X509_OK && k)
+		t = (int)hsd_pkey_type(k);
+	hsd_pkey_free(k);
+	return t;
+}
+
 /*
  * A chain that verified is answered from the store's cache when the same
  * chain, name and purpose come again; any difference, a failure, or a new
@@ -521,11 +540,17 @@ TEST_F(crypto, verified_chains_are_cached_exactly)
 	EXPECT_EQ(0, (int)hsd_x509_verify_hits(st));
 	EXPECT_EQ(HSD_X509_OK, verify(st, &ec, "server.test", HSD_X509_SERVER, true));
 	EXPECT_EQ(1, (int)hsd_x509_verify_hits(st));
-	EXPECT_EQ(HSD_X509_OK, verify(st, &ec, "server.test", HSD_X509_SERVER, false));
+	/* a cached answer's key is typed as the full verification's */
+	EXPECT_EQ(HSD_KEY_EC_P256, verified_type(st, &ec));
 	EXPECT_EQ(2, (int)hsd_x509_verify_hits(st));
+	EXPECT_EQ(HSD_X509_OK, verify(st, &rsa, "server.test", HSD_X509_SERVER, true));
+	EXPECT_EQ(HSD_KEY_RSA, verified_type(st, &rsa));
+	EXPECT_EQ(3, (int)hsd_x509_verify_hits(st));
+	EXPECT_EQ(HSD_X509_OK, verify(st, &ec, "server.test", HSD_X509_SERVER, false));
+	EXPECT_EQ(4, (int)hsd_x509_verify_hits(st));
 	/* another name: verified again, and a wrong one still fails */
 	EXPECT_EQ(HSD_X509_OK, verify(st, &ec, "127.0.0.1", HSD_X509_SERVER, true));
-	EXPECT_EQ(2, (int)hsd_x509_verify_hits(st));
+	EXPECT_EQ(4, (int)hsd_x509_verify_hits(st));
 	EXPECT_EQ(HSD_X509_BAD_CERTIFICATE,
 		  verify(st, &ec, "other.test", HSD_X509_SERVER, true));
 	EXPECT_EQ(HSD_X509_BAD_CERTIFICATE,
@@ -533,15 +558,15 @@ TEST_F(crypto, verified_chains_are_cached_exactly)
 	/* another purpose: a server certificate is no client certificate */
 	EXPECT_EQ(HSD_X509_BAD_CERTIFICATE,
 		  verify(st, &ec, NULL, HSD_X509_CLIENT, true));
-	/* another chain */
+	/* the other chain again */
 	EXPECT_EQ(HSD_X509_OK, verify(st, &rsa, "server.test", HSD_X509_SERVER, true));
-	EXPECT_EQ(2, (int)hsd_x509_verify_hits(st));
+	EXPECT_EQ(5, (int)hsd_x509_verify_hits(st));
 	/* failures are never kept */
 	EXPECT_EQ(HSD_X509_UNKNOWN_CA,
 		  verify(st, &untrusted, "server.test", HSD_X509_SERVER, true));
 	EXPECT_EQ(HSD_X509_UNKNOWN_CA,
 		  verify(st, &untrusted, "server.test", HSD_X509_SERVER, true));
-	EXPECT_EQ(2, (int)hsd_x509_verify_hits(st));
+	EXPECT_EQ(5, (int)hsd_x509_verify_hits(st));
 	/* a store without that CA (a reload) knows nothing of the cache */
 	ASSERT_EQ(0, hsd_x509_store_new(self->cr, HSD_CERTS "/other-ca.pem",
 					NULL, NULL, &st2));
