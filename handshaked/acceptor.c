@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -154,8 +155,23 @@ static void *run(void *arg)
 		{ .fd = hsd_upcall_fd(x->nl), .events = POLLIN },
 		{ .fd = x->stop, .events = POLLIN },
 	};
+	struct sched_param sp = { .sched_priority = 1 };
 	bool full;
 	int r;
+
+	pthread_setname_np(pthread_self(), "hsd-acceptor");
+	/*
+	 * SCHED_FIFO 1 (within RLIMIT_RTPRIO, no capability): a READY must
+	 * wake this thread at once, not after the loop's or the consumers'
+	 * time slice. A burst measured without it (nvmet submitting 200, one
+	 * every 0.08 ms): accepts came in clusters up to 9 ms apart, and the
+	 * 50 un-accepted slots overflowed in 1 of 8 bursts. It runs only to
+	 * ACCEPT, and the kernel's RT throttling bounds even that.
+	 */
+	r = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	if (r)
+		hsd_log(x->d, LOG_DEBUG, "handshaked: acceptor: no real-time priority (%s): it runs at the daemon's nice",
+			strerror(r));
 
 	for (;;) {
 		full = take_round(x);

@@ -41,6 +41,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
 #include <syslog.h>
@@ -171,6 +172,23 @@ static int drop_privileges(struct hsd_daemon *d)
 
 	if (geteuid())
 		return 0;	/* not root: nothing to give up */
+	/*
+	 * Real-time priority 1 allowed without a capability (RLIMIT_RTPRIO),
+	 * for the acceptor thread only (acceptor.c); under systemd the unit's
+	 * LimitRTPRIO=1 does this.
+	 */
+	{
+		struct rlimit rl;
+
+		if (!getrlimit(RLIMIT_RTPRIO, &rl) && rl.rlim_cur < 1) {
+			rl.rlim_cur = 1;
+			if (rl.rlim_max < 1)
+				rl.rlim_max = 1;
+			if (setrlimit(RLIMIT_RTPRIO, &rl))
+				hsd_log(d, LOG_DEBUG, "handshaked: RLIMIT_RTPRIO: %s",
+					strerror(errno));
+		}
+	}
 	for (cap = 0; cap <= 63; cap++) {
 		if (cap == CAP_NET_ADMIN)
 			continue;

@@ -4,9 +4,11 @@
  * upcall for both ends: nvmet target (port with addr_tsas=tls1.3, PSK in
  * .nvme) and the nvme-tcp host connecting with "tls". Guest kernels only.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +60,53 @@ FIXTURE_TEARDOWN(nvme)
 	daemon_stop(&self->d);
 	nvmet_down(&self->t);
 	nvmet_psk_del(&self->t);
+}
+
+
+/* the scheduling policy of @pid's thread named @comm, -1 if none */
+static int thread_policy(pid_t pid, const char *comm)
+{
+	char path[320], buf[512], name[32];
+	struct dirent *e;
+	int policy = -1;
+	DIR *dir;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	dir = opendir(path);
+	while (dir && (e = readdir(dir)) && policy < 0) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", pid, e->d_name);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		name[0] = 0;
+		if (!fgets(name, sizeof(name), f))
+			name[0] = 0;
+		fclose(f);
+		name[strcspn(name, "\n")] = 0;
+		if (strcmp(name, comm))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%s/stat", pid, e->d_name);
+		f = fopen(path, "r");
+		if (f && fgets(buf, sizeof(buf), f)) {
+			/* field 41 (policy), counted from after the ")" of comm */
+			char *p = strrchr(buf, ')');
+			int field = 2;
+
+			for (; p && *p; p++)
+				if (*p == ' ' && ++field == 41) {
+					policy = atoi(p + 1);
+					break;
+				}
+		}
+		if (f)
+			fclose(f);
+	}
+	if (dir)
+		closedir(dir);
+	return policy;
 }
 
 /* the block device of controller @inst, once the namespace is scanned */
@@ -124,6 +173,9 @@ TEST_F(nvme, psk_connect_write_read_disconnect)
 	ASSERT_NE(NULL, fgets(buf, sizeof(buf), ss));
 	pclose(ss);
 	EXPECT_EQ(2, atoi(buf));
+	/* the acceptor runs at real-time priority, the loop does not */
+	EXPECT_EQ(SCHED_FIFO, thread_policy(self->d.pid, "hsd-acceptor"));
+	EXPECT_EQ(SCHED_OTHER, thread_policy(self->d.pid, "handshaked"));
 	/* started warm: one handshake in memory before serving */
 	EXPECT_TRUE(daemon_logged(&self->d, "warm-up handshake done"));
 	EXPECT_TRUE(daemon_logged(&self->d, "role=client auth=psk version=TLSv1.3"));
