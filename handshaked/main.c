@@ -164,6 +164,26 @@ out:
 	hs_conn_free(s);
 }
 
+/*
+ * Real-time priority 1 allowed without a capability (RLIMIT_RTPRIO), for
+ * the acceptor thread only (acceptor.c); raising the hard limit needs
+ * CAP_SYS_RESOURCE, so it is done before the drop. Under systemd the
+ * unit's LimitRTPRIO=1 does this.
+ */
+static void allow_rt_priority(const struct hsd_daemon *d)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_RTPRIO, &rl) || rl.rlim_cur >= 1)
+		return;
+	rl.rlim_cur = 1;
+	if (rl.rlim_max < 1)
+		rl.rlim_max = 1;
+	if (setrlimit(RLIMIT_RTPRIO, &rl))
+		hsd_log(d, LOG_DEBUG, "handshaked: RLIMIT_RTPRIO: %s",
+			strerror(errno));
+}
+
 static int drop_privileges(struct hsd_daemon *d)
 {
 	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
@@ -172,23 +192,7 @@ static int drop_privileges(struct hsd_daemon *d)
 
 	if (geteuid())
 		return 0;	/* not root: nothing to give up */
-	/*
-	 * Real-time priority 1 allowed without a capability (RLIMIT_RTPRIO),
-	 * for the acceptor thread only (acceptor.c); under systemd the unit's
-	 * LimitRTPRIO=1 does this.
-	 */
-	{
-		struct rlimit rl;
-
-		if (!getrlimit(RLIMIT_RTPRIO, &rl) && rl.rlim_cur < 1) {
-			rl.rlim_cur = 1;
-			if (rl.rlim_max < 1)
-				rl.rlim_max = 1;
-			if (setrlimit(RLIMIT_RTPRIO, &rl))
-				hsd_log(d, LOG_DEBUG, "handshaked: RLIMIT_RTPRIO: %s",
-					strerror(errno));
-		}
-	}
+	allow_rt_priority(d);
 	for (cap = 0; cap <= 63; cap++) {
 		if (cap == CAP_NET_ADMIN)
 			continue;

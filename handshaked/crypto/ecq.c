@@ -161,10 +161,6 @@ struct hsd_ec_table *hsd_ec_table_new_async(EVP_PKEY *pub)
 	return t;
 }
 
-/*
- * SEC 1 4.1.4 with @t ready: 0 when @sig (DER ECDSA-Sig-Value) is valid
- * for the digest @dg, -EBADMSG when not, -EIO on a local failure.
- */
 /* w = 1 / s mod n; s is public (the signature's) */
 static bool inverse(BIGNUM *w, const BIGNUM *s, const BIGNUM *n, BN_CTX *ctx)
 {
@@ -178,6 +174,10 @@ static bool inverse(BIGNUM *w, const BIGNUM *s, const BIGNUM *n, BN_CTX *ctx)
 	       BN_bin2bn(wb, sizeof(wb), w);
 }
 
+/*
+ * SEC 1 4.1.4 with @t ready: 0 when @sig (DER ECDSA-Sig-Value) is valid
+ * for the digest @dg, -EBADMSG when not, -EIO on a local failure.
+ */
 int hsd_ec_table_verify(const struct hsd_ec_table *t, const uint8_t *dg,
 			size_t dl, const uint8_t *sig, size_t siglen)
 {
