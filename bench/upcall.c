@@ -203,7 +203,6 @@ static int burst(int port, int n)
 	cfg.crypto = cr;
 	cfg.psks = &p;
 	cfg.n_psks = 1;
-	cfg.verify_peer = false;
 	ep = epoll_create1(0);
 	for (i = 0; i < n; i++) {
 		cl[i].fd = socket(AF_INET, SOCK_STREAM, 0);

@@ -156,7 +156,6 @@ static int configure(struct hsd_daemon *d, struct hsd_hs *h,
 		/* verify the server against PEERNAME; never reverse DNS */
 		cfg->server_name = a->peername[0] ? a->peername : NULL;
 		cfg->trust = cr->client_trust;
-		cfg->verify_peer = true;
 		switch (a->auth_mode) {
 		case HANDSHAKE_AUTH_UNAUTH:
 			return 0;
@@ -177,7 +176,6 @@ static int configure(struct hsd_daemon *d, struct hsd_hs *h,
 				return -ENOKEY;
 			cfg->psks = h->psks;
 			cfg->n_psks = h->n_psks;
-			cfg->verify_peer = false;
 			return 0;
 		default:
 			return -EOPNOTSUPP;
@@ -196,7 +194,6 @@ static int configure(struct hsd_daemon *d, struct hsd_hs *h,
 		/* a client certificate is asked for and verified if sent */
 		cfg->trust = cr->server_trust;
 		cfg->request_client_cert = cr->server_trust != NULL;
-		cfg->verify_peer = true;
 		return 0;
 	case HANDSHAKE_AUTH_PSK:
 		/*

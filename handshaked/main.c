@@ -139,7 +139,7 @@ static void warm_up(struct hsd_daemon *d)
 	struct hs_config cc = {
 		.crypto = d->crypto, .role = HS_CLIENT,
 		.min_version = HS_TLS13, .max_version = HS_TLS13,
-		.psks = &psk, .n_psks = 1, .verify_peer = false,
+		.psks = &psk, .n_psks = 1,
 	};
 	struct hs_config sc = {
 		.crypto = d->crypto, .role = HS_SERVER,

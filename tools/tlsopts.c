@@ -344,7 +344,7 @@ int tls_opts_finish(struct tls_opts *o, enum hs_role role)
 		o->cfg.session_cache = o->cache;
 	}
 	if (role == HS_CLIENT) {
-		o->cfg.verify_peer = !o->insecure;
+		o->cfg.no_verify_peer = o->insecure;
 		o->cfg.psks = o->psks;
 		o->cfg.n_psks = o->n_psks;
 		o->cfg.psk_only = false;

@@ -85,7 +85,8 @@ static int verify_chain(struct hs_conn *c)
 	const uint8_t *der[10];
 	size_t len[10], i;
 	enum hsd_x509_verdict v;
-	bool verify = is_client(c) ? c->cfg.verify_peer : true;
+	/* a PSK client never trusts an unverified certificate */
+	bool verify = !is_client(c) || !c->cfg.no_verify_peer || c->cfg.n_psks;
 	char why[128];
 
 	for (i = 0; i < c->peer_chain.n; i++) {

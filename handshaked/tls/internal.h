@@ -220,6 +220,9 @@ struct hs_conn {
 	bool peer_psk_dhe;		/* client offered psk_dhe_ke */
 	uint32_t tickets_sent;
 	int psk_index;			/* selected identity, -1: none */
+	/* server: SHA-256 of the identity ClientHello 1 selected (HRR) */
+	uint8_t ch1_psk_id[32];
+	bool ch1_psk_selected;
 	bool psk_dhe;
 	/* client: the PSK identities offered (resumption first) */
 	struct hs_offer {

@@ -143,6 +143,40 @@ static int verify_binder(struct hs_conn *c, const struct offer *o,
 	return 0;
 }
 
+static int remember_identity(struct hs_conn *c, const uint8_t *id, size_t n)
+{
+	int err = hsd_hash(c->cr, HSD_SHA256, id, n, c->ch1_psk_id);
+
+	if (err)
+		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err, "hash failed");
+	c->ch1_psk_selected = true;
+	return 0;
+}
+
+static bool same_identity(struct hs_conn *c, const uint8_t *id, size_t n)
+{
+	uint8_t d[32];
+
+	return c->ch1_psk_selected && !hsd_hash(c->cr, HSD_SHA256, id, n, d) &&
+	       !memcmp(d, c->ch1_psk_id, sizeof(d));
+}
+
+/*
+ * RFC 8446 4.1.2: a second ClientHello is a new offer. Nothing the first
+ * one's PSK gave (the PSK, its authentication, resumption) may survive
+ * into a handshake the second one makes without it.
+ */
+static void forget_psk(struct hs_conn *c)
+{
+	hsd_wipe(&c->psk, sizeof(c->psk));
+	c->psk_index = -1;
+	c->psk_resumption = false;
+	c->p.psk = false;
+	c->p.psk_used = NULL;
+	c->p.resumed = false;
+	c->p.peer_authenticated = false;
+}
+
 /* RFC 8446 4.2.11: the first identity we know, with a usable suite. */
 static int choose_psk(struct hs_conn *c, struct offer *o, bool *unknown)
 {
@@ -170,6 +204,9 @@ static int choose_psk(struct hs_conn *c, struct offer *o, bool *unknown)
 			return hs_fail(c, HS_ALERT_DECODE_ERROR, -EBADMSG,
 				       "malformed PskIdentity");
 		memset(&psk, 0, sizeof(psk));
+		/* RFC 8446 4.1.2: after HRR, only the PSK ClientHello 1 chose */
+		if (c->hrr && !same_identity(c, id.p, hs_cur_left(&id)))
+			continue;
 		/* RFC 8446 2.2: our own ticket, else an external identity */
 		resumption = !hs13_ticket_psk(c, id.p, hs_cur_left(&id), &psk,
 					      &sess);
@@ -187,16 +224,19 @@ static int choose_psk(struct hs_conn *c, struct offer *o, bool *unknown)
 			continue;
 		}
 		err = verify_binder(c, o, i, &psk, !resumption);
+		if (!err && !c->hrr)
+			err = remember_identity(c, id.p, hs_cur_left(&id));
 		if (err) {
 			hsd_wipe(&psk, sizeof(psk));
+			hsd_wipe(&sess, sizeof(sess));
 			return err;
 		}
 		c->psk_resumption = resumption;
 		if (resumption) {
 			c->p.resumed = true;
 			c->p.peer_authenticated = sess.peer_authenticated;
-			hsd_wipe(&sess, sizeof(sess));
 		}
+		hsd_wipe(&sess, sizeof(sess));
 		c->psk = psk;
 		hsd_wipe(&psk, sizeof(psk));
 		c->psk_index = (int)i;
@@ -311,8 +351,9 @@ static int negotiate13(struct hs_conn *c, struct offer *o)
 		       hsd_ct_memcmp(o->ch.cookie, c->cookie, c->cookie_len)))
 		return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
 			       "cookie missing or changed after HelloRetryRequest");
-	if (!c->hrr || c->psk_index >= 0) {
-		c->psk_index = -1;
+	forget_psk(c);
+	/* after HRR a PSK counts only if ClientHello 1 had one selected */
+	if (!c->hrr || c->ch1_psk_selected) {
 		err = choose_psk(c, o, &unknown);
 		if (err)
 			return err;
@@ -324,7 +365,9 @@ static int negotiate13(struct hs_conn *c, struct offer *o)
 		if (!c->cfg.chain || !c->cfg.key)
 			return hs_fail(c, HS_ALERT_HANDSHAKE_FAILURE, -ENOKEY,
 				       "no certificate and no usable PSK");
-		s = pick_suite13(c, o, NULL);
+		/* RFC 8446 4.1.4: after HRR the suite is the one it named */
+		s = first ? (offered(o, first->id) ? first : NULL) :
+			    pick_suite13(c, o, NULL);
 		if (!s)
 			return hs_fail(c, HS_ALERT_HANDSHAKE_FAILURE, -EPROTO,
 				       "no cipher suite in common");

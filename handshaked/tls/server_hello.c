@@ -200,6 +200,16 @@ static int parse_hrr(struct hs_conn *c, struct hs_sh_info *sh)
 	return 0;
 }
 
+static bool offered_external_psk(const struct hs_conn *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_offers; i++)
+		if (c->offers[i].ext)
+			return true;
+	return false;
+}
+
 static int parse_sh13(struct hs_conn *c, struct hs_sh_info *sh)
 {
 	size_t i;
@@ -231,6 +241,14 @@ static int parse_sh13(struct hs_conn *c, struct hs_sh_info *sh)
 			c->p.peer_authenticated = true;
 		}
 	}
+	/*
+	 * A client that offered external PSKs authenticates the server by one
+	 * of them: a server that ignores them and sends some certificate
+	 * must not complete the handshake (the daemon's PSK mode, NVMe/TCP).
+	 */
+	if (!sh->have_psk && offered_external_psk(c))
+		return hs_fail(c, HS_ALERT_HANDSHAKE_FAILURE, -EACCES,
+			       "server selected none of the offered PSKs");
 	if (sh->have_key_share) {
 		for (i = 0; i < c->n_kex; i++)
 			if (c->kex_group[i] == sh->group)

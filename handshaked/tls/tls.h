@@ -235,7 +235,12 @@ struct hs_config {
 
 	/* peer verification: trust store; NULL with verify: reject */
 	struct hsd_x509_store *trust;
-	bool verify_peer;	/* client: default true */
+	/*
+	 * client: accept a server certificate without verifying it (a
+	 * zeroed config verifies). Ignored when @psks are configured: a PSK
+	 * client never completes on an unverified certificate.
+	 */
+	bool no_verify_peer;
 	bool request_client_cert;	/* server: send CertificateRequest */
 	bool require_client_cert;	/* server: and fail without one */
 	/* client: SNI and the name to verify (DNS name or IP literal) */

@@ -42,7 +42,6 @@ FIXTURE_SETUP(tls12)
 	self->ccfg.role = HS_CLIENT;
 	self->ccfg.max_version = HS_TLS12;
 	self->ccfg.trust = self->trust;
-	self->ccfg.verify_peer = true;
 	self->ccfg.server_name = "server.test";
 	self->ccfg.trace = trace_cb;
 	self->ccfg.trace_arg = &self->ct;

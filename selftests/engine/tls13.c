@@ -4,6 +4,7 @@
 
 #include "selftests/engine/common.h"
 #include "handshaked/util.h"
+#include "handshaked/tls/internal.h"
 
 FIXTURE(tls13)
 {
@@ -27,7 +28,6 @@ FIXTURE_SETUP(tls13)
 	self->ccfg.role = HS_CLIENT;
 	self->ccfg.min_version = HS_TLS13;
 	self->ccfg.trust = self->trust;
-	self->ccfg.verify_peer = true;
 	self->ccfg.server_name = "server.test";
 	self->ccfg.trace = trace_cb;
 	self->ccfg.trace_arg = &self->ct;
@@ -611,7 +611,6 @@ static void use_psks(FIXTURE_DATA(tls13) *self, struct hs_psk *mine, size_t n,
 	self->ccfg.psks = mine;
 	self->ccfg.n_psks = n;
 	self->ccfg.psk_only = psk_only;
-	self->ccfg.verify_peer = false;
 	self->scfg.psk_lookup = lookup;
 	self->scfg.chain = NULL;
 	self->scfg.key = NULL;
@@ -709,8 +708,7 @@ TEST_F(tls13, nvme_identities_choose_hash_and_suite)
 		hs_psk_nvme_params(&p[0]);
 		self->ccfg.psks = p;
 		self->ccfg.n_psks = 1;
-		self->ccfg.verify_peer = false;
-		self->scfg.psk_lookup = nvme_lookup;
+			self->scfg.psk_lookup = nvme_lookup;
 		self->scfg.psk_lookup_arg = &p[0];
 		self->scfg.chain = NULL;
 		self->scfg.key = NULL;
@@ -896,6 +894,134 @@ TEST_F(tls13, expired_ticket_gets_full_handshake)
 	EXPECT_FALSE(hs_params(self->sv)->resumed);
 	EXPECT_STREQ(">1 <2 <8 <11 <15 <20 >20", self->ct.log);
 	hs_ticket_keys_free(tk);
+}
+
+/*
+ * Client and server up to the server's HelloRetryRequest: the client's
+ * ClientHello 1 offers the PSK @p with an X25519 share, the server only
+ * does P-256. The HRR is left queued at the server.
+ */
+static void up_to_hrr(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(tls13) *self, struct hs_psk *p)
+{
+	static const uint16_t cg[] = { HSD_GROUP_X25519, HSD_GROUP_SECP256R1 };
+	static const uint16_t sg[] = { HSD_GROUP_SECP256R1 };
+	const uint8_t *q;
+	size_t n, used;
+
+	memset(p->key, 0x40, p->key_len);
+	self->ccfg.psks = p;
+	self->ccfg.n_psks = 1;
+	self->ccfg.groups = cg;
+	self->ccfg.n_groups = 2;
+	self->scfg.groups = sg;
+	self->scfg.n_groups = 1;
+	self->scfg.psk_lookup = lookup;
+	ASSERT_EQ(0, hs_conn_new(&self->ccfg, &self->cl));
+	ASSERT_EQ(0, hs_conn_new(&self->scfg, &self->sv));
+	ASSERT_EQ(0, hs_start(self->cl));
+	n = hs_output(self->cl, &q);
+	ASSERT_EQ(0, hs_input(self->sv, q, n, &used));
+	hs_output_consumed(self->cl, used);
+	ASSERT_TRUE(self->sv->hrr);
+	ASSERT_EQ(0, self->sv->psk_index);
+}
+
+/*
+ * RFC 8446 4.1.2: the second ClientHello is a new offer. A victim's PSK
+ * ClientHello 1 that draws an HRR, answered by a ClientHello 2 without
+ * pre_shared_key (as an attacker replaying ClientHello 1 would), must not
+ * leave the first one's PSK authentication behind: neither in the
+ * handshake's parameters nor in the ticket the server then issues.
+ */
+TEST_F(tls13, hrr_second_client_hello_without_psk_gets_no_psk_authentication)
+{
+	struct hs_psk p[1] = { test_psks[0] };
+	struct hs_ticket_keys *tk;
+	uint64_t now = 1700000000000ULL;
+	struct hs_session s;
+	uint8_t buf[64];
+
+	tk = use_tickets(_metadata, self, 3600, &now);
+	ASSERT_NE(NULL, tk);
+	up_to_hrr(_metadata, self, p);
+	self->cl->n_offers = 0;		/* ClientHello 2 without the PSK */
+	ASSERT_EQ(0, pump(self->cl, self->sv));
+	EXPECT_STREQ(">1 <2 >1 <2 <8 <11 <15 <20 >20", self->ct.log);
+	EXPECT_FALSE(hs_params(self->sv)->psk);
+	EXPECT_EQ(NULL, hs_params(self->sv)->psk_used);
+	EXPECT_FALSE(hs_params(self->sv)->resumed);
+	EXPECT_FALSE(hs_params(self->sv)->peer_authenticated);
+	EXPECT_TRUE(hs_params(self->cl)->peer_authenticated);
+	/* the ticket issued now resumes without peer authentication */
+	EXPECT_EQ(0U, deliver(_metadata, self->sv, self->cl, buf, sizeof(buf)));
+	ASSERT_EQ(0, hs_get_session(self->cl, &s));
+	drop_conns(self);
+	self->ccfg.psks = NULL;
+	self->ccfg.n_psks = 0;
+	self->ccfg.resume = &s;
+	ok(_metadata, self);
+	EXPECT_TRUE(hs_params(self->sv)->resumed);
+	EXPECT_FALSE(hs_params(self->sv)->peer_authenticated);
+	EXPECT_FALSE(hs_params(self->sv)->psk);
+	hs_ticket_keys_free(tk);
+}
+
+/* RFC 8446 4.1.2: ClientHello 2 may drop PSKs, never bring a new one */
+TEST_F(tls13, hrr_second_client_hello_cannot_switch_psk)
+{
+	struct hs_psk p[1] = { test_psks[0] };
+	uint8_t a = 0;
+
+	up_to_hrr(_metadata, self, p);
+	/* ClientHello 2 offers another identity the server also knows */
+	self->cl->offers[0].id = (const uint8_t *)"id-sha384";
+	ASSERT_NE(0, pump(self->cl, self->sv));
+	EXPECT_FALSE(hs_params(self->sv)->psk);
+	EXPECT_FALSE(hs_params(self->sv)->peer_authenticated);
+	/* the server went on with its certificate: the PSK client refuses */
+	ASSERT_NE(0, hs_error(self->cl, &a, NULL, NULL));
+	EXPECT_EQ(HS_ALERT_HANDSHAKE_FAILURE, a);
+}
+
+/*
+ * A PSK client (the daemon's NVMe host) offered only PSKs: a server that
+ * ignores them and sends a certificate, even one the client's trust store
+ * accepts, must not complete the handshake.
+ */
+TEST_F(tls13, psk_client_refuses_a_server_that_selects_no_psk)
+{
+	struct hs_psk p[1] = { test_psks[0] };
+	bool rcvd = true;
+	int insecure;
+	uint8_t a = 0;
+
+	for (insecure = 0; insecure < 2; insecure++) {
+		memset(p[0].key, 0x40, p[0].key_len);
+		self->ccfg.psks = p;
+		self->ccfg.n_psks = 1;
+		self->ccfg.no_verify_peer = insecure;
+		self->scfg.psk_lookup = NULL;	/* certificate-only server */
+		ASSERT_NE(0, run(_metadata, self));
+		ASSERT_NE(0, hs_error(self->cl, &a, &rcvd, NULL));
+		EXPECT_FALSE(rcvd);
+		EXPECT_EQ(HS_ALERT_HANDSHAKE_FAILURE, a);
+		EXPECT_FALSE(hs_is_done(self->cl));
+		EXPECT_FALSE(hs_is_done(self->sv));
+		EXPECT_FALSE(hs_params(self->cl)->peer_authenticated);
+		drop_conns(self);
+	}
+}
+
+/* tls.h: a zeroed configuration verifies the server */
+TEST_F(tls13, zeroed_client_config_verifies_the_server)
+{
+	self->ccfg.trust = NULL;
+	fails_with(_metadata, self, true, HS_ALERT_UNKNOWN_CA);
+	drop_conns(self);
+	self->ccfg.no_verify_peer = true;
+	ok(_metadata, self);
+	EXPECT_FALSE(hs_params(self->cl)->peer_authenticated);
 }
 
 /* RFC 8446 4.6.3: both directions, data before and after, answered requests */

@@ -69,7 +69,7 @@ static struct hs_conn *conn(enum hs_role role, uint16_t version, uint16_t suite)
 {
 	struct hs_config cfg = {
 		.crypto = cr, .role = role, .chain = &chain, .key = key,
-		.trust = trust, .verify_peer = true, .server_name = "server.test",
+		.trust = trust, .server_name = "server.test",
 		.test = &hooks,
 	};
 	struct hs_conn *c;

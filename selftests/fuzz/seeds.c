@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 		return 1;
 	for (round = 0; round < 2; round++) {
 		struct hs_config cc = { .crypto = cr, .role = HS_CLIENT,
-					.trust = trust, .verify_peer = true,
+					.trust = trust,
 					.server_name = "server.test",
 					.chain = &cl.chain, .key = cl.key,
 					.test = &hooks };

@@ -89,6 +89,7 @@ FIXTURE_SETUP(ktls)
 	ASSERT_EQ(0, hsd_tcp_loopback_pair(self->fd));
 	cc.crypto = sc.crypto = self->cr;
 	cc.role = HS_CLIENT;
+	cc.no_verify_peer = true;
 	sc.role = HS_SERVER;
 	cc.suites = &variant->suite;
 	cc.n_suites = 1;
