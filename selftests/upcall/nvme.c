@@ -224,6 +224,52 @@ TEST_F(nvme, psk_unknown_to_the_target_fails_fast)
 	keyctl_invalidate(ring);
 }
 
+/*
+ * A PSK host connecting to a TLS server that ignores the PSK and sends a
+ * certificate (openssl s_server with one, even one the host would trust)
+ * must fail: our client refuses and DONE carries an error, never 0.
+ */
+TEST_F(nvme, psk_host_refuses_a_certificate_server)
+{
+	struct nvmet_target fake = self->t;
+	struct sockaddr_in a = { .sin_family = AF_INET };
+	char port[16];
+	long ms;
+	int inst, i, fd, up = 0;
+	pid_t pid;
+
+	fake.port = self->t.port + 500;
+	snprintf(port, sizeof(port), "%d", 4420 + fake.port);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		execlp("openssl", "openssl", "s_server", "-quiet", "-tls1_3",
+		       "-accept", port, "-cert", HSD_CERTS "/server-ec.pem",
+		       "-key", HSD_CERTS "/server-ec.key", (char *)NULL);
+		_exit(127);
+	}
+	a.sin_port = htons(4420 + fake.port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (i = 0; i < 100 && !up; i++) {
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		up = !connect(fd, (struct sockaddr *)&a, sizeof(a));
+		close(fd);
+		if (!up)
+			usleep(50000);
+	}
+	ASSERT_TRUE(up);
+	inst = nvme_connect(&fake, "", &ms);
+	if (inst >= 0)
+		nvme_disconnect(inst);
+	EXPECT_GT(0, inst);
+	EXPECT_TRUE(daemon_wait_logged(&self->d,
+		"reason=\"server selected none of the offered PSKs\"", 5000))
+		TH_LOG("%s", daemon_log(&self->d));
+	EXPECT_FALSE(daemon_logged2(&self->d, "role=client", "result=ok"));
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+}
+
 /* no fd or memory growth in the daemon over 20 connect/disconnect cycles */
 TEST_F(nvme, twenty_cycles_no_growth)
 {
