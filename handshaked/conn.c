@@ -115,6 +115,9 @@ int hsd_conn_key_update(struct hsd_conn *c, bool request)
 {
 	int err;
 
+	/* RFC 8446 6.1: nothing goes out after our close_notify */
+	if (c->closed_tx)
+		return -EPIPE;
 	/* nothing goes out that the kernel could not follow with a new key */
 	if (c->ktls_tx && !c->can_rekey) {
 		snprintf(c->why, sizeof(c->why),
@@ -287,7 +290,24 @@ int hsd_conn_new(int fd, struct hs_conn *tls, const uint8_t *pending,
 		*out = c;
 		return 0;
 	}
-	/* TX first: nothing of ours is in flight */
+	/*
+	 * What came with the peer's Finished first, with TX still ours: a
+	 * KeyUpdate request among it is answered from user space under the
+	 * current key (RFC 8446 4.6.3), and the kernel gets the key after it,
+	 * also on kernels that cannot rekey. A failure (a fatal alert, a bad
+	 * record) stays the engine's sticky error for hsd_conn_recv().
+	 */
+	err = drain_pending(c);
+	if (!err)
+		err = flush(c);
+	if (err) {
+		snprintf(c->why, sizeof(c->why),
+			 "user space: records with the Finished failed (%s)",
+			 strerror(-err));
+		*out = c;
+		return 0;
+	}
+	/* TX next: nothing of ours is in flight */
 	err = hs_traffic(tls, true, &t);
 	if (!err)
 		err = hsd_ktls_set_key(fd, true, &t);
@@ -316,9 +336,7 @@ int hsd_conn_new(int fd, struct hs_conn *tls, const uint8_t *pending,
 	/* RFC 8446 5.5: rekey well before the AEAD's record limit */
 	c->tx_limit = t.aead->record_limit - (t.aead->record_limit >> 4);
 	hs_tx_offloaded(tls, t.seq);
-	err = drain_pending(c);
-	if (!err)
-		err = hs_traffic(tls, false, &t);
+	err = hs_traffic(tls, false, &t);
 	if (!err)
 		err = hsd_ktls_set_key(fd, false, &t);
 	explicit_bzero(&t, sizeof(t));

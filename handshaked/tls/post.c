@@ -39,6 +39,9 @@ int hs_key_update(struct hs_conn *c, bool request)
 
 	if (!c->done || !hs_is13(c))
 		return -EINVAL;
+	/* RFC 8446 6.1: nothing is sent after close_notify */
+	if (c->sent_close)
+		return -EPIPE;
 	/* RFC 8446 4.6.3: sent under the old key, then the new key */
 	if (c->tx_offloaded) {
 		/* the kernel sends it under the key it holds */
@@ -57,6 +60,24 @@ int hs_key_update(struct hs_conn *c, bool request)
 	return 0;
 }
 
+/*
+ * RFC 8446 4.6.3: update_requested is answered with a KeyUpdate of our own
+ * before our next record. Requests that arrive before the answer went out
+ * share it: one answer, the send key moved forward once per KeyUpdate
+ * actually sent. With TX in the kernel, a KeyUpdate still waiting for the
+ * driver (hs_take_key_update) is that answer.
+ */
+static int answer_key_update(struct hs_conn *c)
+{
+	if (!c->key_update_pending || c->err)
+		return 0;
+	if ((c->tx_offloaded && c->ku_ready) || c->sent_close) {
+		c->key_update_pending = false;
+		return 0;
+	}
+	return hs_key_update(c, false);
+}
+
 int hs_app_write(struct hs_conn *c, const uint8_t *p, size_t n)
 {
 	size_t chunk;
@@ -68,6 +89,9 @@ int hs_app_write(struct hs_conn *c, const uint8_t *p, size_t n)
 		return -EAGAIN;
 	if (c->sent_close)
 		return -EPIPE;
+	err = answer_key_update(c);
+	if (err)
+		return err;
 	/*
 	 * All or nothing, so a caller never has to guess which records were
 	 * queued: per record at most a header, an explicit nonce or the inner
@@ -154,8 +178,9 @@ static int key_update(struct hs_conn *c, struct hs_cur *b)
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err, "KeyUpdate failed");
 	c->keyupdates_rx++;
+	/* answered once the input at hand is read (answer_key_update) */
 	if (req)
-		return hs_key_update(c, false);
+		c->key_update_pending = true;
 	return 0;
 }
 
@@ -192,7 +217,9 @@ static int post_message(struct hs_conn *c, const uint8_t *msg, size_t len)
 
 int hs_post_handshake(struct hs_conn *c, const uint8_t *p, size_t n)
 {
-	return hs_reassemble(c, p, n, post_message);
+	int err = hs_reassemble(c, p, n, post_message);
+
+	return err ? err : answer_key_update(c);
 }
 
 /*
@@ -276,7 +303,7 @@ int hs_app_read(struct hs_conn *c, const uint8_t *in, size_t len,
 		} else if (type == HS_CT_ALERT)
 			err = hs_handle_alert(c, p, n);
 		else if (type == HS_CT_HANDSHAKE)
-			err = hs_post_handshake(c, p, n);
+			err = hs_reassemble(c, p, n, post_message);
 		else
 			err = hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
 				      "record type %u after the handshake", type);
@@ -289,6 +316,8 @@ int hs_app_read(struct hs_conn *c, const uint8_t *in, size_t len,
 	}
 	if (used)
 		*used = off;
+	if (!err)
+		err = answer_key_update(c);
 	if (c->err)
 		return c->err;
 	return err < 0 ? err : 0;

@@ -1056,6 +1056,74 @@ TEST_F(tls13, key_update_both_directions)
 	keys_agree(_metadata, self);
 }
 
+/*
+ * RFC 8446 4.6.3: two update_requested in one read are answered by one
+ * KeyUpdate, and the send key moves forward once per KeyUpdate sent.
+ */
+TEST_F(tls13, key_update_requests_in_one_read_get_one_answer)
+{
+	static const char a[] = "after two requests", b[] = "answered once";
+	uint8_t buf[20000];
+	const uint8_t *q;
+	size_t big, n;
+
+	ok(_metadata, self);
+	ASSERT_EQ(0, hs_key_update(self->cl, true));
+	ASSERT_EQ(0, hs_key_update(self->cl, true));
+	ASSERT_EQ(0, hs_app_write(self->cl, (const uint8_t *)a, sizeof(a)));
+	ASSERT_EQ(sizeof(a), deliver(_metadata, self->cl, self->sv, buf, sizeof(buf)));
+	EXPECT_EQ(2U, hs_keyupdates_rx(self->sv));
+	EXPECT_EQ(1U, self->sv->keyupdates_tx);
+	n = hs_output(self->sv, &q);
+	EXPECT_EQ(1, count_protected(q, n, &big));
+	ASSERT_EQ(0, hs_app_write(self->sv, (const uint8_t *)b, sizeof(b)));
+	ASSERT_EQ(sizeof(b), deliver(_metadata, self->sv, self->cl, buf, sizeof(buf)));
+	EXPECT_STREQ(b, (char *)buf);
+	keys_agree(_metadata, self);
+}
+
+/* the same with TX in the kernel: one KeyUpdate handed out, key N+1 */
+TEST_F(tls13, key_update_requests_coalesce_with_tx_offloaded)
+{
+	struct hs_traffic before, after;
+	uint8_t buf[20000], want[HSD_HASH_MAX], msg[5];
+
+	ok(_metadata, self);
+	ASSERT_EQ(0, hs_traffic(self->sv, true, &before));
+	hs_tx_offloaded(self->sv, before.seq);
+	ASSERT_EQ(0, hs_key_update(self->cl, true));
+	ASSERT_EQ(0, hs_key_update(self->cl, true));
+	EXPECT_EQ(0U, deliver(_metadata, self->cl, self->sv, buf, sizeof(buf)));
+	ASSERT_EQ(1, hs_take_key_update(self->sv, msg));
+	EXPECT_EQ(0, hs_take_key_update(self->sv, msg));
+	EXPECT_EQ(HS_MT_KEY_UPDATE, msg[0]);
+	EXPECT_EQ(0, msg[4]);		/* update_not_requested */
+	ASSERT_EQ(0, hs_traffic(self->sv, true, &after));
+	ASSERT_EQ(0, hs13_expand_label(self->sv, before.secret, "traffic upd",
+				       NULL, 0, want, before.secret_len));
+	EXPECT_EQ(0, memcmp(want, after.secret, before.secret_len));
+	EXPECT_EQ(0U, after.seq);
+	/* one request after the answer was taken: answered again */
+	ASSERT_EQ(0, hs_key_update(self->cl, true));
+	EXPECT_EQ(0U, deliver(_metadata, self->cl, self->sv, buf, sizeof(buf)));
+	EXPECT_EQ(1, hs_take_key_update(self->sv, msg));
+	EXPECT_EQ(2U, self->sv->keyupdates_tx);
+}
+
+/* RFC 8446 6.1: no KeyUpdate after our close_notify */
+TEST_F(tls13, no_key_update_after_close_notify)
+{
+	const uint8_t *q;
+	size_t n;
+
+	ok(_metadata, self);
+	ASSERT_EQ(0, hs_send_alert(self->cl, HS_ALERT_CLOSE_NOTIFY));
+	n = hs_output(self->cl, &q);
+	hs_output_consumed(self->cl, n);
+	EXPECT_EQ(-EPIPE, hs_key_update(self->cl, true));
+	EXPECT_EQ(0U, hs_output(self->cl, &q));
+}
+
 TEST_F(tls13, close_notify_ends_the_stream)
 {
 	uint8_t buf[100];

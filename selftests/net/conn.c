@@ -43,6 +43,8 @@ FIXTURE_VARIANT(conn)
 	uint16_t record_size_limit;	/* the server's, 0: none */
 	uint64_t byte_budget;
 	bool no_pad;
+	/* the server asks for a KeyUpdate before the client's hand-over */
+	bool ku_request;
 };
 
 FIXTURE_VARIANT_ADD(conn, 12) { .version = HS_TLS12 };
@@ -55,6 +57,8 @@ FIXTURE_VARIANT_ADD(conn, 13_small_records) {
 FIXTURE_VARIANT_ADD(conn, 13_budget) {
 	.version = HS_TLS13, .byte_budget = 1ULL << 45 };
 FIXTURE_VARIANT_ADD(conn, 13_no_pad) { .version = HS_TLS13, .no_pad = true };
+FIXTURE_VARIANT_ADD(conn, 13_key_update_at_hand_over) {
+	.version = HS_TLS13, .ku_request = true };
 
 static int flush(struct hs_conn *c, int fd)
 {
@@ -168,9 +172,17 @@ FIXTURE_SETUP(conn)
 			ASSERT_LT(0, r);
 			ASSERT_EQ(0, hs_input(self->sv, self->raw, (size_t)r, &used));
 		}
+		if (variant->ku_request)
+			ASSERT_EQ(0, hs_key_update(self->sv, true));
 		ASSERT_EQ(0, hs_app_write(self->sv, (const uint8_t *)early,
 					  sizeof(early)));
 		ASSERT_EQ(0, flush(self->sv, self->fd[1]));
+		/* read by the client before the hand-over, as with a Finished */
+		if (variant->ku_request) {
+			r = recv(self->fd[0], buf + pending, sizeof(buf) - pending, 0);
+			ASSERT_LT(0, r);
+			pending += (size_t)r;
+		}
 	}
 	ASSERT_EQ(0, hsd_conn_new(self->fd[0], self->cl, buf, pending, &o,
 				  &self->conn));
@@ -352,6 +364,24 @@ TEST_F(conn, key_update_from_the_peer)
 	ASSERT_EQ((ssize_t)sizeof(b), hsd_conn_send(self->conn, b, sizeof(b)));
 	ASSERT_EQ(sizeof(b), peer_read(self, got, sizeof(b)));
 	EXPECT_STREQ(b, (char *)got);
+}
+
+/*
+ * RFC 8446 4.6.3: a KeyUpdate request read before the hand-over to kTLS
+ * is answered before our first data, on every kernel (with TX still in
+ * user space, then the next key goes to the kernel).
+ */
+TEST_F(conn, key_update_request_at_the_hand_over_is_answered)
+{
+	static const char b[] = "after our answer";
+	uint8_t got[64];
+
+	if (!variant->ku_request)
+		SKIP(return, "the server asks in 13_key_update_at_hand_over only");
+	ASSERT_EQ((ssize_t)sizeof(b), hsd_conn_send(self->conn, b, sizeof(b)));
+	ASSERT_EQ(sizeof(b), peer_read(self, got, sizeof(b)));
+	EXPECT_STREQ(b, (char *)got);
+	EXPECT_EQ(1U, hs_keyupdates_rx(self->sv));
 }
 
 /* our own KeyUpdate, on demand, asking the peer to answer */
