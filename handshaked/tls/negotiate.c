@@ -199,7 +199,13 @@ static int choose_psk(struct hs_conn *c, struct offer *o, bool *unknown)
 	if (!c->cfg.psk_lookup && !c->cfg.ticket_keys)
 		return 0;
 	*unknown = true;
-	for (i = 0; hs_cur_left(&ids); i++) {
+	/*
+	 * One ClientHello holds thousands of identities and each lookup
+	 * searches keyrings (~2 us each) in a loop other handshakes share:
+	 * only the first HS_MAX_PSK_LOOKUPS are looked at, as other stacks
+	 * cap them.
+	 */
+	for (i = 0; hs_cur_left(&ids) && i < HS_MAX_PSK_LOOKUPS; i++) {
 		if (hs_cur_vec(&ids, 2, 1, &id) || hs_cur_u32(&ids, &age))
 			return hs_fail(c, HS_ALERT_DECODE_ERROR, -EBADMSG,
 				       "malformed PskIdentity");

@@ -216,6 +216,8 @@ int hs_session_encode(const struct hs_session *s, uint8_t *out, size_t cap,
 int hs_session_decode(const uint8_t *p, size_t n, struct hs_session *s);
 
 #define HS_MAX_PSKS 5
+/* server: PSK identities of one ClientHello that are looked up */
+#define HS_MAX_PSK_LOOKUPS 16
 
 struct hs_config {
 	const struct hsd_crypto *crypto;

@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ClientHellos built by hand, field by field, that no well-behaved client
+ * of ours would send: what a conformance checker or a hostile client
+ * sends to a server. Each test names what the server must answer (RFC 8446
+ * 4.1.2, 4.2, 6; RFC 5246 7.4.1.2).
+ */
+#include "kselftest_harness.h"
+
+#include "selftests/engine/common.h"
+#include "handshaked/tls/internal.h"
+
+/* what goes into one ClientHello; zero fields take the defaults */
+struct raw_ch {
+	uint16_t legacy_version;	/* 0: 0x0303 */
+	bool tls12_only;		/* no supported_versions */
+	size_t n_suites;		/* extra unknown suites before ours */
+	size_t n_junk_sigs;		/* unknown schemes before ours */
+	uint16_t share_group;		/* 0: x25519 */
+	bool share_group_unlisted;	/* supported_groups lacks it */
+	size_t pad;			/* an unknown extension this long */
+	size_t n_identities;		/* pre_shared_key identities */
+	size_t known_identity;		/* 1-based: the one the server knows */
+};
+
+/* Appends the ClientHello message (header included) to @b. */
+static void raw_ch_build(const struct raw_ch *r, struct hs_buf *b)
+{
+	struct hs_vec_mark msg, m, e, v;
+	uint16_t share = r->share_group ? r->share_group : HSD_GROUP_X25519;
+	uint8_t key[32];
+	size_t i;
+
+	memset(key, 0x55, sizeof(key));
+	hs_put_u8(b, HS_MT_CLIENT_HELLO);
+	msg = hs_vec_open(b, 3);
+	hs_put_u16(b, r->legacy_version ? r->legacy_version : HS_TLS12);
+	for (i = 0; i < 32; i++)
+		hs_put_u8(b, (uint8_t)i);
+	hs_put_u8(b, 0);				/* legacy_session_id */
+	m = hs_vec_open(b, 2);
+	for (i = 0; i < r->n_suites; i++)
+		hs_put_u16(b, (uint16_t)(0x5a00 + i % 256));
+	hs_put_u16(b, HS_TLS_AES_128_GCM_SHA256);
+	hs_put_u16(b, HS_ECDHE_ECDSA_AES_128_GCM_SHA256);
+	hs_vec_close(b, m);
+	hs_put_u8(b, 1);
+	hs_put_u8(b, 0);				/* null compression */
+	e = hs_vec_open(b, 2);
+	if (r->pad) {
+		hs_put_u16(b, 0xfe77);			/* unassigned type */
+		v = hs_vec_open(b, 2);
+		for (i = 0; i < r->pad; i++)
+			hs_put_u8(b, 0);
+		hs_vec_close(b, v);
+	}
+	if (!r->tls12_only) {
+		hs_put_u16(b, 43);			/* supported_versions */
+		hs_put_u16(b, 3);
+		hs_put_u8(b, 2);
+		hs_put_u16(b, HS_TLS13);
+	}
+	hs_put_u16(b, 10);				/* supported_groups */
+	v = hs_vec_open(b, 2);
+	m = hs_vec_open(b, 2);
+	if (!r->share_group_unlisted)
+		hs_put_u16(b, share);
+	hs_put_u16(b, HSD_GROUP_SECP256R1);
+	hs_vec_close(b, m);
+	hs_vec_close(b, v);
+	hs_put_u16(b, 11);				/* ec_point_formats */
+	hs_put_u16(b, 2);
+	hs_put_u8(b, 1);
+	hs_put_u8(b, 0);
+	hs_put_u16(b, 13);				/* signature_algorithms */
+	v = hs_vec_open(b, 2);
+	m = hs_vec_open(b, 2);
+	for (i = 0; i < r->n_junk_sigs; i++)
+		hs_put_u16(b, (uint16_t)(0x0e00 + i % 256));
+	hs_put_u16(b, 0x0403);				/* ecdsa_secp256r1_sha256 */
+	hs_put_u16(b, 0x0804);				/* rsa_pss_rsae_sha256 */
+	hs_vec_close(b, m);
+	hs_vec_close(b, v);
+	if (!r->tls12_only) {
+		hs_put_u16(b, 51);			/* key_share */
+		v = hs_vec_open(b, 2);
+		m = hs_vec_open(b, 2);
+		hs_put_u16(b, share);
+		hs_put_vec(b, 2, key, sizeof(key));
+		hs_vec_close(b, m);
+		hs_vec_close(b, v);
+		hs_put_u16(b, 45);			/* psk_key_exchange_modes */
+		hs_put_u16(b, 2);
+		hs_put_u8(b, 1);
+		hs_put_u8(b, 1);
+	}
+	if (r->n_identities) {
+		hs_put_u16(b, 41);			/* pre_shared_key, last */
+		v = hs_vec_open(b, 2);
+		m = hs_vec_open(b, 2);
+		for (i = 1; i <= r->n_identities; i++) {
+			char id[16];
+
+			snprintf(id, sizeof(id), i == r->known_identity ?
+				 "known" : "id-%05zu", i);
+			hs_put_vec(b, 2, id, strlen(id));
+			hs_put_u32(b, 0);
+		}
+		hs_vec_close(b, m);
+		m = hs_vec_open(b, 2);
+		for (i = 1; i <= r->n_identities; i++) {
+			hs_put_u8(b, 32);
+			hs_put_bytes(b, key, 32);
+		}
+		hs_vec_close(b, m);
+		hs_vec_close(b, v);
+	}
+	hs_vec_close(b, e);
+	hs_vec_close(b, msg);
+}
+
+/* @msg as handshake records of at most @frag bytes each */
+static size_t records(const uint8_t *msg, size_t n, size_t frag, uint8_t *out)
+{
+	size_t o = 0, k;
+
+	while (n) {
+		k = n < frag ? n : frag;
+		out[o++] = HS_CT_HANDSHAKE;
+		out[o++] = 3;
+		out[o++] = 1;
+		out[o++] = (uint8_t)(k >> 8);
+		out[o++] = (uint8_t)k;
+		memcpy(out + o, msg, k);
+		o += k;
+		msg += k;
+		n -= k;
+	}
+	return o;
+}
+
+struct lookups {
+	unsigned int calls;
+};
+
+static int count_lookup(void *arg, const uint8_t *id, size_t len,
+			struct hs_psk *out)
+{
+	struct lookups *l = arg;
+
+	l->calls++;
+	if (len != 5 || memcmp(id, "known", 5))
+		return -ENOKEY;
+	memset(out, 0, sizeof(*out));
+	out->identity_len = 5;
+	memcpy(out->identity, "known", 5);
+	out->key_len = 32;
+	out->hash = HSD_SHA256;
+	return 0;
+}
+
+FIXTURE(ch)
+{
+	struct hsd_crypto *cr;
+	struct cred server;
+	struct hs_config scfg;
+	struct hs_conn *sv;
+	struct lookups lk;
+	uint8_t *msg, *wire;
+	size_t msg_len;
+};
+
+FIXTURE_SETUP(ch)
+{
+	ASSERT_EQ(0, hsd_crypto_new(&self->cr));
+	ASSERT_EQ(0, cred_load(self->cr, "server-ec", &self->server));
+	memset(&self->scfg, 0, sizeof(self->scfg));
+	self->scfg.crypto = self->cr;
+	self->scfg.role = HS_SERVER;
+	self->scfg.chain = &self->server.chain;
+	self->scfg.key = self->server.key;
+	self->lk.calls = 0;
+	self->sv = NULL;
+	self->msg = malloc(HS_MAX_HANDSHAKE * 2);
+	self->wire = malloc(HS_MAX_HANDSHAKE * 4);
+	ASSERT_NE(NULL, self->msg);
+	ASSERT_NE(NULL, self->wire);
+}
+
+FIXTURE_TEARDOWN(ch)
+{
+	hs_conn_free(self->sv);
+	cred_free(&self->server);
+	hsd_crypto_free(self->cr);
+	free(self->msg);
+	free(self->wire);
+}
+
+/*
+ * The server's answer to @r sent in records of @frag bytes: 0 when it
+ * took the ClientHello and answered with a ServerHello, else the alert.
+ */
+static int answer(struct __test_metadata *_metadata, FIXTURE_DATA(ch) *self,
+		  const struct raw_ch *r, size_t frag)
+{
+	struct hs_buf b = hs_buf_init(self->msg, HS_MAX_HANDSHAKE * 2);
+	const uint8_t *out;
+	const char *why = "";
+	uint8_t alert = 0;
+	size_t n, used;
+
+	raw_ch_build(r, &b);
+	EXPECT_EQ(0, b.err);
+	self->msg_len = b.len;
+	n = records(self->msg, b.len, frag, self->wire);
+	hs_conn_free(self->sv);
+	self->sv = NULL;
+	if (hs_conn_new(&self->scfg, &self->sv))
+		return -1;
+	if (hs_input(self->sv, self->wire, n, &used)) {
+		hs_error(self->sv, &alert, NULL, &why);
+		TH_LOG("server: %s (%s)", why, hs_alert_name(alert));
+		return alert;
+	}
+	EXPECT_EQ(n, used);
+	/* a ServerHello (or HelloRetryRequest) went out */
+	n = hs_output(self->sv, &out);
+	EXPECT_LT(5U, n);
+	if (n > 5) {
+		EXPECT_EQ(HS_CT_HANDSHAKE, out[0]);
+		EXPECT_EQ(HS_MT_SERVER_HELLO, out[5]);
+	}
+	return 0;
+}
+
+/*
+ * One ClientHello may name thousands of identities; each lookup costs
+ * keyring searches in the daemon's single loop. Only the first
+ * HS_MAX_PSK_LOOKUPS are looked up: one beyond them is not found.
+ */
+TEST_F(ch, psk_identities_looked_up_are_capped)
+{
+	struct raw_ch r = { .n_identities = 1000, .known_identity = 1000 };
+
+	self->scfg.chain = NULL;
+	self->scfg.key = NULL;
+	self->scfg.psk_lookup = count_lookup;
+	self->scfg.psk_lookup_arg = &self->lk;
+	EXPECT_EQ(HS_ALERT_UNKNOWN_PSK_IDENTITY, answer(_metadata, self, &r, 16384));
+	EXPECT_EQ(HS_MAX_PSK_LOOKUPS, (int)self->lk.calls);
+	/* within the cap it is found (its binder is wrong: decrypt_error) */
+	self->lk.calls = 0;
+	r.known_identity = HS_MAX_PSK_LOOKUPS;
+	EXPECT_EQ(HS_ALERT_DECRYPT_ERROR, answer(_metadata, self, &r, 16384));
+	EXPECT_EQ(HS_MAX_PSK_LOOKUPS, (int)self->lk.calls);
+}
+
+TEST_HARNESS_MAIN
