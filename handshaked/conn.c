@@ -500,8 +500,10 @@ static ssize_t ktls_recv(struct hsd_conn *c, void *p, size_t n)
 		cm = CMSG_FIRSTHDR(&m);
 		type = cm && cm->cmsg_level == SOL_TLS &&
 		       cm->cmsg_type == TLS_GET_RECORD_TYPE ? *CMSG_DATA(cm) : 23;
-		if (type == 23)
+		if (type == 23) {
+			hs_app_data_received(c->tls);
 			return r;
+		}
 		err = ktls_control(c, type, p, (size_t)r);
 		if (err)
 			return err;

@@ -742,8 +742,11 @@ int hs_reassemble(struct hs_conn *c, const uint8_t *p, size_t n,
 		if (c->hmsg_len - off < 4 + mlen)
 			break;
 		err = one(c, c->hmsg + off, 4 + mlen);
+		/* sticky: a callback's error without an alert gets one */
 		if (err)
-			return err;
+			return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
+				       "message %u failed (%s)", c->hmsg[off],
+				       strerror(-err));
 		off += 4 + mlen;
 		if (c->rx.epoch != epoch && off != c->hmsg_len)
 			return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
@@ -767,14 +770,41 @@ static int handle_handshake(struct hs_conn *c, const uint8_t *p, size_t n)
 	return hs_reassemble(c, p, n, dispatch_message);
 }
 
+int hs_count_control(struct hs_conn *c)
+{
+	/*
+	 * Records that carry no data (empty ones, warnings, tickets, key
+	 * updates) each cost work and produce nothing: a peer sending them
+	 * without end would keep a connection busy forever.
+	 */
+	if (++c->control_in_a_row > HS_MAX_CONTROL_IN_A_ROW)
+		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+			       "%u records in a row without data",
+			       c->control_in_a_row);
+	return 0;
+}
+
+void hs_app_data_received(struct hs_conn *c)
+{
+	c->control_in_a_row = 0;
+}
+
 int hs_handle_alert(struct hs_conn *c, const uint8_t *p, size_t n)
 {
+	/* RFC 8446 5.1: zero-length alert fragments MUST NOT be sent */
+	if (!n)
+		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+			       "empty alert record");
 	if (n != 2)
 		return hs_fail(c, HS_ALERT_DECODE_ERROR, -EBADMSG,
 			       "alert of %zu bytes", n);
-	/* RFC 5746 4.5: a refused renegotiation is only a warning */
-	if (p[0] == 1 && p[1] == HS_ALERT_NO_RENEGOTIATION)
-		return 0;
+	/*
+	 * RFC 5746 4.5: in TLS 1.2 a refused renegotiation is a warning; RFC
+	 * 8446 6: in TLS 1.3 every alert but close_notify is an error.
+	 */
+	if (p[0] == 1 && p[1] == HS_ALERT_NO_RENEGOTIATION &&
+	    c->p.version == HS_TLS12)
+		return hs_count_control(c);
 	if (p[1] == HS_ALERT_CLOSE_NOTIFY) {
 		c->closed = true;
 		if (!c->done) {
@@ -808,6 +838,10 @@ static int handle_record(struct hs_conn *c)
 		if (blen != 1 || b[0] != 1)
 			return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
 				       "malformed ChangeCipherSpec");
+		/* RFC 5246 7.1, RFC 8446 5: never inside a handshake message */
+		if (c->hmsg_len)
+			return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+				       "ChangeCipherSpec inside a handshake message");
 		/*
 		 * RFC 8446 5: in TLS 1.3 a ChangeCipherSpec of one byte 0x01
 		 * before the peer's Finished is dropped (middlebox
@@ -819,6 +853,11 @@ static int handle_record(struct hs_conn *c)
 		if (c->role == HS_SERVER && c->pos == 0)
 			return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
 				       "ChangeCipherSpec before ClientHello");
+		/* D.4: one compatibility CCS; a second one is no one's */
+		if (c->ccs_dropped)
+			return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
+				       "second ChangeCipherSpec");
+		c->ccs_dropped = true;
 		return 0;
 	}
 	err = hs_open(&c->rx, c->rec, c->rec_len, &type, &p, &n);

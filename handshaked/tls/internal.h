@@ -142,6 +142,9 @@ struct hs_conn {
 	uint8_t rnd[128];
 	size_t rnd_left;
 	bool sent_close;
+	bool ccs_dropped;	/* TLS 1.3: the compatibility CCS came */
+	/* records without data since the last data (hs_count_control) */
+	unsigned int control_in_a_row;
 
 	/* sticky error */
 	int err;
@@ -295,6 +298,9 @@ int hs_record_header(struct hs_conn *c, const uint8_t hdr[HS_RECORD_HEADER]);
 int hs_take_record(struct hs_conn *c, const uint8_t *in, size_t len,
 		   size_t *off);
 int hs_handle_alert(struct hs_conn *c, const uint8_t *p, size_t n);
+/* control records without data in a row: at most this many */
+#define HS_MAX_CONTROL_IN_A_ROW 32
+int hs_count_control(struct hs_conn *c);
 int hs_reassemble(struct hs_conn *c, const uint8_t *p, size_t n,
 		  int (*one)(struct hs_conn *c, const uint8_t *msg, size_t len));
 

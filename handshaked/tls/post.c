@@ -186,9 +186,11 @@ static int key_update(struct hs_conn *c, struct hs_cur *b)
 
 static int one_message(struct hs_conn *c, uint8_t type, struct hs_cur *b)
 {
-	static const uint8_t warn_no_reneg[2] = { 1, HS_ALERT_NO_RENEGOTIATION };
-
 	if (hs_is13(c)) {
+		int err = hs_count_control(c);
+
+		if (err)
+			return err;
 		switch (type) {
 		case HS_MT_NEW_SESSION_TICKET:
 			return new_session_ticket13(c, b);
@@ -200,10 +202,15 @@ static int one_message(struct hs_conn *c, uint8_t type, struct hs_cur *b)
 				       "post-handshake message %u", type);
 		}
 	}
-	/* RFC 5746 4.2/4.4: renegotiation is refused with a warning */
+	/*
+	 * RFC 5746 4.2/4.4: renegotiation is refused, here with a fatal
+	 * no_renegotiation: a warning per request would answer a record of
+	 * HelloRequests with eight times its size in alerts.
+	 */
 	if ((type == HS_MT_HELLO_REQUEST && c->role == HS_CLIENT) ||
 	    (type == HS_MT_CLIENT_HELLO && c->role == HS_SERVER))
-		return hs_queue_record(c, HS_CT_ALERT, warn_no_reneg, 2);
+		return hs_fail(c, HS_ALERT_NO_RENEGOTIATION, -EPROTO,
+			       "renegotiation refused");
 	return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
 		       "handshake message %u after the handshake", type);
 }
@@ -295,10 +302,13 @@ int hs_app_read(struct hs_conn *c, const uint8_t *in, size_t len,
 			if (c->hmsg_len)
 				err = hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE,
 					      -EPROTO, "data inside a message");
+			else if (!n)
+				err = hs_count_control(c);
 			else {
 				if (!direct)
 					memcpy(out, p, n);
 				*outlen = n;
+				c->control_in_a_row = 0;
 			}
 		} else if (type == HS_CT_ALERT)
 			err = hs_handle_alert(c, p, n);

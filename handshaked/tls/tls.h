@@ -386,6 +386,12 @@ uint64_t hs_keyupdates_rx(const struct hs_conn *c);
  */
 size_t hs_tx_max_plaintext(const struct hs_conn *c);
 
+/*
+ * Application data arrived through kTLS RX: records without data in a row
+ * (empty, warnings, tickets, KeyUpdates) are counted and capped.
+ */
+void hs_app_data_received(struct hs_conn *c);
+
 /* Client: the newest resumable session (0), or -ENOENT. */
 int hs_get_session(const struct hs_conn *c, struct hs_session *out);
 /* Post-handshake messages arriving through kTLS (record already opened). */

@@ -478,22 +478,52 @@ TEST_F(tls12, record_over_our_limit_is_record_overflow)
 	}
 }
 
-/* RFC 5746: a HelloRequest is answered with a no_renegotiation warning */
+/*
+ * RFC 5746 4.2/4.4: renegotiation is refused with one fatal
+ * no_renegotiation, however many HelloRequests (or ClientHellos) came: a
+ * warning per request amplified a record of them eightfold.
+ */
 TEST_F(tls12, renegotiation_is_refused)
 {
-	static const uint8_t hello_request[] = { 0, 0, 0, 0 };
+	static uint8_t hello_requests[4 * 4096];
 	const uint8_t *p;
+	uint8_t alert = 0;
+	bool rcvd = true;
 	size_t n;
 
 	ok(_metadata, self);
-	ASSERT_EQ(0, hs_post_handshake(self->cl, hello_request,
-				       sizeof(hello_request)));
+	EXPECT_EQ(-EPROTO, hs_post_handshake(self->cl, hello_requests,
+					     sizeof(hello_requests)));
 	n = hs_output(self->cl, &p);
 	/* one protected alert record: 5 + 8 explicit nonce + 2 + 16 */
 	EXPECT_EQ(31U, n);
 	EXPECT_EQ(21, p[0]);
-	/* the connection goes on */
-	data_flows(_metadata, self);
+	ASSERT_NE(0, hs_error(self->cl, &alert, &rcvd, NULL));
+	EXPECT_EQ(HS_ALERT_NO_RENEGOTIATION, alert);
+	EXPECT_FALSE(rcvd);
+	EXPECT_NE(0, hs_app_write(self->cl, (const uint8_t *)"x", 1));
+	/* the server refuses a ClientHello after its handshake the same way */
+	hello_requests[0] = 1;
+	EXPECT_NE(0, hs_post_handshake(self->sv, hello_requests, 4));
+	ASSERT_NE(0, hs_error(self->sv, &alert, NULL, NULL));
+	EXPECT_EQ(HS_ALERT_NO_RENEGOTIATION, alert);
+	hello_requests[0] = 0;
+}
+
+/* RFC 5246 7.1: a ChangeCipherSpec inside a handshake message is refused */
+TEST_F(tls12, change_cipher_spec_inside_a_message_is_unexpected)
+{
+	/* a ServerHello's first 3 bytes, then a CCS */
+	static const uint8_t in[] = { 22, 3, 3, 0, 3, 2, 0, 0,
+				      20, 3, 3, 0, 1, 1 };
+	uint8_t alert = 0;
+	size_t used;
+
+	ASSERT_EQ(0, hs_conn_new(&self->ccfg, &self->cl));
+	ASSERT_EQ(0, hs_start(self->cl));
+	EXPECT_NE(0, hs_input(self->cl, in, sizeof(in), &used));
+	ASSERT_NE(0, hs_error(self->cl, &alert, NULL, NULL));
+	EXPECT_EQ(HS_ALERT_UNEXPECTED_MESSAGE, alert);
 }
 
 TEST_HARNESS_MAIN

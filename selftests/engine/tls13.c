@@ -1124,6 +1124,111 @@ TEST_F(tls13, no_key_update_after_close_notify)
 	EXPECT_EQ(0U, hs_output(self->cl, &q));
 }
 
+/* the client reads what the server queued; the error it ends with */
+static int client_reads(struct __test_metadata *_metadata,
+			FIXTURE_DATA(tls13) *self, uint8_t *alert, bool *rcvd)
+{
+	static uint8_t buf[20000];
+	const uint8_t *q;
+	size_t n, used, got;
+	int err = 0;
+
+	while (!err && (n = hs_output(self->sv, &q))) {
+		err = hs_app_read(self->cl, q, n, &used, buf, sizeof(buf), &got);
+		hs_output_consumed(self->sv, used);
+		if (!used)
+			break;
+	}
+	hs_error(self->cl, alert, rcvd, NULL);
+	return err;
+}
+
+/*
+ * Records without data each cost work: empty application data,
+ * KeyUpdates, tickets. HS_MAX_CONTROL_IN_A_ROW are fine, one more ends the
+ * connection; data in between starts the count again.
+ */
+TEST_F(tls13, records_without_data_are_capped)
+{
+	uint8_t alert = 0;
+	bool rcvd = true;
+	int i, kind;
+
+	for (kind = 0; kind < 2; kind++) {
+		ok(_metadata, self);
+		for (i = 0; i < HS_MAX_CONTROL_IN_A_ROW; i++) {
+			int err = kind ? hs_key_update(self->sv, false) :
+				  hs_queue_record(self->sv,
+						  HS_CT_APPLICATION_DATA, NULL, 0);
+
+			ASSERT_EQ(0, err);
+		}
+		ASSERT_EQ(0, hs_app_write(self->sv, (const uint8_t *)"d", 1));
+		for (i = 0; i < HS_MAX_CONTROL_IN_A_ROW; i++)
+			ASSERT_EQ(0, hs_queue_record(self->sv,
+				HS_CT_APPLICATION_DATA, NULL, 0));
+		EXPECT_EQ(0, client_reads(_metadata, self, &alert, &rcvd));
+		ASSERT_EQ(0, hs_queue_record(self->sv, HS_CT_APPLICATION_DATA,
+					     NULL, 0));
+		EXPECT_NE(0, client_reads(_metadata, self, &alert, &rcvd));
+		EXPECT_EQ(HS_ALERT_UNEXPECTED_MESSAGE, alert);
+		EXPECT_FALSE(rcvd);
+		drop_conns(self);
+	}
+}
+
+/* RFC 8446 6: in TLS 1.3 a warning (but close_notify) is an error */
+TEST_F(tls13, warning_alert_is_an_error)
+{
+	static const uint8_t warn[2] = { 1, HS_ALERT_NO_RENEGOTIATION };
+	uint8_t alert = 0;
+	bool rcvd = false;
+
+	ok(_metadata, self);
+	ASSERT_EQ(0, hs_queue_record(self->sv, HS_CT_ALERT, warn, 2));
+	EXPECT_NE(0, client_reads(_metadata, self, &alert, &rcvd));
+	EXPECT_EQ(HS_ALERT_NO_RENEGOTIATION, alert);
+	EXPECT_TRUE(rcvd);
+}
+
+/* RFC 8446 5.1: an alert record of length 0 is unexpected_message */
+TEST_F(tls13, empty_alert_record_is_unexpected_message)
+{
+	uint8_t alert = 0;
+	bool rcvd = true;
+
+	ok(_metadata, self);
+	ASSERT_EQ(0, hs_queue_record(self->sv, HS_CT_ALERT, NULL, 0));
+	EXPECT_NE(0, client_reads(_metadata, self, &alert, &rcvd));
+	EXPECT_EQ(HS_ALERT_UNEXPECTED_MESSAGE, alert);
+	EXPECT_FALSE(rcvd);
+}
+
+/*
+ * RFC 8446 5, D.4: one compatibility ChangeCipherSpec is dropped; a second
+ * one before the client's Finished is unexpected_message at once (it used
+ * to leave the server waiting until its timeout).
+ */
+TEST_F(tls13, second_change_cipher_spec_is_unexpected_message)
+{
+	static const uint8_t ccs[6] = { 20, 3, 3, 0, 1, 1 };
+	const uint8_t *q;
+	uint8_t alert = 0;
+	size_t n, used;
+
+	self->ccfg.middlebox_compat = true;
+	ASSERT_EQ(0, hs_conn_new(&self->ccfg, &self->cl));
+	ASSERT_EQ(0, hs_conn_new(&self->scfg, &self->sv));
+	ASSERT_EQ(0, hs_start(self->cl));
+	n = hs_output(self->cl, &q);
+	ASSERT_EQ(0, hs_input(self->sv, q, n, &used));
+	hs_output_consumed(self->cl, used);
+	ASSERT_EQ(0, hs_input(self->sv, ccs, sizeof(ccs), &used));
+	EXPECT_NE(0, hs_input(self->sv, ccs, sizeof(ccs), &used));
+	ASSERT_NE(0, hs_error(self->sv, &alert, NULL, NULL));
+	EXPECT_EQ(HS_ALERT_UNEXPECTED_MESSAGE, alert);
+}
+
 TEST_F(tls13, close_notify_ends_the_stream)
 {
 	uint8_t buf[100];
