@@ -144,6 +144,9 @@ static int configure(struct hsd_daemon *d, struct hsd_hs *h,
 	cfg->kex_pool = d->kex_pool;
 	cfg->rand_pool = d->rand_pool;
 	cfg->min_version = cfg->max_version = HS_TLS13;
+	/* groups the engine lacks (ML-KEM before OpenSSL 3.5) are skipped */
+	cfg->groups = d->cfg.groups;
+	cfg->n_groups = d->cfg.n_groups;
 	cfg->role = h->server ? HS_SERVER : HS_CLIENT;
 	if (a->auth_mode == HANDSHAKE_AUTH_X509 && a->cert > 0 && a->privkey > 0) {
 		err = keyring_credential(d, h);

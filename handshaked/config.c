@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "handshaked/config.h"
+#include "handshaked/crypto/crypto.h"
 
 #define CFG_FILE_MAX (1 << 20)
 
@@ -24,6 +25,11 @@ void hsd_cfg_defaults(struct hsd_cfg *c)
 	c->max_inflight = 1024;
 	c->timeout_ms = 10000;
 	c->poll_ms = 1000;
+	c->groups[0] = HSD_GROUP_X25519MLKEM768;
+	c->groups[1] = HSD_GROUP_X25519;
+	c->groups[2] = HSD_GROUP_SECP256R1;
+	c->groups[3] = HSD_GROUP_SECP384R1;
+	c->n_groups = 4;
 }
 
 /* unescape @v (@n bytes) into @out; in a list, stop at an unescaped ';' */
@@ -114,6 +120,31 @@ static int set_keyrings(struct hsd_cfg *c, const char *v, size_t n)
 	return 0;
 }
 
+static int set_groups(struct hsd_cfg *c, const char *v, size_t n)
+{
+	char name[32];
+	size_t off = 0, used;
+	uint16_t g;
+	int err;
+
+	c->n_groups = 0;
+	while (off < n) {
+		err = unescape(v + off, n - off, true, name, sizeof(name), &used);
+		if (err)
+			return err;
+		off += used;
+		if (!name[0])
+			continue;
+		g = hsd_group_by_name(name);
+		if (!g)
+			return -EINVAL;
+		if (c->n_groups == HSD_CFG_GROUPS_MAX)
+			return -E2BIG;
+		c->groups[c->n_groups++] = g;
+	}
+	return c->n_groups ? 0 : -EINVAL;
+}
+
 static int set_x509(struct hsd_cfg_x509 *x, const char *k, const char *v,
 		    size_t n)
 {
@@ -157,6 +188,8 @@ static int set_key(struct hsd_cfg *c, const char *g, const char *k,
 			err = set_uint(&c->poll_ms, v, n, 10, 60000);
 		else if (!strcmp(k, "server_tickets"))
 			err = set_bool(&c->server_tickets, v, n);
+		else if (!strcmp(k, "groups"))
+			err = set_groups(c, v, n);
 	}
 	return err;
 }

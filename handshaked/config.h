@@ -8,9 +8,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define HSD_CFG_PATH_MAX 256
 #define HSD_CFG_KEYRINGS_MAX 16
+#define HSD_CFG_GROUPS_MAX 8
 
 /* [authenticate.client] / [authenticate.server] */
 struct hsd_cfg_x509 {
@@ -34,6 +36,14 @@ struct hsd_cfg {
 	unsigned int timeout_ms;	/* when ACCEPT has none (10000) */
 	unsigned int poll_ms;		/* ACCEPT without a READY (1000) */
 	bool server_tickets;		/* NewSessionTicket to clients (off) */
+	/*
+	 * groups=a;b: key exchange groups in preference order. Default
+	 * X25519MLKEM768 (where libcrypto has it), x25519, secp256r1,
+	 * secp384r1: no FFDHE, which kernel consumers do not need and which
+	 * costs the loop ~1.4 ms per handshake against ~0.06 ms for x25519.
+	 */
+	uint16_t groups[HSD_CFG_GROUPS_MAX];
+	size_t n_groups;
 };
 
 void hsd_cfg_defaults(struct hsd_cfg *c);

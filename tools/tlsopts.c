@@ -10,15 +10,6 @@
 #include "handshaked/util.h"
 #include "tools/tlsopts.h"
 
-static const struct { const char *name; uint16_t id; } group_names[] = {
-	{ "x25519", HSD_GROUP_X25519 }, { "X25519", HSD_GROUP_X25519 },
-	{ "P-256", HSD_GROUP_SECP256R1 }, { "secp256r1", HSD_GROUP_SECP256R1 },
-	{ "prime256v1", HSD_GROUP_SECP256R1 },
-	{ "P-384", HSD_GROUP_SECP384R1 }, { "secp384r1", HSD_GROUP_SECP384R1 },
-	{ "ffdhe2048", HSD_GROUP_FFDHE2048 }, { "ffdhe3072", HSD_GROUP_FFDHE3072 },
-	{ "X25519MLKEM768", HSD_GROUP_X25519MLKEM768 },
-};
-
 void tls_opts_usage(FILE *f)
 {
 	fprintf(f,
@@ -61,21 +52,18 @@ static int add_suite(struct tls_opts *o, const char *name)
 
 static int add_group(struct tls_opts *o, const char *name)
 {
-	size_t i;
+	uint16_t g = hsd_group_by_name(name);
 
-	for (i = 0; i < ARRAY_SIZE(group_names); i++) {
-		if (strcasecmp(group_names[i].name, name))
-			continue;
-		if (!hsd_group_supported(o->cr, group_names[i].id)) {
-			fprintf(stderr, "ktlsh: group %s not in this libcrypto\n",
-				name);
-			return -1;
-		}
-		o->groups[o->cfg.n_groups++] = group_names[i].id;
-		return 0;
+	if (!g) {
+		fprintf(stderr, "ktlsh: unknown group %s\n", name);
+		return -1;
 	}
-	fprintf(stderr, "ktlsh: unknown group %s\n", name);
-	return -1;
+	if (!hsd_group_supported(o->cr, g)) {
+		fprintf(stderr, "ktlsh: group %s not in this libcrypto\n", name);
+		return -1;
+	}
+	o->groups[o->cfg.n_groups++] = g;
+	return 0;
 }
 
 static int add_alpn(struct tls_opts *o, const char *name)

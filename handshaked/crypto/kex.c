@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/core_names.h>
 #include <openssl/bn.h>
@@ -79,6 +80,27 @@ const char *hsd_group_name(uint16_t group)
 	default:
 		return "unknown";
 	}
+}
+
+uint16_t hsd_group_by_name(const char *name)
+{
+	static const struct { const char *name; uint16_t id; } names[] = {
+		{ "x25519", HSD_GROUP_X25519 },
+		{ "P-256", HSD_GROUP_SECP256R1 },
+		{ "secp256r1", HSD_GROUP_SECP256R1 },
+		{ "prime256v1", HSD_GROUP_SECP256R1 },
+		{ "P-384", HSD_GROUP_SECP384R1 },
+		{ "secp384r1", HSD_GROUP_SECP384R1 },
+		{ "ffdhe2048", HSD_GROUP_FFDHE2048 },
+		{ "ffdhe3072", HSD_GROUP_FFDHE3072 },
+		{ "X25519MLKEM768", HSD_GROUP_X25519MLKEM768 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (!strcasecmp(names[i].name, name))
+			return names[i].id;
+	return 0;
 }
 
 /* Size of the public share on the wire (RFC 8446 4.2.8.1/4.2.8.2). */

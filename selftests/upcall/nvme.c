@@ -270,6 +270,35 @@ TEST_F(nvme, psk_host_refuses_a_certificate_server)
 	waitpid(pid, NULL, 0);
 }
 
+/*
+ * The daemon offers no FFDHE by default: a client that offers only
+ * ffdhe3072 (with the target's PSK) is refused at once, not computed for;
+ * the same client with x25519 completes its handshake.
+ */
+TEST_F(nvme, target_offers_no_ffdhe_by_default)
+{
+	char cmd[1024], hex[65];
+	int i, rc;
+
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", psk[i]);
+	for (i = 0; i < 2; i++) {
+		snprintf(cmd, sizeof(cmd),
+			 "timeout 5 %s client 127.0.0.1:%d --tls1.3 --groups %s "
+			 "--psk-identity 'NVMe0R01 " HOSTNQN " " SUBNQN "' "
+			 "--psk-key %s < /dev/null > /dev/null 2>&1",
+			 KTLSH, 4420 + self->t.port, i ? "x25519" : "ffdhe3072",
+			 hex);
+		rc = system(cmd);
+		(void)rc;
+	}
+	EXPECT_TRUE(daemon_wait_logged(&self->d,
+		"reason=\"no key exchange group in common\"", 5000))
+		TH_LOG("%s", daemon_log(&self->d));
+	EXPECT_TRUE(daemon_wait_logged(&self->d, "group=x25519", 5000))
+		TH_LOG("%s", daemon_log(&self->d));
+}
+
 /* no fd or memory growth in the daemon over 20 connect/disconnect cycles */
 TEST_F(nvme, twenty_cycles_no_growth)
 {

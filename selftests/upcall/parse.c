@@ -181,6 +181,8 @@ TEST(config_errors_say_where)
 		"[broken\n",
 		"[a]b]\n",
 		"[handshaked]\nserver_tickets=yes\n",
+		"[handshaked]\ngroups=x25519;ffdhe9999\n",
+		"[handshaked]\ngroups=\n",
 	};
 	struct hsd_cfg c;
 	char err[128];
@@ -206,6 +208,28 @@ TEST(config_missing_file_is_defaults)
 				  sizeof(err)));
 	EXPECT_EQ(1024U, c.max_inflight);
 	EXPECT_EQ(1000U, c.poll_ms);
+}
+
+/* the daemon offers no FFDHE unless told to: ~1.4 ms of the loop each */
+TEST(config_groups_default_without_ffdhe)
+{
+	static const char text[] = "[handshaked]\ngroups=P-256;ffdhe3072;\n";
+	struct hsd_cfg c;
+	char err[128];
+	size_t i;
+
+	hsd_cfg_defaults(&c);
+	ASSERT_LT(0U, c.n_groups);
+	for (i = 0; i < c.n_groups; i++) {
+		EXPECT_NE(HSD_GROUP_FFDHE2048, c.groups[i]);
+		EXPECT_NE(HSD_GROUP_FFDHE3072, c.groups[i]);
+	}
+	EXPECT_EQ(HSD_GROUP_X25519, c.groups[1]);
+	ASSERT_EQ(0, hsd_cfg_parse(text, strlen(text), &c, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(2U, c.n_groups);
+	EXPECT_EQ(HSD_GROUP_SECP256R1, c.groups[0]);
+	EXPECT_EQ(HSD_GROUP_FFDHE3072, c.groups[1]);
 }
 
 TEST(key_description_split)
