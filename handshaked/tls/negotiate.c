@@ -177,17 +177,64 @@ static void forget_psk(struct hs_conn *c)
 	c->p.peer_authenticated = false;
 }
 
+/*
+ * Identity @i of the offer: 1 when it is selected, 0 when it is not usable
+ * (unknown: *unknown stays set), or an error. @psk and @sess are the
+ * caller's scratch, wiped by it whatever the answer.
+ */
+static int try_identity(struct hs_conn *c, struct offer *o, size_t i,
+			const struct hs_cur *id, bool *unknown,
+			struct hs_psk *psk, struct hs_session *sess)
+{
+	const struct hs_suite *s;
+	bool resumption;
+	int err;
+
+	/* RFC 8446 4.1.2: after HRR, only the PSK ClientHello 1 chose */
+	if (c->hrr && !same_identity(c, id->p, hs_cur_left(id)))
+		return 0;
+	/* RFC 8446 2.2: our own ticket, else an external identity */
+	resumption = !hs13_ticket_psk(c, id->p, hs_cur_left(id), psk, sess);
+	if (!resumption &&
+	    (!c->cfg.psk_lookup ||
+	     c->cfg.psk_lookup(c->cfg.psk_lookup_arg, id->p, hs_cur_left(id),
+			       psk)))
+		return 0;
+	*unknown = false;
+	s = pick_suite13(c, o, psk);
+	/* psk_dhe_ke needs a group; psk_ke is fine without */
+	if (!s || (!o->ch.psk_dhe_ke && !o->ch.psk_ke) ||
+	    (resumption && !o->ch.psk_dhe_ke))
+		return 0;
+	err = verify_binder(c, o, i, psk, !resumption);
+	if (!err && !c->hrr)
+		err = remember_identity(c, id->p, hs_cur_left(id));
+	if (err)
+		return err;
+	c->psk_resumption = resumption;
+	c->psk = *psk;
+	c->psk_index = (int)i;
+	hs_set_suite(c, s);
+	if (resumption) {
+		c->p.resumed = true;
+		c->p.peer_authenticated = sess->peer_authenticated;
+	} else {
+		c->p.psk = true;
+		c->p.psk_used = &c->psk;
+		c->p.peer_authenticated = true;
+	}
+	return 1;
+}
+
 /* RFC 8446 4.2.11: the first identity we know, with a usable suite. */
 static int choose_psk(struct hs_conn *c, struct offer *o, bool *unknown)
 {
 	struct hs_cur ids = o->ch.identities, id;
-	const struct hs_suite *s;
 	struct hs_session sess;
 	struct hs_psk psk;
-	bool resumption;
 	uint32_t age;
 	size_t i;
-	int err;
+	int r = 0;
 
 	*unknown = false;
 	if (!o->ch.have_psk)
@@ -205,56 +252,18 @@ static int choose_psk(struct hs_conn *c, struct offer *o, bool *unknown)
 	 * only the first HS_MAX_PSK_LOOKUPS are looked at, as other stacks
 	 * cap them.
 	 */
-	for (i = 0; hs_cur_left(&ids) && i < HS_MAX_PSK_LOOKUPS; i++) {
+	for (i = 0; !r && hs_cur_left(&ids) && i < HS_MAX_PSK_LOOKUPS; i++) {
 		if (hs_cur_vec(&ids, 2, 1, &id) || hs_cur_u32(&ids, &age))
 			return hs_fail(c, HS_ALERT_DECODE_ERROR, -EBADMSG,
 				       "malformed PskIdentity");
 		memset(&psk, 0, sizeof(psk));
-		/* RFC 8446 4.1.2: after HRR, only the PSK ClientHello 1 chose */
-		if (c->hrr && !same_identity(c, id.p, hs_cur_left(&id)))
-			continue;
-		/* RFC 8446 2.2: our own ticket, else an external identity */
-		resumption = !hs13_ticket_psk(c, id.p, hs_cur_left(&id), &psk,
-					      &sess);
-		if (!resumption &&
-		    (!c->cfg.psk_lookup ||
-		     c->cfg.psk_lookup(c->cfg.psk_lookup_arg, id.p,
-				       hs_cur_left(&id), &psk)))
-			continue;
-		*unknown = false;
-		s = pick_suite13(c, o, &psk);
-		/* psk_dhe_ke needs a group; psk_ke is fine without */
-		if (!s || (!o->ch.psk_dhe_ke && !o->ch.psk_ke) ||
-		    (resumption && !o->ch.psk_dhe_ke)) {
-			hsd_wipe(&psk, sizeof(psk));
-			continue;
-		}
-		err = verify_binder(c, o, i, &psk, !resumption);
-		if (!err && !c->hrr)
-			err = remember_identity(c, id.p, hs_cur_left(&id));
-		if (err) {
-			hsd_wipe(&psk, sizeof(psk));
-			hsd_wipe(&sess, sizeof(sess));
-			return err;
-		}
-		c->psk_resumption = resumption;
-		if (resumption) {
-			c->p.resumed = true;
-			c->p.peer_authenticated = sess.peer_authenticated;
-		}
-		hsd_wipe(&sess, sizeof(sess));
-		c->psk = psk;
+		memset(&sess, 0, sizeof(sess));
+		r = try_identity(c, o, i, &id, unknown, &psk, &sess);
+		/* the key and the resumption secret, on every path */
 		hsd_wipe(&psk, sizeof(psk));
-		c->psk_index = (int)i;
-		hs_set_suite(c, s);
-		if (!resumption) {
-			c->p.psk = true;
-			c->p.psk_used = &c->psk;
-			c->p.peer_authenticated = true;
-		}
-		return 0;
+		hsd_wipe(&sess, sizeof(sess));
 	}
-	return 0;
+	return r < 0 ? r : 0;
 }
 
 /* Find the client's share for @g; 0 and *share when present. */

@@ -355,8 +355,9 @@ int hs_resume12_server(struct hs_conn *c, struct hs_ch_info *ch,
 		       const uint16_t *suites, size_t n_suites)
 {
 	struct hs_session s;
-	int err = -ENOKEY;
+	int err = -ENOKEY, ret = 0;
 
+	memset(&s, 0, sizeof(s));
 	c->send_ticket12 = c->peer_ticket_ext && c->cfg.ticket_keys;
 	/* RFC 5077 3.4: a ticket first, then the session ID */
 	if (c->cfg.ticket_keys && ch->ticket12_len)
@@ -365,29 +366,30 @@ int hs_resume12_server(struct hs_conn *c, struct hs_ch_info *ch,
 	if (err && c->cfg.session_cache && c->session_id_len)
 		err = cache_find(c->cfg.session_cache, c->session_id,
 				 c->session_id_len, &s);
-	if (err)
-		return 0;	/* unknown: a full handshake with a new ID */
-	if (s.version != HS_TLS12 || !client_offered(suites, n_suites, s.suite) ||
+	/* unknown: a full handshake with a new ID */
+	if (err || s.version != HS_TLS12 ||
+	    !client_offered(suites, n_suites, s.suite) ||
 	    !hs_suite_allowed(c, hs_suite_find(s.suite)))
-		goto full;
+		goto out;
 	/* RFC 7627 5.3: an EMS session resumes only with EMS */
-	if (s.ems && !c->peer_ems)
-		return hs_fail(c, HS_ALERT_HANDSHAKE_FAILURE, -EPROTO,
-			       "resuming an extended-master-secret session without it");
+	if (s.ems && !c->peer_ems) {
+		ret = hs_fail(c, HS_ALERT_HANDSHAKE_FAILURE, -EPROTO,
+			      "resuming an extended-master-secret session without it");
+		goto out;
+	}
 	if (!s.ems && c->peer_ems)
-		goto full;
+		goto out;
 	hs_set_suite(c, hs_suite_find(s.suite));
 	memcpy(c->master_secret, s.secret, 48);
 	c->p.extended_master_secret = s.ems;
 	c->p.resumed = true;
 	c->p.peer_authenticated = s.peer_authenticated;
 	c->resumed12 = true;
-	hsd_wipe(&s, sizeof(s));
 	hs_switch_shape(c, SHAPE_12_RESUMED, S_CH);
-	return 0;
-full:
+out:
+	/* the master secret, on every path */
 	hsd_wipe(&s, sizeof(s));
-	return 0;
+	return ret;
 }
 
 int hs_session_new_id12(struct hs_conn *c)

@@ -4,6 +4,7 @@
 
 #include "selftests/engine/common.h"
 #include "handshaked/tls/internal.h"
+#include "handshaked/tls/ext.h"
 #include "handshaked/util.h"
 
 static uint64_t fake_now(void *arg)
@@ -281,6 +282,57 @@ TEST_F(tls12, session_cache_expires_and_is_bounded)
 	self->ccfg.resume = &s;
 	ok(_metadata, self);
 	EXPECT_FALSE(hs_params(self->cl)->resumed);
+}
+
+/* a ClientHello's extended_master_secret renamed to an unassigned type */
+static void drop_ems(void *arg, uint8_t *msg, size_t *len, size_t cap)
+{
+	struct hs_cur c = hs_cur_init(msg + 4, *len - 4), v, exts;
+	const uint8_t *r;
+	uint16_t ver, type;
+
+	if (msg[0] != HS_MT_CLIENT_HELLO)
+		return;
+	hs_cur_u16(&c, &ver);
+	hs_cur_take(&c, 32, &r);
+	hs_cur_vec(&c, 1, 0, &v);
+	hs_cur_vec(&c, 2, 2, &v);
+	hs_cur_vec(&c, 1, 1, &v);
+	hs_cur_vec(&c, 2, 0, &exts);
+	while (hs_cur_left(&exts)) {
+		uint8_t *at = (uint8_t *)exts.p;
+
+		hs_cur_u16(&exts, &type);
+		hs_cur_vec(&exts, 2, 0, &v);
+		if (type == HS_EXT_EXTENDED_MASTER_SECRET)
+			at[0] = 0xfe;
+	}
+}
+
+/*
+ * RFC 7627 5.3: an extended-master-secret session offered without EMS is
+ * refused, and the master secret the server looked up is wiped then too.
+ */
+TEST_F(tls12, ems_mismatch_on_resumption_fails_and_wipes_the_secret)
+{
+	struct hs_test_hooks hooks = { .tamper = drop_ems };
+	struct hs_session s;
+	uint8_t alert = 0;
+
+	self->scfg.session_cache = self->cache;
+	ok(_metadata, self);
+	ASSERT_EQ(0, hs_get_session(self->cl, &s));
+	ASSERT_TRUE(s.ems);
+	/* a client that offers the session without the extension */
+	self->ccfg.resume = &s;
+	self->ccfg.test = &hooks;
+	ASSERT_NE(0, run(_metadata, self));
+	ASSERT_NE(0, hs_error(self->sv, &alert, NULL, NULL));
+	EXPECT_EQ(HS_ALERT_HANDSHAKE_FAILURE, alert);
+	EXPECT_FALSE(stack_holds(s.secret, 48));
+	/* the probe finds a secret that is there */
+	leave_on_stack(s.secret, 48);
+	EXPECT_TRUE(stack_holds(s.secret, 48));
 }
 
 /* flow 4b: resumption by ticket (RFC 5077 3.1 Figures 1-2) */

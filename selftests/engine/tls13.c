@@ -874,6 +874,34 @@ TEST_F(tls13, tickets_with_the_server_flight_unless_a_certificate_is_asked)
 	hs_ticket_keys_free(tk);
 }
 
+/*
+ * A ticket the server opens but cannot use (the client offers psk_ke
+ * only, RFC 8446 4.6.1 tickets need psk_dhe_ke here): its resumption
+ * secret is wiped from the stack on that path too.
+ */
+TEST_F(tls13, unusable_ticket_secret_is_wiped)
+{
+	struct hs_ticket_keys *tk;
+	struct hs_session s;
+	uint8_t buf[20000];
+	uint64_t now = 1700000000000ULL;
+
+	tk = use_tickets(_metadata, self, 3600, &now);
+	ASSERT_NE(NULL, tk);
+	ASSERT_EQ(0, run(_metadata, self));
+	deliver(_metadata, self->sv, self->cl, buf, sizeof(buf));
+	ASSERT_EQ(0, hs_get_session(self->cl, &s));
+	drop_conns(self);
+	self->ccfg.resume = &s;
+	self->ccfg.psk_only = true;
+	run(_metadata, self);
+	EXPECT_FALSE(hs_params(self->sv)->resumed);
+	EXPECT_FALSE(stack_holds(s.secret, s.secret_len));
+	leave_on_stack(s.secret, s.secret_len);
+	EXPECT_TRUE(stack_holds(s.secret, s.secret_len));
+	hs_ticket_keys_free(tk);
+}
+
 TEST_F(tls13, expired_ticket_gets_full_handshake)
 {
 	struct hs_ticket_keys *tk;
