@@ -152,6 +152,8 @@ enum hsd_group {
 /* Does the run-time libcrypto have this group (ML-KEM: OpenSSL >= 3.5)? */
 bool hsd_group_supported(const struct hsd_crypto *c, uint16_t group);
 const char *hsd_group_name(uint16_t group);
+/* bytes of a public share on the wire (FFDHE: |p|), 0 if unknown */
+size_t hsd_group_share_len(uint16_t group);
 /* the group a name means (IANA, OpenSSL or NIST spelling), 0 if none */
 uint16_t hsd_group_by_name(const char *name);
 /* A KEM hybrid (TLS 1.3 only): the two sides' shares differ in kind. */

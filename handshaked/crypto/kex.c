@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <openssl/core_names.h>
 #include <openssl/bn.h>
@@ -80,6 +81,13 @@ const char *hsd_group_name(uint16_t group)
 	default:
 		return "unknown";
 	}
+}
+
+static size_t share_len(uint16_t group);
+
+size_t hsd_group_share_len(uint16_t group)
+{
+	return share_len(group);
 }
 
 uint16_t hsd_group_by_name(const char *name)
@@ -606,6 +614,8 @@ struct pooled_kex {
 
 struct hsd_kex_pool {
 	const struct hsd_crypto *c;
+	/* the process that made the keys: a forked child must not use them */
+	int pid;
 	uint16_t group;
 	size_t n, cap;
 	struct pooled_kex e[];
@@ -622,6 +632,7 @@ int hsd_kex_pool_new(const struct hsd_crypto *c, uint16_t group, size_t cap,
 	if (!p)
 		return -ENOMEM;
 	p->c = c;
+	p->pid = (int)getpid();
 	p->group = group;
 	p->cap = cap;
 	*out = p;
@@ -633,11 +644,28 @@ bool hsd_kex_pool_full(const struct hsd_kex_pool *p)
 	return p->n == p->cap;
 }
 
+/*
+ * After a fork both processes hold the same keys: the child drops its
+ * copies (the parent keeps its own), so no ephemeral key serves twice.
+ */
+static void pool_fork_guard(struct hsd_kex_pool *p)
+{
+	if (p->pid == (int)getpid())
+		return;
+	while (p->n) {
+		p->n--;
+		hsd_kex_free(p->e[p->n].k);
+		p->e[p->n].k = NULL;
+	}
+	p->pid = (int)getpid();
+}
+
 int hsd_kex_pool_fill_one(struct hsd_kex_pool *p)
 {
 	struct pooled_kex *e;
 	int err;
 
+	pool_fork_guard(p);
 	if (hsd_kex_pool_full(p))
 		return 0;
 	e = &p->e[p->n];
@@ -654,6 +682,7 @@ int hsd_kex_pool_take(struct hsd_kex_pool *p, uint16_t group,
 {
 	struct pooled_kex *e;
 
+	pool_fork_guard(p);
 	if (!p->n || group != p->group)
 		return -ENOENT;
 	e = &p->e[--p->n];

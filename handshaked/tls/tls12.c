@@ -233,6 +233,26 @@ static bool we_offered_group(const struct hs_conn *c, uint16_t g)
 	return false;
 }
 
+/*
+ * RFC 5246 7.4.3/7.4.7.2: dh_Ys and dh_Yc are integers, and GnuTLS and
+ * older OpenSSL send them without leading zero bytes (1 in 256 shares).
+ * Our key exchange takes them as RFC 7919 / RFC 8446 4.2.8.1 do: left-
+ * padded to the size of p.
+ */
+static int dh_y_padded(struct hs_conn *c, const uint8_t *y, size_t n,
+		       uint8_t *out, size_t cap, size_t *outlen)
+{
+	size_t pl = hsd_group_share_len(c->p.group);
+
+	if (!pl || !n || n > pl || pl > cap)
+		return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
+			       "DH public value of %zu bytes", n);
+	memset(out, 0, pl - n);
+	memcpy(out + pl - n, y, n);
+	*outlen = pl;
+	return 0;
+}
+
 int hs12_parse_server_key_exchange(struct hs_conn *c, struct hs_cur *body)
 {
 	const uint8_t *params = body->p;
@@ -262,10 +282,18 @@ int hs12_parse_server_key_exchange(struct hs_conn *c, struct hs_cur *body)
 				       "DHE group is not ffdhe2048/3072");
 		pt = ys;
 	}
-	if (hs_cur_left(&pt) > sizeof(c->peer_share))
-		goto bad;
-	memcpy(c->peer_share, pt.p, hs_cur_left(&pt));
-	c->peer_share_len = hs_cur_left(&pt);
+	if (c->suite->kx == HS_KX_DHE) {
+		int err = dh_y_padded(c, pt.p, hs_cur_left(&pt), c->peer_share,
+				      sizeof(c->peer_share), &c->peer_share_len);
+
+		if (err)
+			return err;
+	} else {
+		if (hs_cur_left(&pt) > sizeof(c->peer_share))
+			goto bad;
+		memcpy(c->peer_share, pt.p, hs_cur_left(&pt));
+		c->peer_share_len = hs_cur_left(&pt);
+	}
 	if (ske_tbs(c, params, (size_t)(body->p - params), tbs, sizeof(tbs),
 		    &tbslen))
 		goto bad;
@@ -377,6 +405,13 @@ int hs12_parse_client_key_exchange(struct hs_conn *c, struct hs_cur *body)
 				       "RSA decryption failed");
 		c->shared_len = 48;
 		return 0;
+	}
+	if (c->suite->kx == HS_KX_DHE) {
+		err = dh_y_padded(c, v.p, hs_cur_left(&v), c->peer_share,
+				  sizeof(c->peer_share), &c->peer_share_len);
+		if (err)
+			return err;
+		v = hs_cur_init(c->peer_share, c->peer_share_len);
 	}
 	err = hsd_kex_derive(c->kex[0], v.p, hs_cur_left(&v), c->shared,
 			     &c->shared_len);

@@ -335,6 +335,61 @@ TEST_F(tls12, ems_mismatch_on_resumption_fails_and_wipes_the_secret)
 	EXPECT_TRUE(stack_holds(s.secret, 48));
 }
 
+/* the client's DHE ClientKeyExchange with dh_Yc's leading zeros dropped */
+struct strip {
+	int stripped;
+};
+
+static void strip_dh_yc(void *arg, uint8_t *msg, size_t *len, size_t cap)
+{
+	struct strip *t = arg;
+	size_t n = (size_t)msg[4] << 8 | msg[5], z = 0;
+
+	if (msg[0] != HS_MT_CLIENT_KEY_EXCHANGE || *len != 6 + n)
+		return;
+	while (z < n - 1 && !msg[6 + z])
+		z++;
+	if (!z)
+		return;
+	memmove(msg + 6, msg + 6 + z, n - z);
+	n -= z;
+	msg[4] = (uint8_t)(n >> 8);
+	msg[5] = (uint8_t)n;
+	msg[1] = 0;
+	msg[2] = (uint8_t)((n + 2) >> 8);
+	msg[3] = (uint8_t)(n + 2);
+	*len = 6 + n;
+	t->stripped++;
+}
+
+/*
+ * RFC 5246 7.4.7.2: dh_Yc is an integer; GnuTLS and older OpenSSL send it
+ * without leading zeros (1 share in 256). The server left-pads it and
+ * agrees on the premaster secret. (Our tamper hook runs after our own
+ * transcript took the message, so the handshake then fails at Finished:
+ * the master secrets are compared, without extended_master_secret.)
+ */
+TEST_F(tls12, dhe_public_value_without_leading_zeros)
+{
+	static const uint16_t suite = HS_DHE_RSA_AES_128_GCM_SHA256;
+	struct strip t = { 0 };
+	struct hs_test_hooks hooks = { .tamper = strip_dh_yc, .arg = &t };
+	int i;
+
+	use(self, &self->rsa);
+	self->ccfg.suites = &suite;
+	self->ccfg.n_suites = 1;
+	self->ccfg.test = &hooks;
+	self->scfg.no_extended_master_secret = true;
+	for (i = 0; i < 4000 && !t.stripped; i++)
+		run(_metadata, self);
+	ASSERT_EQ(1, t.stripped) TH_LOG("no share with a leading zero in %d", i);
+	EXPECT_FALSE(hs_params(self->sv)->extended_master_secret);
+	EXPECT_EQ(0, memcmp(self->cl->master_secret, self->sv->master_secret, 48));
+	/* the server got past the ClientKeyExchange: it failed at Finished */
+	EXPECT_EQ(NULL, strstr(self->sv->why, "key share"));
+}
+
 /* flow 4b: resumption by ticket (RFC 5077 3.1 Figures 1-2) */
 TEST_F(tls12, resumption_by_ticket)
 {
