@@ -3,6 +3,7 @@
 #ifndef HSD_CRYPTO_INTERNAL_H
 #define HSD_CRYPTO_INTERNAL_H
 
+#include <pthread.h>
 #include <openssl/evp.h>
 
 #include "handshaked/crypto/crypto.h"
@@ -24,8 +25,17 @@ struct hsd_pkey {
 	EVP_PKEY *k;
 	/* classified once: EVP_PKEY_is_a() walks the provider's name map */
 	enum hsd_key_type type;
-	/* ECDSA signing context, made on first use (one thread signs) */
+	/*
+	 * Several threads may sign with one key (a multi-threaded server):
+	 * @lock guards the nonces made ahead (one popped per signature, never
+	 * twice: a (k^-1, r) pair used for two signatures gives the key away)
+	 * and @sign_ctx, which one signer holds at a time; another signer
+	 * meanwhile makes a context of its own.
+	 */
+	pthread_mutex_t lock;
+	/* ECDSA signing context, made on first use */
 	EVP_PKEY_CTX *sign_ctx;
+	bool sign_ctx_busy;
 	/* ECDSA nonces made ahead (hsd_pkey_presign_fill_one) */
 	struct ec_key_st *ec;	/* EC_KEY: ECDSA_do_sign_ex's view of k */
 	struct hsd_presig {

@@ -59,6 +59,7 @@ struct hsd_pkey *hsd_pkey_wrap_as(EVP_PKEY *k, enum hsd_key_type type)
 	}
 	w->k = k;
 	w->type = type;
+	pthread_mutex_init(&w->lock, NULL);
 	return w;
 }
 
@@ -129,6 +130,7 @@ void hsd_pkey_free(struct hsd_pkey *k)
 	EC_KEY_free(k->ec);
 	EVP_PKEY_CTX_free(k->sign_ctx);
 	EVP_PKEY_free(k->k);
+	pthread_mutex_destroy(&k->lock);
 	OPENSSL_free(k);
 }
 
@@ -241,32 +243,42 @@ static bool is_ec(enum hsd_key_type t)
 int hsd_pkey_presign_fill_one(struct hsd_pkey *k)
 {
 	BIGNUM *kinv = NULL, *r = NULL;
-	int pid = (int)getpid();
+	int pid = (int)getpid(), ret = 1;
 
 	if (!k || !is_ec(k->type))
 		return 0;
+	pthread_mutex_lock(&k->lock);
 	if (k->pre_pid != pid) {
 		presign_clear(k);
 		k->pre_pid = pid;
 	}
-	if (k->n_pre == HSD_PRESIGN_MAX)
-		return 0;
-	if (!k->ec) {
+	if (!k->ec)
 		k->ec = EVP_PKEY_get1_EC_KEY(k->k);
-		if (!k->ec) {
-			ERR_clear_error();
-			return -EIO;
-		}
+	if (!k->ec || k->n_pre == HSD_PRESIGN_MAX)
+		ret = k->ec ? 0 : -EIO;
+	pthread_mutex_unlock(&k->lock);
+	if (ret <= 0) {
+		ERR_clear_error();
+		return ret;
 	}
 	/* k from the private DRBG, kG and k^-1 in constant time */
 	if (ECDSA_sign_setup(k->ec, NULL, &kinv, &r) != 1) {
 		ERR_clear_error();
 		return -EIO;
 	}
-	k->pre[k->n_pre].kinv = kinv;
-	k->pre[k->n_pre].r = r;
-	k->n_pre++;
-	return 1;
+	pthread_mutex_lock(&k->lock);
+	if (k->n_pre < HSD_PRESIGN_MAX && k->pre_pid == pid) {
+		k->pre[k->n_pre].kinv = kinv;
+		k->pre[k->n_pre].r = r;
+		k->n_pre++;
+		kinv = r = NULL;
+	} else {
+		ret = 0;
+	}
+	pthread_mutex_unlock(&k->lock);
+	BN_clear_free(kinv);
+	BN_clear_free(r);
+	return ret;
 }
 
 unsigned int hsd_pkey_presigned(const struct hsd_pkey *k)
@@ -291,19 +303,26 @@ uint64_t hsd_pkey_presigned_used(const struct hsd_pkey *k)
 static int ecdsa_sign_presigned(struct hsd_pkey *k, const uint8_t *dg,
 				unsigned int dl, uint8_t *sig, size_t *siglen)
 {
-	struct hsd_presig *p;
+	BIGNUM *kinv = NULL, *r = NULL;
 	unsigned char *q = sig;
 	ECDSA_SIG *es;
 	int n, err = -EAGAIN;
 
-	if (!hsd_pkey_presigned(k))
+	/* popped under the lock: each nonce goes to exactly one signature */
+	pthread_mutex_lock(&k->lock);
+	if (hsd_pkey_presigned(k)) {
+		k->n_pre--;
+		kinv = k->pre[k->n_pre].kinv;
+		r = k->pre[k->n_pre].r;
+		k->pre[k->n_pre].kinv = k->pre[k->n_pre].r = NULL;
+	}
+	pthread_mutex_unlock(&k->lock);
+	if (!kinv)
 		return -EAGAIN;
-	p = &k->pre[--k->n_pre];
-	es = ECDSA_do_sign_ex(dg, (int)dl, p->kinv, p->r, k->ec);
+	es = ECDSA_do_sign_ex(dg, (int)dl, kinv, r, k->ec);
 	/* used once, whatever happened */
-	BN_clear_free(p->kinv);
-	BN_clear_free(p->r);
-	p->kinv = p->r = NULL;
+	BN_clear_free(kinv);
+	BN_clear_free(r);
 	if (!es) {
 		ERR_clear_error();
 		return -EAGAIN;
@@ -311,7 +330,7 @@ static int ecdsa_sign_presigned(struct hsd_pkey *k, const uint8_t *dg,
 	n = i2d_ECDSA_SIG(es, NULL);
 	if (n > 0 && n <= HSD_SIG_MAX && i2d_ECDSA_SIG(es, &q) == n) {
 		*siglen = (size_t)n;
-		k->pre_used++;
+		__atomic_fetch_add(&k->pre_used, 1, __ATOMIC_RELAXED);
 		err = 0;
 	}
 	ECDSA_SIG_free(es);
@@ -330,23 +349,48 @@ static int ecdsa_sign(const struct hsd_crypto *c, struct hsd_pkey *k,
 	uint8_t dg[EVP_MAX_MD_SIZE];
 	unsigned int dl = 0;
 	size_t n = HSD_SIG_MAX;
+	EVP_PKEY_CTX *x = NULL;
+	bool shared = false;
+	int err = 0;
 
-	if (!k->sign_ctx) {
-		k->sign_ctx = EVP_PKEY_CTX_new_from_pkey(c->lib, k->k, NULL);
-		if (!k->sign_ctx || EVP_PKEY_sign_init(k->sign_ctx) != 1) {
-			EVP_PKEY_CTX_free(k->sign_ctx);
-			k->sign_ctx = NULL;
-			return -EIO;
-		}
-	}
 	if (EVP_Digest(tbs, tbslen, dg, &dl, c->md[s->hash], NULL) != 1)
 		return -EIO;
 	if (!ecdsa_sign_presigned(k, dg, dl, sig, siglen))
 		return 0;
-	if (EVP_PKEY_sign(k->sign_ctx, sig, &n, dg, dl) != 1)
-		return -EIO;
-	*siglen = n;
-	return 0;
+	/* the key's context when no other signer holds it, else our own */
+	pthread_mutex_lock(&k->lock);
+	if (!k->sign_ctx_busy) {
+		/* made and initialised once: a fetch per signature costs */
+		if (!k->sign_ctx) {
+			k->sign_ctx = EVP_PKEY_CTX_new_from_pkey(c->lib, k->k, NULL);
+			if (k->sign_ctx && EVP_PKEY_sign_init(k->sign_ctx) != 1) {
+				EVP_PKEY_CTX_free(k->sign_ctx);
+				k->sign_ctx = NULL;
+			}
+		}
+		if (k->sign_ctx) {
+			x = k->sign_ctx;
+			k->sign_ctx_busy = shared = true;
+		}
+	}
+	pthread_mutex_unlock(&k->lock);
+	if (!x) {
+		x = EVP_PKEY_CTX_new_from_pkey(c->lib, k->k, NULL);
+		if (!x || EVP_PKEY_sign_init(x) != 1)
+			err = -EIO;
+	}
+	if (!err && EVP_PKEY_sign(x, sig, &n, dg, dl) != 1)
+		err = -EIO;
+	if (shared) {
+		pthread_mutex_lock(&k->lock);
+		k->sign_ctx_busy = false;
+		pthread_mutex_unlock(&k->lock);
+	} else {
+		EVP_PKEY_CTX_free(x);
+	}
+	if (!err)
+		*siglen = n;
+	return err;
 }
 
 int hsd_sign(const struct hsd_crypto *c, struct hsd_pkey *k, uint16_t id,

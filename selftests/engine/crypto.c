@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The crypto layer against published vectors and round trips. */
+#include <pthread.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -667,6 +668,129 @@ TEST_F(crypto, ecdsa_nonces_made_ahead_are_used_once)
 	EXPECT_EQ(0, hsd_pkey_presign_fill_one(c.key));
 	EXPECT_EQ(0, (int)hsd_pkey_presigned(c.key));
 	cred_free(&c);
+}
+
+/* several threads sign with one key while nonces are made ahead */
+#define SIGNERS 4
+#define SIGS_EACH 100
+
+struct signer {
+	struct hsd_crypto *cr;
+	struct hsd_pkey *key;
+	uint8_t sig[SIGS_EACH][HSD_SIG_MAX];
+	int len[SIGS_EACH];
+	volatile bool *stop;
+};
+
+static void *sign_many(void *arg)
+{
+	struct signer *s = arg;
+	int i;
+
+	for (i = 0; i < SIGS_EACH; i++)
+		s->len[i] = sign_msg(s->cr, s->key, HSD_SIG_ECDSA_SECP256R1_SHA256,
+				     "one message, many signers", s->sig[i]);
+	return NULL;
+}
+
+static void *fill_nonces(void *arg)
+{
+	struct signer *s = arg;
+
+	while (!*s->stop)
+		if (hsd_pkey_presign_fill_one(s->key) < 0)
+			break;
+	return NULL;
+}
+
+/*
+ * A key shared by the threads of a server: each nonce made ahead goes to
+ * one signature only (one message signed twice with one nonce gives the
+ * same signature, and two such signatures of different messages the key),
+ * and the key's signing context is never used by two threads at once.
+ */
+TEST_F(crypto, concurrent_signers_never_share_a_nonce)
+{
+	static struct signer sg[SIGNERS + 1];
+	volatile bool stop = false;
+	pthread_t th[SIGNERS + 1];
+	struct hsd_pkey *pub;
+	struct cred c;
+	int i, j, a, b, n = 0;
+
+	ASSERT_EQ(0, cred_load(self->cr, "server-ec", &c));
+	ASSERT_EQ(0, hsd_cert_pubkey(self->cr, c.chain.der[0], c.chain.len[0], &pub));
+	for (i = 0; i <= SIGNERS; i++) {
+		sg[i].cr = self->cr;
+		sg[i].key = c.key;
+		sg[i].stop = &stop;
+	}
+	ASSERT_EQ(0, pthread_create(&th[SIGNERS], NULL, fill_nonces, &sg[SIGNERS]));
+	for (i = 0; i < SIGNERS; i++)
+		ASSERT_EQ(0, pthread_create(&th[i], NULL, sign_many, &sg[i]));
+	for (i = 0; i < SIGNERS; i++)
+		pthread_join(th[i], NULL);
+	stop = true;
+	pthread_join(th[SIGNERS], NULL);
+	for (i = 0; i < SIGNERS; i++) {
+		for (j = 0; j < SIGS_EACH; j++) {
+			ASSERT_LT(0, sg[i].len[j]);
+			EXPECT_EQ(0, hsd_verify(self->cr, pub,
+						HSD_SIG_ECDSA_SECP256R1_SHA256,
+						(const uint8_t *)"one message, many signers",
+						25, sg[i].sig[j], (size_t)sg[i].len[j]));
+		}
+	}
+	/* no two signatures alike, across threads too */
+	for (a = 0; a < SIGNERS * SIGS_EACH; a++)
+		for (b = a + 1; b < SIGNERS * SIGS_EACH; b++) {
+			struct signer *x = &sg[a / SIGS_EACH], *y = &sg[b / SIGS_EACH];
+			int ia = a % SIGS_EACH, ib = b % SIGS_EACH;
+
+			n += x->len[ia] == y->len[ib] &&
+			     !memcmp(x->sig[ia], y->sig[ib], (size_t)x->len[ia]);
+		}
+	EXPECT_EQ(0, n);
+	/* the nonces made ahead were used */
+	EXPECT_LT(0U, hsd_pkey_presigned_used(c.key));
+	hsd_pkey_free(pub);
+	cred_free(&c);
+}
+
+/* after a fork the child never takes the parent's pooled X25519 keys */
+TEST_F(crypto, kex_pool_not_shared_with_a_forked_child)
+{
+	uint8_t pub[HSD_KEX_PUB_MAX];
+	struct hsd_kex_pool *p;
+	struct hsd_kex *k;
+	size_t n;
+	int i, st;
+	pid_t pid;
+
+	ASSERT_EQ(0, hsd_kex_pool_new(self->cr, HSD_GROUP_X25519, 4, &p));
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(1, hsd_kex_pool_fill_one(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		/* none to take; one made in the child is its own */
+		int e = hsd_kex_pool_take(p, HSD_GROUP_X25519, &k, pub, &n);
+
+		if (e != -ENOENT || hsd_kex_pool_fill_one(p) != 1 ||
+		    hsd_kex_pool_take(p, HSD_GROUP_X25519, &k, pub, &n))
+			_exit(1);
+		hsd_kex_free(k);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	EXPECT_EQ(0, st);
+	/* the parent keeps its four */
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(0, hsd_kex_pool_take(p, HSD_GROUP_X25519, &k, pub, &n));
+		hsd_kex_free(k);
+	}
+	EXPECT_EQ(-ENOENT, hsd_kex_pool_take(p, HSD_GROUP_X25519, &k, pub, &n));
+	hsd_kex_pool_free(p);
 }
 
 /* P-256's order n, big-endian */
