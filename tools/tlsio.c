@@ -201,14 +201,20 @@ static int client_loop(struct io *io, struct tls_opts *o)
 {
 	struct pollfd pf[2] = { { .fd = 0, .events = POLLIN },
 				{ .fd = io->fd, .events = POLLIN } };
-	bool stdin_open = true, exchanged = false;
+	bool stdin_open = true, exchanged = false, sent = false;
 	uint8_t buf[16384];
 	size_t n;
 	ssize_t r;
 	int err;
 
 	while (!peer_done(io)) {
-		pf[0].fd = stdin_open ? 0 : -1;
+		/*
+		 * --keyupdate: the first input, its answer, the KeyUpdate, then
+		 * the rest (our close_notify among it): nothing follows a
+		 * close_notify (RFC 8446 6.1), a KeyUpdate neither.
+		 */
+		pf[0].fd = stdin_open && !(o->keyupdate && sent && !exchanged) ?
+			   0 : -1;
 		pf[0].revents = pf[1].revents = 0;
 		if (!hsd_conn_buffered(io->conn) && poll(pf, 2, -1) < 0 &&
 		    errno != EINTR)
@@ -225,6 +231,7 @@ static int client_loop(struct io *io, struct tls_opts *o)
 				err = write_app(io, buf, (size_t)r);
 				if (err)
 					return err;
+				sent = true;
 			}
 		}
 		if (hsd_conn_buffered(io->conn) ||
