@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "handshaked/crypto/internal.h"
+#include "handshaked/util.h"
 
 static const char *const md_names[HSD_HASH_COUNT] = {
 	[HSD_SHA256] = "SHA2-256",
@@ -161,9 +162,9 @@ int hsd_crypto_new(struct hsd_crypto **out)
 {
 	/* RFC 7748 4.1: the base point, u = 9 */
 	static const uint8_t x25519_u9[32] = { 9 };
-	static const struct { const char *type, *group; } groups[4] = {
+	static const struct { const char *type, *group; } groups[] = {
 		{ "EC", "P-256" }, { "EC", "P-384" },
-		{ "DH", "ffdhe2048" }, { "DH", "ffdhe3072" },
+		{ "DH", "ffdhe2048" }, { "DH", "ffdhe3072" }, { "EC", "P-521" },
 	};
 	struct hsd_crypto *c;
 	EVP_KEM *kem;
@@ -182,7 +183,7 @@ int hsd_crypto_new(struct hsd_crypto **out)
 		if (!c->cipher[i])
 			goto err_free;
 	}
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < (int)ARRAY_SIZE(groups); i++) {
 		c->group_tmpl[i] = param_key(c->lib, groups[i].type,
 					     groups[i].group);
 		if (!c->group_tmpl[i])
@@ -218,7 +219,7 @@ void hsd_crypto_free(struct hsd_crypto *c)
 		EVP_MD_free(c->md[i]);
 	for (i = 0; i < HSD_AEAD_COUNT; i++)
 		EVP_CIPHER_free(c->cipher[i]);
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < (int)ARRAY_SIZE(c->group_tmpl); i++)
 		EVP_PKEY_free(c->group_tmpl[i]);
 	hsd_x25519_table_free(c->x25519);
 	EVP_PKEY_free(c->x25519_tmpl);
@@ -236,6 +237,8 @@ EVP_PKEY *hsd_group_template(const struct hsd_crypto *c, uint16_t group)
 		return c->group_tmpl[2];
 	case HSD_GROUP_FFDHE3072:
 		return c->group_tmpl[3];
+	case HSD_GROUP_SECP521R1:
+		return c->group_tmpl[4];
 	default:
 		return NULL;
 	}

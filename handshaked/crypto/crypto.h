@@ -140,7 +140,9 @@ void hsd_aead_free(struct hsd_aead *a);
 enum hsd_group {
 	HSD_GROUP_SECP256R1 = 0x0017,
 	HSD_GROUP_SECP384R1 = 0x0018,
+	HSD_GROUP_SECP521R1 = 0x0019,
 	HSD_GROUP_X25519 = 0x001d,
+	HSD_GROUP_X448 = 0x001e,
 	HSD_GROUP_FFDHE2048 = 0x0100,
 	HSD_GROUP_FFDHE3072 = 0x0101,
 	HSD_GROUP_X25519MLKEM768 = 0x11ec,
@@ -154,6 +156,8 @@ bool hsd_group_supported(const struct hsd_crypto *c, uint16_t group);
 const char *hsd_group_name(uint16_t group);
 /* bytes of a public share on the wire (FFDHE: |p|), 0 if unknown */
 size_t hsd_group_share_len(uint16_t group);
+/* a group we implement (whatever this libcrypto has) */
+bool hsd_group_known(uint16_t group);
 /* the group a name means (IANA, OpenSSL or NIST spelling), 0 if none */
 uint16_t hsd_group_by_name(const char *name);
 /* A KEM hybrid (TLS 1.3 only): the two sides' shares differ in kind. */
@@ -224,6 +228,7 @@ enum hsd_sig_scheme {
 	HSD_SIG_RSA_PSS_RSAE_SHA384 = 0x0805,
 	HSD_SIG_RSA_PSS_RSAE_SHA512 = 0x0806,
 	HSD_SIG_ED25519 = 0x0807,
+	HSD_SIG_ED448 = 0x0808,
 	HSD_SIG_RSA_PSS_PSS_SHA256 = 0x0809,
 	HSD_SIG_RSA_PSS_PSS_SHA384 = 0x080a,
 	HSD_SIG_RSA_PSS_PSS_SHA512 = 0x080b,
@@ -237,8 +242,10 @@ enum hsd_key_type {
 	HSD_KEY_RSA_PSS,	/* id-RSASSA-PSS */
 	HSD_KEY_EC_P256,
 	HSD_KEY_EC_P384,
+	HSD_KEY_EC_P521,
 	HSD_KEY_EC_OTHER,
 	HSD_KEY_ED25519,
+	HSD_KEY_ED448,
 	HSD_KEY_OTHER,
 };
 

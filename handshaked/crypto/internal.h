@@ -13,7 +13,8 @@ struct hsd_crypto {
 	EVP_MD *md[HSD_HASH_COUNT];
 	EVP_CIPHER *cipher[HSD_AEAD_COUNT];
 	/* parameter-only keys to generate EC/DH ephemerals from */
-	EVP_PKEY *group_tmpl[4];	/* P-256, P-384, ffdhe2048, ffdhe3072 */
+	/* P-256, P-384, ffdhe2048, ffdhe3072, P-521 */
+	EVP_PKEY *group_tmpl[5];
 	bool have_mlkem;
 	/* X25519 public keys from a comb over this table (x25519.c) */
 	struct hsd_x25519_table *x25519;

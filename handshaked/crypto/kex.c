@@ -42,12 +42,16 @@ struct hsd_kex {
 	EVP_PKEY *peer;
 };
 
+static size_t share_len(uint16_t group);
+
 bool hsd_group_supported(const struct hsd_crypto *c, uint16_t group)
 {
 	switch (group) {
 	case HSD_GROUP_X25519:
 	case HSD_GROUP_SECP256R1:
 	case HSD_GROUP_SECP384R1:
+	case HSD_GROUP_SECP521R1:
+	case HSD_GROUP_X448:
 	case HSD_GROUP_FFDHE2048:
 	case HSD_GROUP_FFDHE3072:
 		return true;
@@ -56,6 +60,11 @@ bool hsd_group_supported(const struct hsd_crypto *c, uint16_t group)
 	default:
 		return false;
 	}
+}
+
+bool hsd_group_known(uint16_t group)
+{
+	return group == HSD_GROUP_X25519MLKEM768 || share_len(group);
 }
 
 bool hsd_group_is_hybrid(uint16_t group)
@@ -72,6 +81,10 @@ const char *hsd_group_name(uint16_t group)
 		return "secp256r1";
 	case HSD_GROUP_SECP384R1:
 		return "secp384r1";
+	case HSD_GROUP_SECP521R1:
+		return "secp521r1";
+	case HSD_GROUP_X448:
+		return "x448";
 	case HSD_GROUP_FFDHE2048:
 		return "ffdhe2048";
 	case HSD_GROUP_FFDHE3072:
@@ -82,8 +95,6 @@ const char *hsd_group_name(uint16_t group)
 		return "unknown";
 	}
 }
-
-static size_t share_len(uint16_t group);
 
 size_t hsd_group_share_len(uint16_t group)
 {
@@ -99,6 +110,9 @@ uint16_t hsd_group_by_name(const char *name)
 		{ "prime256v1", HSD_GROUP_SECP256R1 },
 		{ "P-384", HSD_GROUP_SECP384R1 },
 		{ "secp384r1", HSD_GROUP_SECP384R1 },
+		{ "P-521", HSD_GROUP_SECP521R1 },
+		{ "secp521r1", HSD_GROUP_SECP521R1 },
+		{ "x448", HSD_GROUP_X448 },
 		{ "ffdhe2048", HSD_GROUP_FFDHE2048 },
 		{ "ffdhe3072", HSD_GROUP_FFDHE3072 },
 		{ "X25519MLKEM768", HSD_GROUP_X25519MLKEM768 },
@@ -121,6 +135,10 @@ static size_t share_len(uint16_t group)
 		return 65;
 	case HSD_GROUP_SECP384R1:
 		return 97;
+	case HSD_GROUP_SECP521R1:
+		return 133;
+	case HSD_GROUP_X448:
+		return 56;
 	case HSD_GROUP_FFDHE2048:
 		return 256;
 	case HSD_GROUP_FFDHE3072:
@@ -159,7 +177,7 @@ static int export_share(struct hsd_kex *x, uint8_t *pub, size_t *publen)
 		*publen = n + X25519_LEN;
 		return 0;
 	}
-	if (x->group == HSD_GROUP_X25519) {
+	if (x->group == HSD_GROUP_X25519 || x->group == HSD_GROUP_X448) {
 		n = want;
 		return EVP_PKEY_get_raw_public_key(x->k, pub, &n) == 1 &&
 		       n == want ? (*publen = n, 0) : -EIO;
@@ -238,6 +256,8 @@ static EVP_PKEY *keygen(const struct hsd_crypto *c, uint16_t group)
 		return x25519_new(c);
 	if (hsd_group_is_hybrid(group))
 		pc = EVP_PKEY_CTX_new_from_name(c->lib, "ML-KEM-768", NULL);
+	else if (group == HSD_GROUP_X448)
+		pc = EVP_PKEY_CTX_new_from_name(c->lib, "X448", NULL);
 	else
 		pc = EVP_PKEY_CTX_new_from_pkey(c->lib,
 						hsd_group_template(c, group),
@@ -338,9 +358,12 @@ static EVP_PKEY *peer_key(struct hsd_kex *x, const uint8_t *peer, size_t n)
 		}
 		return pk;
 	}
+	if (g == HSD_GROUP_X448)
+		return EVP_PKEY_new_raw_public_key_ex(x->c->lib, "X448", NULL,
+						      peer, n);
 	/* RFC 8446 4.2.8.2: only the uncompressed point form */
-	if ((g == HSD_GROUP_SECP256R1 || g == HSD_GROUP_SECP384R1) &&
-	    peer[0] != 4)
+	if ((g == HSD_GROUP_SECP256R1 || g == HSD_GROUP_SECP384R1 ||
+	     g == HSD_GROUP_SECP521R1) && peer[0] != 4)
 		return NULL;
 	pk = EVP_PKEY_new();
 	if (!pk || EVP_PKEY_copy_parameters(pk, tmpl) != 1 ||
@@ -412,10 +435,10 @@ static int dh_derive(struct hsd_kex *x, const uint8_t *peer, size_t peerlen,
 	 * P-384 have cofactor 1, so "on the curve, not at infinity" is the full
 	 * check (SP 800-56A 5.6.2.3.4; the order multiplication the default
 	 * validation adds costs a scalar multiplication); FFDHE needs
-	 * 1 < Y < p-1 (RFC 7919 5.1); X25519 needs none (RFC 7748 6.1: the
-	 * all-zero result is refused by the derivation).
+	 * 1 < Y < p-1 (RFC 7919 5.1); X25519 and X448 need none (RFC 7748
+	 * 6.1/6.2: the all-zero result is refused by the derivation).
 	 */
-	if (dh_group(x) != HSD_GROUP_X25519) {
+	if (dh_group(x) != HSD_GROUP_X25519 && dh_group(x) != HSD_GROUP_X448) {
 		EVP_PKEY_CTX *vc = EVP_PKEY_CTX_new_from_pkey(x->c->lib, pk, NULL);
 		int ok = vc && EVP_PKEY_public_check_quick(vc) == 1;
 

@@ -33,6 +33,8 @@ enum hsd_key_type hsd_pkey_classify(EVP_PKEY *k)
 		return HSD_KEY_RSA_PSS;
 	if (EVP_PKEY_is_a(k, "ED25519"))
 		return HSD_KEY_ED25519;
+	if (EVP_PKEY_is_a(k, "ED448"))
+		return HSD_KEY_ED448;
 	if (EVP_PKEY_is_a(k, "EC")) {
 		if (EVP_PKEY_get_utf8_string_param(k, OSSL_PKEY_PARAM_GROUP_NAME,
 						   group, sizeof(group), &n) != 1)
@@ -41,6 +43,8 @@ enum hsd_key_type hsd_pkey_classify(EVP_PKEY *k)
 			return HSD_KEY_EC_P256;
 		if (!strcmp(group, "secp384r1") || !strcmp(group, "P-384"))
 			return HSD_KEY_EC_P384;
+		if (!strcmp(group, "secp521r1") || !strcmp(group, "P-521"))
+			return HSD_KEY_EC_P521;
 		return HSD_KEY_EC_OTHER;
 	}
 	return HSD_KEY_OTHER;
@@ -144,6 +148,8 @@ size_t hsd_pkey_bits(const struct hsd_pkey *k)
 	return k ? (size_t)EVP_PKEY_get_bits(k->k) : 0;
 }
 
+static bool is_ec(enum hsd_key_type t);
+
 struct scheme {
 	uint16_t id;
 	const char *name;
@@ -158,8 +164,11 @@ static const struct scheme schemes[] = {
 	  HSD_KEY_EC_P256, false, true },
 	{ HSD_SIG_ECDSA_SECP384R1_SHA384, "ecdsa_secp384r1_sha384", HSD_SHA384,
 	  HSD_KEY_EC_P384, false, true },
+	{ HSD_SIG_ECDSA_SECP521R1_SHA512, "ecdsa_secp521r1_sha512", HSD_SHA512,
+	  HSD_KEY_EC_P521, false, true },
 	{ HSD_SIG_ED25519, "ed25519", HSD_HASH_COUNT, HSD_KEY_ED25519, false,
 	  true },
+	{ HSD_SIG_ED448, "ed448", HSD_HASH_COUNT, HSD_KEY_ED448, false, true },
 	{ HSD_SIG_RSA_PSS_RSAE_SHA256, "rsa_pss_rsae_sha256", HSD_SHA256,
 	  HSD_KEY_RSA, true, true },
 	{ HSD_SIG_RSA_PSS_RSAE_SHA384, "rsa_pss_rsae_sha384", HSD_SHA384,
@@ -204,9 +213,12 @@ bool hsd_scheme_fits_key(const struct hsd_pkey *k, uint16_t id, bool tls13)
 
 	if (!s || (tls13 && !s->tls13))
 		return false;
-	/* TLS 1.2 ECDSA schemes do not bind the curve (RFC 5246 7.4.1.4.1) */
-	if (!tls13 && (s->key == HSD_KEY_EC_P256 || s->key == HSD_KEY_EC_P384))
-		return t == HSD_KEY_EC_P256 || t == HSD_KEY_EC_P384;
+	/*
+	 * TLS 1.2 ECDSA schemes name a hash, not the curve (RFC 5246
+	 * 7.4.1.4.1): any of our curves signs with any of their hashes.
+	 */
+	if (!tls13 && is_ec(s->key))
+		return is_ec(t) && t != HSD_KEY_EC_OTHER;
 	return s->key == t;
 }
 
@@ -237,7 +249,7 @@ static int md_ctx_init(const struct hsd_crypto *c, EVP_MD_CTX *mc,
 static bool is_ec(enum hsd_key_type t)
 {
 	return t == HSD_KEY_EC_P256 || t == HSD_KEY_EC_P384 ||
-	       t == HSD_KEY_EC_OTHER;
+	       t == HSD_KEY_EC_P521 || t == HSD_KEY_EC_OTHER;
 }
 
 int hsd_pkey_presign_fill_one(struct hsd_pkey *k)

@@ -23,7 +23,7 @@
  */
 static const uint16_t default_groups[] = {
 	HSD_GROUP_X25519MLKEM768, HSD_GROUP_X25519, HSD_GROUP_SECP256R1, HSD_GROUP_SECP384R1,
-	HSD_GROUP_FFDHE2048, HSD_GROUP_FFDHE3072,
+	HSD_GROUP_SECP521R1, HSD_GROUP_X448, HSD_GROUP_FFDHE2048, HSD_GROUP_FFDHE3072,
 };
 
 int hs_conn_new(const struct hs_config *cfg, struct hs_conn **out)

@@ -2,7 +2,7 @@
 /* Extension descriptors and their parsers. */
 #include <string.h>
 
-#include "handshaked/tls/ext.h"
+#include "handshaked/tls/hello.h"
 #include "handshaked/util.h"
 
 struct hs_ext {
@@ -67,8 +67,16 @@ static int p_supported_groups(struct hs_conn *c, struct hs_cur *d,
 	if (w->ctx != X_CH)
 		return 0;
 	w->ch->have_groups = true;
+	w->ch->groups = list;
+	/*
+	 * Kept: the groups we implement, once each. A list of thousands of
+	 * unknown or repeated values is valid (RFC 8446 4.2.7: ignore what
+	 * is unknown) and must not push ours out.
+	 */
 	while (hs_cur_left(&list)) {
 		hs_cur_u16(&list, &g);
+		if (!hsd_group_known(g) || hs_peer_has_group(c, g))
+			continue;
 		if (c->n_peer_groups < ARRAY_SIZE(c->peer_groups))
 			c->peer_groups[c->n_peer_groups++] = g;
 	}
@@ -85,6 +93,9 @@ static int p_ec_point_formats(struct hs_conn *c, struct hs_cur *d,
 	/* RFC 8422 5.1.2: uncompressed (0) must be there */
 	if (!memchr(list.p, 0, hs_cur_left(&list)))
 		return illegal(c, "ec_point_formats without uncompressed");
+	/* RFC 5246 7.4.1.4: a ServerHello answers only what was offered */
+	if (w->ctx == X_CH)
+		c->peer_ec_point_formats = true;
 	return 0;
 }
 
@@ -100,9 +111,16 @@ static int p_signature_algorithms(struct hs_conn *c, struct hs_cur *d,
 	if (w->ch)
 		w->ch->have_sigs = true;
 	c->n_peer_sigs = 0;
+	/* kept: the schemes we use, once each, in the peer's order */
 	while (hs_cur_left(&list)) {
+		size_t i;
+
 		hs_cur_u16(&list, &s);
-		if (c->n_peer_sigs < ARRAY_SIZE(c->peer_sigs))
+		if (!hs_we_accept_sig(s))
+			continue;
+		for (i = 0; i < c->n_peer_sigs && c->peer_sigs[i] != s; i++)
+			;
+		if (i == c->n_peer_sigs && i < ARRAY_SIZE(c->peer_sigs))
 			c->peer_sigs[c->n_peer_sigs++] = s;
 	}
 	return 0;

@@ -45,6 +45,7 @@ struct hs_ch_info {
 	uint16_t versions[16];
 	size_t n_versions;
 	struct hs_cur key_shares;	/* KeyShareEntry list */
+	struct hs_cur groups;		/* supported_groups, all of it */
 	struct hs_cur identities;	/* PskIdentity list */
 	struct hs_cur binders;		/* PskBinderEntry list */
 	size_t binders_off;		/* offset of binders in the body */

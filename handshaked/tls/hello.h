@@ -18,6 +18,10 @@
 		hs_vec_close(b, __m);					\
 	} while (0)
 
+/* signalling cipher suite values: RFC 5746 3.3, RFC 7507 2 */
+#define TLS_EMPTY_RENEGOTIATION_INFO_SCSV 0x00ff
+#define TLS_FALLBACK_SCSV 0x5600
+
 /* RFC 8446 4.1.3: SHA-256("HelloRetryRequest") */
 extern const uint8_t hs_hrr_random[32];
 

@@ -202,6 +202,7 @@ struct hs_conn {
 	size_t n_peer_groups;
 	bool peer_ems;			/* extended_master_secret offered */
 	bool peer_reneg_info;
+	bool peer_ec_point_formats;	/* ec_point_formats offered */
 	bool peer_ticket_ext;
 	bool send_ticket12;
 	uint8_t sni[256];

@@ -284,10 +284,47 @@ static int find_share(struct hs_conn *c, const struct offer *o, uint16_t g,
 	return -ENOENT;
 }
 
+static bool listed(struct hs_cur list, uint16_t g)
+{
+	uint16_t v;
+
+	while (!hs_cur_u16(&list, &v))
+		if (v == g)
+			return true;
+	return false;
+}
+
+/*
+ * RFC 8446 4.2.8: every KeyShareEntry is for a group supported_groups
+ * lists, one per group; a server may check, and does (illegal_parameter).
+ */
+static int check_shares(struct hs_conn *c, const struct offer *o)
+{
+	const struct hs_cur all = o->ch.key_shares;
+	struct hs_cur list = all, e, before;
+	uint16_t g, h;
+
+	while (hs_cur_left(&list)) {
+		before = hs_cur_init(all.p, hs_cur_left(&all) - hs_cur_left(&list));
+		hs_cur_u16(&list, &g);
+		hs_cur_vec(&list, 2, 1, &e);
+		if (!listed(o->ch.groups, g))
+			return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
+				       "key share for %#06x, not in supported_groups",
+				       g);
+		while (!hs_cur_u16(&before, &h) && !hs_cur_vec(&before, 2, 1, &e))
+			if (h == g)
+				return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
+					       "two key shares for %#06x", g);
+	}
+	return 0;
+}
+
 static int choose_group(struct hs_conn *c, const struct offer *o, bool *hrr)
 {
 	struct hs_cur share;
 	size_t i;
+	int err;
 
 	*hrr = false;
 	/* RFC 8446 9.2: (EC)DHE needs supported_groups and key_share */
@@ -295,6 +332,9 @@ static int choose_group(struct hs_conn *c, const struct offer *o, bool *hrr)
 		return hs_fail(c, HS_ALERT_MISSING_EXTENSION, -EPROTO,
 			       "ClientHello without %s",
 			       o->ch.have_groups ? "key_share" : "supported_groups");
+	err = check_shares(c, o);
+	if (err)
+		return err;
 	for (i = 0; i < c->cfg.n_groups; i++) {
 		uint16_t g = c->cfg.groups[i];
 
@@ -362,7 +402,9 @@ static int negotiate13(struct hs_conn *c, struct offer *o)
 	if (hs_cur_left(&o->comp) != 1 || hs_cur_u8(&o->comp, &m) || m)
 		return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
 			       "legacy_compression_methods is not [null]");
-	if (c->hrr && (!o->ch.have_cookie || o->ch.cookie_len != c->cookie_len ||
+	/* RFC 8446 4.2.2: the cookie of our HRR back, unchanged; none else */
+	if (c->hrr && (o->ch.have_cookie != (c->cookie_len > 0) ||
+		       o->ch.cookie_len != c->cookie_len ||
 		       hsd_ct_memcmp(o->ch.cookie, c->cookie, c->cookie_len)))
 		return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
 			       "cookie missing or changed after HelloRetryRequest");
@@ -438,6 +480,7 @@ int hs_parse_client_hello(struct hs_conn *c, struct hs_cur *body)
 	/* a second ClientHello is parsed afresh */
 	c->n_peer_groups = 0;
 	c->n_peer_sigs = 0;
+	c->peer_ec_point_formats = false;
 	memset(c->sni, 0, sizeof(c->sni));
 	if (hs_cur_u16(body, &o.legacy_version) ||
 	    hs_cur_take(body, 32, &random) || hs_cur_vec(body, 1, 0, &sid) ||
@@ -453,9 +496,16 @@ int hs_parse_client_hello(struct hs_conn *c, struct hs_cur *body)
 	    (hs_cur_vec(body, 2, 0, &exts) || hs_cur_end(body)))
 		return hs_fail(c, HS_ALERT_DECODE_ERROR, -EBADMSG,
 			       "malformed ClientHello extensions");
+	/*
+	 * Kept: the suites we implement and the two signalling ones, once
+	 * each: thousands of unknown or repeated values are a valid offer
+	 * (RFC 5246 7.4.1.2, RFC 8446 4.1.2) and must not push ours out.
+	 */
 	while (hs_cur_left(&suites)) {
 		hs_cur_u16(&suites, &s);
-		if (o.n_suites < MAX_CLIENT_SUITES)
+		if ((hs_suite_find(s) || s == TLS_FALLBACK_SCSV ||
+		     s == TLS_EMPTY_RENEGOTIATION_INFO_SCSV) &&
+		    !offered(&o, s) && o.n_suites < MAX_CLIENT_SUITES)
 			o.suites[o.n_suites++] = s;
 	}
 	err = hs_ext_parse(c, &exts, &w);
@@ -473,6 +523,11 @@ int hs_parse_client_hello(struct hs_conn *c, struct hs_cur *body)
 	memcpy(c->session_id, sid.p, hs_cur_left(&sid));
 	c->session_id_len = hs_cur_left(&sid);
 	c->client_version = o.legacy_version;
+	/* RFC 8446 D.5 / RFC 7568: nothing below SSL 3.0's 0x0300 is TLS */
+	if (o.legacy_version < 0x0300)
+		return hs_fail(c, HS_ALERT_PROTOCOL_VERSION, -EPROTONOSUPPORT,
+			       "ClientHello legacy_version %#06x",
+			       o.legacy_version);
 	c->p.version = pick_version(c, &o);
 	if (!c->p.version)
 		return hs_fail(c, HS_ALERT_PROTOCOL_VERSION, -EPROTONOSUPPORT,

@@ -56,16 +56,19 @@ int hs_build_hello_retry_request(struct hs_conn *c, struct hs_buf *b)
 	int err;
 
 	err = transcript_to_message_hash(c);
-	if (!err)
+	if (!err && c->cfg.hrr_cookie)
 		err = hs_random(c, c->cookie, 32);
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err, "HRR failed");
-	c->cookie_len = 32;
+	c->cookie_len = c->cfg.hrr_cookie ? 32 : 0;
 	put_hello_head(c, b, hs_hrr_random);
 	m = hs_vec_open(b, 2);
 	EXT(b, HS_EXT_SUPPORTED_VERSIONS, { hs_put_u16(b, HS_TLS13); });
 	EXT(b, HS_EXT_KEY_SHARE, { hs_put_u16(b, c->hrr_group); });
-	EXT(b, HS_EXT_COOKIE, { hs_put_vec(b, 2, c->cookie, c->cookie_len); });
+	if (c->cookie_len)
+		EXT(b, HS_EXT_COOKIE, {
+			hs_put_vec(b, 2, c->cookie, c->cookie_len);
+		});
 	hs_vec_close(b, m);
 	c->hrr = true;
 	return 0;

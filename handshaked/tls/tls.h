@@ -269,6 +269,13 @@ struct hs_config {
 	struct hs_session_cache *session_cache; /* server: TLS 1.2 IDs */
 	unsigned int tickets_to_send;	/* TLS 1.3 server, default 1 */
 
+	/*
+	 * server: a cookie in HelloRetryRequest (RFC 8446 4.2.2). Only a
+	 * stateless server needs one; a connection-oriented one keeps the
+	 * state and sends none.
+	 */
+	bool hrr_cookie;
+
 	uint16_t record_size_limit;	/* RFC 8449; 0: do not offer */
 	bool middlebox_compat;		/* client: RFC 8446 D.4 */
 	bool no_extended_master_secret;	/* TLS 1.2: RFC 7627 default on */

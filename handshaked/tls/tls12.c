@@ -10,8 +10,6 @@
 #include "handshaked/tls/hello.h"
 #include "handshaked/tls/session.h"
 
-#define TLS_EMPTY_RENEGOTIATION_INFO_SCSV 0x00ff
-#define TLS_FALLBACK_SCSV 0x5600
 
 static bool key_fits_auth(const struct hs_conn *c, const struct hs_suite *s)
 {
@@ -20,7 +18,8 @@ static bool key_fits_auth(const struct hs_conn *c, const struct hs_suite *s)
 	if (!c->cfg.chain || !c->cfg.key)
 		return false;
 	if (s->auth == HS_AUTH_ECDSA)
-		return t == HSD_KEY_EC_P256 || t == HSD_KEY_EC_P384;
+		return t == HSD_KEY_EC_P256 || t == HSD_KEY_EC_P384 ||
+		       t == HSD_KEY_EC_P521;
 	return t == HSD_KEY_RSA;
 }
 
@@ -129,7 +128,8 @@ int hs_build_server_hello12(struct hs_conn *c, struct hs_buf *b)
 		EXT(b, HS_EXT_RENEGOTIATION_INFO, { hs_put_u8(b, 0); });
 	if (c->p.extended_master_secret)
 		EXT(b, HS_EXT_EXTENDED_MASTER_SECRET, {});
-	if (c->suite->kx == HS_KX_ECDHE)
+	/* RFC 5246 7.4.1.4 / RFC 8422 5.2: only if the client sent it */
+	if (c->suite->kx == HS_KX_ECDHE && c->peer_ec_point_formats)
 		EXT(b, HS_EXT_EC_POINT_FORMATS, { hs_put_u8(b, 1); hs_put_u8(b, 0); });
 	if (c->send_ticket12)
 		EXT(b, HS_EXT_SESSION_TICKET, {});

@@ -19,6 +19,9 @@ struct raw_ch {
 	uint16_t share_group;		/* 0: x25519 */
 	bool share_group_unlisted;	/* supported_groups lacks it */
 	size_t pad;			/* an unknown extension this long */
+	bool no_ec_point_formats;
+	uint16_t sig_only;		/* signature_algorithms: this alone */
+	bool dup_share;			/* the key share twice */
 	size_t n_identities;		/* pre_shared_key identities */
 	size_t known_identity;		/* 1-based: the one the server knows */
 };
@@ -68,17 +71,23 @@ static void raw_ch_build(const struct raw_ch *r, struct hs_buf *b)
 	hs_put_u16(b, HSD_GROUP_SECP256R1);
 	hs_vec_close(b, m);
 	hs_vec_close(b, v);
-	hs_put_u16(b, 11);				/* ec_point_formats */
-	hs_put_u16(b, 2);
-	hs_put_u8(b, 1);
-	hs_put_u8(b, 0);
+	if (!r->no_ec_point_formats) {
+		hs_put_u16(b, 11);			/* ec_point_formats */
+		hs_put_u16(b, 2);
+		hs_put_u8(b, 1);
+		hs_put_u8(b, 0);
+	}
 	hs_put_u16(b, 13);				/* signature_algorithms */
 	v = hs_vec_open(b, 2);
 	m = hs_vec_open(b, 2);
 	for (i = 0; i < r->n_junk_sigs; i++)
 		hs_put_u16(b, (uint16_t)(0x0e00 + i % 256));
-	hs_put_u16(b, 0x0403);				/* ecdsa_secp256r1_sha256 */
-	hs_put_u16(b, 0x0804);				/* rsa_pss_rsae_sha256 */
+	if (r->sig_only) {
+		hs_put_u16(b, r->sig_only);
+	} else {
+		hs_put_u16(b, 0x0403);			/* ecdsa_secp256r1_sha256 */
+		hs_put_u16(b, 0x0804);			/* rsa_pss_rsae_sha256 */
+	}
 	hs_vec_close(b, m);
 	hs_vec_close(b, v);
 	if (!r->tls12_only) {
@@ -87,6 +96,10 @@ static void raw_ch_build(const struct raw_ch *r, struct hs_buf *b)
 		m = hs_vec_open(b, 2);
 		hs_put_u16(b, share);
 		hs_put_vec(b, 2, key, sizeof(key));
+		if (r->dup_share) {
+			hs_put_u16(b, share);
+			hs_put_vec(b, 2, key, sizeof(key));
+		}
 		hs_vec_close(b, m);
 		hs_vec_close(b, v);
 		hs_put_u16(b, 45);			/* psk_key_exchange_modes */
@@ -253,6 +266,109 @@ TEST_F(ch, psk_identities_looked_up_are_capped)
 	r.known_identity = HS_MAX_PSK_LOOKUPS;
 	EXPECT_EQ(HS_ALERT_DECRYPT_ERROR, answer(_metadata, self, &r, 16384));
 	EXPECT_EQ(HS_MAX_PSK_LOOKUPS, (int)self->lk.calls);
+}
+
+/* whether the server's first message (a ServerHello) carries @type */
+static bool server_hello_has(FIXTURE_DATA(ch) *self, uint16_t type)
+{
+	const uint8_t *out;
+	size_t n = hs_output(self->sv, &out);
+	struct hs_cur c = hs_cur_init(out + 9, n - 9), v, exts;
+	uint16_t t;
+
+	hs_cur_take(&c, 2 + 32, &out);
+	hs_cur_vec(&c, 1, 0, &v);
+	hs_cur_take(&c, 3, &out);
+	if (hs_cur_vec(&c, 2, 0, &exts))
+		return false;
+	while (!hs_cur_u16(&exts, &t) && !hs_cur_vec(&exts, 2, 0, &v))
+		if (t == type)
+			return true;
+	return false;
+}
+
+/*
+ * RFC 5246 7.4.1.4: an extension type MUST NOT appear in the ServerHello
+ * unless it was in the ClientHello: ec_point_formats among them.
+ */
+TEST_F(ch, tls12_server_hello_answers_only_what_was_offered)
+{
+	struct raw_ch r = { .tls12_only = true, .no_ec_point_formats = true };
+
+	ASSERT_EQ(0, answer(_metadata, self, &r, 16384));
+	EXPECT_EQ(HS_TLS12, hs_params(self->sv)->version);
+	EXPECT_FALSE(server_hello_has(self, 11));
+	r.no_ec_point_formats = false;
+	ASSERT_EQ(0, answer(_metadata, self, &r, 16384));
+	EXPECT_TRUE(server_hello_has(self, 11));
+}
+
+/*
+ * RFC 8446 4.1.2, 4.2.3, 5.1: thousands of unknown or repeated suites and
+ * signature schemes, a 32 KiB extension, a ClientHello fragmented over
+ * many records: all valid; unknown values are ignored, ours are found
+ * at the end of the lists.
+ */
+TEST_F(ch, large_client_hellos_are_answered)
+{
+	struct raw_ch big_lists = { .n_suites = 10000, .n_junk_sigs = 12000 };
+	struct raw_ch big_ext = { .pad = 32 * 1024 };
+	struct raw_ch tls12 = { .tls12_only = true, .n_suites = 10000,
+				.n_junk_sigs = 12000 };
+
+	EXPECT_EQ(0, answer(_metadata, self, &big_lists, 16384));
+	EXPECT_EQ(HS_TLS_AES_128_GCM_SHA256, hs_params(self->sv)->suite->id);
+	EXPECT_EQ(0, answer(_metadata, self, &big_lists, 100));
+	EXPECT_EQ(0, answer(_metadata, self, &big_ext, 16384));
+	EXPECT_EQ(0, answer(_metadata, self, &big_ext, 1));
+	EXPECT_EQ(0, answer(_metadata, self, &tls12, 1000));
+	EXPECT_EQ(HS_ECDHE_ECDSA_AES_128_GCM_SHA256, hs_params(self->sv)->suite->id);
+}
+
+/* RFC 8446 D.5: a legacy_version below SSL 3.0 is protocol_version */
+TEST_F(ch, legacy_version_below_ssl3_is_protocol_version)
+{
+	struct raw_ch r = { .legacy_version = 0x0200 };
+
+	EXPECT_EQ(HS_ALERT_PROTOCOL_VERSION, answer(_metadata, self, &r, 16384));
+	r.tls12_only = true;
+	EXPECT_EQ(HS_ALERT_PROTOCOL_VERSION, answer(_metadata, self, &r, 16384));
+}
+
+/* RFC 8446 4.2.8: shares only for listed groups, one per group */
+TEST_F(ch, key_share_not_listed_or_twice_is_illegal_parameter)
+{
+	struct raw_ch unlisted = { .share_group_unlisted = true };
+	struct raw_ch twice = { .dup_share = true };
+
+	EXPECT_EQ(HS_ALERT_ILLEGAL_PARAMETER, answer(_metadata, self, &unlisted, 16384));
+	EXPECT_EQ(HS_ALERT_ILLEGAL_PARAMETER, answer(_metadata, self, &twice, 16384));
+}
+
+/*
+ * RFC 5246 7.4.1.4.1: TLS 1.2 ECDSA schemes name the hash, not the curve:
+ * a client offering ECDSA with one hash only gets a ServerKeyExchange
+ * signed with that one, whatever our curve.
+ */
+TEST_F(ch, tls12_ecdsa_signed_with_the_one_hash_offered)
+{
+	static const uint16_t sigs[] = {
+		HSD_SIG_ECDSA_SECP256R1_SHA256, HSD_SIG_ECDSA_SECP384R1_SHA384,
+		HSD_SIG_ECDSA_SECP521R1_SHA512,
+	};
+	struct raw_ch r = { .tls12_only = true };
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(sigs); i++) {
+		r.sig_only = sigs[i];
+		ASSERT_EQ(0, answer(_metadata, self, &r, 16384));
+		EXPECT_EQ(HS_ECDHE_ECDSA_AES_128_GCM_SHA256,
+			  hs_params(self->sv)->suite->id);
+		EXPECT_EQ(sigs[i], self->sv->my_sig);
+	}
+	/* the one scheme is not ECDSA: no ECDSA suite can be signed */
+	r.sig_only = HSD_SIG_ED25519;
+	EXPECT_EQ(HS_ALERT_HANDSHAKE_FAILURE, answer(_metadata, self, &r, 16384));
 }
 
 TEST_HARNESS_MAIN

@@ -5,6 +5,7 @@
 #include "selftests/engine/common.h"
 #include "handshaked/util.h"
 #include "handshaked/tls/internal.h"
+#include "handshaked/tls/ext.h"
 
 FIXTURE(tls13)
 {
@@ -186,6 +187,7 @@ TEST_F(tls13, every_group)
 {
 	static const uint16_t groups[] = {
 		HSD_GROUP_X25519, HSD_GROUP_SECP256R1, HSD_GROUP_SECP384R1,
+		HSD_GROUP_SECP521R1, HSD_GROUP_X448,
 		HSD_GROUP_FFDHE2048, HSD_GROUP_FFDHE3072,
 		HSD_GROUP_X25519MLKEM768,
 	};
@@ -426,6 +428,26 @@ TEST_F(tls13, hello_retry_request)
 	EXPECT_EQ(HSD_GROUP_SECP256R1, hs_params(self->cl)->group);
 	EXPECT_STREQ(">1 <2 >1 <2 <8 <11 <15 <20 >20", self->ct.log);
 	EXPECT_STREQ("<1 >2 <1 >2 >8 >11 >15 >20 <20", self->st.log);
+	/* RFC 8446 4.2.2: a stateful server sends no cookie */
+	EXPECT_EQ(0U, self->cl->cookie_len);
+	EXPECT_FALSE(hs_ext_was_sent(self->cl, HS_EXT_COOKIE));
+}
+
+/* a server configured stateless sends one, and gets it back */
+TEST_F(tls13, hello_retry_request_with_a_cookie_when_configured)
+{
+	static const uint16_t cg[] = { HSD_GROUP_X25519, HSD_GROUP_SECP256R1 };
+	static const uint16_t sg[] = { HSD_GROUP_SECP256R1 };
+
+	self->ccfg.groups = cg;
+	self->ccfg.n_groups = 2;
+	self->scfg.groups = sg;
+	self->scfg.n_groups = 1;
+	self->scfg.hrr_cookie = true;
+	ok(_metadata, self);
+	EXPECT_EQ(32U, self->cl->cookie_len);
+	EXPECT_TRUE(hs_ext_was_sent(self->cl, HS_EXT_COOKIE));
+	EXPECT_EQ(0, memcmp(self->cl->cookie, self->sv->cookie, 32));
 }
 
 TEST_F(tls13, hello_retry_request_compat_mode)
@@ -511,6 +533,8 @@ TEST_F(tls13, every_certificate_type)
 		{ "server-rsa", HSD_SIG_RSA_PSS_RSAE_SHA256 },
 		{ "server-pss", HSD_SIG_RSA_PSS_PSS_SHA256 },
 		{ "server-ed25519", HSD_SIG_ED25519 },
+		{ "server-p521", HSD_SIG_ECDSA_SECP521R1_SHA512 },
+		{ "server-ed448", HSD_SIG_ED448 },
 		{ "server-ec-chain", HSD_SIG_ECDSA_SECP256R1_SHA256 },
 	};
 	size_t i;
