@@ -17,7 +17,7 @@ void tls_opts_usage(FILE *f)
 		"  --ca FILE                trust store (PEM); default: the system's\n"
 		"  --cert FILE --key FILE   our certificate chain and key\n"
 		"  --cipher LIST            suites, IANA names, ':' or ',' separated\n"
-		"  --groups LIST            key exchange groups (x25519:P-256:P-384:ffdhe2048:ffdhe3072)\n"
+		"  --groups LIST            key exchange groups (x25519:P-256:P-384:P-521:x448:ffdhe2048:ffdhe3072)\n"
 		"  --alpn LIST              ALPN protocols, comma separated\n"
 		"  --psk-identity ID --psk-key HEX   external PSK (SHA-256; 48-byte keys: SHA-384)\n"
 		"  --psk-file FILE          PSKs, one 'identity hexkey' per line (up to 5)\n"

@@ -252,7 +252,19 @@ else
 	result openssl_client_ktlsh_server_tls13_x25519mlkem768 skip "openssl has no ML-KEM (< 3.5)"
 	result openssl_client_ktlsh_server_tls13_x25519mlkem768_hrr skip "openssl has no ML-KEM (< 3.5)"
 fi
+# groups and certificate types a client may insist on
+for g in secp521r1 x448; do
+	server_vs "openssl_client_ktlsh_server_tls13_group_$g" "$T13 .* $g" \
+		"${KS[@]}" -- "${SC[@]}" -groups "$g"
+done
+for k in p521 ed448; do
+	server_vs "openssl_client_ktlsh_server_tls13_cert_$k" "$T13" \
+		--cert "$C/server-$k.pem" --key "$C/server-$k.key" -- "${SC[@]}"
+done
 server_vs openssl_client_ktlsh_server_tls12_x509 "$T12" "${KS[@]}" -- "${SC[@]}" -tls1_2
+# RFC 5246 7.4.1.4.1: a P-256 key signs with the one hash offered
+server_vs openssl_client_ktlsh_server_tls12_ecdsa_sha512_only "$T12" "${KS[@]}" -- \
+	"${SC[@]}" -tls1_2 -sigalgs ECDSA+SHA512
 server_vs openssl_client_ktlsh_server_tls12_rsa_kx "$T12" --cert "$C/server-rsa.pem" \
 	--key "$C/server-rsa.key" -- "${SC[@]}" -tls1_2 -cipher AES128-GCM-SHA256
 server_vs openssl_client_ktlsh_server_tls12_dhe "$T12" --cert "$C/server-rsa.pem" \
@@ -386,7 +398,32 @@ www_server() {
 		result curl_and_openssl_against_ktlsh_server_www fail
 	fi
 }
+
+# RFC 8446 6.1: after its response the server sends one close_notify and
+# nothing after it, also when the client's close_notify comes back
+www_one_close_notify() {	# name, s_client version flag
+	local name=$1 ver=$2
+	next_port
+	timeout 20 "$KTLSH" server --port "$PORT" --www --once "${KS[@]}" > "$tmp/srv.out" 2>&1 &
+	local spid=$!
+	wait_port "$PORT"
+	(printf 'GET / HTTP/1.0\r\n\r\n'; sleep 1.5) | timeout 10 openssl s_client \
+		-connect "127.0.0.1:$PORT" -msg -ign_eof "$ver" -CAfile "$C/ca.pem" \
+		> "$tmp/cli.out" 2>&1
+	wait $spid 2>/dev/null
+	cat "$tmp/srv.out" "$tmp/cli.out" > "$tmp/log"
+	if grep -q '^HTTP/1.0 200' "$tmp/cli.out" &&
+	   [ "$(grep -c '^<<< .*Alert' "$tmp/cli.out")" = 1 ] &&
+	   grep -q '^<<< .*Alert.*close_notify' "$tmp/cli.out"; then
+		result "$name" ok
+	else
+		result "$name" fail
+	fi
+}
 www_server
+for v in tls1_3 tls1_2; do
+	www_one_close_notify "openssl_client_ktlsh_server_${v}_www_one_close_notify" "-$v"
+done
 
 # ---- GnuTLS ----
 if command -v gnutls-cli >/dev/null; then

@@ -314,6 +314,25 @@ TEST_F(conn, close_notify_is_end_of_stream)
 	EXPECT_EQ(0, hsd_conn_recv(self->conn, b, sizeof(b)));
 }
 
+/*
+ * RFC 8446 6.1: one close_notify, however often the application shuts
+ * down, and nothing after it: no KeyUpdate, no second alert at close.
+ */
+TEST_F(conn, close_notify_goes_out_once)
+{
+	uint8_t b[64];
+
+	ASSERT_EQ(0, hsd_conn_shutdown(self->conn));
+	ASSERT_EQ(0, hsd_conn_shutdown(self->conn));
+	EXPECT_EQ(-EPIPE, hsd_conn_key_update(self->conn, true));
+	EXPECT_EQ(0U, peer_read(self, b, sizeof(b)));
+	EXPECT_TRUE(hs_peer_closed(self->sv));
+	EXPECT_EQ(0U, self->raw_len);
+	EXPECT_EQ(0, hsd_conn_close(self->conn));
+	self->conn = NULL;
+	EXPECT_EQ(0, recv(self->fd[1], b, sizeof(b), 0));
+}
+
 /* a reset is an error, and closing after it sends nothing (no EPIPE) */
 TEST_F(conn, no_close_notify_after_a_reset)
 {
