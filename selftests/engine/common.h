@@ -11,44 +11,6 @@
 
 #ifndef HSD_CERTS
 #define HSD_CERTS "selftests/certs"
-/*
- * Whether the stack below the caller's frame, where the frames of the
- * calls it just made were, still holds @secret: secrets on the stack are
- * wiped on every path, failures included. (Binaries link with -z now: a
- * lazy PLT binding saves the vector registers, which hold whatever the
- * last memcpy moved, onto the stack, beyond any wipe of ours.)
- */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-static __attribute__((noinline, unused)) bool stack_holds(const uint8_t *secret,
-						  size_t n)
-{
-	/* what the earlier frames left: probe is never written */
-	volatile uint8_t probe[128 * 1024];
-	size_t i, j;
-
-	for (i = 0; i + n <= sizeof(probe); i++) {
-		for (j = 0; j < n && probe[i + j] == secret[j]; j++)
-			;
-		if (j == n)
-			return true;
-	}
-	return false;
-}
-#pragma GCC diagnostic pop
-
-/* the probe's own check: a frame that leaves a secret behind */
-static __attribute__((noinline, unused)) void leave_on_stack(const uint8_t *secret,
-						     size_t n)
-{
-	volatile uint8_t frame[256] __attribute__((unused));
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		frame[i] = secret[i];
-}
-
 #endif
 
 struct trace {
@@ -127,7 +89,9 @@ static inline int pump(struct hs_conn *cl, struct hs_conn *sv)
  */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wuninitialized"
+#ifndef __clang__
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 static __attribute__((noinline, unused)) bool stack_holds(const uint8_t *secret,
 						  size_t n)
 {
