@@ -94,6 +94,7 @@ static int handshake(const char *dir, bool v12, struct hs_conn **cl,
 		return -1;
 	cc.crypto = sc.crypto = cr;
 	cc.role = HS_CLIENT;
+	cc.no_verify_peer = true;	/* records are measured, not verification */
 	sc.role = HS_SERVER;
 	cc.suites = v12 ? &s12 : &s13;
 	cc.n_suites = 1;
