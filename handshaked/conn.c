@@ -68,6 +68,34 @@ static int flush(struct hsd_conn *c)
 	return err;
 }
 
+static int ktls_send_record(struct hsd_conn *c, uint8_t type, const void *p,
+			    size_t n);
+
+/*
+ * RFC 8446 6.2: the fatal alert the engine raised goes out once (through
+ * the kernel when it has TX: the engine's own TX state is stale then), and
+ * nothing after it, no close_notify either; one received gets no answer.
+ */
+static void fatal_out(struct hsd_conn *c)
+{
+	uint8_t a[2] = { 2, 0 };
+	bool received = true;
+
+	if (c->closed_tx || !hs_error(c->tls, &a[1], &received, NULL))
+		return;
+	c->closed_tx = true;
+	if (received || c->reset) {
+		flush(c);	/* nothing of ours is queued after it */
+		return;
+	}
+	if (c->ktls_tx) {
+		flush(c);	/* drops what the engine sealed */
+		ktls_send_record(c, 21, a, sizeof(a));
+	} else {
+		flush(c);
+	}
+}
+
 /* one record of @type through kTLS TX (TLS_SET_RECORD_TYPE) */
 static int ktls_send_record(struct hsd_conn *c, uint8_t type, const void *p,
 			    size_t n)
@@ -495,18 +523,21 @@ static ssize_t ktls_recv(struct hsd_conn *c, void *p, size_t n)
 		c->reset = r < 0 && errno == ECONNRESET;
 		if (r < 0)
 			return -errno;
-		if (r == 0)
-			return c->eof ? 0 : -ECONNRESET;
+		/* a record of length 0 (an empty alert) has its type too */
 		cm = CMSG_FIRSTHDR(&m);
 		type = cm && cm->cmsg_level == SOL_TLS &&
-		       cm->cmsg_type == TLS_GET_RECORD_TYPE ? *CMSG_DATA(cm) : 23;
-		if (type == 23) {
+		       cm->cmsg_type == TLS_GET_RECORD_TYPE ? *CMSG_DATA(cm) : 0;
+		if (r == 0 && !type)
+			return c->eof ? 0 : -ECONNRESET;
+		if (!type || type == 23) {
 			hs_app_data_received(c->tls);
 			return r;
 		}
 		err = ktls_control(c, type, p, (size_t)r);
-		if (err)
+		if (err) {
+			fatal_out(c);
 			return err;
+		}
 		if (c->eof)
 			return 0;
 	}
@@ -545,6 +576,8 @@ ssize_t hsd_conn_recv(struct hsd_conn *c, void *p, size_t n)
 		memmove(c->raw, c->raw + used, c->raw_len - used);
 		c->raw_len -= used;
 		c->app_len = got;
+		if (err)
+			fatal_out(c);
 		if (!err)
 			err = ktls_key_update(c);
 		if (!err)
@@ -562,6 +595,11 @@ int hsd_conn_shutdown(struct hsd_conn *c)
 	/* RFC 8446 6.1: a reset connection has no one left to notify */
 	if (c->closed_tx || c->reset)
 		return 0;
+	/* RFC 8446 6.2: after a fatal alert, that alert and nothing else */
+	if (hs_error(c->tls, NULL, NULL, NULL)) {
+		fatal_out(c);
+		return 0;
+	}
 	c->closed_tx = true;
 	if (c->ktls_tx)
 		return ktls_send_record(c, 21, close_notify, 2);

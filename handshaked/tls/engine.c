@@ -167,6 +167,9 @@ int hs_send_alert(struct hs_conn *c, uint8_t alert)
 			 alert == HS_ALERT_USER_CANCELED ? 1 : 2, alert };
 
 	if (alert == HS_ALERT_CLOSE_NOTIFY) {
+		/* RFC 8446 6.2: after a fatal alert, nothing more */
+		if (c->err)
+			return c->err;
 		if (c->sent_close)
 			return 0;
 		c->sent_close = true;

@@ -449,22 +449,24 @@ bool hs_ext_was_sent(const struct hs_conn *c, uint16_t type)
 
 int hs_ext_parse(struct hs_conn *c, struct hs_cur *block, struct hs_ext_walk *w)
 {
-	uint16_t seen[64], type;
-	size_t n_seen = 0, i;
+	/*
+	 * One bit per extension type: a ClientHello may carry thousands of
+	 * (unknown) extensions, all valid, each type at most once.
+	 */
+	uint8_t seen[65536 / 8];
 	const struct hs_ext *e;
 	struct hs_cur d;
+	uint16_t type;
 	int err;
 
+	memset(seen, 0, sizeof(seen));
 	while (hs_cur_left(block)) {
 		if (hs_cur_u16(block, &type) || hs_cur_vec(block, 2, 0, &d))
 			return bad(c, "extensions");
 		/* RFC 8446 4.2: one extension of each type per message */
-		for (i = 0; i < n_seen; i++)
-			if (seen[i] == type)
-				return illegal(c, "duplicate extension");
-		if (n_seen == ARRAY_SIZE(seen))
-			return bad(c, "too many extensions");
-		seen[n_seen++] = type;
+		if (seen[type / 8] & (1u << (type % 8)))
+			return illegal(c, "duplicate extension");
+		seen[type / 8] |= (uint8_t)(1u << (type % 8));
 		/* RFC 8446 4.2.11: pre_shared_key MUST be the last one */
 		if (w->ctx == X_CH && type == HS_EXT_PRE_SHARED_KEY &&
 		    hs_cur_left(block))

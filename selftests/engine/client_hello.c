@@ -19,6 +19,7 @@ struct raw_ch {
 	uint16_t share_group;		/* 0: x25519 */
 	bool share_group_unlisted;	/* supported_groups lacks it */
 	size_t pad;			/* an unknown extension this long */
+	size_t n_unknown_exts;		/* that many unassigned types, empty */
 	bool no_ec_point_formats;
 	uint16_t sig_only;		/* signature_algorithms: this alone */
 	bool dup_share;			/* the key share twice */
@@ -50,6 +51,10 @@ static void raw_ch_build(const struct raw_ch *r, struct hs_buf *b)
 	hs_put_u8(b, 1);
 	hs_put_u8(b, 0);				/* null compression */
 	e = hs_vec_open(b, 2);
+	for (i = 0; i < r->n_unknown_exts; i++) {
+		hs_put_u16(b, (uint16_t)(0xa000 + i));
+		hs_put_u16(b, 0);
+	}
 	if (r->pad) {
 		hs_put_u16(b, 0xfe77);			/* unassigned type */
 		v = hs_vec_open(b, 2);
@@ -313,6 +318,7 @@ TEST_F(ch, large_client_hellos_are_answered)
 {
 	struct raw_ch big_lists = { .n_suites = 10000, .n_junk_sigs = 12000 };
 	struct raw_ch big_ext = { .pad = 32 * 1024 };
+	struct raw_ch many_exts = { .n_unknown_exts = 5000 };
 	struct raw_ch tls12 = { .tls12_only = true, .n_suites = 10000,
 				.n_junk_sigs = 12000 };
 
@@ -321,6 +327,7 @@ TEST_F(ch, large_client_hellos_are_answered)
 	EXPECT_EQ(0, answer(_metadata, self, &big_lists, 100));
 	EXPECT_EQ(0, answer(_metadata, self, &big_ext, 16384));
 	EXPECT_EQ(0, answer(_metadata, self, &big_ext, 1));
+	EXPECT_EQ(0, answer(_metadata, self, &many_exts, 16384));
 	EXPECT_EQ(0, answer(_metadata, self, &tls12, 1000));
 	EXPECT_EQ(HS_ECDHE_ECDSA_AES_128_GCM_SHA256, hs_params(self->sv)->suite->id);
 }

@@ -18,6 +18,7 @@
 #include "handshaked/conn.h"
 #include "handshaked/kabi.h"
 #include "handshaked/probe.h"
+#include "handshaked/tls/internal.h"
 #include "selftests/engine/common.h"
 
 static uint64_t now_ms(void *arg)
@@ -331,6 +332,35 @@ TEST_F(conn, close_notify_goes_out_once)
 	EXPECT_EQ(0, hsd_conn_close(self->conn));
 	self->conn = NULL;
 	EXPECT_EQ(0, recv(self->fd[1], b, sizeof(b), 0));
+}
+
+/*
+ * RFC 8446 6.2: a bad record from the peer (an empty alert, RFC 8446 5.1)
+ * is answered by one fatal alert and nothing after it: no close_notify
+ * at shutdown or close.
+ */
+TEST_F(conn, fatal_alert_goes_out_alone)
+{
+	uint8_t b[64], all[512], alert = 0;
+	size_t n = 0, used = 0, got;
+	bool rcvd = false;
+	ssize_t r;
+
+	ASSERT_EQ(0, hs_queue_record(self->sv, HS_CT_ALERT, NULL, 0));
+	ASSERT_EQ(0, flush(self->sv, self->fd[1]));
+	EXPECT_GT(0, hsd_conn_recv(self->conn, b, sizeof(b)));
+	EXPECT_EQ(0, hsd_conn_shutdown(self->conn));
+	EXPECT_EQ(0, hsd_conn_close(self->conn));
+	self->conn = NULL;
+	while (n < sizeof(all) &&
+	       (r = recv(self->fd[1], all + n, sizeof(all) - n, 0)) > 0)
+		n += (size_t)r;
+	ASSERT_LT(0U, n);
+	EXPECT_NE(0, hs_app_read(self->sv, all, n, &used, b, sizeof(b), &got));
+	ASSERT_NE(0, hs_error(self->sv, &alert, &rcvd, NULL));
+	EXPECT_TRUE(rcvd);
+	EXPECT_EQ(HS_ALERT_UNEXPECTED_MESSAGE, alert);
+	EXPECT_EQ(n, used) TH_LOG("%zu bytes after the fatal alert", n - used);
 }
 
 /* a reset is an error, and closing after it sends nothing (no EPIPE) */
