@@ -863,6 +863,16 @@ static int handle_record(struct hs_conn *c)
 		c->ccs_dropped = true;
 		return 0;
 	}
+	/*
+	 * RFC 8446 5.2: protected records say application_data outside. An
+	 * alert in the clear while our keys are on comes from a peer that
+	 * failed before it had its keys (a client refusing the ServerHello):
+	 * an alert all the same.
+	 */
+	if (type == HS_CT_ALERT && c->rx.aead && c->rx.version == HS_TLS13 &&
+	    !c->done)
+		return hs_handle_alert(c, c->rec + HS_RECORD_HEADER,
+				       c->rec_len - HS_RECORD_HEADER);
 	err = hs_open(&c->rx, c->rec, c->rec_len, &type, &p, &n);
 	if (err == -EBADMSG)
 		return hs_fail(c, HS_ALERT_BAD_RECORD_MAC, err,

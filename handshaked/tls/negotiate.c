@@ -523,8 +523,8 @@ int hs_parse_client_hello(struct hs_conn *c, struct hs_cur *body)
 	memcpy(c->session_id, sid.p, hs_cur_left(&sid));
 	c->session_id_len = hs_cur_left(&sid);
 	c->client_version = o.legacy_version;
-	/* RFC 8446 D.5 / RFC 7568: nothing below SSL 3.0's 0x0300 is TLS */
-	if (o.legacy_version < 0x0300)
+	/* RFC 8446 D.5: legacy_version 0x0300 or less MUST be refused */
+	if (o.legacy_version <= 0x0300)
 		return hs_fail(c, HS_ALERT_PROTOCOL_VERSION, -EPROTONOSUPPORT,
 			       "ClientHello legacy_version %#06x",
 			       o.legacy_version);

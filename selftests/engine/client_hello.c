@@ -332,14 +332,25 @@ TEST_F(ch, large_client_hellos_are_answered)
 	EXPECT_EQ(HS_ECDHE_ECDSA_AES_128_GCM_SHA256, hs_params(self->sv)->suite->id);
 }
 
-/* RFC 8446 D.5: a legacy_version below SSL 3.0 is protocol_version */
-TEST_F(ch, legacy_version_below_ssl3_is_protocol_version)
+/* RFC 8446 D.5: a legacy_version of SSL 3.0 or below is protocol_version */
+TEST_F(ch, legacy_version_ssl3_or_below_is_protocol_version)
 {
-	struct raw_ch r = { .legacy_version = 0x0200 };
+	static const uint16_t v[] = { 0x0200, 0x0300 };
+	struct raw_ch r = { 0 };
+	size_t i;
 
-	EXPECT_EQ(HS_ALERT_PROTOCOL_VERSION, answer(_metadata, self, &r, 16384));
-	r.tls12_only = true;
-	EXPECT_EQ(HS_ALERT_PROTOCOL_VERSION, answer(_metadata, self, &r, 16384));
+	for (i = 0; i < ARRAY_SIZE(v); i++) {
+		r.legacy_version = v[i];
+		r.tls12_only = false;
+		EXPECT_EQ(HS_ALERT_PROTOCOL_VERSION, answer(_metadata, self, &r, 16384));
+		r.tls12_only = true;
+		EXPECT_EQ(HS_ALERT_PROTOCOL_VERSION, answer(_metadata, self, &r, 16384));
+	}
+	/* TLS 1.0 in legacy_version with supported_versions: TLS 1.3 */
+	r.legacy_version = 0x0301;
+	r.tls12_only = false;
+	EXPECT_EQ(0, answer(_metadata, self, &r, 16384));
+	EXPECT_EQ(HS_TLS13, hs_params(self->sv)->version);
 }
 
 /* RFC 8446 4.2.8: shares only for listed groups, one per group */
