@@ -898,6 +898,18 @@ TEST_F(tls13, tickets_with_the_server_flight_unless_a_certificate_is_asked)
 	hs_ticket_keys_free(tk);
 }
 
+/* a full handshake; the session of the ticket that follows it into @s */
+static void full_then_session(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(tls13) *self, struct hs_session *s)
+{
+	uint8_t buf[20000];
+
+	ASSERT_EQ(0, run(_metadata, self));
+	deliver(_metadata, self->sv, self->cl, buf, sizeof(buf));
+	ASSERT_EQ(0, hs_get_session(self->cl, s));
+	drop_conns(self);
+}
+
 /*
  * A ticket the server opens but cannot use (the client offers psk_ke
  * only, RFC 8446 4.6.1 tickets need psk_dhe_ke here): its resumption
@@ -907,15 +919,11 @@ TEST_F(tls13, unusable_ticket_secret_is_wiped)
 {
 	struct hs_ticket_keys *tk;
 	struct hs_session s;
-	uint8_t buf[20000];
 	uint64_t now = 1700000000000ULL;
 
 	tk = use_tickets(_metadata, self, 3600, &now);
 	ASSERT_NE(NULL, tk);
-	ASSERT_EQ(0, run(_metadata, self));
-	deliver(_metadata, self->sv, self->cl, buf, sizeof(buf));
-	ASSERT_EQ(0, hs_get_session(self->cl, &s));
-	drop_conns(self);
+	full_then_session(_metadata, self, &s);
 	self->ccfg.resume = &s;
 	self->ccfg.psk_only = true;
 	run(_metadata, self);
@@ -930,15 +938,11 @@ TEST_F(tls13, expired_ticket_gets_full_handshake)
 {
 	struct hs_ticket_keys *tk;
 	struct hs_session s;
-	uint8_t buf[20000];
 	uint64_t now = 1700000000000ULL;
 
 	tk = use_tickets(_metadata, self, 60, &now);
 	ASSERT_NE(NULL, tk);
-	ASSERT_EQ(0, run(_metadata, self));
-	deliver(_metadata, self->sv, self->cl, buf, sizeof(buf));
-	ASSERT_EQ(0, hs_get_session(self->cl, &s));
-	drop_conns(self);
+	full_then_session(_metadata, self, &s);
 	memset(&self->ct, 0, sizeof(self->ct));
 	now += 61 * 1000;
 	self->ccfg.resume = &s;
