@@ -68,34 +68,6 @@ static int flush(struct hsd_conn *c)
 	return err;
 }
 
-static int ktls_send_record(struct hsd_conn *c, uint8_t type, const void *p,
-			    size_t n);
-
-/*
- * RFC 8446 6.2: the fatal alert the engine raised goes out once (through
- * the kernel when it has TX: the engine's own TX state is stale then), and
- * nothing after it, no close_notify either; one received gets no answer.
- */
-static void fatal_out(struct hsd_conn *c)
-{
-	uint8_t a[2] = { 2, 0 };
-	bool received = true;
-
-	if (c->closed_tx || !hs_error(c->tls, &a[1], &received, NULL))
-		return;
-	c->closed_tx = true;
-	if (received || c->reset) {
-		flush(c);	/* nothing of ours is queued after it */
-		return;
-	}
-	if (c->ktls_tx) {
-		flush(c);	/* drops what the engine sealed */
-		ktls_send_record(c, 21, a, sizeof(a));
-	} else {
-		flush(c);
-	}
-}
-
 /* one record of @type through kTLS TX (TLS_SET_RECORD_TYPE) */
 static int ktls_send_record(struct hsd_conn *c, uint8_t type, const void *p,
 			    size_t n)
@@ -113,6 +85,25 @@ static int ktls_send_record(struct hsd_conn *c, uint8_t type, const void *p,
 	if (sendmsg(c->fd, &m, MSG_NOSIGNAL) != (ssize_t)n)
 		return -errno;
 	return 0;
+}
+
+/*
+ * RFC 8446 6.2: the fatal alert the engine raised goes out once, and
+ * nothing after it, no close_notify either; one received gets no answer.
+ * With TX in the kernel the engine's sealed copy is dropped (its TX state
+ * is stale) and the kernel sends the alert.
+ */
+static void fatal_out(struct hsd_conn *c)
+{
+	uint8_t a[2] = { 2, 0 };
+	bool received = true;
+
+	if (c->closed_tx || !hs_error(c->tls, &a[1], &received, NULL))
+		return;
+	c->closed_tx = true;
+	flush(c);
+	if (c->ktls_tx && !received && !c->reset)
+		ktls_send_record(c, 21, a, sizeof(a));
 }
 
 /* RFC 8446 4.6.3 with TX in the kernel: the message, then the next key */
