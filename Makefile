@@ -3,7 +3,7 @@
 #
 #   make            build user space (handshaked/handshaked, tools/ktlsh)
 #   make deps       install every Debian package build, tests and benchmarks need
-#   make check      deps + kernels + ASan/UBSan build + every test (host and VMs)
+#   make check      deps + kernels + ASan/UBSan build + every test (host, fuzz, VMs)
 #   make asan       ASan+UBSan build of user space into build/asan
 #   make modules    build kmod/ktlsh.ko against Debian's 6.12 headers
 #   make bench      benchmarks, JSON under bench/results
@@ -40,7 +40,7 @@ export HSD_LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
 USERDIRS := handshaked tools
 
-.PHONY: all deps check asan modules bench bench-build style regen install clean fuzz demo \
+.PHONY: all deps check asan modules bench bench-build style regen install clean fuzz fuzz-build fuzz-merge demo \
 	$(USERDIRS) selftests
 
 all: tools
@@ -82,6 +82,7 @@ check: deps
 	$(MAKE) all selftests
 	$(MAKE) asan
 	$(MAKE) modules
+	$(MAKE) fuzz-build
 	selftests/run-all
 
 modules:
@@ -89,6 +90,13 @@ modules:
 
 fuzz:
 	$(MAKE) -C selftests fuzz
+
+# the libFuzzer targets make check runs briefly (selftests/fuzz/check)
+fuzz-build:
+	$(MAKE) -C selftests fuzz-build
+# fold what make fuzz found into the committed corpus (selftests/fuzz/corpus)
+fuzz-merge:
+	$(MAKE) -C selftests fuzz-merge
 
 bench: all
 	$(MAKE) -C bench

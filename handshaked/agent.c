@@ -471,8 +471,10 @@ int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
 	h->start_us = a->taken_us && a->taken_us <= now ? a->taken_us : now;
 	h->queue_us = now - h->start_us;
 	h->busy_from = now;
-	h->deadline_us = h->start_us +
-		1000ULL * (a->timeout_ms ? a->timeout_ms : d->cfg.timeout_ms);
+	/* the configured bound, or the consumer's own if that is shorter */
+	h->deadline_us = h->start_us + 1000ULL *
+		(a->timeout_ms && a->timeout_ms < d->cfg.timeout_ms ?
+		 a->timeout_ms : d->cfg.timeout_ms);
 	h->creds = d->creds;
 	h->creds->refs++;
 	peer_name(h->fd, h->peer, sizeof(h->peer));

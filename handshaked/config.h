@@ -33,7 +33,7 @@ struct hsd_cfg {
 	struct hsd_cfg_x509 client, server;
 	/* [handshaked] */
 	unsigned int max_inflight;	/* handshakes at once (1024) */
-	unsigned int timeout_ms;	/* when ACCEPT has none (10000) */
+	unsigned int timeout_ms;	/* a handshake's bound (10000); ACCEPT's if shorter */
 	unsigned int poll_ms;		/* ACCEPT without a READY (1000) */
 	bool server_tickets;		/* NewSessionTicket to clients (off) */
 	/*

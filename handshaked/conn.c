@@ -26,7 +26,12 @@ struct hsd_conn {
 	/* records the kernel sealed under the current TX key (upper bound) */
 	uint64_t tx_records;
 	uint64_t tx_limit;
-	bool can_rekey;		/* kTLS here can take a second key */
+	/*
+	 * kTLS here can take a second key: 1/0, or -1 not asked yet (probed
+	 * when a KeyUpdate of ours is first due: a probe is a socket pair
+	 * with a key in the kernel, too dear for every connection)
+	 */
+	int can_rekey;
 	bool eof;
 	bool closed_tx;		/* our close_notify went out */
 	bool reset;		/* the peer reset the connection */
@@ -130,6 +135,13 @@ static int ktls_key_update(struct hsd_conn *c)
 	return err;
 }
 
+static bool conn_can_rekey(struct hsd_conn *c)
+{
+	if (c->can_rekey < 0)
+		c->can_rekey = !hsd_probe_ktls_rekey();
+	return c->can_rekey;
+}
+
 int hsd_conn_key_update(struct hsd_conn *c, bool request)
 {
 	int err;
@@ -138,7 +150,7 @@ int hsd_conn_key_update(struct hsd_conn *c, bool request)
 	if (c->closed_tx)
 		return -EPIPE;
 	/* nothing goes out that the kernel could not follow with a new key */
-	if (c->ktls_tx && !c->can_rekey) {
+	if (c->ktls_tx && !conn_can_rekey(c)) {
 		snprintf(c->why, sizeof(c->why),
 			 "KeyUpdate needed: this kernel's kTLS cannot rekey; closing");
 		return -EOPNOTSUPP;
@@ -226,7 +238,7 @@ static bool want_ktls(struct hsd_conn *c, const struct hsd_conn_opts *o)
 	if (p->version == HS_TLS13 && o &&
 	    (o->needs_rekey || (o->byte_budget &&
 				o->byte_budget / hs_tx_max_plaintext(c->tls) >= limit)) &&
-	    (o->kernel_rekey >= 0 ? !o->kernel_rekey : !!hsd_probe_ktls_rekey())) {
+	    !conn_can_rekey(c)) {
 		snprintf(c->why, sizeof(c->why),
 			 "user space: a TLS 1.3 rekey is needed and this kernel's kTLS cannot do it");
 		return false;
@@ -294,6 +306,7 @@ int hsd_conn_new(int fd, struct hs_conn *tls, const uint8_t *pending,
 		return -ENOMEM;
 	c->fd = fd;
 	c->tls = tls;
+	c->can_rekey = o && o->kernel_rekey >= 0 ? o->kernel_rekey > 0 : -1;
 	/* whatever was read past the handshake, however many records */
 	c->raw = malloc(n > REC_MAX ? n : REC_MAX);
 	c->app = malloc(REC_MAX + n);
@@ -349,8 +362,6 @@ int hsd_conn_new(int fd, struct hs_conn *tls, const uint8_t *pending,
 		free(c);
 		return err;
 	}
-	c->can_rekey = o && o->kernel_rekey >= 0 ? o->kernel_rekey > 0 :
-		       !hsd_probe_ktls_rekey();
 	c->tx_records = t.seq;
 	/* RFC 8446 5.5: rekey well before the AEAD's record limit */
 	c->tx_limit = t.aead->record_limit - (t.aead->record_limit >> 4);

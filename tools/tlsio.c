@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "handshaked/conn.h"
@@ -23,6 +24,8 @@
 
 struct io {
 	int fd;
+	/* CLOCK_MONOTONIC ms by which the handshake must be done (0: none) */
+	uint64_t deadline_ms;
 	struct hs_conn *c;
 	struct hsd_conn *conn;	/* after the handshake: kTLS or user space */
 	uint8_t in[BUF];
@@ -47,10 +50,40 @@ static int flush_out(struct io *io)
 	return 0;
 }
 
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* the handshake's deadline from now (tls_opts --timeout, default 30 s) */
+static void set_deadline(struct io *io, const struct tls_opts *o)
+{
+	io->deadline_ms = mono_ms() + (o->timeout_ms ? o->timeout_ms : 30000);
+}
+
+/* more bytes from the peer; -ETIMEDOUT once the deadline has passed */
 static int fill(struct io *io)
 {
 	ssize_t r;
 
+	while (io->deadline_ms) {
+		uint64_t now = mono_ms();
+		int n;
+
+		if (now >= io->deadline_ms)
+			return -ETIMEDOUT;
+		n = poll(&(struct pollfd){ .fd = io->fd, .events = POLLIN }, 1,
+			 (int)(io->deadline_ms - now));
+		if (n > 0)
+			break;
+		if (n < 0 && errno != EINTR)
+			return -errno;
+	}
+	if (sizeof(io->in) == io->in_len)
+		return -EMSGSIZE;
 	do {
 		r = recv(io->fd, io->in + io->in_len, sizeof(io->in) - io->in_len, 0);
 	} while (r < 0 && errno == EINTR);
@@ -298,8 +331,11 @@ int cmd_client(int argc, char **argv, struct hsd_crypto *cr)
 		err = hs_conn_new(&o.cfg, &io->c);
 	if (!err)
 		err = hs_start(io->c);
-	if (!err)
+	if (!err) {
+		set_deadline(io, &o);
 		err = do_handshake(io);
+		io->deadline_ms = 0;
+	}
 	if (!err)
 		err = to_data_path(io, &o);
 	if (!err) {
@@ -395,7 +431,9 @@ static int serve_one(struct io *io, struct tls_opts *o)
 	size_t n;
 	int err;
 
+	set_deadline(io, o);
 	err = do_handshake(io);
+	io->deadline_ms = 0;
 	if (!err)
 		err = to_data_path(io, o);
 	if (err)

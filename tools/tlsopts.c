@@ -24,7 +24,9 @@ void tls_opts_usage(FILE *f)
 		"  --keylog FILE            NSS key log (also $SSLKEYLOGFILE)\n"
 		"  --no-ktls                records in user space even where kTLS exists\n"
 		"  --no-pad                 TLS 1.3: tell kTLS RX the peer does not pad (trusted peers)\n"
-		"  --record-size-limit N    offer/answer RFC 8449 record_size_limit (64..16385)\n");
+		"  --record-size-limit N    offer/answer RFC 8449 record_size_limit (64..16385)\n"
+		"  --timeout MS             the handshake's deadline (default 30000): a peer\n"
+		"                           that stalls fails it with ETIMEDOUT\n");
 }
 
 static int split_list(char *s, int (*one)(struct tls_opts *, const char *),
@@ -188,6 +190,15 @@ int tls_opt(struct tls_opts *o, int argc, char **argv, int *i)
 			return -1;
 		}
 		o->cfg.record_size_limit = (uint16_t)n;
+	} else if (ARG("--timeout")) {
+		char *end;
+		unsigned long n = strtoul(v, &end, 10);
+
+		if (*end || !n || n > 3600000) {
+			fprintf(stderr, "ktlsh: --timeout takes 1..3600000 ms\n");
+			return -1;
+		}
+		o->timeout_ms = (unsigned int)n;
 	} else if (!strcmp(a, "--keyupdate")) {
 		o->keyupdate = true;
 	} else if (!strcmp(a, "--verify-client")) {

@@ -21,6 +21,8 @@ struct tls_opts {
 	const char *psk_identity, *psk_key;
 	FILE *keylog;
 	bool keyupdate;
+	/* the handshake's deadline from the connection, ms (0: none) */
+	unsigned int timeout_ms;
 	bool no_ktls;
 	bool no_pad;
 	bool verify_client;

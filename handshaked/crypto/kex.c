@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 
 #include "handshaked/crypto/internal.h"
+#include "handshaked/util.h"
 
 /*
  * draft-ietf-tls-ecdhe-mlkem 3: X25519MLKEM768 puts the ML-KEM part first
@@ -119,7 +120,7 @@ uint16_t hsd_group_by_name(const char *name)
 	};
 	size_t i;
 
-	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+	for (i = 0; i < ARRAY_SIZE(names); i++)
 		if (!strcasecmp(names[i].name, name))
 			return names[i].id;
 	return 0;

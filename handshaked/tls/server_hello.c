@@ -130,26 +130,32 @@ int hs_build_server_hello(struct hs_conn *c, struct hs_buf *b)
 }
 
 /* Which version does this ServerHello select? 0: not one we offered. */
-static uint16_t sh_version(struct hs_conn *c, uint16_t legacy,
-			   struct hs_cur exts)
+/*
+ * The version the server selected (RFC 8446 4.1.3, 4.2.1), or the alert
+ * to end with, negated: a malformed extension block is decode_error, a
+ * supported_versions naming a version we did not offer (or one before
+ * TLS 1.3) illegal_parameter, no TLS 1.3 and a TLS 1.2 we do not speak
+ * protocol_version.
+ */
+static int sh_version(struct hs_conn *c, uint16_t legacy, struct hs_cur exts)
 {
 	uint16_t type, v;
 	struct hs_cur d;
 
 	while (hs_cur_left(&exts)) {
 		if (hs_cur_u16(&exts, &type) || hs_cur_vec(&exts, 2, 0, &d))
-			return 0;
+			return -HS_ALERT_DECODE_ERROR;
 		if (type != HS_EXT_SUPPORTED_VERSIONS)
 			continue;
-		/* RFC 8446 4.2.1: only TLS 1.3 is selected this way */
-		if (hs_cur_u16(&d, &v) || v != HS_TLS13 ||
-		    c->cfg.max_version < HS_TLS13)
-			return 0;
+		if (hs_cur_u16(&d, &v) || hs_cur_left(&d))
+			return -HS_ALERT_DECODE_ERROR;
+		if (v != HS_TLS13 || c->cfg.max_version < HS_TLS13)
+			return -HS_ALERT_ILLEGAL_PARAMETER;
 		return HS_TLS13;
 	}
 	if (legacy == HS_TLS12 && c->cfg.min_version <= HS_TLS12)
 		return HS_TLS12;
-	return 0;
+	return -HS_ALERT_PROTOCOL_VERSION;
 }
 
 static bool we_offered_suite(struct hs_conn *c, uint16_t id)
@@ -300,10 +306,14 @@ int hs_parse_server_hello(struct hs_conn *c, struct hs_cur *body)
 	     (hs_cur_vec(body, 2, 0, &exts) || hs_cur_end(body))))
 		return hs_fail(c, HS_ALERT_DECODE_ERROR, -EBADMSG,
 			       "malformed ServerHello");
-	c->p.version = sh_version(c, legacy, exts);
-	if (!c->p.version)
-		return hs_fail(c, HS_ALERT_PROTOCOL_VERSION, -EPROTONOSUPPORT,
+	err = sh_version(c, legacy, exts);
+	if (err == -HS_ALERT_DECODE_ERROR)
+		return hs_fail(c, HS_ALERT_DECODE_ERROR, -EBADMSG,
+			       "malformed ServerHello extensions");
+	if (err < 0)
+		return hs_fail(c, (uint8_t)-err, -EPROTONOSUPPORT,
 			       "server chose a version we did not offer");
+	c->p.version = (uint16_t)err;
 	if (c->hrr && c->p.version != HS_TLS13)
 		return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
 			       "TLS 1.2 after HelloRetryRequest");

@@ -52,11 +52,35 @@ static inline void cred_free(struct cred *c)
 	memset(c, 0, sizeof(*c));
 }
 
+/* what crossed the wire during pump_wire(), each direction's record types */
+struct wire {
+	char to_server[256], to_client[256];
+};
+
+/* "22 20 22 23": the content type of each whole record in @p */
+static inline void wire_types(char *log, size_t cap, const uint8_t *p, size_t n)
+{
+	size_t off = 0, len = strlen(log);
+
+	while (off + 5 <= n) {
+		size_t rl = (size_t)p[off + 3] << 8 | p[off + 4];
+
+		if (off + 5 + rl > n)
+			break;
+		len += (size_t)snprintf(log + len, cap > len ? cap - len : 0,
+					"%s%u", len ? " " : "", p[off]);
+		off += 5 + rl;
+	}
+}
+
 /*
  * Move bytes between the two engines until both are done, one fails, or
- * nothing moves. Returns 0 when both finished.
+ * nothing moves. Returns 0 when both finished. With @w, the record types
+ * that went each way are logged (whole records: the engines' output is
+ * record-aligned, and each call hands over what one call produced).
  */
-static inline int pump(struct hs_conn *cl, struct hs_conn *sv)
+static inline int pump_wire(struct hs_conn *cl, struct hs_conn *sv,
+			    struct wire *w)
 {
 	struct hs_conn *from[2] = { cl, sv }, *to[2] = { sv, cl };
 	const uint8_t *p;
@@ -71,6 +95,10 @@ static inline int pump(struct hs_conn *cl, struct hs_conn *sv)
 				continue;
 			/* only what the engine took: the rest is record data */
 			hs_input(to[i], p, n, &used);
+			if (w && i == 0)
+				wire_types(w->to_server, sizeof(w->to_server), p, used);
+			else if (w)
+				wire_types(w->to_client, sizeof(w->to_client), p, used);
 			hs_output_consumed(from[i], used);
 			moved |= used > 0;
 		}
@@ -78,6 +106,11 @@ static inline int pump(struct hs_conn *cl, struct hs_conn *sv)
 			return 0;
 	}
 	return hs_is_done(cl) && hs_is_done(sv) ? 0 : -1;
+}
+
+static inline int pump(struct hs_conn *cl, struct hs_conn *sv)
+{
+	return pump_wire(cl, sv, NULL);
 }
 
 /*

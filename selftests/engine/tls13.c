@@ -450,17 +450,60 @@ TEST_F(tls13, hello_retry_request_with_a_cookie_when_configured)
 	EXPECT_EQ(0, memcmp(self->cl->cookie, self->sv->cookie, 32));
 }
 
+/*
+ * RFC 8446 D.4: in compatibility mode each side sends one
+ * change_cipher_spec (20): the server right after its HelloRetryRequest,
+ * the client before its second flight (its second ClientHello, or, as
+ * ours does, its encrypted flight); nothing else in the clear but
+ * handshake records (22) before the protected ones (23).
+ */
 TEST_F(tls13, hello_retry_request_compat_mode)
 {
 	static const uint16_t cg[] = { HSD_GROUP_X25519, HSD_GROUP_SECP384R1 };
 	static const uint16_t sg[] = { HSD_GROUP_SECP384R1 };
+	struct wire w = { 0 };
+	uint8_t buf[64];
 
 	self->ccfg.groups = cg;
 	self->ccfg.n_groups = 2;
 	self->ccfg.middlebox_compat = true;
 	self->scfg.groups = sg;
 	self->scfg.n_groups = 1;
-	ok(_metadata, self);
+	ASSERT_EQ(0, hs_conn_new(&self->ccfg, &self->cl));
+	ASSERT_EQ(0, hs_conn_new(&self->scfg, &self->sv));
+	ASSERT_EQ(0, hs_start(self->cl));
+	ASSERT_EQ(0, pump_wire(self->cl, self->sv, &w));
+	EXPECT_EQ(0U, deliver(_metadata, self->sv, self->cl, buf, sizeof(buf)));
+	keys_agree(_metadata, self);
+	EXPECT_EQ(32U, self->cl->session_id_len);
+	EXPECT_STREQ(">1 <2 >1 <2 <8 <11 <15 <20 >20", self->ct.log);
+	/* CH1, CH2, CCS, then Finished protected (or CH1, CCS, CH2, ...) */
+	EXPECT_TRUE(!strcmp("22 22 20 23", w.to_server) ||
+		    !strcmp("22 20 22 23", w.to_server)) TH_LOG("%s", w.to_server);
+	/* HRR, CCS, ServerHello, then EE..Finished protected */
+	EXPECT_EQ(0, strncmp("22 20 22 23", w.to_client, 11)) TH_LOG("%s", w.to_client);
+	EXPECT_EQ(NULL, strstr(w.to_client + 6, "20"));
+}
+
+/* without compatibility mode: no change_cipher_spec either way */
+TEST_F(tls13, no_change_cipher_spec_without_compat_mode)
+{
+	static const uint16_t cg[] = { HSD_GROUP_X25519, HSD_GROUP_SECP384R1 };
+	static const uint16_t sg[] = { HSD_GROUP_SECP384R1 };
+	struct wire w = { 0 };
+
+	self->ccfg.groups = cg;
+	self->ccfg.n_groups = 2;
+	self->scfg.groups = sg;
+	self->scfg.n_groups = 1;
+	ASSERT_EQ(0, hs_conn_new(&self->ccfg, &self->cl));
+	ASSERT_EQ(0, hs_conn_new(&self->scfg, &self->sv));
+	ASSERT_EQ(0, hs_start(self->cl));
+	ASSERT_EQ(0, pump_wire(self->cl, self->sv, &w));
+	EXPECT_EQ(0U, self->cl->session_id_len);
+	EXPECT_STREQ("22 22 23", w.to_server);
+	EXPECT_EQ(0, strncmp("22 22 23", w.to_client, 8)) TH_LOG("%s", w.to_client);
+	EXPECT_EQ(NULL, strstr(w.to_client, "20"));
 }
 
 TEST_F(tls13, no_common_group_is_handshake_failure)

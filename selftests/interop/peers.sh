@@ -72,6 +72,17 @@ wait_for() {
 	return 1
 }
 
+# until file $2 holds $1 lines starting with x (the echo came back whole;
+# at most 10 s): a client's stdin stays open that long, no longer
+wait_lines() {
+	local i
+	for i in $(seq 200); do
+		[ "$(grep -c '^x' "$2" 2>/dev/null)" -ge "$1" ] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # Where records must go after the handshake: through the kernel when this
 # kernel has kTLS (every suite tested here has a kTLS cipher), our user-space
 # layer otherwise. A client asked for --keyupdate on a kernel whose kTLS
@@ -90,6 +101,31 @@ dp_want() {	# test name
 	fi
 }
 
+# The kernel's own count of kTLS sockets (/proc/net/tls_stat), not our
+# report: a connection that went to kTLS adds 1 to TlsTxSw and TlsRxSw,
+# one in user space adds nothing; our probe whether kTLS can rekey (made
+# only when a KeyUpdate of ours is due) adds 1 to TlsTxSw.
+# stat_begin before a case, stat_ok after.
+tls_stat() {	# counter
+	awk -v k="$1" '$1 == k { print $2 }' /proc/net/tls_stat 2>/dev/null
+}
+stat_begin() {
+	TX0=$(tls_stat TlsTxSw) RX0=$(tls_stat TlsRxSw)
+}
+stat_ok() {	# name [connections [rekey probes]]
+	local want=0 tx rx
+	[ "$(dp_want "$1")" = "kTLS (TX and RX)" ] && want=${2:-1}
+	if [ ! -r /proc/net/tls_stat ]; then
+		[ "$want" = 0 ] && return 0
+		echo "tls_stat: /proc/net/tls_stat missing, kTLS expected" >> "$tmp/log"
+		return 1
+	fi
+	tx=$(( $(tls_stat TlsTxSw) - TX0 )) rx=$(( $(tls_stat TlsRxSw) - RX0 ))
+	[ "$tx" = "$((want + ${3:-0}))" ] && [ "$rx" = "$want" ] && return 0
+	echo "tls_stat: TlsTxSw +$tx TlsRxSw +$rx, want +$((want + ${3:-0})) +$want" >> "$tmp/log"
+	return 1
+}
+
 # input generator: some text, a binary block across the 16 KiB boundary
 # lines never start with Q/R/K/k: s_client reads those as commands
 head -c 40000 /dev/urandom | base64 -w 76 | sed "s/^/x/" > "$tmp/big"
@@ -101,6 +137,22 @@ OSE=(-cert "$C/server-ec.pem" -key "$C/server-ec.key")
 OSR=(-cert "$C/server-rsa.pem" -key "$C/server-rsa.key")
 V=(--ca "$C/ca.pem" --servername server.test)
 
+# HELLOS=N: the openssl peer's own trace (-msg -msgfile, added to its
+# command) shows N ClientHellos: 2 after a HelloRetryRequest, where the
+# negotiated group alone would not tell
+msg_args() {
+	[ -n "${HELLOS:-}" ] && echo "-msg -msgfile $tmp/msg"
+	rm -f "$tmp/msg"
+}
+hellos_ok() {	# pattern
+	[ -z "${HELLOS:-}" ] && return 0
+	local got
+	got=$(grep -c -- "$1" "$tmp/msg" 2>/dev/null)
+	[ "$got" = "$HELLOS" ] && return 0
+	echo "the peer saw $got ClientHellos, want $HELLOS" >> "$tmp/log"
+	return 1
+}
+
 client_vs_expect() {	# name, expect-in-stderr, server cmd..., -- ktlsh args...
 	local name=$1 expect=$2 srv=() cli=()
 	shift 2
@@ -108,7 +160,9 @@ client_vs_expect() {	# name, expect-in-stderr, server cmd..., -- ktlsh args...
 	shift
 	cli=("$@")
 	next_port
-	"${srv[@]//@PORT@/$PORT}" > "$tmp/srv.out" 2>&1 &
+	stat_begin
+	# shellcheck disable=SC2046
+	"${srv[@]//@PORT@/$PORT}" $(msg_args) > "$tmp/srv.out" 2>&1 &
 	local spid=$!
 	wait_port "$PORT"
 	timeout 20 "$KTLSH" client "127.0.0.1:$PORT" "${cli[@]}" < "$tmp/small" \
@@ -119,7 +173,8 @@ client_vs_expect() {	# name, expect-in-stderr, server cmd..., -- ktlsh args...
 	cat "$tmp/cli.err" "$tmp/srv.out" > "$tmp/log"
 	if [ $rc -eq 0 ] && cmp -s "$tmp/small.want" "$tmp/cli.out" &&
 	   grep -q -- "$expect" "$tmp/cli.err" &&
-	   grep -qF -- "$(dp_want "$name")" "$tmp/cli.err"; then
+	   grep -qF -- "$(dp_want "$name")" "$tmp/cli.err" && stat_ok "$name" &&
+	   hellos_ok '^<<< .*ClientHello'; then
 		result "$name" ok
 	else
 		echo "want data path: $(dp_want "$name")" >> "$tmp/log"
@@ -134,7 +189,7 @@ T13="TLSv1.3"
 T12="TLSv1.2"
 client_vs_expect "ktlsh_client_openssl_server_tls13_x509" "$T13 TLS_AES_128_GCM_SHA256 $DEFG" \
 	"${OS[@]}" -rev "${OSE[@]}" -- "${V[@]}"
-client_vs_expect "ktlsh_client_openssl_server_tls13_hrr" "secp256r1" \
+HELLOS=2 client_vs_expect "ktlsh_client_openssl_server_tls13_hrr" "secp256r1" \
 	"${OS[@]}" -rev "${OSE[@]}" -groups P-256 -- "${V[@]}"
 client_vs_expect "ktlsh_client_openssl_server_tls13_mutual" "$T13" \
 	"${OS[@]}" -rev "${OSE[@]}" -Verify 1 -verify_return_error -CAfile "$C/ca.pem" -- \
@@ -143,8 +198,46 @@ client_vs_expect "ktlsh_client_openssl_server_tls13_psk" "psk" \
 	"${OS[@]}" -rev -nocert -psk 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff \
 	-psk_identity client1 -- --psk-identity client1 \
 	--psk-key 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff --insecure
-client_vs_expect "ktlsh_client_openssl_server_tls13_keyupdate" "$T13" \
-	"${OS[@]}" -rev "${OSE[@]}" -- "${V[@]}" --keyupdate
+# --keyupdate: a line, its echo, our KeyUpdate (update_requested), then a
+# second line. s_server's own trace must show the KeyUpdate, then data
+# under the new key, then the close_notify and nothing after it; its
+# answer (its KeyUpdate) and the echo of the second line come back.
+keyupdate_client() {
+	local name=ktlsh_client_openssl_server_tls13_keyupdate order
+	next_port
+	stat_begin
+	"${OS[@]//@PORT@/$PORT}" -rev -msg "${OSE[@]}" > "$tmp/srv.out" 2>&1 &
+	local spid=$!
+	wait_port "$PORT"
+	: > "$tmp/cli.out"
+	(echo line1; wait_for '^1enil' "$tmp/cli.out"; echo line2
+	 wait_for '^2enil' "$tmp/cli.out") |
+		timeout 20 "$KTLSH" client "127.0.0.1:$PORT" "${V[@]}" --keyupdate \
+		> "$tmp/cli.out" 2> "$tmp/cli.err"
+	local rc=$?
+	kill $spid 2>/dev/null
+	wait $spid 2>/dev/null
+	cat "$tmp/cli.err" "$tmp/srv.out" > "$tmp/log"
+	# received records in s_server's trace: data (RecordHeader, InnerContent
+	# and no message), the KeyUpdate, the close_notify
+	order=$(awk '
+		/^<<< .*RecordHeader/ { if (inner) print "data"; inner = 0; next }
+		/^<<< .*InnerContent/ { inner = 1; next }
+		/^<<< .*KeyUpdate/ { print "keyupdate"; inner = 0; next }
+		/^<<< .*Alert.*close_notify/ { print "close_notify"; inner = 0; next }
+		/^<<< / { inner = 0 }
+		END { if (inner) print "data" }' "$tmp/srv.out" | tr '\n' ' ')
+	echo "s_server received: $order" >> "$tmp/log"
+	if [ $rc -eq 0 ] && [ "$(cat "$tmp/cli.out")" = "$(printf '1enil\n2enil')" ] &&
+	   [ "$order" = "data keyupdate data close_notify " ] &&
+	   grep -q '^>>> .*KeyUpdate' "$tmp/srv.out" &&
+	   grep -qF -- "$(dp_want "$name")" "$tmp/cli.err" && stat_ok "$name" 1 1; then
+		result "$name" ok
+	else
+		result "$name" fail
+	fi
+}
+keyupdate_client
 for s in TLS_AES_256_GCM_SHA384 TLS_CHACHA20_POLY1305_SHA256 TLS_AES_128_CCM_SHA256; do
 	client_vs_expect "ktlsh_client_openssl_server_tls13_${s,,}" "$s" \
 		"${OS[@]}" -rev "${OSE[@]}" -ciphersuites "$s" -- "${V[@]}" --cipher "$s"
@@ -155,7 +248,7 @@ for g in P-384 ffdhe2048; do
 done
 if [ "$MLKEM" = 1 ]; then
 	# HelloRetryRequest for the hybrid: our first share is X25519's
-	client_vs_expect "ktlsh_client_openssl_server_tls13_x25519mlkem768_hrr" \
+	HELLOS=2 client_vs_expect "ktlsh_client_openssl_server_tls13_x25519mlkem768_hrr" \
 		"$T13 TLS_AES_128_GCM_SHA256 X25519MLKEM768" \
 		"${OS[@]}" -rev "${OSE[@]}" -groups X25519MLKEM768 -- "${V[@]}" \
 		--groups x25519,X25519MLKEM768
@@ -176,9 +269,11 @@ client_vs_expect "ktlsh_client_openssl_server_tls12_mutual" "$T12" \
 	"${OS[@]}" -rev "${OSE[@]}" -tls1_2 -Verify 1 -verify_return_error -CAfile "$C/ca.pem" -- \
 	"${V[@]}" --cert "$C/client-ec.pem" --key "$C/client-ec.key"
 
-# resumption: two connections to one server process
+# resumption: two connections to one server process; WANT: what the
+# second one must read back (default: s_server -rev's reversed line),
+# SRV_SAYS: what the server must print (its own word on the resumption)
 resume_vs() {	# name, version flag, server cmd...
-	local name=$1 vf=$2
+	local name=$1 vf=$2 want=${WANT:-$tmp/small.want}
 	shift 2
 	next_port
 	"${@//@PORT@/$PORT}" > "$tmp/srv.out" 2>&1 &
@@ -188,10 +283,14 @@ resume_vs() {	# name, version flag, server cmd...
 		--sess-out "$tmp/sess" < "$tmp/small" > /dev/null 2> "$tmp/cli.err"
 	timeout 10 "$KTLSH" client "127.0.0.1:$PORT" "${V[@]}" $vf \
 		--sess-in "$tmp/sess" < "$tmp/small" > "$tmp/cli.out" 2>> "$tmp/cli.err"
+	# the server's word comes as it ends (s_server -naccept: its statistics)
+	local says=0
+	[ -z "${SRV_SAYS:-}" ] || wait_for "$SRV_SAYS" "$tmp/srv.out" || says=1
 	kill $spid 2>/dev/null
 	wait $spid 2>/dev/null
-	cat "$tmp/cli.err" > "$tmp/log"
-	if grep -q resumed "$tmp/cli.err" && cmp -s "$tmp/small.want" "$tmp/cli.out"; then
+	cat "$tmp/cli.err" "$tmp/srv.out" > "$tmp/log"
+	if grep -q resumed "$tmp/cli.err" && cmp -s "$want" "$tmp/cli.out" &&
+	   [ "$says" = 0 ]; then
 		result "$name" ok
 	else
 		result "$name" fail
@@ -201,6 +300,10 @@ resume_vs ktlsh_client_openssl_server_tls13_resumption --tls1.3 \
 	openssl s_server -accept @PORT@ -quiet -naccept 2 -rev "${OSE[@]}"
 resume_vs ktlsh_client_openssl_server_tls12_resumption --tls1.2 \
 	openssl s_server -accept @PORT@ -quiet -naccept 2 -rev "${OSE[@]}"
+# RFC 5246 7.3: by session ID, the server keeping the session (no ticket;
+# its session cache statistics count the hit)
+SRV_SAYS=" 1 session cache hits" resume_vs ktlsh_client_openssl_server_tls12_session_id_resumption \
+	--tls1.2 openssl s_server -accept @PORT@ -naccept 2 -rev -no_ticket "${OSE[@]}"
 
 # ---- real clients against ktlsh server --echo ----
 server_vs() {	# name, expect-in-server-log, server args..., -- client cmd...
@@ -210,11 +313,15 @@ server_vs() {	# name, expect-in-server-log, server args..., -- client cmd...
 	shift
 	cli=("$@")
 	next_port
+	stat_begin
 	timeout 20 "$KTLSH" server --port "$PORT" --echo "${srv[@]}" > "$tmp/srv.out" 2>&1 &
 	local spid=$!
 	wait_port "$PORT"
-	# keep stdin open a moment so the echo arrives before the client closes
-	(cat "$tmp/big"; sleep 1.5) | timeout 20 "${cli[@]//@PORT@/$PORT}" \
+	# stdin stays open until the echo is back: then the client may close
+	: > "$tmp/cli.out"
+	# shellcheck disable=SC2046
+	(cat "$tmp/big"; wait_lines "$(wc -l < "$tmp/big")" "$tmp/cli.out") |
+		timeout 20 "${cli[@]//@PORT@/$PORT}" $(msg_args) \
 		> "$tmp/cli.out" 2> "$tmp/cli.err"
 	kill $spid 2>/dev/null
 	wait $spid 2>/dev/null
@@ -223,7 +330,8 @@ server_vs() {	# name, expect-in-server-log, server args..., -- client cmd...
 	if grep -q -- "$expect" "$tmp/srv.out" &&
 	   grep -qF -- "$(dp_want "$name")" "$tmp/srv.out" &&
 	   [ "$(grep -c '^x' "$tmp/cli.out")" = "$(wc -l < "$tmp/big")" ] &&
-	   grep '^x' "$tmp/cli.out" | cmp -s - "$tmp/big"; then
+	   grep '^x' "$tmp/cli.out" | cmp -s - "$tmp/big" && stat_ok "$name" &&
+	   hellos_ok '^>>> .*ClientHello'; then
 		result "$name" ok
 	else
 		echo "client output $(wc -c < "$tmp/cli.out") bytes" >> "$tmp/log"
@@ -235,7 +343,8 @@ KS=(--cert "$C/server-ec.pem" --key "$C/server-ec.key")
 SC=(openssl s_client -connect 127.0.0.1:@PORT@ -quiet -no_ign_eof -nocommands -CAfile "$C/ca.pem"
     -verify_return_error -verify_hostname server.test)
 server_vs openssl_client_ktlsh_server_tls13_x509 "$T13" "${KS[@]}" -- "${SC[@]}"
-server_vs openssl_client_ktlsh_server_tls13_hrr "secp256r1" "${KS[@]}" --groups P-256 -- "${SC[@]}"
+HELLOS=2 server_vs openssl_client_ktlsh_server_tls13_hrr "secp256r1" "${KS[@]}" --groups P-256 -- \
+	"${SC[@]}"
 server_vs openssl_client_ktlsh_server_tls13_mutual "$T13" "${KS[@]}" --ca "$C/ca.pem" \
 	--verify-client -- "${SC[@]}" -cert "$C/client-ec.pem" -key "$C/client-ec.key"
 server_vs openssl_client_ktlsh_server_tls13_psk "psk" \
@@ -246,7 +355,7 @@ if [ "$MLKEM" = 1 ]; then
 	server_vs openssl_client_ktlsh_server_tls13_x25519mlkem768 "$T13 .* X25519MLKEM768" \
 		"${KS[@]}" -- "${SC[@]}"
 	# s_client sends X25519's share first: we ask for the hybrid
-	server_vs openssl_client_ktlsh_server_tls13_x25519mlkem768_hrr "X25519MLKEM768" \
+	HELLOS=2 server_vs openssl_client_ktlsh_server_tls13_x25519mlkem768_hrr "X25519MLKEM768" \
 		"${KS[@]}" --groups X25519MLKEM768 -- "${SC[@]}" -groups X25519:X25519MLKEM768
 else
 	result openssl_client_ktlsh_server_tls13_x25519mlkem768 skip "openssl has no ML-KEM (< 3.5)"
@@ -262,6 +371,24 @@ for k in p521 ed448; do
 		--cert "$C/server-$k.pem" --key "$C/server-$k.key" -- "${SC[@]}"
 done
 server_vs openssl_client_ktlsh_server_tls12_x509 "$T12" "${KS[@]}" -- "${SC[@]}" -tls1_2
+# the server role in every kTLS cipher and the other groups, as the client
+# role is: over kTLS in the guests (tls_stat), the client insisting
+for s in TLS_AES_256_GCM_SHA384 TLS_CHACHA20_POLY1305_SHA256 TLS_AES_128_CCM_SHA256; do
+	server_vs "openssl_client_ktlsh_server_tls13_${s,,}" "$T13 $s" "${KS[@]}" -- \
+		"${SC[@]}" -ciphersuites "$s"
+done
+for g in "P-384 secp384r1" "ffdhe2048 ffdhe2048"; do
+	set -- $g
+	server_vs "openssl_client_ktlsh_server_tls13_group_${1,,}" "$T13 .* $2" "${KS[@]}" -- \
+		"${SC[@]}" -groups "$1"
+done
+for c in "ECDHE-ECDSA-AES256-GCM-SHA384 TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384" \
+	 "ECDHE-ECDSA-CHACHA20-POLY1305 TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256" \
+	 "ECDHE-ECDSA-AES128-CCM TLS_ECDHE_ECDSA_WITH_AES_128_CCM"; do
+	set -- $c
+	server_vs "openssl_client_ktlsh_server_tls12_${1,,}" "$T12 $2" "${KS[@]}" -- \
+		"${SC[@]}" -tls1_2 -cipher "$1"
+done
 # RFC 5246 7.4.1.4.1: a P-256 key signs with the one hash offered
 server_vs openssl_client_ktlsh_server_tls12_ecdsa_sha512_only "$T12" "${KS[@]}" -- \
 	"${SC[@]}" -tls1_2 -sigalgs ECDSA+SHA512
@@ -278,6 +405,7 @@ send_vs() {	# name, expect-in-server-log, client cmd...
 	local name=$1 expect=$2
 	shift 2
 	next_port
+	stat_begin
 	timeout 20 "$KTLSH" server --port "$PORT" --once --send "$tmp/big" "${KS[@]}" \
 		> "$tmp/srv.out" 2>&1 &
 	local spid=$!
@@ -289,7 +417,7 @@ send_vs() {	# name, expect-in-server-log, client cmd...
 	cat "$tmp/srv.out" "$tmp/cli.err" > "$tmp/log"
 	if [ $rc -eq 0 ] && grep -q -- "$expect" "$tmp/srv.out" &&
 	   grep -qF -- "$(dp_want "$name")" "$tmp/srv.out" &&
-	   grep '^x' "$tmp/cli.out" | cmp -s - "$tmp/big"; then
+	   grep '^x' "$tmp/cli.out" | cmp -s - "$tmp/big" && stat_ok "$name"; then
 		result "$name" ok
 	else
 		echo "server exit $rc; client output $(wc -c < "$tmp/cli.out") bytes" >> "$tmp/log"
@@ -339,14 +467,23 @@ resume_server() {	# name, s_client version flag
 	timeout 20 "$KTLSH" server --port "$PORT" --echo "${KS[@]}" > "$tmp/srv.out" 2>&1 &
 	local spid=$!
 	wait_port "$PORT"
-	(echo one; sleep 1.5) | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" $2 \
-		-no_ign_eof -CAfile "$C/ca.pem" -sess_out "$tmp/ossl.sess" > /dev/null 2>&1
-	(echo two; sleep 1.5) | timeout 10 openssl s_client -connect "127.0.0.1:$PORT" $2 \
-		-no_ign_eof -CAfile "$C/ca.pem" -sess_in "$tmp/ossl.sess" > "$tmp/cli.out" 2>&1
+	# each client's stdin stays open until its line is echoed (a TLS 1.3
+	# ticket comes before it)
+	: > "$tmp/cli1.out"
+	(echo xone; wait_for '^xone' "$tmp/cli1.out") | timeout 10 openssl s_client \
+		-connect "127.0.0.1:$PORT" $2 -no_ign_eof -CAfile "$C/ca.pem" \
+		-sess_out "$tmp/ossl.sess" > "$tmp/cli1.out" 2>&1
+	: > "$tmp/cli.out"
+	(echo xtwo; wait_for '^xtwo' "$tmp/cli.out") | timeout 10 openssl s_client \
+		-connect "127.0.0.1:$PORT" $2 -no_ign_eof -CAfile "$C/ca.pem" \
+		-sess_in "$tmp/ossl.sess" > "$tmp/cli.out" 2>&1
 	kill $spid 2>/dev/null
 	wait $spid 2>/dev/null
 	cat "$tmp/srv.out" "$tmp/cli.out" > "$tmp/log"
-	if grep -q '^Reused' "$tmp/cli.out" && grep -q '^two' "$tmp/cli.out"; then
+	# without tickets the session shows none (only its ID)
+	if grep -q '^Reused' "$tmp/cli.out" && grep -q '^xtwo' "$tmp/cli.out" &&
+	   grep -q 'resumed' "$tmp/srv.out" &&
+	   { [[ $2 != *-no_ticket* ]] || ! grep -q 'TLS session ticket:' "$tmp/cli.out"; }; then
 		result "$1" ok
 	else
 		result "$1" fail
@@ -354,6 +491,8 @@ resume_server() {	# name, s_client version flag
 }
 resume_server openssl_client_ktlsh_server_tls13_resumption -tls1_3
 resume_server openssl_client_ktlsh_server_tls12_resumption -tls1_2
+# RFC 5246 7.3: s_client without tickets resumes by our session ID
+resume_server openssl_client_ktlsh_server_tls12_session_id_resumption "-tls1_2 -no_ticket"
 
 # s_client -reconnect: one full handshake, then five resumptions
 reconnect_server() {	# name, s_client version flag
@@ -453,6 +592,7 @@ if command -v gnutls-cli >/dev/null; then
 		while [ "$1" != -- ]; do srv+=("$1"); shift; done
 		shift
 		next_port
+		stat_begin
 		"${GS[@]//@PORT@/$PORT}" "${srv[@]}" > "$tmp/srv.out" 2>&1 &
 		local spid=$!
 		wait_port "$PORT"
@@ -464,12 +604,41 @@ if command -v gnutls-cli >/dev/null; then
 		cat "$tmp/cli.err" "$tmp/srv.out" > "$tmp/log"
 		if [ $rc -eq 0 ] && cmp -s "$tmp/small" "$tmp/cli.out" &&
 		   grep -q -- "$expect" "$tmp/cli.err" &&
-		   grep -qF -- "$(dp_want "$name")" "$tmp/cli.err"; then
+		   grep -qF -- "$(dp_want "$name")" "$tmp/cli.err" && stat_ok "$name"; then
 			result "$name" ok
 		else
 			result "$name" fail
 		fi
 	}
+	# gnutls-cli --resume: a full handshake, then a resumed one (tickets
+	# in 1.3; in 1.2 with %NO_TICKETS by our session ID, RFC 5246 7.3)
+	gnutls_resume() {	# name, priority
+		next_port
+		timeout 20 "$KTLSH" server --port "$PORT" --echo "${KS[@]}" > "$tmp/srv.out" 2>&1 &
+		local spid=$!
+		wait_port "$PORT"
+		echo | timeout 20 gnutls-cli -p "$PORT" 127.0.0.1 --x509cafile "$C/ca.pem" \
+			--resume --priority "$2" > "$tmp/cli.out" 2>&1
+		kill $spid 2>/dev/null
+		wait $spid 2>/dev/null
+		cat "$tmp/srv.out" "$tmp/cli.out" > "$tmp/log"
+		if grep -q '^\*\*\* This is a resumed session' "$tmp/cli.out" &&
+		   [ "$(grep -c 'resumed' "$tmp/srv.out")" = 1 ] &&
+		   { [[ $2 != *NO_TICKETS* ]] ||
+		     [ "$(grep '^- Session ID:' "$tmp/cli.out" | sort -u | wc -l)" = 1 ]; }; then
+			result "$1" ok
+		else
+			result "$1" fail
+		fi
+	}
+	gnutls_resume gnutls_client_ktlsh_server_tls13_resumption "NORMAL:-VERS-ALL:+VERS-TLS1.3"
+	gnutls_resume gnutls_client_ktlsh_server_tls12_session_id_resumption \
+		"NORMAL:-VERS-ALL:+VERS-TLS1.2:%NO_TICKETS"
+	WANT=$tmp/small resume_vs ktlsh_client_gnutls_server_tls13_resumption --tls1.3 \
+		"${GS[@]}"
+	WANT=$tmp/small resume_vs ktlsh_client_gnutls_server_tls12_session_id_resumption --tls1.2 \
+		"${GS[@]}" --noticket
+
 	gnutls_client ktlsh_client_gnutls_server_tls13 "$T13" -- "${V[@]}"
 	gnutls_client ktlsh_client_gnutls_server_tls12 "$T12" -- "${V[@]}" --tls1.2
 	# and we refuse records above ours: GnuTLS must keep to it

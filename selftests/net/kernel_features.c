@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Kernel features handshaked stands on: kTLS (TCP_ULP "tls") and the
- * `handshake` generic-netlink family with its "tlshd" group. On our test
- * kernels (selftests/vm/run sets HSD_VM_KERNEL) they must be there; on
- * another kernel their absence is a skip with the reason, not a pass.
+ * Our kernel-facing calls against the kernel features handshaked stands
+ * on: kTLS (TCP_ULP "tls", then keys) and the `handshake` generic-netlink
+ * family with its "tlshd" group. What is tested is our code: the probes,
+ * hsd_ktls_attach() and hsd_ktls_set_key() and their error paths, the
+ * upcall socket. On our test kernels (selftests/vm/run sets
+ * HSD_VM_KERNEL) the features must be there; on another kernel their
+ * absence is a skip with the reason, not a pass.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -14,6 +17,7 @@
 #include "kselftest_harness.h"
 
 #include "handshaked/kabi.h"
+#include "handshaked/ktls.h"
 #include "handshaked/probe.h"
 #include "handshaked/upcall.h"
 
@@ -22,17 +26,25 @@ static int in_test_vm(void)
 	return getenv("HSD_VM_KERNEL") != NULL;
 }
 
-TEST(ulp_tls_on_connected_loopback_socket)
+/* the probe and the attach agree: the ULP on an established connection */
+TEST(attach_on_a_connected_socket)
 {
-	int err = hsd_probe_ulp_tls();
+	int err = hsd_probe_ulp_tls(), fds[2];
 
 	if (err && !in_test_vm())
 		SKIP(return, "kTLS %s", hsd_probe_strerror(err));
 	ASSERT_EQ(0, err) TH_LOG("kTLS: %s", hsd_probe_strerror(err));
+	ASSERT_EQ(0, hsd_tcp_loopback_pair(fds));
+	EXPECT_EQ(0, hsd_ktls_attach(fds[0]));
+	close(fds[0]);
+	close(fds[1]);
 }
 
-/* The ULP attaches only to an established connection. */
-TEST(ulp_tls_refused_on_listening_socket)
+/*
+ * The ULP attaches only to an established connection: our attach passes
+ * the kernel's refusal on as -errno (the daemon then stays in user space).
+ */
+TEST(attach_refuses_a_listening_socket)
 {
 	struct sockaddr_in sa = {
 		.sin_family = AF_INET,
@@ -46,22 +58,26 @@ TEST(ulp_tls_refused_on_listening_socket)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, bind(fd, (struct sockaddr *)&sa, sizeof(sa)));
 	ASSERT_EQ(0, listen(fd, 1));
-	EXPECT_EQ(-1, setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")));
-	EXPECT_TRUE(errno == ENOTCONN || errno == EINVAL);
+	err = hsd_ktls_attach(fd);
+	EXPECT_TRUE(err == -ENOTCONN || err == -EINVAL) TH_LOG("attach: %d", err);
 	close(fd);
 }
 
-/* TLS_TX needs the ULP first: without it the option level is unknown. */
-TEST(tls_tx_needs_ulp)
+/* a key for a socket without the ULP: refused with -errno, nothing set */
+TEST(set_key_without_attach_is_refused)
 {
-	struct tls12_crypto_info_aes_gcm_128 ci = {
-		.info.version = TLS_1_3_VERSION,
-		.info.cipher_type = TLS_CIPHER_AES_GCM_128,
+	struct hs_traffic t = {
+		.version = HS_TLS13,
+		.aead = hsd_aead_desc(HSD_AES_128_GCM),
 	};
-	int fds[2];
+	int fds[2], err;
 
+	ASSERT_NE(NULL, t.aead);
 	ASSERT_EQ(0, hsd_tcp_loopback_pair(fds));
-	EXPECT_EQ(-1, setsockopt(fds[0], SOL_TLS, TLS_TX, &ci, sizeof(ci)));
+	err = hsd_ktls_set_key(fds[0], true, &t);
+	EXPECT_GT(0, err);
+	/* still a plain TCP socket: bytes go out as they are */
+	EXPECT_EQ(3, send(fds[0], "abc", 3, 0));
 	close(fds[0]);
 	close(fds[1]);
 }

@@ -54,10 +54,13 @@ FIXTURE_SETUP(module)
 	if (module_vermagic(KTLSH_KO, vermagic, sizeof(vermagic)))
 		SKIP(return, "%s not built (make modules)", KTLSH_KO);
 	ASSERT_EQ(0, uname(&u));
-	if (strcmp(vermagic, u.release))
+	/* the reason names no host kernel: selftests/expected holds it */
+	if (strcmp(vermagic, u.release)) {
+		TH_LOG("this kernel is %s", u.release);
 		SKIP(return,
-		     "ktlsh.ko is built for %s, this kernel is %s (other kernels need their own kbuild)",
-		     vermagic, u.release);
+		     "ktlsh.ko is built for %s, not this kernel (other kernels need their own kbuild)",
+		     vermagic);
+	}
 	fd = open(KTLSH_KO, O_RDONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
 	if (syscall(SYS_finit_module, fd, "", 0) && errno != EEXIST) {

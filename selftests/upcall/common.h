@@ -74,7 +74,33 @@ struct daemon {
 	int status;		/* exit status once reaped */
 	char log[64];
 	char conf[64];
+	/* a stop that was not a clean exit, or a sanitizer report: why */
+	char unclean[512];
 };
+
+/*
+ * The daemon under test: HSD_DAEMON (selftests/run-all points it at the
+ * ASan+UBSan build for one VM pass) or this build's.
+ */
+static inline const char *daemon_path(void)
+{
+	const char *p = getenv("HSD_DAEMON");
+
+	return p && *p ? p : HANDSHAKED;
+}
+
+/* the daemon under test is another build (run-all: ASan+UBSan) */
+static inline bool daemon_sanitized(void)
+{
+	return strcmp(daemon_path(), HANDSHAKED) != 0;
+}
+
+/*
+ * How long to wait for something the daemon logs: only a bound for a
+ * hang, each wait returns at the event (a TCG guest running the ASan
+ * build is slow; nothing here measures speed)
+ */
+#define DAEMON_WAIT_MS 20000
 
 static inline const char *daemon_log(const struct daemon *d)
 {
@@ -145,7 +171,7 @@ static inline bool daemon_reconfigure(const struct daemon *d,
 	if (daemon_write_config(d, config))
 		return false;
 	kill(d->pid, SIGHUP);
-	return daemon_wait_logged(d, expect, 2000);
+	return daemon_wait_logged(d, expect, DAEMON_WAIT_MS);
 }
 
 /* start handshaked -f -v with @config (NULL: empty) and wait until it serves */
@@ -169,7 +195,7 @@ static inline int daemon_start(struct daemon *d, const char *config)
 	}
 	if (!d->pid) {
 		dup2(fd, 2);
-		execl(HANDSHAKED, "handshaked", "-f", "-v", "-c", d->conf,
+		execl(daemon_path(), "handshaked", "-f", "-v", "-c", d->conf,
 		      (char *)NULL);
 		_exit(127);
 	}
@@ -193,23 +219,75 @@ static inline void daemon_reap(struct daemon *d)
 	d->pid = 0;
 }
 
-/* SIGTERM; the daemon must be gone within 2 s. -ETIMEDOUT if not */
+/* the first line of the whole log (any size) holding @s, or NULL */
+static inline char *daemon_log_find(const struct daemon *d, const char *s,
+				    char *line, size_t cap)
+{
+	FILE *f = fopen(d->log, "r");
+	char *found = NULL;
+
+	if (!f)
+		return NULL;
+	while (!found && fgets(line, (int)cap, f))
+		if (strstr(line, s))
+			found = line;
+	fclose(f);
+	return found;
+}
+
+/*
+ * After a stop: anything but exit status 0, or a sanitizer's report in
+ * the log (ASan, UBSan, LeakSanitizer), is kept in d->unclean (the first
+ * one) for the fixture's teardown to fail on.
+ */
+static inline void daemon_judge_exit(struct daemon *d)
+{
+	static const char *const reports[] = {
+		"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+		"runtime error:", "SUMMARY: UndefinedBehaviorSanitizer", NULL
+	};
+	char line[256];
+	size_t i;
+
+	if (d->unclean[0])
+		return;
+	for (i = 0; reports[i]; i++) {
+		if (daemon_log_find(d, reports[i], line, sizeof(line))) {
+			snprintf(d->unclean, sizeof(d->unclean),
+				 "sanitizer report in %s: %s", d->log, line);
+			return;
+		}
+	}
+	if (WIFSIGNALED(d->status))
+		snprintf(d->unclean, sizeof(d->unclean),
+			 "killed by signal %d (log %s)", WTERMSIG(d->status), d->log);
+	else if (WEXITSTATUS(d->status))
+		snprintf(d->unclean, sizeof(d->unclean),
+			 "exit status %d (log %s)", WEXITSTATUS(d->status), d->log);
+}
+
+/*
+ * SIGTERM; the daemon must be gone within 2 s (-ETIMEDOUT if not; ASan's
+ * leak check at exit gets 10 s) and exit with status 0 (daemon_judge_exit)
+ */
 static inline int daemon_stop(struct daemon *d)
 {
-	int i;
+	int i, tries = daemon_sanitized() ? 200 : 40;
 
 	if (d->pid <= 0)
 		return 0;
 	kill(d->pid, SIGTERM);
-	for (i = 0; i < 40; i++) {
+	for (i = 0; i < tries; i++) {
 		if (waitpid(d->pid, &d->status, WNOHANG) == d->pid) {
 			d->pid = 0;
+			daemon_judge_exit(d);
 			return 0;
 		}
 		usleep(50000);
 	}
 	kill(d->pid, SIGKILL);
 	daemon_reap(d);
+	snprintf(d->unclean, sizeof(d->unclean), "still running 2 s after SIGTERM");
 	return -ETIMEDOUT;
 }
 

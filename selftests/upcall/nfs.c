@@ -40,10 +40,10 @@ FIXTURE_SETUP(nfs)
 		SKIP(return, "needs a test kernel (selftests/vm/run)");
 	if (hsd_probe_genl("handshake", "tlshd", NULL, NULL))
 		SKIP(return, "no handshake netlink family");
-	if (system("modprobe -q tls && modprobe -q nfsd && modprobe -q nfsv4"))
-		SKIP(return, "NFS modules missing");
-	if (nfs_dirs())
-		SKIP(return, "no tmpfs for the export");
+	/* a test kernel with the upcall has these: their absence is a failure */
+	ASSERT_EQ(0, system("modprobe -q tls && modprobe -q nfsd && modprobe -q nfsv4"))
+		TH_LOG("NFS modules missing");
+	ASSERT_EQ(0, nfs_dirs()) TH_LOG("no tmpfs for the export");
 	e = nfsd_up();
 	ASSERT_EQ(0, e) TH_LOG("nfsd: %s", strerror(-e));
 	ASSERT_EQ(0, nfsd_export(NFSEXP_XPRTSEC_TLS | NFSEXP_XPRTSEC_MTLS));
@@ -57,7 +57,9 @@ FIXTURE_TEARDOWN(nfs)
 		return;
 	if (self->mounted)
 		umount2(MNT, 0);
+	/* every daemon this case ran exited cleanly, without sanitizer reports */
 	daemon_stop(&self->d);
+	EXPECT_STREQ("", self->d.unclean) TH_LOG("%s", daemon_log(&self->d));
 }
 
 /* write @n bytes through the mount, read them back, find them on the server */
@@ -132,7 +134,8 @@ TEST_F(nfs, tls_mount_write_read)
 	EXPECT_LE(2, tls_stat("TlsCurrRxSw"));
 	EXPECT_TRUE(ss_shows_tls13());
 	EXPECT_TRUE(daemon_logged(&self->d, "role=client auth=anon version=TLSv1.3"));
-	EXPECT_TRUE(daemon_wait_logged(&self->d, "role=server auth=x509 version=TLSv1.3", 2000));
+	EXPECT_TRUE(daemon_wait_logged(&self->d, "role=server auth=x509 version=TLSv1.3",
+				       DAEMON_WAIT_MS));
 	/* no client certificate: nfsd must not see an authenticated peer */
 	EXPECT_TRUE(daemon_logged2(&self->d, "role=server", "peer_auth=none "));
 }
@@ -151,7 +154,8 @@ TEST_F(nfs, mtls_mount_write_read)
 	EXPECT_EQ(0, write_read("mtls.bin", FILE_SIZE));
 	EXPECT_TRUE(daemon_logged(&self->d, "role=client auth=x509 version=TLSv1.3"));
 	/* the server verified the client and reported it (REMOTE_AUTH) */
-	EXPECT_TRUE(daemon_wait_logged(&self->d, "role=server auth=x509 version=TLSv1.3", 2000));
+	EXPECT_TRUE(daemon_wait_logged(&self->d, "role=server auth=x509 version=TLSv1.3",
+				       DAEMON_WAIT_MS));
 	EXPECT_TRUE(daemon_logged2(&self->d, "role=server", "peer_auth=x509 "))
 		TH_LOG("%s", daemon_log(&self->d));
 }
@@ -194,7 +198,52 @@ TEST_F(nfs, untrusted_server_certificate_fails)
 				       2000))
 		TH_LOG("%s", daemon_log(&self->d));
 	/* the server's side ends a moment later */
-	EXPECT_TRUE(daemon_wait_logged(&self->d, "peer sent unknown_ca", 2000));
+	EXPECT_TRUE(daemon_wait_logged(&self->d, "peer sent unknown_ca", DAEMON_WAIT_MS));
+}
+
+/*
+ * mtls: a client certificate from a CA the server does not trust. The
+ * server refuses it (unknown_ca), the mount fails at once and says so.
+ */
+TEST_F(nfs, untrusted_client_certificate_refused)
+{
+	char conf[1024];
+	long ms;
+	int e;
+
+	daemon_stop(&self->d);
+	nfs_config_certs(conf, sizeof(conf), HSD_CERTS, "server-ec", "untrusted");
+	ASSERT_EQ(0, daemon_start(&self->d, conf));
+	ASSERT_EQ(0, nfsd_export(NFSEXP_XPRTSEC_MTLS));
+	e = nfs_mount("mtls", &ms);
+	self->mounted = !e;
+	EXPECT_NE(0, e);
+	EXPECT_NE(-ETIMEDOUT, e) TH_LOG("took %ld ms", ms);
+	EXPECT_TRUE(daemon_wait_logged(&self->d, "unable to get local issuer certificate",
+				       DAEMON_WAIT_MS))
+		TH_LOG("%s", daemon_log(&self->d));
+	EXPECT_TRUE(daemon_wait_logged(&self->d, "peer sent unknown_ca", DAEMON_WAIT_MS))
+		TH_LOG("%s", daemon_log(&self->d));
+	EXPECT_FALSE(daemon_logged2(&self->d, "role=server", "result=ok"));
+}
+
+/* an RSA server certificate (rsa_pss_rsae signatures, RFC 8446 4.2.3) */
+TEST_F(nfs, rsa_server_certificate_mount_write_read)
+{
+	char conf[1024];
+	long ms;
+	int e;
+
+	daemon_stop(&self->d);
+	nfs_config(conf, sizeof(conf), HSD_CERTS, "server-rsa");
+	ASSERT_EQ(0, daemon_start(&self->d, conf));
+	e = nfs_mount("tls", &ms);
+	ASSERT_EQ(0, e) TH_LOG("mount: %s\n%s", strerror(-e), daemon_log(&self->d));
+	self->mounted = true;
+	EXPECT_EQ(0, write_read("rsa.bin", 4096));
+	EXPECT_TRUE(daemon_logged2(&self->d, "role=client", "result=ok"));
+	EXPECT_TRUE(daemon_wait_logged(&self->d, "role=server auth=x509 version=TLSv1.3",
+				       DAEMON_WAIT_MS));
 }
 
 /*
@@ -257,8 +306,14 @@ TEST_F(nfs, twenty_mount_cycles_no_growth)
 	}
 	EXPECT_EQ(0, fails);
 	EXPECT_EQ(fds0, daemon_fds(&self->d));
-	EXPECT_GT(rss0 + 2048, daemon_rss_kb(&self->d))
-		TH_LOG("rss %ld -> %ld kB", rss0, daemon_rss_kb(&self->d));
+	/*
+	 * The allocator may keep a little; a leak per handshake would not.
+	 * Under ASan (HSD_DAEMON) freed memory sits in its quarantine by
+	 * design: there its leak check at exit (daemon_stop) is the test.
+	 */
+	if (!daemon_sanitized())
+		EXPECT_GT(rss0 + 2048, daemon_rss_kb(&self->d))
+			TH_LOG("rss %ld -> %ld kB", rss0, daemon_rss_kb(&self->d));
 	/*
 	 * 21 server and 10 client CertificateVerify signatures, with the
 	 * daemon idle between mounts: the ECDSA nonces made ahead are used.

@@ -37,21 +37,27 @@
  * presents @server_cert and verifies client certificates against the
  * same CA.
  */
-static inline void nfs_config(char *out, size_t cap, const char *certs,
-			      const char *server_cert)
+static inline void nfs_config_certs(char *out, size_t cap, const char *certs,
+				    const char *server_cert, const char *client_cert)
 {
 	snprintf(out, cap,
 		 "# tlshd's keys, unchanged\n"
 		 "[authenticate.client]\n"
 		 "x509.truststore=%s/ca.pem\n"
-		 "x509.certificate=%s/client-ec.pem\n"
-		 "x509.private_key=%s/client-ec.key\n"
+		 "x509.certificate=%s/%s.pem\n"
+		 "x509.private_key=%s/%s.key\n"
 		 "[authenticate.server]\n"
 		 "x509.truststore=%s/ca.pem\n"
 		 "x509.certificate=%s/%s.pem\n"
 		 "x509.private_key=%s/%s.key\n",
-		 certs, certs, certs, certs, certs, server_cert, certs,
-		 server_cert);
+		 certs, certs, client_cert, certs, client_cert, certs, certs,
+		 server_cert, certs, server_cert);
+}
+
+static inline void nfs_config(char *out, size_t cap, const char *certs,
+			      const char *server_cert)
+{
+	nfs_config_certs(out, cap, certs, server_cert, "client-ec");
 }
 
 /* EXPORT on a tmpfs (exportable with fsid=, unlike the guest's overlay), MNT */
