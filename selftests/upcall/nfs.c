@@ -203,7 +203,10 @@ TEST_F(nfs, untrusted_server_certificate_fails)
 
 /*
  * mtls: a client certificate from a CA the server does not trust. The
- * server refuses it (unknown_ca), the mount fails at once and says so.
+ * server refuses it, the mount fails at once and the server says why.
+ * (TLS 1.3: the client is done with its Finished before the server has
+ * looked at its certificate, so the client side logs success; the
+ * server's alert reaches the kernel's socket, not the daemon.)
  */
 TEST_F(nfs, untrusted_client_certificate_refused)
 {
@@ -222,7 +225,8 @@ TEST_F(nfs, untrusted_client_certificate_refused)
 	EXPECT_TRUE(daemon_wait_logged(&self->d, "unable to get local issuer certificate",
 				       DAEMON_WAIT_MS))
 		TH_LOG("%s", daemon_log(&self->d));
-	EXPECT_TRUE(daemon_wait_logged(&self->d, "peer sent unknown_ca", DAEMON_WAIT_MS))
+	EXPECT_TRUE(daemon_logged2(&self->d, "role=server",
+				   "reason=\"peer certificate: unable to get local issuer"))
 		TH_LOG("%s", daemon_log(&self->d));
 	EXPECT_FALSE(daemon_logged2(&self->d, "role=server", "result=ok"));
 }
