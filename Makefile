@@ -77,8 +77,10 @@ asan:
 # Test runner: host unit tests on the ASan build, then the VM tests on both
 # kernels. Last line: "N passed, N failed[, N skipped]".
 check: deps
+	selftests/vm/kernel fetch 6.1 >/dev/null
 	selftests/vm/kernel fetch 6.12 >/dev/null
 	selftests/vm/kernel fetch 7.3 >/dev/null
+	selftests/vm/kernel headers 6.1 >/dev/null
 	$(MAKE) all selftests
 	$(MAKE) asan
 	$(MAKE) modules

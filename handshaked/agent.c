@@ -294,11 +294,12 @@ static void finish(struct hsd_daemon *d, unsigned int i, int result,
 		auth[n] = peer_cert_key(h), n += auth[n] != 0;
 	err = hsd_upcall_done(d->nl, h->fd, status, auth, n);
 	hsd_log(d, status ? 3 : 6,
-		"handshake peer=%s role=%s auth=%s version=%s suite=%s group=%s peer_auth=%s us=%llu queue_us=%llu busy_us=%llu setup_us=%llu engine_us=%llu ktls_us=%llu result=%s reason=\"%s\" done=%s",
+		"handshake peer=%s role=%s auth=%s version=%s suite=%s group=%s hrr=%s peer_auth=%s us=%llu queue_us=%llu busy_us=%llu setup_us=%llu engine_us=%llu ktls_us=%llu result=%s reason=\"%s\" done=%s",
 		h->peer, h->server ? "server" : "client", h->auth,
 		p && p->version == HS_TLS13 ? "TLSv1.3" : "-",
 		p && p->suite ? p->suite->name : "-",
 		p && p->group ? hsd_group_name(p->group) : "-",
+		p && p->hello_retry ? "yes" : "no",
 		peer_auth(h, p, status, n),
 		(unsigned long long)(hsd_now_us() - h->start_us),
 		(unsigned long long)h->queue_us,

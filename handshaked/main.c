@@ -416,8 +416,12 @@ static int loop(struct hsd_daemon *d, int sfd)
 		n = epoll_wait(d->epfd, ev, 64, tmo);
 		if (n < 0 && errno != EINTR)
 			return -errno;
-		if (n == 0 && idle)
+		if (n == 0 && idle) {
 			idle_step(d);
+			/* the last piece: what the next handshakes use is ready */
+			if (!idle_pending(d))
+				hsd_log(d, LOG_DEBUG, "handshaked: idle: everything made ahead");
+		}
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.fd == afd) {
 				start_taken(d);
@@ -512,8 +516,9 @@ int main(int argc, char **argv)
 	if (!e)
 		e = hsd_upcall_open_cmd(&d.nl);
 	if (e) {
+		/* exit status 3: handshaked.service does not restart on it */
 		hsd_log(&d, LOG_ERR, "handshaked: %s", e == -ENOENT ?
-			"this kernel has no `handshake` netlink family (CONFIG_NET_HANDSHAKE, Linux 6.4+)" :
+			"this kernel has no handshake upcall (Linux 6.4+ needed: no `handshake` netlink family, CONFIG_NET_HANDSHAKE)" :
 			strerror(-e));
 		return e == -ENOENT ? 3 : 1;
 	}

@@ -8,6 +8,12 @@
  * whose ops and policies are generated from uapi/ktlsh.yaml.
  */
 #include <linux/module.h>
+#include <linux/version.h>
+
+/* the handshake upcall (net/handshake) arrived in Linux 6.4 */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
+#error "ktlsh.ko needs Linux 6.4 or later (the kernel's handshake upcall)"
+#endif
 
 #include "ktlsh.h"
 #include "ktlsh-nl-gen.h"

@@ -29,6 +29,7 @@ struct probe_row {
 	char key[48];
 	char what[64];
 	int err;
+	const char *absent;	/* what its absence means, or NULL */
 };
 
 #define MAX_ROWS 40
@@ -38,6 +39,7 @@ static struct probe_row *row(struct probe_row *rows, size_t *n,
 {
 	struct probe_row *r = &rows[(*n)++];
 
+	r->absent = NULL;
 	snprintf(r->key, sizeof(r->key), "%s", key);
 	snprintf(r->what, sizeof(r->what), "%s", what);
 	return r;
@@ -87,16 +89,23 @@ static size_t probe_all(struct probe_row *rows)
 	}
 	r = row(rows, &n, "rekey", "  TLS 1.3 rekey (KeyUpdate in kTLS)");
 	r->err = ktls ? ktls : hsd_probe_ktls_rekey();
+	/* without kTLS at all the "ktls" row says enough */
+	r->absent = ktls ? NULL : "a TLS 1.3 connection that will need a "
+				  "KeyUpdate stays in user space";
 	r = row(rows, &n, "rx_expect_no_pad", "  TLS_RX_EXPECT_NO_PAD");
 	r->err = ktls ? ktls : hsd_probe_ktls_option(TLS_RX_EXPECT_NO_PAD, true, 4);
 	r = row(rows, &n, "tx_max_payload_len", "  TLS_TX_MAX_PAYLOAD_LEN");
 	r->err = ktls ? ktls : hsd_probe_ktls_option(TLS_TX_MAX_PAYLOAD_LEN, false, 2);
+	r->absent = ktls ? NULL : "a peer's record_size_limit below 16384 "
+				  "keeps its connection in user space";
 	r = row(rows, &n, "tx_zerocopy_ro", "  TLS_TX_ZEROCOPY_RO (sendfile)");
 	r->err = ktls ? ktls : hsd_probe_ktls_option(TLS_TX_ZEROCOPY_RO, false, 4);
 	r = row(rows, &n, "handshake_family",
 		"netlink family \"handshake\", group \"tlshd\"");
 	r->err = hsd_probe_genl(HANDSHAKE_FAMILY_NAME, HANDSHAKE_MCGRP_TLSHD,
 				NULL, NULL);
+	r->absent = "no handshake upcall in this kernel (Linux 6.4+ needed, "
+		    "CONFIG_NET_HANDSHAKE): handshaked cannot serve NFS/NVMe";
 	r = row(rows, &n, "ktlsh_module", "netlink family \"ktlsh\" (ktlsh.ko)");
 	r->err = hsd_probe_genl("ktlsh", NULL, NULL, NULL);
 	r = row(rows, &n, "io_uring", "io_uring opcodes of the data path");
@@ -105,6 +114,12 @@ static size_t probe_all(struct probe_row *rows)
 		snprintf(r->what + strlen(r->what), sizeof(r->what) - strlen(r->what),
 			 " (opcode %u missing)", missing);
 	return n;
+}
+
+/* what a missing feature means for the user, if it is missing */
+static const char *absent(const struct probe_row *r)
+{
+	return r->err ? r->absent : NULL;
 }
 
 static int cmd_probe(int argc, char **argv)
@@ -125,16 +140,21 @@ static int cmd_probe(int argc, char **argv)
 	if (json) {
 		printf("{");
 		for (i = 0; i < n; i++)
-			printf("%s\"%s\":{\"present\":%s,\"detail\":\"%s\"}",
+			printf("%s\"%s\":{\"present\":%s,\"detail\":\"%s\"%s%s%s}",
 			       i ? "," : "", rows[i].key,
 			       rows[i].err ? "false" : "true",
-			       hsd_probe_strerror(rows[i].err));
+			       hsd_probe_strerror(rows[i].err),
+			       absent(&rows[i]) ? ",\"meaning\":\"" : "",
+			       absent(&rows[i]) ?: "", absent(&rows[i]) ? "\"" : "");
 		printf("}\n");
 		return 0;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		printf("%-46s %s\n", rows[i].what,
 		       rows[i].err ? hsd_probe_strerror(rows[i].err) : "yes");
+		if (absent(&rows[i]))
+			printf("%-46s   -> %s\n", "", absent(&rows[i]));
+	}
 	return 0;
 }
 

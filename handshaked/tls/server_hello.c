@@ -71,6 +71,7 @@ int hs_build_hello_retry_request(struct hs_conn *c, struct hs_buf *b)
 		});
 	hs_vec_close(b, m);
 	c->hrr = true;
+	c->p.hello_retry = true;
 	return 0;
 }
 
@@ -202,6 +203,7 @@ static int parse_hrr(struct hs_conn *c, struct hs_sh_info *sh)
 		c->cookie_len = sh->cookie_len;
 	}
 	c->hrr = true;
+	c->p.hello_retry = true;
 	err = transcript_to_message_hash(c);
 	if (err)
 		return err;

@@ -319,6 +319,7 @@ struct hs_params {
 	uint16_t group;		/* 0 if none (RSA kx, psk_ke) */
 	uint16_t peer_sig;	/* scheme the peer signed with, 0 if none */
 	bool resumed;
+	bool hello_retry;	/* RFC 8446 4.1.4: a HelloRetryRequest was sent/received */
 	bool psk;		/* external PSK used */
 	const struct hs_psk *psk_used;
 	bool peer_authenticated; /* verified certificate, or PSK */

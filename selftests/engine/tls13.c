@@ -234,6 +234,8 @@ TEST_F(tls13, x25519mlkem768_by_default_without_hrr_either_way)
 		EXPECT_EQ(want[i], hs_params(self->cl)->group);
 		EXPECT_EQ(want[i], hs_params(self->sv)->group);
 		EXPECT_STREQ(">1 <2 <8 <11 <15 <20 >20", self->ct.log);
+		EXPECT_FALSE(hs_params(self->cl)->hello_retry);
+		EXPECT_FALSE(hs_params(self->sv)->hello_retry);
 		keys_agree(_metadata, self);
 		drop_conns(self);
 	}
@@ -426,6 +428,8 @@ TEST_F(tls13, hello_retry_request)
 	self->scfg.n_groups = 1;
 	ok(_metadata, self);
 	EXPECT_EQ(HSD_GROUP_SECP256R1, hs_params(self->cl)->group);
+	EXPECT_TRUE(hs_params(self->cl)->hello_retry);
+	EXPECT_TRUE(hs_params(self->sv)->hello_retry);
 	EXPECT_STREQ(">1 <2 >1 <2 <8 <11 <15 <20 >20", self->ct.log);
 	EXPECT_STREQ("<1 >2 <1 >2 >8 >11 >15 >20 <20", self->st.log);
 	/* RFC 8446 4.2.2: a stateful server sends no cookie */

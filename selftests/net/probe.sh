@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 # `ktlsh probe -j`: on the test kernels kTLS and every cipher x version x
 # direction are there, and rekey / TLS_TX_MAX_PAYLOAD_LEN follow the kernel
-# (6.12: neither, found by trying; 7.3: both); on a host without kTLS the
-# probe says so, with the kernel's own errno. kTLS and the handshake family
+# (6.1, 6.12: neither, found by trying; 7.3: both), and what is missing is
+# said with what it means (6.1: no handshake upcall); on a host without kTLS
+# the probe says so, with the kernel's own errno. kTLS and the handshake family
 # are also asked of the kernel directly and must agree. TAP output.
 #   probe.sh KTLSH
 set -u
@@ -48,12 +49,24 @@ ciphers="all(j['tls%s_%s_%s' % (v, c, d)]['present'] for v in ('12', '13') \
 	for c in ('aes_gcm_128', 'aes_gcm_256', 'aes_ccm_128', 'chacha20_poly1305') \
 	for d in ('tx', 'rx'))"
 case ${HSD_VM_KERNEL:-} in
+6.1)
+	# Debian 12's own kernel: kTLS with every cipher, nothing newer
+	check ktls_present "j['ktls']['present']"
+	check every_cipher_version_direction "$ciphers"
+	check rx_expect_no_pad_on_6_1 "j['rx_expect_no_pad']['present']"
+	check no_rekey_on_6_1 "not j['rekey']['present'] and 'user space' in j['rekey']['meaning']"
+	check no_tx_max_payload_len_on_6_1 \
+		"not j['tx_max_payload_len']['present'] and 'user space' in j['tx_max_payload_len']['meaning']"
+	check no_handshake_upcall_on_6_1_with_the_reason \
+		"not j['handshake_family']['present'] and 'ENOENT' in j['handshake_family']['detail'] and \
+		 'Linux 6.4+' in j['handshake_family']['meaning']"
+	;;
 6.12)
 	check ktls_present "j['ktls']['present']"
 	check every_cipher_version_direction "$ciphers"
-	check no_rekey_on_6_12 "not j['rekey']['present']"
+	check no_rekey_on_6_12 "not j['rekey']['present'] and 'user space' in j['rekey']['meaning']"
 	check no_tx_max_payload_len_on_6_12 "not j['tx_max_payload_len']['present']"
-	check handshake_family "j['handshake_family']['present']"
+	check handshake_family "j['handshake_family']['present'] and 'meaning' not in j['handshake_family']"
 	;;
 7.3)
 	check ktls_present "j['ktls']['present']"

@@ -5,8 +5,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +55,14 @@ static inline int get(const char *path, char *buf, size_t cap)
 	return 0;
 }
 
+static inline int getf(const char *dir, const char *name, char *buf, size_t cap)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return get(p, buf, cap);
+}
+
 /* a counter of /proc/net/tls_stat, -1 if absent */
 static inline long tls_stat(const char *name)
 {
@@ -69,8 +79,24 @@ static inline long tls_stat(const char *name)
 	return r;
 }
 
+/* a TCP socket of this network namespace runs kTLS 1.3 */
+static inline bool ss_shows_tls13(void)
+{
+	char buf[4096];
+	bool seen = false;
+	FILE *ss = popen("ss -tni 2>/dev/null", "r");
+
+	if (!ss)
+		return false;
+	while (fgets(buf, sizeof(buf), ss))
+		seen |= strstr(buf, "tcp-ulp-tls version: 1.3") != NULL;
+	pclose(ss);
+	return seen;
+}
+
 struct daemon {
 	pid_t pid;
+	int netns;		/* > 0: runs in this network namespace (fd) */
 	int status;		/* exit status once reaped */
 	char log[64];
 	char conf[64];
@@ -179,8 +205,11 @@ static inline int daemon_start(struct daemon *d, const char *config)
 {
 	int i, fd;
 
-	snprintf(d->log, sizeof(d->log), "/tmp/hsd-daemon-%d.log", getpid());
-	snprintf(d->conf, sizeof(d->conf), "/tmp/hsd-daemon-%d.conf", getpid());
+	/* names set by the caller stay (two daemons in one test) */
+	if (!d->log[0])
+		snprintf(d->log, sizeof(d->log), "/tmp/hsd-daemon-%d.log", getpid());
+	if (!d->conf[0])
+		snprintf(d->conf, sizeof(d->conf), "/tmp/hsd-daemon-%d.conf", getpid());
 	i = daemon_write_config(d, config);
 	if (i)
 		return i;
@@ -195,6 +224,8 @@ static inline int daemon_start(struct daemon *d, const char *config)
 	}
 	if (!d->pid) {
 		dup2(fd, 2);
+		if (d->netns > 0 && setns(d->netns, CLONE_NEWNET))
+			_exit(126);
 		execl(daemon_path(), "handshaked", "-f", "-v", "-c", d->conf,
 		      (char *)NULL);
 		_exit(127);

@@ -10,6 +10,7 @@
 
 #include <linux/magic.h>
 #include <poll.h>
+#include <stdint.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -74,37 +75,48 @@ static inline int nfs_dirs(void)
 	return mount("hsd-export", EXPORT, "tmpfs", 0, NULL) ? -errno : 0;
 }
 
-/* nfsd with NFSv4.x only on 127.0.0.1:2049, grace over; once per boot */
-static inline int nfsd_up(void)
+/*
+ * nfsd with NFSv4.x only on port 2049, grace over, controlled through the
+ * nfsd filesystem at @dir (mounted there if it is not: an nfsd
+ * filesystem belongs to the network namespace of whoever mounts it)
+ */
+static inline int nfsd_up_at(const char *dir)
 {
 	char buf[32];
 
-	if (!get(NFSD "/threads", buf, sizeof(buf)) && atoi(buf) > 0)
+	if (!getf(dir, "threads", buf, sizeof(buf)) && atoi(buf) > 0)
 		return 0;
-	if (access(NFSD "/threads", F_OK) &&
-	    mount("nfsd", NFSD, "nfsd", 0, NULL))
+	if (getf(dir, "threads", buf, sizeof(buf)) &&
+	    (mkdir(dir, 0755), mount("nfsd", dir, "nfsd", 0, NULL)))
 		return -ENOENT;
 	/* no v2 in newer kernels: try with it, then without */
-	if (put(NFSD "/versions", "-2 -3 +4 +4.1 +4.2\n") &&
-	    put(NFSD "/versions", "-3 +4 +4.1 +4.2\n"))
+	if (putf(dir, "versions", "-2 -3 +4 +4.1 +4.2\n") &&
+	    putf(dir, "versions", "-3 +4 +4.1 +4.2\n"))
 		return -EINVAL;
-	put(NFSD "/nfsv4leasetime", "10\n");
-	put(NFSD "/nfsv4gracetime", "10\n");
-	if (put(NFSD "/portlist", "tcp 2049\n"))
+	putf(dir, "nfsv4leasetime", "10\n");
+	putf(dir, "nfsv4gracetime", "10\n");
+	if (putf(dir, "portlist", "tcp 2049\n"))
 		return -EADDRINUSE;
-	if (put(NFSD "/threads", "4\n"))
+	if (putf(dir, "threads", "4\n"))
 		return -EIO;
 	/* no state to recover: new OPENs need no 10 s wait */
-	put(NFSD "/v4_end_grace", "Y\n");
+	putf(dir, "v4_end_grace", "Y\n");
 	return 0;
 }
 
+/* nfsd of this network namespace on 127.0.0.1; once per boot */
+static inline int nfsd_up(void)
+{
+	return nfsd_up_at(NFSD);
+}
+
 /*
- * What mountd would answer: 127.0.0.1 is in DOMAIN, which exports
- * EXPORT as the NFSv4 root (fsid=0, no root squash) with the given
- * transport-security modes (nfsd's "xprtsec" export option).
+ * What mountd would answer: the client at @client_ip is in DOMAIN, which
+ * exports EXPORT as the NFSv4 root (fsid=0, no root squash) with the
+ * given transport-security modes (nfsd's "xprtsec" export option). The
+ * caches are those of the caller's network namespace (/proc/net).
  */
-static inline int nfsd_export(unsigned int modes)
+static inline int nfsd_export_to(const char *client_ip, unsigned int modes)
 {
 	char line[512];
 	long exp = (long)time(NULL) + 3600;
@@ -117,7 +129,7 @@ static inline int nfsd_export(unsigned int modes)
 		m[n++] = NFSEXP_XPRTSEC_TLS;
 	if (modes & NFSEXP_XPRTSEC_MTLS)
 		m[n++] = NFSEXP_XPRTSEC_MTLS;
-	snprintf(line, sizeof(line), "nfsd 127.0.0.1 %ld " DOMAIN "\n", exp);
+	snprintf(line, sizeof(line), "nfsd %s %ld " DOMAIN "\n", client_ip, exp);
 	if (put("/proc/net/rpc/auth.unix.ip/channel", line))
 		return -EINVAL;
 	len = snprintf(line, sizeof(line), DOMAIN " " EXPORT " %ld %d 0 0 0 xprtsec %u",
@@ -135,19 +147,27 @@ static inline int nfsd_export(unsigned int modes)
 	return 0;
 }
 
-/*
- * mount(2) of 127.0.0.1:/ with xprtsec=@sec in a child, bounded: 0,
- * -errno, or -ETIMEDOUT; @ms is how long it took.
- */
-static inline int nfs_mount(const char *sec, long *ms)
+static inline int nfsd_export(unsigned int modes)
 {
-	char data[128];
+	return nfsd_export_to("127.0.0.1", modes);
+}
+
+/*
+ * mount(2) of @server:/ (the name the server's certificate must carry)
+ * at @addr with xprtsec=@sec in a child, bounded: 0, -errno, or
+ * -ETIMEDOUT; @ms is how long it took.
+ */
+static inline int nfs_mount_from(const char *server, const char *addr,
+				 const char *sec, long *ms)
+{
+	char data[128], dev[128];
 	struct timespec a, b;
 	struct pollfd pfd;
 	int p[2], r = -ETIMEDOUT, st;
 	pid_t pid;
 
-	snprintf(data, sizeof(data), "vers=4.2,addr=127.0.0.1,xprtsec=%s", sec);
+	snprintf(data, sizeof(data), "vers=4.2,addr=%s,xprtsec=%s", addr, sec);
+	snprintf(dev, sizeof(dev), "%s:/", server);
 	if (pipe(p))
 		return -errno;
 	clock_gettime(CLOCK_MONOTONIC, &a);
@@ -155,7 +175,7 @@ static inline int nfs_mount(const char *sec, long *ms)
 	if (pid < 0)
 		return -errno;
 	if (!pid) {
-		int e = mount("127.0.0.1:/", MNT, "nfs4", 0, data) ? -errno : 0;
+		int e = mount(dev, MNT, "nfs4", 0, data) ? -errno : 0;
 
 		_exit(write(p[1], &e, sizeof(e)) == sizeof(e) ? 0 : 1);
 	}
@@ -171,6 +191,56 @@ static inline int nfs_mount(const char *sec, long *ms)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	*ms = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
 	return r;
+}
+
+/* write @n bytes through the mount, read them back, find them on the server */
+static inline int write_read(const char *name, size_t n)
+{
+	char path[128];
+	uint8_t *w = malloc(n), *r = malloc(n);
+	size_t i;
+	int fd, ok = -1;
+
+	if (!w || !r)
+		goto out;
+	for (i = 0; i < n; i++)
+		w[i] = (uint8_t)(i * 131 + 17);
+	snprintf(path, sizeof(path), MNT "/%s", name);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		goto out;
+	if (write(fd, w, n) != (ssize_t)n || fsync(fd)) {
+		close(fd);
+		goto out;
+	}
+	close(fd);
+	/* back over the wire, not from the client's page cache */
+	fd = open(path, O_RDONLY | O_DIRECT);
+	if (fd < 0)
+		goto out;
+	if (pread(fd, r, n, 0) != (ssize_t)n || memcmp(w, r, n)) {
+		close(fd);
+		goto out;
+	}
+	close(fd);
+	snprintf(path, sizeof(path), EXPORT "/%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		goto out;
+	memset(r, 0, n);
+	if (pread(fd, r, n, 0) == (ssize_t)n && !memcmp(w, r, n))
+		ok = 0;
+	close(fd);
+out:
+	free(w);
+	free(r);
+	return ok;
+}
+
+/* of 127.0.0.1:/ */
+static inline int nfs_mount(const char *sec, long *ms)
+{
+	return nfs_mount_from("127.0.0.1", "127.0.0.1", sec, ms);
 }
 
 #endif

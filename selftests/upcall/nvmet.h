@@ -32,6 +32,7 @@ static const uint8_t psk[32] = {
 struct nvmet_target {
 	int port;		/* ports/N, TCP port 4420 + N */
 	char portdir[128];
+	char traddr[16];	/* the port's IPv4 address (nvmet_init: 127.0.0.1) */
 	key_serial_t key, nvme;	/* the PSK and the .nvme keyring */
 };
 
@@ -64,7 +65,7 @@ static inline int nvmet_up(struct nvmet_target *self)
 	/* addr_tsas needs the transport type first */
 	if (putf(self->portdir, "addr_trtype", "tcp") ||
 	    putf(self->portdir, "addr_adrfam", "ipv4") ||
-	    putf(self->portdir, "addr_traddr", "127.0.0.1") ||
+	    putf(self->portdir, "addr_traddr", self->traddr) ||
 	    putf(self->portdir, "addr_trsvcid", p) ||
 	    putf(self->portdir, "addr_tsas", "tls1.3"))
 		return -1;
@@ -116,9 +117,9 @@ static inline int nvme_connect(struct nvmet_target *self, const char *extra,
 	int fd, inst = -1, e = 0;
 	ssize_t r;
 
-	snprintf(opt, sizeof(opt), "transport=tcp,traddr=127.0.0.1,trsvcid=%d,"
+	snprintf(opt, sizeof(opt), "transport=tcp,traddr=%s,trsvcid=%d,"
 		 "nqn=" SUBNQN ",hostnqn=" HOSTNQN ",hostid=" HOSTID ",tls%s",
-		 4420 + self->port, extra);
+		 self->traddr, 4420 + self->port, extra);
 	fd = open("/dev/nvme-fabrics", O_RDWR);
 	if (fd < 0)
 		return -errno;
@@ -152,6 +153,7 @@ static inline void nvmet_init(struct nvmet_target *t, int port)
 {
 	memset(t, 0, sizeof(*t));
 	t->port = port;
+	snprintf(t->traddr, sizeof(t->traddr), "127.0.0.1");
 	snprintf(t->portdir, sizeof(t->portdir), NVMET "/ports/%d", port);
 }
 
