@@ -60,6 +60,7 @@ struct hsd_daemon {
 	struct hsd_hs **hs;
 	unsigned int n_hs, cap_hs;
 	uint64_t served, failed;
+	uint64_t idle_said;		/* served + failed + 1 at the last idle line */
 };
 
 uint64_t hsd_now_us(void);

@@ -8,10 +8,12 @@
  * whose ops and policies are generated from uapi/ktlsh.yaml.
  */
 #include <linux/module.h>
-#include <linux/version.h>
 
-/* the handshake upcall (net/handshake) arrived in Linux 6.4 */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
+/*
+ * The handshake upcall (net/handshake, its API in <net/handshake.h>)
+ * arrived in Linux 6.4: asked of the headers, not of the version.
+ */
+#if !__has_include("net/handshake.h")
 #error "ktlsh.ko needs Linux 6.4 or later (the kernel's handshake upcall)"
 #endif
 

@@ -90,22 +90,22 @@ static size_t probe_all(struct probe_row *rows)
 	r = row(rows, &n, "rekey", "  TLS 1.3 rekey (KeyUpdate in kTLS)");
 	r->err = ktls ? ktls : hsd_probe_ktls_rekey();
 	/* without kTLS at all the "ktls" row says enough */
-	r->absent = ktls ? NULL : "a TLS 1.3 connection that will need a "
-				  "KeyUpdate stays in user space";
+	r->absent = ktls ? NULL :
+		"a TLS 1.3 connection that will need a KeyUpdate stays in user space";
 	r = row(rows, &n, "rx_expect_no_pad", "  TLS_RX_EXPECT_NO_PAD");
 	r->err = ktls ? ktls : hsd_probe_ktls_option(TLS_RX_EXPECT_NO_PAD, true, 4);
 	r = row(rows, &n, "tx_max_payload_len", "  TLS_TX_MAX_PAYLOAD_LEN");
 	r->err = ktls ? ktls : hsd_probe_ktls_option(TLS_TX_MAX_PAYLOAD_LEN, false, 2);
-	r->absent = ktls ? NULL : "a peer's record_size_limit below 16384 "
-				  "keeps its connection in user space";
+	r->absent = ktls ? NULL :
+		"a peer's record_size_limit below 16384 keeps its connection in user space";
 	r = row(rows, &n, "tx_zerocopy_ro", "  TLS_TX_ZEROCOPY_RO (sendfile)");
 	r->err = ktls ? ktls : hsd_probe_ktls_option(TLS_TX_ZEROCOPY_RO, false, 4);
 	r = row(rows, &n, "handshake_family",
 		"netlink family \"handshake\", group \"tlshd\"");
 	r->err = hsd_probe_genl(HANDSHAKE_FAMILY_NAME, HANDSHAKE_MCGRP_TLSHD,
 				NULL, NULL);
-	r->absent = "no handshake upcall in this kernel (Linux 6.4+ needed, "
-		    "CONFIG_NET_HANDSHAKE): handshaked cannot serve NFS/NVMe";
+	r->absent =
+		"no handshake upcall in this kernel (Linux 6.4+ needed, CONFIG_NET_HANDSHAKE): handshaked cannot serve NFS/NVMe";
 	r = row(rows, &n, "ktlsh_module", "netlink family \"ktlsh\" (ktlsh.ko)");
 	r->err = hsd_probe_genl("ktlsh", NULL, NULL, NULL);
 	r = row(rows, &n, "io_uring", "io_uring opcodes of the data path");

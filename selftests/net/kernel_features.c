@@ -232,6 +232,7 @@ TEST(daemon_serves_or_says_the_upcall_is_missing)
 			TH_LOG("%s", out);
 		/* one line */
 		EXPECT_EQ(strchr(out, '\n'), strrchr(out, '\n')) TH_LOG("%s", out);
+		ASSERT_NE(0U, strlen(out));
 		EXPECT_EQ('\n', out[strlen(out) - 1]);
 	}
 	close(fd);

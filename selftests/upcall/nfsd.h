@@ -86,9 +86,12 @@ static inline int nfsd_up_at(const char *dir)
 
 	if (!getf(dir, "threads", buf, sizeof(buf)) && atoi(buf) > 0)
 		return 0;
-	if (getf(dir, "threads", buf, sizeof(buf)) &&
-	    (mkdir(dir, 0755), mount("nfsd", dir, "nfsd", 0, NULL)))
-		return -ENOENT;
+	/* not mounted yet (an existing directory is fine) */
+	if (getf(dir, "threads", buf, sizeof(buf))) {
+		mkdir(dir, 0755);
+		if (mount("nfsd", dir, "nfsd", 0, NULL))
+			return -ENOENT;
+	}
 	/* no v2 in newer kernels: try with it, then without */
 	if (putf(dir, "versions", "-2 -3 +4 +4.1 +4.2\n") &&
 	    putf(dir, "versions", "-3 +4 +4.1 +4.2\n"))

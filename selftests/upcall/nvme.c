@@ -467,7 +467,8 @@ TEST_F(nvme, hostile_peers_do_not_block_others)
 		close(fds[i]);
 	EXPECT_EQ(0, wait_server_failures(&self->d, n / 4))
 		TH_LOG("%s", daemon_log(&self->d));
-	EXPECT_TRUE(daemon_logged(&self->d, "result=Connection timed out reason=\"peer closed the connection\""));
+	EXPECT_TRUE(daemon_logged(&self->d,
+				  "result=Connection timed out reason=\"peer closed the connection\""));
 	EXPECT_EQ(0, kill(self->d.pid, 0));
 }
 
