@@ -6,7 +6,7 @@
  * The socket is shared with the kernel consumer, whose file flags we leave
  * alone: every call says MSG_DONTWAIT. Input is peeked, given to the
  * engine, and only the bytes it took are read: what follows the peer's
- * last handshake message stays in the socket for kTLS (KERNEL-FACTS §1).
+ * last handshake message stays in the socket for kTLS (doc/KERNEL-ABI.md §1.7).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -317,7 +317,7 @@ static void finish(struct hsd_daemon *d, unsigned int i, int result,
 	slot_free(d, i);
 }
 
-/* the engine's failure as the -errno consumers understand (KERNEL-FACTS §1) */
+/* the engine's failure as the -errno consumers understand (doc/KERNEL-ABI.md §1.4) */
 static int engine_status(const struct hsd_hs *h, const char **why)
 {
 	uint8_t alert = 0;

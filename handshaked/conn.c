@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * After the handshake: kTLS when the kernel has it, our record layer when
- * not (shared/KERNEL-FACTS.md 3). The decision is made per connection before
+ * not (doc/KERNEL-ABI.md §3.7, §4). The decision is made per connection before
  * any key is set, and its reason kept.
  */
 #include <errno.h>
@@ -193,7 +193,7 @@ static int tx_max_payload(struct hsd_conn *c, bool keyed)
 }
 
 /*
- * Decide before any key is set (shared/KERNEL-FACTS.md 3): configuration,
+ * Decide before any key is set (doc/KERNEL-ABI.md §3.1, §3.2, §3.5): configuration,
  * the ULP, then TLS 1.3 rekey needs, then the cipher in each direction.
  */
 static bool want_ktls(struct hsd_conn *c, const struct hsd_conn_opts *o)

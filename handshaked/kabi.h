@@ -3,7 +3,7 @@
  * Kernel ABI constants handshaked needs that Debian 12's linux-libc-dev
  * (6.1) lacks: the `handshake` generic-netlink family (Linux 6.4+) and the
  * newer kTLS socket options. Values are ABI; written from the kernel's uapi
- * (include/uapi/linux/{handshake,tls}.h), see shared/KERNEL-FACTS.md.
+ * (include/uapi/linux/{handshake,tls}.h), see doc/KERNEL-ABI.md §1, §3.
  */
 #ifndef HSD_KABI_H
 #define HSD_KABI_H

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Kernel TLS key installation (linux/tls.h, shared/KERNEL-FACTS.md 3). */
+/* Kernel TLS key installation (linux/tls.h, doc/KERNEL-ABI.md §3). */
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>

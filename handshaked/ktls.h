@@ -12,7 +12,7 @@ int hsd_ktls_attach(int fd);
 
 /*
  * Install one direction's key (TLS_TX if @tx, else TLS_RX) with the record
- * sequence number the engine reached (shared/KERNEL-FACTS.md 3):
+ * sequence number the engine reached (doc/KERNEL-ABI.md §3.4):
  * TLS 1.3: salt = iv[0..3], iv = iv[4..11]; TLS 1.2 GCM/CCM: salt = the
  * implicit 4 bytes, iv = the next explicit nonce (our sequence number, so
  * the kernel's records match ours); ChaCha20: the whole 12-byte IV.

@@ -2,7 +2,7 @@
 /*
  * The kernel's `handshake` generic-netlink family (net/handshake, 6.4+):
  * READY notifications on group "tlshd", ACCEPT to take a request (a socket
- * and what to do with it), DONE to report. shared/KERNEL-FACTS.md §1.
+ * and what to do with it), DONE to report. doc/KERNEL-ABI.md §1.
  */
 #ifndef HSD_UPCALL_H
 #define HSD_UPCALL_H

@@ -754,7 +754,7 @@ TEST_F(tls13, psk_with_hello_retry_request)
 	EXPECT_STREQ(">1 <2 >1 <2 <8 <20 >20", self->ct.log);
 }
 
-/* KERNEL-FACTS 2: the identity's hash field picks hash and suite */
+/* doc/KERNEL-ABI.md §2: the identity's hash field picks hash and suite */
 TEST_F(tls13, nvme_identities_choose_hash_and_suite)
 {
 	static const char *const ids[] = {
