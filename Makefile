@@ -120,7 +120,7 @@ UNITDIR ?= /etc/systemd/system
 install: all
 	install -D -m 0755 handshaked/handshaked $(DESTDIR)$(PREFIX)/sbin/handshaked
 	install -D -m 0755 tools/ktlsh $(DESTDIR)$(PREFIX)/bin/ktlsh
-	install -D -m 0644 handshaked/handshaked.service \
+	install -D -m 0644 handshaked/daemon/handshaked.service \
 		$(DESTDIR)$(UNITDIR)/handshaked.service
 	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/handshaked/README.md
 

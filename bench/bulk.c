@@ -29,8 +29,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "handshaked/conn.h"
-#include "handshaked/probe.h"
+#include "handshaked/io/conn.h"
+#include "handshaked/kernel/probe.h"
 #include "selftests/engine/common.h"
 
 #define REC 16384

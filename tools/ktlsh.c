@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "handshaked/kabi.h"
-#include "handshaked/probe.h"
+#include "handshaked/kernel/kabi.h"
+#include "handshaked/kernel/probe.h"
 #include "handshaked/util.h"
 #include "handshaked/crypto/crypto.h"
 #include "tools/tlsopts.h"

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "handshaked/conn.h"
+#include "handshaked/io/conn.h"
 #include "tools/tlsopts.h"
 
 #define BUF (HSD_HASH_MAX + 18 * 1024)

@@ -6,7 +6,7 @@
 #include <openssl/evp.h>
 
 #include "handshaked/crypto/internal.h"
-#include "handshaked/kabi.h"
+#include "handshaked/kernel/kabi.h"
 
 /*
  * Record limits: RFC 8446 5.5 (AES-GCM 2^24.5 full-size records; ChaCha

@@ -18,10 +18,10 @@
 #include <openssl/bn.h>
 #include <openssl/err.h>
 
-#include "handshaked/config.h"
+#include "handshaked/daemon/config.h"
 #include "handshaked/tls/hello.h"
 #include "handshaked/tls/session.h"
-#include "handshaked/upcall.h"
+#include "handshaked/kernel/upcall.h"
 
 #ifndef HSD_CERTS
 #define HSD_CERTS "selftests/.certs"

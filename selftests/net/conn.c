@@ -19,9 +19,9 @@
 
 #include "kselftest_harness.h"
 
-#include "handshaked/conn.h"
-#include "handshaked/kabi.h"
-#include "handshaked/probe.h"
+#include "handshaked/io/conn.h"
+#include "handshaked/kernel/kabi.h"
+#include "handshaked/kernel/probe.h"
 #include "handshaked/tls/internal.h"
 #include "selftests/engine/common.h"
 

@@ -25,10 +25,10 @@
 
 #include "kselftest_harness.h"
 
-#include "handshaked/kabi.h"
-#include "handshaked/ktls.h"
-#include "handshaked/probe.h"
-#include "handshaked/upcall.h"
+#include "handshaked/kernel/kabi.h"
+#include "handshaked/kernel/ktls.h"
+#include "handshaked/kernel/probe.h"
+#include "handshaked/kernel/upcall.h"
 
 static int in_test_vm(void)
 {

@@ -14,8 +14,8 @@
 
 #include "kselftest_harness.h"
 
-#include "handshaked/ktls.h"
-#include "handshaked/probe.h"
+#include "handshaked/kernel/ktls.h"
+#include "handshaked/kernel/probe.h"
 #include "selftests/engine/common.h"
 
 #define DATA 40000

@@ -14,7 +14,7 @@
 
 #include "kselftest_harness.h"
 
-#include "handshaked/ktlsh_nl.h"
+#include "handshaked/kernel/ktlsh_nl.h"
 
 #ifndef KTLSH_KO
 #define KTLSH_KO "kmod/ktlsh.ko"

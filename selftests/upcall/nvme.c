@@ -26,7 +26,7 @@
 
 #include "kselftest_harness.h"
 
-#include "handshaked/probe.h"
+#include "handshaked/kernel/probe.h"
 #include "selftests/upcall/common.h"
 #include "selftests/upcall/nvmet.h"
 

@@ -8,10 +8,10 @@
 
 #include "kselftest_harness.h"
 
-#include "handshaked/config.h"
-#include "handshaked/kabi.h"
-#include "handshaked/keys.h"
-#include "handshaked/upcall.h"
+#include "handshaked/daemon/config.h"
+#include "handshaked/kernel/kabi.h"
+#include "handshaked/kernel/keys.h"
+#include "handshaked/kernel/upcall.h"
 
 struct nlbuf {
 	uint8_t b[1024];

@@ -29,7 +29,7 @@
 
 #include "kselftest_harness.h"
 
-#include "handshaked/probe.h"
+#include "handshaked/kernel/probe.h"
 #include "selftests/upcall/common.h"
 #include "selftests/upcall/nfsd.h"
 #include "selftests/upcall/nvmet.h"

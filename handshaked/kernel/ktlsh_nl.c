@@ -7,7 +7,7 @@
 #include <netlink/genl/genl.h>
 #include <linux/ktlsh.h>
 
-#include "handshaked/ktlsh_nl.h"
+#include "handshaked/kernel/ktlsh_nl.h"
 
 struct info_ctx {
 	struct hsd_ktlsh_info *out;

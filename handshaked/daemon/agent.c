@@ -20,10 +20,10 @@
 
 #include <keyutils.h>
 
-#include "handshaked/daemon.h"
-#include "handshaked/kabi.h"
-#include "handshaked/keys.h"
-#include "handshaked/ktls.h"
+#include "handshaked/daemon/daemon.h"
+#include "handshaked/kernel/kabi.h"
+#include "handshaked/kernel/keys.h"
+#include "handshaked/kernel/ktls.h"
 
 struct hsd_hs {
 	struct hsd_daemon *d;

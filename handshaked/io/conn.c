@@ -12,10 +12,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "handshaked/conn.h"
-#include "handshaked/kabi.h"
-#include "handshaked/ktls.h"
-#include "handshaked/probe.h"
+#include "handshaked/io/conn.h"
+#include "handshaked/kernel/kabi.h"
+#include "handshaked/kernel/ktls.h"
+#include "handshaked/kernel/probe.h"
 
 #define REC_MAX (5 + 16384 + 2048)
 

@@ -25,7 +25,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "handshaked/daemon.h"
+#include "handshaked/daemon/daemon.h"
 
 /* ACCEPTs in the first write of a round: a loopback request's two ends */
 #define ACCEPT_FIRST 4

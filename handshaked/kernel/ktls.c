@@ -5,8 +5,8 @@
 #include <sys/socket.h>
 
 #include "handshaked/crypto/crypto.h"
-#include "handshaked/kabi.h"
-#include "handshaked/ktls.h"
+#include "handshaked/kernel/kabi.h"
+#include "handshaked/kernel/ktls.h"
 
 int hsd_ktls_attach(int fd)
 {

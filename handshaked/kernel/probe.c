@@ -10,9 +10,9 @@
 #include <netlink/genl/ctrl.h>
 #include <netlink/genl/genl.h>
 
-#include "handshaked/kabi.h"
-#include "handshaked/ktls.h"
-#include "handshaked/probe.h"
+#include "handshaked/kernel/kabi.h"
+#include "handshaked/kernel/ktls.h"
+#include "handshaked/kernel/probe.h"
 
 int hsd_tcp_loopback_pair(int fds[2])
 {

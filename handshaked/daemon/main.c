@@ -48,8 +48,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "handshaked/daemon.h"
-#include "handshaked/keys.h"
+#include "handshaked/daemon/daemon.h"
+#include "handshaked/kernel/keys.h"
 
 #define DEFAULT_CONFIG "/etc/tlshd/config"
 #define RELINK_IDLE_US (5 * 1000000ULL)

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "handshaked/daemon.h"
+#include "handshaked/daemon/daemon.h"
 
 static int side(const struct hsd_crypto *cr, const struct hsd_cfg_x509 *x,
 		const char *name, struct hsd_x509_store **trust,

@@ -8,10 +8,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "handshaked/config.h"
+#include "handshaked/daemon/config.h"
 #include "handshaked/crypto/crypto.h"
 #include "handshaked/tls/tls.h"
-#include "handshaked/upcall.h"
+#include "handshaked/kernel/upcall.h"
 
 /* credentials from the config file, parsed once, replaced on SIGHUP */
 struct hsd_creds {

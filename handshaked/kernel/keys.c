@@ -6,7 +6,7 @@
 
 #include <keyutils.h>
 
-#include "handshaked/keys.h"
+#include "handshaked/kernel/keys.h"
 
 int32_t hsd_keys_link_named(const char *name)
 {

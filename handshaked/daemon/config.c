@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "handshaked/config.h"
+#include "handshaked/daemon/config.h"
 #include "handshaked/crypto/crypto.h"
 
 #define CFG_FILE_MAX (1 << 20)

@@ -16,8 +16,8 @@
 #include <netlink/genl/genl.h>
 #include <netlink/msg.h>
 
-#include "handshaked/kabi.h"
-#include "handshaked/upcall.h"
+#include "handshaked/kernel/kabi.h"
+#include "handshaked/kernel/upcall.h"
 
 #define NLA_HDR 4
 #define NLA_ALIGN4(n) (((n) + 3) & ~(size_t)3)
