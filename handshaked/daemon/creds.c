@@ -2,14 +2,17 @@
 /*
  * Certificates, keys, trust stores and CRLs named in the config file,
  * parsed once at start and on SIGHUP, never per handshake. Handshakes in
- * flight hold a reference to the set they started with.
+ * flight hold a reference to the set they started with. And the keyrings
+ * whose keys consumers name per request, linked into ours.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "handshaked/daemon/daemon.h"
+#include "handshaked/kernel/keys.h"
 
 static int side(const struct hsd_crypto *cr, const struct hsd_cfg_x509 *x,
 		const char *name, struct hsd_x509_store **trust,
@@ -87,4 +90,26 @@ void hsd_creds_put(struct hsd_creds *c)
 	hsd_pkey_free(c->client_key);
 	hsd_pkey_free(c->server_key);
 	free(c);
+}
+
+/*
+ * The keyrings consumers put credentials in, and the configured ones,
+ * linked into our process keyring (possession lets us read their keys).
+ */
+void hsd_link_keyrings(struct hsd_daemon *d)
+{
+	static const char *const named[] = { ".nvme", ".nfs", ".nfsd" };
+	int32_t k;
+	size_t i;
+
+	d->n_rings = 0;
+	d->linked_us = hsd_now_us();
+	for (i = 0; i < 3 + d->cfg.n_keyrings; i++) {
+		k = hsd_keys_link_named(i < 3 ? named[i] : d->cfg.keyrings[i - 3]);
+		if (k > 0)
+			d->rings[d->n_rings++] = k;
+		else if (i >= 3)
+			hsd_log(d, LOG_WARNING, "handshaked: keyring %s not found",
+				d->cfg.keyrings[i - 3]);
+	}
 }

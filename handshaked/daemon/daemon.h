@@ -65,7 +65,17 @@ struct hsd_daemon {
 
 uint64_t hsd_now_us(void);
 /* (re)link the named and configured keyrings into ours, note them */
+/* creds.c: (re)link the named and configured keyrings into ours, note them */
 void hsd_link_keyrings(struct hsd_daemon *d);
+/* privileges.c: keep CAP_NET_ADMIN only; 0 or -errno */
+int hsd_drop_privileges(struct hsd_daemon *d);
+/* ahead.c: what is made before it is needed */
+void hsd_ahead_init(struct hsd_daemon *d);
+void hsd_ahead_free(struct hsd_daemon *d);
+void hsd_warm_up(struct hsd_daemon *d);
+bool hsd_ahead_pending(const struct hsd_daemon *d);
+void hsd_ahead_step(struct hsd_daemon *d);
+void hsd_ahead_said_idle(struct hsd_daemon *d);
 void hsd_log(const struct hsd_daemon *d, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -10,9 +10,8 @@
  * empty while the loop works; it queues them for the loop (an eventfd).
  * The loop owns: that eventfd, a signalfd (SIGTERM/SIGINT stop, SIGHUP
  * reloads), the command socket for DONE, and the socket of every handshake
- * in flight (agent.c: the engine driven non-blocking, a deadline each). A
- * handshake
- * costs a fraction of a millisecond of CPU, so concurrency comes from
+ * in flight (agent.c: the engine driven non-blocking, a deadline each).
+ * A handshake costs a fraction of a millisecond of CPU, so concurrency comes from
  * never blocking, bounded by max_inflight; requests beyond it wait in the
  * kernel. Worker threads for signatures were measured not to pay: an
  * ECDSA P-256 signature is 24 us of the ~220 us of CPU a TLS 1.3 server
@@ -22,74 +21,31 @@
  * sharded across loops instead. Besides the acceptor, the one other
  * thread is libcrypto work nothing waits for: a returning peer's key table
  * (crypto/ecq.c), built at SCHED_IDLE.
- * While idle, the loop makes X25519 key shares ahead (KEX_POOL of them,
- * each used once): a loopback NFS or NVMe/TCP handshake has both its halves
- * here, and two key generations come off its critical path. Then ECDSA
- * nonces for the configured keys (HSD_PRESIGN_MAX each, used once): a
- * server's CertificateVerify is then a few products mod n.
+ * While idle, the loop makes ahead what handshakes will use (ahead.c).
  * Credentials from the config file are parsed once (creds.c) and
- * replaced on SIGHUP; keys from keyrings are read per request (keys.c).
- * Started as root, it keeps only CAP_NET_ADMIN (ACCEPT and DONE need it).
+ * replaced on SIGHUP; keys from keyrings are read per request
+ * (kernel/keys.c). Started as root, it keeps only CAP_NET_ADMIN
+ * (privileges.c). Log lines and the clock: log.c.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <linux/capability.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/syscall.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "handshaked/daemon/daemon.h"
-#include "handshaked/kernel/keys.h"
 
 #define DEFAULT_CONFIG "/etc/tlshd/config"
 #define RELINK_IDLE_US (5 * 1000000ULL)
 /* requests the loop takes from the acceptor's queue at a time */
 #define ACCEPT_AHEAD 128
-/*
- * X25519 key shares made ahead while the loop is idle: both halves of a
- * loopback handshake (NFS, NVMe/TCP) come to this one daemon, so a burst
- * of this size starts without a key generation on its critical path.
- */
-#define KEX_POOL 16
 /* SIGTERM: in-flight handshakes get this long, then DONE with ETIMEDOUT */
 #define STOP_GRACE_MS 1000
-
-uint64_t hsd_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-void hsd_log(const struct hsd_daemon *d, int level, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (level >= LOG_DEBUG && !d->verbose)
-		return;
-	va_start(ap, fmt);
-	if (d->syslog) {
-		vsyslog(level, fmt, ap);
-	} else {
-		/* a line at a time: the acceptor thread logs too */
-		flockfile(stderr);
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-		funlockfile(stderr);
-	}
-	va_end(ap);
-}
 
 static void usage(FILE *f)
 {
@@ -100,134 +56,6 @@ static void usage(FILE *f)
 		"  -s, --syslog       log to syslog (default when detached)\n"
 		"  -v, --verbose      debug messages\n",
 		DEFAULT_CONFIG);
-}
-
-/*
- * Keep only CAP_NET_ADMIN: bounding set, then effective and permitted
- * (capset, no libcap), and no new privileges through exec.
- */
-static int warm_psk(void *arg, const uint8_t *id, size_t len,
-		    struct hs_psk *out)
-{
-	*out = *(const struct hs_psk *)arg;
-	return 0;
-}
-
-/* hand everything @from has to send to @to: 0, or -1 once either fails */
-static int pump(struct hs_conn *from, struct hs_conn *to)
-{
-	const uint8_t *p;
-	size_t n, used;
-
-	while ((n = hs_output(from, &p))) {
-		if (hs_input(to, p, n, &used))
-			return -1;
-		hs_output_consumed(from, n);
-	}
-	return 0;
-}
-
-/*
- * One handshake in memory before serving (TLS 1.3, PSK with X25519, as
- * NVMe's): libcrypto initialises what a handshake needs on first use, and
- * the first request after start took ~10x the time of the next ones.
- */
-static void warm_up(struct hsd_daemon *d)
-{
-	struct hs_psk psk = { .identity = "warm-up", .identity_len = 7,
-			      .key_len = 32, .hash = HSD_SHA256 };
-	struct hs_config cc = {
-		.crypto = d->crypto, .role = HS_CLIENT,
-		.min_version = HS_TLS13, .max_version = HS_TLS13,
-		.psks = &psk, .n_psks = 1,
-	};
-	struct hs_config sc = {
-		.crypto = d->crypto, .role = HS_SERVER,
-		.min_version = HS_TLS13, .max_version = HS_TLS13,
-		.psk_lookup = warm_psk, .psk_lookup_arg = &psk,
-	};
-	struct hs_conn *c = NULL, *s = NULL;
-	uint64_t t = hsd_now_us();
-	int i;
-
-	memset(psk.key, 0x5a, psk.key_len);
-	if (hs_conn_new(&cc, &c) || hs_conn_new(&sc, &s) || hs_start(c))
-		goto out;
-	for (i = 0; i < 8 && !(hs_is_done(c) && hs_is_done(s)); i++)
-		if (pump(c, s) || pump(s, c))
-			break;
-out:
-	hsd_log(d, LOG_DEBUG, "handshaked: warm-up handshake %s in %llu us",
-		c && s && hs_is_done(c) && hs_is_done(s) ? "done" : "failed",
-		(unsigned long long)(hsd_now_us() - t));
-	hs_conn_free(c);
-	hs_conn_free(s);
-}
-
-/*
- * Real-time priority 1 allowed without a capability (RLIMIT_RTPRIO), for
- * the acceptor thread only (acceptor.c); raising the hard limit needs
- * CAP_SYS_RESOURCE, so it is done before the drop. Under systemd the
- * unit's LimitRTPRIO=1 does this.
- */
-static void allow_rt_priority(const struct hsd_daemon *d)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_RTPRIO, &rl) || rl.rlim_cur >= 1)
-		return;
-	rl.rlim_cur = 1;
-	if (rl.rlim_max < 1)
-		rl.rlim_max = 1;
-	if (setrlimit(RLIMIT_RTPRIO, &rl))
-		hsd_log(d, LOG_DEBUG, "handshaked: RLIMIT_RTPRIO: %s",
-			strerror(errno));
-}
-
-static int drop_privileges(struct hsd_daemon *d)
-{
-	struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
-	struct __user_cap_data_struct c[2] = { 0 };
-	int cap;
-
-	if (geteuid())
-		return 0;	/* not root: nothing to give up */
-	allow_rt_priority(d);
-	for (cap = 0; cap <= 63; cap++) {
-		if (cap == CAP_NET_ADMIN)
-			continue;
-		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL)
-			return -errno;
-	}
-	c[0].effective = c[0].permitted = 1U << CAP_NET_ADMIN;
-	if (syscall(SYS_capset, &h, c))
-		return -errno;
-	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
-		return -errno;
-	hsd_log(d, LOG_DEBUG, "handshaked: capabilities reduced to CAP_NET_ADMIN");
-	return 0;
-}
-
-/*
- * The keyrings consumers put credentials in, and the configured ones,
- * linked into our process keyring (possession lets us read their keys).
- */
-void hsd_link_keyrings(struct hsd_daemon *d)
-{
-	static const char *const named[] = { ".nvme", ".nfs", ".nfsd" };
-	int32_t k;
-	size_t i;
-
-	d->n_rings = 0;
-	d->linked_us = hsd_now_us();
-	for (i = 0; i < 3 + d->cfg.n_keyrings; i++) {
-		k = hsd_keys_link_named(i < 3 ? named[i] : d->cfg.keyrings[i - 3]);
-		if (k > 0)
-			d->rings[d->n_rings++] = k;
-		else if (i >= 3)
-			hsd_log(d, LOG_WARNING, "handshaked: keyring %s not found",
-				d->cfg.keyrings[i - 3]);
-	}
 }
 
 static int reload(struct hsd_daemon *d)
@@ -328,86 +156,6 @@ static void on_signal(struct hsd_daemon *d, int sfd, uint64_t *stop_at)
 	}
 }
 
-/* a configured ECDSA key short of nonces made ahead, or NULL */
-static struct hsd_pkey *presign_key(const struct hsd_daemon *d)
-{
-	struct hsd_pkey *k[2] = { d->creds->server_key, d->creds->client_key };
-	int i;
-
-	for (i = 0; i < 2 && !d->presign_off; i++)
-		if (hsd_pkey_presign_short(k[i]))
-			return k[i];
-	return NULL;
-}
-
-static bool rand_pool_low(const struct hsd_daemon *d)
-{
-	return d->rand_pool && !d->rand_pool_off &&
-	       hsd_rand_pool_low(d->rand_pool);
-}
-
-static bool kex_pool_short(const struct hsd_daemon *d)
-{
-	return d->kex_pool && !d->kex_pool_off &&
-	       !hsd_kex_pool_full(d->kex_pool);
-}
-
-/* is there anything to make while idle? */
-static bool idle_pending(const struct hsd_daemon *d)
-{
-	if (d->stopping)
-		return false;
-	return rand_pool_low(d) || kex_pool_short(d) || presign_key(d);
-}
-
-/*
- * One piece of idle work: random bytes for the handshakes to come, else an
- * X25519 key share, else an ECDSA nonce for a configured key (a server's
- * CertificateVerify then costs a few products mod n, not a scalar
- * multiplication and an inversion). Credentials from keyrings are per
- * request and get none.
- */
-static void idle_step(struct hsd_daemon *d)
-{
-	struct hsd_pkey *k;
-
-	if (rand_pool_low(d)) {
-		if (!hsd_rand_pool_fill(d->rand_pool))
-			return;
-		hsd_log(d, LOG_WARNING, "handshaked: random pool off: libcrypto gave no bytes");
-		d->rand_pool_off = true;
-		return;
-	}
-	if (kex_pool_short(d)) {
-		if (hsd_kex_pool_fill_one(d->kex_pool) >= 0)
-			return;
-		hsd_log(d, LOG_WARNING, "handshaked: key pool off: cannot make a key");
-		d->kex_pool_off = true;
-		return;
-	}
-	k = presign_key(d);
-	if (k && hsd_pkey_presign_fill_one(k) < 0) {
-		hsd_log(d, LOG_WARNING, "handshaked: ECDSA nonces off: cannot make one");
-		d->presign_off = true;
-	}
-}
-
-/*
- * Once per quiet spell: no handshake in flight, nothing left to make, so
- * what the next handshakes use is ready (tests wait for this line before
- * measuring what was made ahead). The count tells one spell from another.
- */
-static void said_idle(struct hsd_daemon *d)
-{
-	uint64_t ended = d->served + d->failed;
-
-	if (d->n_hs || atomic_load(&d->taken) || d->stopping || d->idle_said == ended + 1)
-		return;
-	d->idle_said = ended + 1;
-	hsd_log(d, LOG_DEBUG, "handshaked: idle: everything made ahead, %llu handshakes ended",
-		(unsigned long long)ended);
-}
-
 static int loop(struct hsd_daemon *d, int sfd)
 {
 	struct epoll_event ev[64];
@@ -426,16 +174,16 @@ static int loop(struct hsd_daemon *d, int sfd)
 		if (n >= 0 && (tmo < 0 || n < tmo))
 			tmo = n;
 		/* things to make: look for work without waiting, make one if none */
-		idle = idle_pending(d);
+		idle = hsd_ahead_pending(d);
 		if (idle)
 			tmo = 0;
 		else
-			said_idle(d);
+			hsd_ahead_said_idle(d);
 		n = epoll_wait(d->epfd, ev, 64, tmo);
 		if (n < 0 && errno != EINTR)
 			return -errno;
 		if (n == 0 && idle)
-			idle_step(d);
+			hsd_ahead_step(d);
 		for (i = 0; i < n; i++) {
 			if (ev[i].data.fd == afd) {
 				start_taken(d);
@@ -521,10 +269,7 @@ int main(int argc, char **argv)
 		openlog("handshaked", LOG_PID, LOG_DAEMON);
 	if (hsd_crypto_new(&d.crypto) || reload(&d))
 		return 1;
-	if (hsd_kex_pool_new(d.crypto, HSD_GROUP_X25519, KEX_POOL, &d.kex_pool))
-		d.kex_pool = NULL;	/* keys made per handshake then */
-	if (hsd_rand_pool_new(&d.rand_pool))
-		d.rand_pool = NULL;	/* one libcrypto call per handshake then */
+	hsd_ahead_init(&d);
 	/* READY and ACCEPT (the acceptor's), DONE (the loop's) */
 	e = hsd_upcall_open(&events);
 	if (!e)
@@ -536,10 +281,10 @@ int main(int argc, char **argv)
 			strerror(-e));
 		return e == -ENOENT ? 3 : 1;
 	}
-	warm_up(&d);
+	hsd_warm_up(&d);
 	e = setup(&d, &sfd);
 	if (!e)
-		e = drop_privileges(&d);
+		e = hsd_drop_privileges(&d);
 	if (e) {
 		hsd_log(&d, LOG_ERR, "handshaked: start: %s", strerror(-e));
 		return 1;
@@ -574,8 +319,7 @@ int main(int argc, char **argv)
 	hsd_acceptor_free(d.acceptor);
 	hsd_upcall_close(d.nl);
 	hsd_creds_put(d.creds);
-	hsd_kex_pool_free(d.kex_pool);
-	hsd_rand_pool_free(d.rand_pool);
+	hsd_ahead_free(&d);
 	hsd_crypto_free(d.crypto);
 	free(d.hs);
 	free(d.ahead);
