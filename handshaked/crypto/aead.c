@@ -6,7 +6,6 @@
 #include <openssl/evp.h>
 
 #include "handshaked/crypto/internal.h"
-#include "handshaked/kernel/kabi.h"
 
 /*
  * Record limits: RFC 8446 5.5 (AES-GCM 2^24.5 full-size records; ChaCha
@@ -14,15 +13,11 @@
  * aead-limits for AES-CCM (2^23 records at a 2^-57 margin).
  */
 static const struct hsd_aead_desc descs[HSD_AEAD_COUNT] = {
-	[HSD_AES_128_GCM] = { HSD_AES_128_GCM, "AES-128-GCM", 16, 4, 8,
-			      TLS_CIPHER_AES_GCM_128, 23726566ULL },
-	[HSD_AES_256_GCM] = { HSD_AES_256_GCM, "AES-256-GCM", 32, 4, 8,
-			      TLS_CIPHER_AES_GCM_256, 23726566ULL },
-	[HSD_AES_128_CCM] = { HSD_AES_128_CCM, "AES-128-CCM", 16, 4, 8,
-			      TLS_CIPHER_AES_CCM_128, 1ULL << 23 },
+	[HSD_AES_128_GCM] = { HSD_AES_128_GCM, "AES-128-GCM", 16, 4, 8, 23726566ULL },
+	[HSD_AES_256_GCM] = { HSD_AES_256_GCM, "AES-256-GCM", 32, 4, 8, 23726566ULL },
+	[HSD_AES_128_CCM] = { HSD_AES_128_CCM, "AES-128-CCM", 16, 4, 8, 1ULL << 23 },
 	[HSD_CHACHA20_POLY1305] = { HSD_CHACHA20_POLY1305, "CHACHA20-POLY1305",
-				    32, 12, 0, TLS_CIPHER_CHACHA20_POLY1305,
-				    1ULL << 62 },
+				    32, 12, 0, 1ULL << 62 },
 };
 
 const struct hsd_aead_desc *hsd_aead_desc(enum hsd_aead_id id)

@@ -103,8 +103,6 @@ struct hsd_aead_desc {
 	uint8_t fixed_iv_len;
 	/* TLS 1.2: explicit nonce carried in each record (0 for ChaCha) */
 	uint8_t record_iv_len;
-	/* linux/tls.h TLS_CIPHER_* */
-	uint16_t kernel_cipher;
 	/* RFC 8446 5.5 / RFC 9147 4.5.3: records per key before a rekey */
 	uint64_t record_limit;
 };

@@ -23,6 +23,18 @@ static void put_be64(unsigned char *p, uint64_t v)
 		p[i] = (unsigned char)v;
 }
 
+uint16_t hsd_ktls_cipher(enum hsd_aead_id id)
+{
+	static const uint16_t cipher[HSD_AEAD_COUNT] = {
+		[HSD_AES_128_GCM] = TLS_CIPHER_AES_GCM_128,
+		[HSD_AES_256_GCM] = TLS_CIPHER_AES_GCM_256,
+		[HSD_AES_128_CCM] = TLS_CIPHER_AES_CCM_128,
+		[HSD_CHACHA20_POLY1305] = TLS_CIPHER_CHACHA20_POLY1305,
+	};
+
+	return id < HSD_AEAD_COUNT ? cipher[id] : 0;
+}
+
 int hsd_ktls_set_key(int fd, bool tx, const struct hs_traffic *t)
 {
 	union {
@@ -38,7 +50,7 @@ int hsd_ktls_set_key(int fd, bool tx, const struct hs_traffic *t)
 
 	memset(&ci, 0, sizeof(ci));
 	ci.info.version = t->version;
-	ci.info.cipher_type = t->aead->kernel_cipher;
+	ci.info.cipher_type = hsd_ktls_cipher(t->aead->id);
 	/*
 	 * The AES suites split the 12-byte nonce in salt (4) + iv (8).
 	 * TLS 1.3: both from the traffic IV; TLS 1.2: the salt is the implicit

@@ -7,6 +7,9 @@
 
 #include "handshaked/tls/tls.h"
 
+/* linux/tls.h TLS_CIPHER_* of an AEAD (kTLS has all four) */
+uint16_t hsd_ktls_cipher(enum hsd_aead_id id);
+
 /* Attach the "tls" ULP (0, or -errno: -ENOENT without the module). */
 int hsd_ktls_attach(int fd);
 

@@ -137,7 +137,7 @@ static int set_dummy_key(int fd, uint16_t version, uint16_t cipher, bool tx)
 	int i;
 
 	for (i = 0; i < HSD_AEAD_COUNT; i++)
-		if (hsd_aead_desc(i)->kernel_cipher == cipher)
+		if (hsd_ktls_cipher(i) == cipher)
 			t.aead = hsd_aead_desc(i);
 	if (!t.aead)
 		return -EINVAL;
