@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Engine core: connection lifetime, record assembly, handshake message
- * reassembly, the dispatcher that walks the step tables, the transcript and
- * alerts. Message contents live in the per-message files.
+ * Engine core: connection lifetime, errors and alerts, record intake and
+ * handshake message reassembly, and the dispatcher that walks the step
+ * tables. What goes out: flight.c; ephemeral keys, random bytes and the
+ * key log: secrets.c; message contents: the per-message files.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -12,9 +13,6 @@
 
 #include "handshaked/tls/internal.h"
 #include "handshaked/util.h"
-
-#define HS_OUT_MAX (256 * 1024)
-#define HS_TH_MAX (3 * HS_MAX_HANDSHAKE)
 
 /*
  * The post-quantum hybrid first where the libcrypto has ML-KEM (skipped where
@@ -191,119 +189,6 @@ int hs_error(const struct hs_conn *c, uint8_t *alert, bool *received,
 }
 
 /*
- * An ephemeral key pair for @group: one made ahead if the configuration has
- * a pool of them, else now; X25519 keys from 32 bytes of hs_random()'s pool
- * (or the test hook's fixed key).
- */
-int hs_kex_make(struct hs_conn *c, uint16_t group, struct hsd_kex **out,
-		uint8_t *pub, size_t *publen)
-{
-	const struct hs_test_hooks *t = c->cfg.test;
-	uint8_t priv[32];
-	int err;
-
-	if (c->cfg.kex_pool && !(t && t->x25519_private) &&
-	    !hsd_kex_pool_take(c->cfg.kex_pool, group, out, pub, publen))
-		return 0;
-	if (group != HSD_GROUP_X25519)
-		return hsd_kex_new(c->cr, group, out, pub, publen);
-	if (t && t->x25519_private)
-		return hsd_kex_new_private(c->cr, group, t->x25519_private, 32,
-					   out, pub, publen);
-	err = hs_random(c, priv, sizeof(priv));
-	if (!err)
-		err = hsd_kex_new_private(c->cr, group, priv, sizeof(priv), out,
-					  pub, publen);
-	hsd_wipe(priv, sizeof(priv));
-	return err;
-}
-
-/*
- * The server's share and the shared secret from the client's share;
- * -EBADMSG when that share is invalid.
- */
-int hs_kex_respond(struct hs_conn *c, uint16_t group, struct hsd_kex **out,
-		   uint8_t *pub, size_t *publen)
-{
-	int err;
-
-	if (hsd_group_is_hybrid(group))
-		return hsd_kex_respond(c->cr, group, c->peer_share,
-				       c->peer_share_len, out, pub, publen,
-				       c->shared, &c->shared_len);
-	err = hs_kex_make(c, group, out, pub, publen);
-	if (!err) {
-		err = hsd_kex_derive(*out, c->peer_share, c->peer_share_len,
-				     c->shared, &c->shared_len);
-		if (err) {
-			hsd_kex_free(*out);
-			*out = NULL;
-		}
-	}
-	return err;
-}
-
-/* Drop every ephemeral key pair (before making the one that is used). */
-void hs_kex_reset(struct hs_conn *c)
-{
-	size_t i;
-
-	for (i = 0; i < 2; i++) {
-		hsd_kex_free(c->kex[i]);
-		c->kex[i] = NULL;
-	}
-	c->n_kex = 0;
-}
-
-/*
- * Randomness in one libcrypto call per handshake: every RAND_bytes() is a
- * DRBG generate (fork check, reseed check, AES update) whatever its size.
- * Bytes are wiped from the pool as they are handed out.
- */
-int hs_random(struct hs_conn *c, uint8_t *p, size_t n)
-{
-	uint8_t *src;
-	int err;
-
-	if (c->cfg.test && c->cfg.test->random)
-		return c->cfg.test->random(c->cfg.test->arg, p, n);
-	if (c->cfg.rand_pool)
-		return hsd_rand_pool_take(c->cfg.rand_pool, p, n);
-	if (n > sizeof(c->rnd))
-		return hsd_random(p, n);
-	if (n > c->rnd_left) {
-		err = hsd_random(c->rnd, sizeof(c->rnd));
-		if (err)
-			return err;
-		c->rnd_left = sizeof(c->rnd);
-	}
-	src = c->rnd + sizeof(c->rnd) - c->rnd_left;
-	memcpy(p, src, n);
-	hsd_wipe(src, n);
-	c->rnd_left -= n;
-	return 0;
-}
-
-void hs_keylog(struct hs_conn *c, const char *label, const uint8_t *secret,
-	       size_t len)
-{
-	char line[64 + 2 * 32 + 2 * HSD_HASH_MAX + 4];
-	size_t i, o;
-
-	if (!c->cfg.keylog)
-		return;
-	o = (size_t)snprintf(line, sizeof(line), "%s ", label);
-	for (i = 0; i < 32; i++, o += 2)
-		snprintf(line + o, 3, "%02x", c->client_random[i]);
-	line[o++] = ' ';
-	for (i = 0; i < len; i++, o += 2)
-		snprintf(line + o, 3, "%02x", secret[i]);
-	line[o] = 0;
-	c->cfg.keylog(c->cfg.keylog_arg, line);
-	hsd_wipe(line, sizeof(line));
-}
-
-/*
  * Grow a buffer that may hold secrets to at least @need (at most @max):
  * the old copy is wiped, never left to realloc.
  */
@@ -329,199 +214,6 @@ int hs_grow(uint8_t **buf, size_t *cap, size_t len, size_t need, size_t max)
 	*buf = p;
 	*cap = n;
 	return 0;
-}
-
-/* ---- transcript ---- */
-int hs_transcript_add(struct hs_conn *c, const uint8_t *p, size_t n)
-{
-	if (hs_grow(&c->th_buf, &c->th_cap, c->th_buf_len, c->th_buf_len + n,
-		    HS_TH_MAX))
-		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, -ENOSPC,
-			       "handshake transcript too large");
-	memcpy(c->th_buf + c->th_buf_len, p, n);
-	c->th_buf_len += n;
-	if (c->th && hsd_hash_update(c->th, p, n))
-		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, -EIO, "hash failed");
-	return 0;
-}
-
-/* Fix the transcript hash once the suite is known; hashes what is buffered. */
-int hs_transcript_set_hash(struct hs_conn *c, enum hsd_hash_id h)
-{
-	if (c->th && c->th_hash == h)
-		return 0;
-	hsd_hash_free(c->th);
-	c->th = NULL;
-	c->th_hash = h;
-	if (hsd_hash_new(c->cr, h, &c->th) ||
-	    hsd_hash_update(c->th, c->th_buf, c->th_buf_len))
-		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, -EIO, "hash failed");
-	return 0;
-}
-
-int hs_transcript_hash(struct hs_conn *c, uint8_t *out)
-{
-	if (!c->th || hsd_hash_peek(c->th, out))
-		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, -EIO, "hash failed");
-	return 0;
-}
-
-/* ---- output ---- */
-static int out_reserve(struct hs_conn *c, size_t n)
-{
-	size_t cap = c->out_cap;
-	uint8_t *p;
-
-	if (c->out_off && c->out_off == c->out_len)
-		c->out_off = c->out_len = 0;
-	if (c->out_len + n <= cap)
-		return 0;
-	if (c->out_off) {
-		/* what was sent makes room before the buffer grows */
-		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
-		c->out_len -= c->out_off;
-		c->out_off = 0;
-		if (c->out_len + n <= cap)
-			return 0;
-	}
-	if (c->out_len + n > HS_OUT_MAX)
-		return -ENOBUFS;
-	while (cap < c->out_len + n)
-		cap *= 2;
-	if (cap > HS_OUT_MAX)
-		cap = HS_OUT_MAX;
-	p = realloc(c->out, cap);
-	if (!p)
-		return -ENOMEM;
-	c->out = p;
-	c->out_cap = cap;
-	return 0;
-}
-
-/* bytes of records that can still be queued before hs_output() drains */
-size_t hs_out_room(const struct hs_conn *c)
-{
-	return HS_OUT_MAX - (c->out_len - c->out_off);
-}
-
-/* Seal @n bytes of @type into records of at most the peer's limit. */
-/*
- * RFC 8449 4: a record carries at most the receiver's record_size_limit,
- * which in TLS 1.3 counts the inner content type byte. The peer's bounds
- * what we send; ours bounds what we accept once the peer answered it
- * (a server answers only a client's, so both then sent one).
- */
-void hs_apply_record_limits(struct hs_conn *c)
-{
-	size_t type = hs_is13(c) ? 1 : 0, m;
-
-	if (!c->p.peer_record_size_limit)
-		return;
-	m = c->p.peer_record_size_limit - type;
-	c->tx.max_plaintext = m < HS_MAX_PLAINTEXT ? m : HS_MAX_PLAINTEXT;
-	if (c->cfg.record_size_limit) {
-		m = c->cfg.record_size_limit - type;
-		c->rx.max_plaintext = m < HS_MAX_PLAINTEXT ? m : HS_MAX_PLAINTEXT;
-	}
-}
-
-static int seal_queue(struct hs_conn *c, uint8_t type, const uint8_t *p,
-		      size_t n)
-{
-	size_t chunk, len;
-	int err;
-
-	do {
-		chunk = n < c->tx.max_plaintext ? n : c->tx.max_plaintext;
-		err = out_reserve(c, hs_seal_len(&c->tx, chunk));
-		if (err)
-			return err;
-		err = hs_seal(&c->tx, type, p, chunk, c->out + c->out_len, &len);
-		if (err)
-			return err;
-		c->out_len += len;
-		p += chunk;
-		n -= chunk;
-	} while (n);
-	return 0;
-}
-
-int hs_flush_pending(struct hs_conn *c)
-{
-	size_t n = c->pend_len;
-
-	if (!n)
-		return 0;
-	c->pend_len = 0;
-	return seal_queue(c, HS_CT_HANDSHAKE, c->pend, n);
-}
-
-/* whatever is queued goes after the pending handshake messages */
-int hs_queue_record(struct hs_conn *c, uint8_t type, const uint8_t *p,
-		    size_t n)
-{
-	int err = hs_flush_pending(c);
-
-	return err ? err : seal_queue(c, type, p, n);
-}
-
-/*
- * A protected handshake message joins the pending record while it fits
- * (RFC 8446 5.1 lets messages share records; they may not span a key
- * change, which flushes: hs_dir_set()). Plaintext ones (a ClientHello,
- * whose record may say TLS 1.0) and ones larger than a record go as
- * before.
- */
-static int queue_handshake(struct hs_conn *c, const uint8_t *p, size_t n)
-{
-	size_t max = c->tx.max_plaintext;
-	int err;
-
-	if (!c->tx.aead || n > max)
-		return hs_queue_record(c, HS_CT_HANDSHAKE, p, n);
-	if (c->pend_len + n > max) {
-		err = hs_flush_pending(c);
-		if (err)
-			return err;
-	}
-	if (!c->pend) {
-		c->pend = malloc(HS_MAX_PLAINTEXT);
-		if (!c->pend)
-			return -ENOMEM;
-	}
-	memcpy(c->pend + c->pend_len, p, n);
-	c->pend_len += n;
-	return 0;
-}
-
-/* RFC 8446 D.4: the compatibility ChangeCipherSpec is never protected. */
-int hs_queue_plain_ccs(struct hs_conn *c)
-{
-	static const uint8_t ccs[6] = { HS_CT_CHANGE_CIPHER_SPEC, 3, 3, 0, 1, 1 };
-	int err = hs_flush_pending(c);
-
-	if (!err)
-		err = out_reserve(c, sizeof(ccs));
-	if (err)
-		return err;
-	memcpy(c->out + c->out_len, ccs, sizeof(ccs));
-	c->out_len += sizeof(ccs);
-	return 0;
-}
-
-size_t hs_output(struct hs_conn *c, const uint8_t **p)
-{
-	*p = c->out + c->out_off;
-	return c->out_len - c->out_off;
-}
-
-void hs_output_consumed(struct hs_conn *c, size_t n)
-{
-	if (n > c->out_len - c->out_off)
-		n = c->out_len - c->out_off;
-	c->out_off += n;
-	if (c->out_off == c->out_len)
-		c->out_off = c->out_len = 0;
 }
 
 /* ---- the dispatcher ---- */
@@ -590,7 +282,7 @@ static int send_step(struct hs_conn *c, const struct hs_step *st)
 	if (!n)
 		return 0;	/* a test held the message back */
 	at = c->out_len;
-	err = queue_handshake(c, c->scratch, n);
+	err = hs_queue_handshake(c, c->scratch, n);
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
 			       "cannot queue %s", st->name);

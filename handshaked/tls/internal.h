@@ -289,6 +289,8 @@ int hs_transcript_hash(struct hs_conn *c, uint8_t *out);
 int hs_transcript_set_hash(struct hs_conn *c, enum hsd_hash_id h);
 void hs_keylog(struct hs_conn *c, const char *label, const uint8_t *secret,
 	       size_t len);
+/* a handshake message into the transcript and the output, as records */
+int hs_queue_handshake(struct hs_conn *c, const uint8_t *p, size_t n);
 int hs_queue_record(struct hs_conn *c, uint8_t type, const uint8_t *p,
 		    size_t n);
 int hs_queue_plain_ccs(struct hs_conn *c);
