@@ -68,8 +68,11 @@ static unsigned int keep_accepted(struct hsd_acceptor *x, struct hsd_accept *a,
 		a[i].taken_us = now;
 		if (status[i] == -EBADMSG) {
 			hsd_log(x->d, LOG_ERR, "handshaked: malformed ACCEPT reply");
-			hsd_upcall_done(x->nl, a[i].sockfd, EINVAL, NULL, 0);
-			close(a[i].sockfd);
+			if (a[i].sockfd < 0)
+				continue;	/* nothing to answer */
+			/* the loop answers it: DONE is sent in one place */
+			a[i].malformed = true;
+			a[k++] = a[i];
 			continue;
 		}
 		if (status[i] == -EAGAIN) {

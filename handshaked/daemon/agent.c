@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include <keyutils.h>
@@ -27,6 +28,8 @@
 
 struct hsd_hs {
 	struct hsd_daemon *d;
+	unsigned int slot;	/* its index in d->hs */
+	unsigned int live_pos;	/* its index in d->live */
 	int fd;
 	struct hsd_accept acc;
 	struct hs_conn *tls;
@@ -219,23 +222,104 @@ static int configure(struct hsd_daemon *d, struct hsd_hs *h,
 	}
 }
 
-static void slot_free(struct hsd_daemon *d, unsigned int i)
+int hsd_hs_pool_init(struct hsd_daemon *d, unsigned int cap)
 {
-	struct hsd_hs *h = d->hs[i];
+	unsigned int i;
 
-	if (h->fd >= 0) {
-		epoll_ctl(d->epfd, EPOLL_CTL_DEL, h->fd, NULL);
-		close(h->fd);
+	d->hs = calloc(cap, sizeof(*d->hs));
+	d->hs_gen = calloc(cap, sizeof(*d->hs_gen));
+	d->live = calloc(cap, sizeof(*d->live));
+	d->free_slots = calloc(cap, sizeof(*d->free_slots));
+	if (!d->hs || !d->hs_gen || !d->live || !d->free_slots) {
+		hsd_hs_pool_free(d);
+		return -ENOMEM;
 	}
+	/* the lowest index on top: slot 0 is taken first */
+	for (i = 0; i < cap; i++)
+		d->free_slots[i] = cap - 1 - i;
+	d->cap_hs = d->n_free = cap;
+	d->n_hs = 0;
+	return 0;
+}
+
+void hsd_hs_pool_free(struct hsd_daemon *d)
+{
+	free(d->hs);
+	free(d->hs_gen);
+	free(d->live);
+	free(d->free_slots);
+	d->hs = NULL;
+	d->hs_gen = NULL;
+	d->live = d->free_slots = NULL;
+	d->cap_hs = d->n_free = d->n_hs = 0;
+}
+
+/* epoll data for slot @s in its current generation */
+static uint64_t hs_key(const struct hsd_daemon *d, unsigned int s)
+{
+	return HSD_EV_HS | (uint64_t)(d->hs_gen[s] & 0x7fffffff) << 32 | s;
+}
+
+/* a free slot for @h: 0, or -EBUSY when all cap_hs are in use */
+static int slot_take(struct hsd_daemon *d, struct hsd_hs *h)
+{
+	if (!d->n_free)
+		return -EBUSY;
+	h->slot = d->free_slots[--d->n_free];
+	h->live_pos = d->n_hs;
+	d->live[d->n_hs++] = h->slot;
+	d->hs[h->slot] = h;
+	return 0;
+}
+
+static void slot_free(struct hsd_daemon *d, unsigned int s)
+{
+	struct hsd_hs *h = d->hs[s];
+	unsigned int last;
+
 	hs_conn_free(h->tls);
 	hsd_cert_chain_clear(&h->chain);
 	hsd_pkey_free(h->key);
 	explicit_bzero(h->psks, sizeof(h->psks));
 	hsd_creds_put(h->creds);
+	/* the last live slot takes this one's place in the list */
+	last = d->live[--d->n_hs];
+	d->live[h->live_pos] = last;
+	d->hs[last]->live_pos = h->live_pos;
+	d->hs[s] = NULL;
+	d->hs_gen[s]++;		/* events still queued for it are stale */
+	d->free_slots[d->n_free++] = s;
 	free(h);
-	d->hs[i] = d->hs[--d->n_hs];
-	d->hs[d->n_hs] = NULL;
-	atomic_fetch_sub(&d->taken, 1);	/* room for the acceptor */
+}
+
+/*
+ * The one place DONE is sent: @status (a positive errno, 0 for success)
+ * and the peer's identities for the request on @fd, whose socket is then
+ * closed (the consumer holds its own reference); the acceptor gets room
+ * for one more. The error DONE itself met, or 0.
+ */
+static int answer(struct hsd_daemon *d, int fd, unsigned int status,
+		  const int32_t *auth, size_t n)
+{
+	int err = 0;
+
+	if (fd >= 0) {
+		err = hsd_upcall_done(d->nl, fd, status, auth, n);
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, fd, NULL);
+		close(fd);
+	}
+	atomic_fetch_sub(&d->taken, 1);
+	return err;
+}
+
+void hsd_hs_refuse(struct hsd_daemon *d, const struct hsd_accept *a, int err,
+		   const char *why)
+{
+	int e = answer(d, a->sockfd, (unsigned int)-err, NULL, 0);
+
+	hsd_log(d, LOG_WARNING, "handshake fd=%d refused: %s (%s), done=%s", a->sockfd,
+		why, strerror(-err), e ? strerror(-e) : "ok");
+	d->failed++;
 }
 
 /*
@@ -292,7 +376,7 @@ static void finish(struct hsd_daemon *d, unsigned int i, int result,
 		auth[n++] = (int32_t)p->psk_used->tag;
 	else if (!status && p && h->server && p->peer_authenticated)
 		auth[n] = peer_cert_key(h), n += auth[n] != 0;
-	err = hsd_upcall_done(d->nl, h->fd, status, auth, n);
+	err = answer(d, h->fd, status, auth, n);
 	hsd_log(d, status ? 3 : 6,
 		"handshake peer=%s role=%s auth=%s version=%s suite=%s group=%s hrr=%s peer_auth=%s us=%llu queue_us=%llu busy_us=%llu setup_us=%llu engine_us=%llu ktls_us=%llu result=%s reason=\"%s\" done=%s",
 		h->peer, h->server ? "server" : "client", h->auth,
@@ -355,7 +439,7 @@ static void want_out(struct hsd_daemon *d, unsigned int i, bool on)
 {
 	struct hsd_hs *h = d->hs[i];
 	struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0),
-				  .data.fd = h->fd };
+				  .data.u64 = hs_key(d, i) };
 
 	if (h->out_wait == on)
 		return;
@@ -381,7 +465,8 @@ static void complete(struct hsd_daemon *d, unsigned int i)
 	finish(d, i, 0, "-");
 }
 
-void hsd_hs_event(struct hsd_daemon *d, unsigned int i, bool expired)
+/* the socket of slot @i is ready (or its deadline passed: @expired) */
+static void hs_event(struct hsd_daemon *d, unsigned int i, bool expired)
 {
 	struct hsd_hs *h = d->hs[i];
 	uint8_t buf[16384 + 2048];
@@ -453,10 +538,9 @@ int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
 	int st;
 
 	h = calloc(1, sizeof(*h));
-	if (!h) {
-		hsd_upcall_done(d->nl, a->sockfd, ENOMEM, NULL, 0);
-		close(a->sockfd);
-		atomic_fetch_sub(&d->taken, 1);
+	if (!h || slot_take(d, h)) {
+		free(h);
+		hsd_hs_refuse(d, a, h ? -EBUSY : -ENOMEM, "no slot");
 		return -ENOMEM;
 	}
 	h->d = d;
@@ -479,8 +563,7 @@ int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
 	h->creds = d->creds;
 	h->creds->refs++;
 	peer_name(h->fd, h->peer, sizeof(h->peer));
-	i = d->n_hs++;
-	d->hs[i] = h;
+	i = h->slot;
 	if (a->message_type != HANDSHAKE_MSG_TYPE_CLIENTHELLO && !h->server) {
 		finish(d, i, -EOPNOTSUPP, "unknown message type");
 		return -EOPNOTSUPP;
@@ -498,7 +581,7 @@ int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
 		return -EIO;
 	}
 	h->setup_us = hsd_now_us() - now;
-	ev.data.fd = h->fd;
+	ev.data.u64 = hs_key(d, i);
 	if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, h->fd, &ev)) {
 		finish(d, i, -EIO, "epoll");
 		return -EIO;
@@ -510,7 +593,7 @@ int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
 	 * and the loop takes the requests that came meanwhile between two.
 	 */
 	if (!h->server) {
-		hsd_hs_event(d, i, false);
+		hs_event(d, h->slot, false);
 		return 0;
 	}
 	h->busy_us += hsd_now_us() - h->busy_from;
@@ -518,31 +601,45 @@ int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
 	return 0;
 }
 
+void hsd_hs_on_event(struct hsd_daemon *d, uint64_t key)
+{
+	unsigned int s = (unsigned int)key;
+
+	if (s < d->cap_hs && d->hs[s] && key == hs_key(d, s))
+		hs_event(d, s, false);
+}
+
+void hsd_hs_expire(struct hsd_daemon *d)
+{
+	uint64_t now = hsd_now_us();
+	unsigned int k = 0, s;
+
+	while (k < d->n_hs) {
+		s = d->live[k];
+		if (d->hs[s]->deadline_us <= now) {
+			/* frees s: the last live slot moves to k */
+			hs_event(d, s, true);
+			continue;
+		}
+		k++;
+	}
+}
+
 void hsd_hs_fail_all(struct hsd_daemon *d, int err, const char *why)
 {
 	while (d->n_hs)
-		finish(d, d->n_hs - 1, err, why);
+		finish(d, d->live[d->n_hs - 1], err, why);
 }
 
 int hsd_hs_next_deadline(struct hsd_daemon *d)
 {
 	uint64_t now = hsd_now_us(), min = UINT64_MAX;
-	unsigned int i;
+	unsigned int k;
 
-	for (i = 0; i < d->n_hs; i++)
-		if (d->hs[i]->deadline_us < min)
-			min = d->hs[i]->deadline_us;
+	for (k = 0; k < d->n_hs; k++)
+		if (d->hs[d->live[k]]->deadline_us < min)
+			min = d->hs[d->live[k]]->deadline_us;
 	if (min == UINT64_MAX)
 		return -1;
 	return min <= now ? 0 : (int)((min - now + 999) / 1000);
-}
-
-int hsd_hs_fd(const struct hsd_daemon *d, unsigned int i)
-{
-	return d->hs[i]->fd;
-}
-
-bool hsd_hs_expired(const struct hsd_daemon *d, unsigned int i, uint64_t now)
-{
-	return d->hs[i]->deadline_us <= now;
 }

@@ -56,15 +56,24 @@ struct hsd_daemon {
 	/* requests taken and not finished (queued or in flight) */
 	atomic_uint taken;
 	struct hsd_accept *ahead;	/* the loop's batch to start */
-	/* handshakes in flight: a pool, slots found by fd */
+	/*
+	 * Handshakes in flight: a pool of cap_hs slots made at start (the
+	 * acceptor never takes more than that). A slot keeps its index
+	 * while in use; its generation, bumped when it is freed, travels
+	 * with the index in the socket's epoll data (hsd_hs_key), so an
+	 * event finds its handshake at once, and one meant for a slot freed
+	 * and reused within the same epoll batch is dropped. live[0..n_hs)
+	 * lists the slots in use, free_slots[0..n_free) the others.
+	 */
 	struct hsd_hs **hs;
-	unsigned int n_hs, cap_hs;
+	uint32_t *hs_gen;
+	unsigned int *live, *free_slots;
+	unsigned int n_hs, n_free, cap_hs;
 	uint64_t served, failed;
 	uint64_t idle_said;		/* served + failed + 1 at the last idle line */
 };
 
 uint64_t hsd_now_us(void);
-/* (re)link the named and configured keyrings into ours, note them */
 /* creds.c: (re)link the named and configured keyrings into ours, note them */
 void hsd_link_keyrings(struct hsd_daemon *d);
 /* privileges.c: keep CAP_NET_ADMIN only; 0 or -errno */
@@ -79,13 +88,29 @@ void hsd_ahead_said_idle(struct hsd_daemon *d);
 void hsd_log(const struct hsd_daemon *d, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* epoll data of the loop's own fds; a handshake's is HSD_EV_HS | gen | slot */
+#define HSD_EV_ACCEPTOR 1ULL
+#define HSD_EV_SIGNAL 2ULL
+#define HSD_EV_HS (1ULL << 63)
+
+/* agent.c: the pool of @cap slots (0 or -ENOMEM), and its end */
+int hsd_hs_pool_init(struct hsd_daemon *d, unsigned int cap);
+void hsd_hs_pool_free(struct hsd_daemon *d);
 /*
  * Start the handshake ACCEPT handed us: the socket goes into @d's epoll
  * set. On failure the request is answered (DONE) and its fd closed.
  */
 int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a);
-/* the socket of slot @i is ready (or its deadline passed: @expired) */
-void hsd_hs_event(struct hsd_daemon *d, unsigned int i, bool expired);
+/*
+ * Answer a request that gets no handshake (malformed, daemon stopping,
+ * no memory) with DONE @err, and close its socket.
+ */
+void hsd_hs_refuse(struct hsd_daemon *d, const struct hsd_accept *a, int err,
+		   const char *why);
+/* an epoll event whose data is @key (HSD_EV_HS...): stale ones are dropped */
+void hsd_hs_on_event(struct hsd_daemon *d, uint64_t key);
+/* end the handshakes whose deadline has passed */
+void hsd_hs_expire(struct hsd_daemon *d);
 /*
  * The acceptor (acceptor.c): READY and ACCEPT on its own thread and @nl
  * (which it owns from here), taken requests queued for the loop, whose
@@ -107,9 +132,7 @@ void hsd_acceptor_free(struct hsd_acceptor *a);
 
 /* fail every handshake in flight (SIGTERM) */
 void hsd_hs_fail_all(struct hsd_daemon *d, int err, const char *why);
-/* ms until the earliest deadline (-1: none); slots past it are expired */
+/* ms until the earliest deadline (-1: none) */
 int hsd_hs_next_deadline(struct hsd_daemon *d);
-int hsd_hs_fd(const struct hsd_daemon *d, unsigned int i);
-bool hsd_hs_expired(const struct hsd_daemon *d, unsigned int i, uint64_t now);
 
 #endif

@@ -94,11 +94,13 @@ static void start_taken(struct hsd_daemon *d)
 		for (i = 0; i < n; i++) {
 			struct hsd_accept *a = &d->ahead[i];
 
+			if (a->malformed) {
+				hsd_hs_refuse(d, a, -EINVAL, "malformed ACCEPT reply");
+				continue;
+			}
 			if (d->stopping) {
 				/* taken before SIGTERM came: the consumer retries */
-				hsd_upcall_done(d->nl, a->sockfd, ETIMEDOUT, NULL, 0);
-				close(a->sockfd);
-				atomic_fetch_sub(&d->taken, 1);
+				hsd_hs_refuse(d, a, -ETIMEDOUT, "daemon stopping");
 				continue;
 			}
 			hsd_log(d, LOG_DEBUG,
@@ -107,30 +109,6 @@ static void start_taken(struct hsd_daemon *d)
 				a->peername, a->n_peerids, a->timeout_ms);
 			hsd_hs_start(d, a);
 		}
-	}
-}
-
-static int slot_of(const struct hsd_daemon *d, int fd)
-{
-	unsigned int i;
-
-	for (i = 0; i < d->n_hs; i++)
-		if (hsd_hs_fd(d, i) == fd)
-			return (int)i;
-	return -1;
-}
-
-static void expire(struct hsd_daemon *d)
-{
-	uint64_t now = hsd_now_us();
-	unsigned int i = 0;
-
-	while (i < d->n_hs) {
-		if (hsd_hs_expired(d, i, now)) {
-			hsd_hs_event(d, i, true);	/* frees slot i */
-			continue;
-		}
-		i++;
 	}
 }
 
@@ -159,7 +137,7 @@ static void on_signal(struct hsd_daemon *d, int sfd, uint64_t *stop_at)
 static int loop(struct hsd_daemon *d, int sfd)
 {
 	struct epoll_event ev[64];
-	int afd = hsd_acceptor_fd(d->acceptor), n, i, s, tmo;
+	int n, i, tmo;
 	uint64_t stop_at = 0, now;
 	bool idle;
 
@@ -185,17 +163,14 @@ static int loop(struct hsd_daemon *d, int sfd)
 		if (n == 0 && idle)
 			hsd_ahead_step(d);
 		for (i = 0; i < n; i++) {
-			if (ev[i].data.fd == afd) {
+			if (ev[i].data.u64 == HSD_EV_ACCEPTOR)
 				start_taken(d);
-			} else if (ev[i].data.fd == sfd) {
+			else if (ev[i].data.u64 == HSD_EV_SIGNAL)
 				on_signal(d, sfd, &stop_at);
-			} else {
-				s = slot_of(d, ev[i].data.fd);
-				if (s >= 0)
-					hsd_hs_event(d, (unsigned int)s, false);
-			}
+			else
+				hsd_hs_on_event(d, ev[i].data.u64);
 		}
-		expire(d);
+		hsd_hs_expire(d);
 	}
 	return 0;
 }
@@ -214,11 +189,11 @@ static int setup(struct hsd_daemon *d, int *sfd)
 	signal(SIGPIPE, SIG_IGN);
 	*sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	d->hs = calloc(d->cfg.max_inflight, sizeof(*d->hs));
 	d->ahead = calloc(ACCEPT_AHEAD, sizeof(*d->ahead));
-	if (*sfd < 0 || d->epfd < 0 || !d->hs || !d->ahead)
+	if (*sfd < 0 || d->epfd < 0 || !d->ahead ||
+	    hsd_hs_pool_init(d, d->cfg.max_inflight))
 		return -ENOMEM;
-	ev.data.fd = *sfd;
+	ev.data.u64 = HSD_EV_SIGNAL;
 	e = epoll_ctl(d->epfd, EPOLL_CTL_ADD, *sfd, &ev);
 	return e ? -errno : 0;
 }
@@ -297,9 +272,9 @@ int main(int argc, char **argv)
 	e = hsd_acceptor_start(&d, events, &d.acceptor);
 	if (!e) {
 		struct epoll_event ev = { .events = EPOLLIN,
-					  .data.fd = hsd_acceptor_fd(d.acceptor) };
+					  .data.u64 = HSD_EV_ACCEPTOR };
 
-		if (epoll_ctl(d.epfd, EPOLL_CTL_ADD, ev.data.fd, &ev))
+		if (epoll_ctl(d.epfd, EPOLL_CTL_ADD, hsd_acceptor_fd(d.acceptor), &ev))
 			e = -errno;
 	} else {
 		hsd_upcall_close(events);
@@ -321,7 +296,7 @@ int main(int argc, char **argv)
 	hsd_creds_put(d.creds);
 	hsd_ahead_free(&d);
 	hsd_crypto_free(d.crypto);
-	free(d.hs);
+	hsd_hs_pool_free(&d);
 	free(d.ahead);
 	close(sfd);
 	close(d.epfd);

@@ -29,6 +29,7 @@ struct hsd_accept {
 	int32_t keyring;		/* 0: none (before 6.17) */
 	unsigned int ignored;		/* attributes of ids we do not know */
 	uint64_t taken_us;		/* when ACCEPT answered (daemon clock) */
+	bool malformed;			/* the reply could not be parsed */
 };
 
 /*

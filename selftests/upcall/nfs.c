@@ -270,7 +270,7 @@ TEST_F(nfs, twenty_mount_cycles_no_growth)
 		e = nfs_mount(i & 1 ? "mtls" : "tls", &ms);
 		if (e) {
 			fails++;
-			TH_LOG("cycle %d: %s", i, strerror(-e));
+			TH_LOG("cycle %d: %s\n%s", i, strerror(-e), daemon_log(&self->d));
 			continue;
 		}
 		if (umount2(MNT, 0))
