@@ -26,6 +26,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "handshaked/io/output.h"
 #include "handshaked/tls/tls.h"
 #include "selftests/upcall/common.h"
 #include "selftests/upcall/nfsd.h"
@@ -110,17 +111,7 @@ struct client {
 /* write what the engine has; 0 or -1 */
 static int client_flush(struct client *c)
 {
-	const uint8_t *p;
-	size_t n;
-	ssize_t w;
-
-	while ((n = hs_output(c->tls, &p))) {
-		w = send(c->fd, p, n, MSG_NOSIGNAL);
-		if (w <= 0)
-			return -1;
-		hs_output_consumed(c->tls, (size_t)w);
-	}
-	return 0;
+	return hsd_send_output(c->tls, c->fd, 0) == 1 ? 0 : -1;
 }
 
 /*

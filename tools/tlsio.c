@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "handshaked/io/conn.h"
+#include "handshaked/io/output.h"
 #include "tools/tlsopts.h"
 
 #define BUF (HSD_HASH_MAX + 18 * 1024)
@@ -35,19 +36,9 @@ struct io {
 
 static int flush_out(struct io *io)
 {
-	const uint8_t *p;
-	size_t n;
-	ssize_t w;
+	int err = hsd_send_output(io->c, io->fd, 0);
 
-	while ((n = hs_output(io->c, &p))) {
-		w = send(io->fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -errno;
-		hs_output_consumed(io->c, (size_t)w);
-	}
-	return 0;
+	return err < 0 ? err : 0;
 }
 
 static uint64_t mono_ms(void)

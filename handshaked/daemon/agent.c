@@ -22,6 +22,7 @@
 #include <keyutils.h>
 
 #include "handshaked/daemon/daemon.h"
+#include "handshaked/io/output.h"
 #include "handshaked/kernel/kabi.h"
 #include "handshaked/kernel/keys.h"
 #include "handshaked/kernel/ktls.h"
@@ -420,19 +421,7 @@ static int engine_status(const struct hsd_hs *h, const char **why)
 /* send what the engine has; 1 if all went, 0 if the socket is full */
 static int flush(struct hsd_hs *h)
 {
-	const uint8_t *p;
-	size_t n;
-	ssize_t w;
-
-	while ((n = hs_output(h->tls, &p))) {
-		w = send(h->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return errno == EAGAIN ? 0 : -errno;
-		hs_output_consumed(h->tls, (size_t)w);
-	}
-	return 1;
+	return hsd_send_output(h->tls, h->fd, MSG_DONTWAIT);
 }
 
 static void want_out(struct hsd_daemon *d, unsigned int i, bool on)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "handshaked/io/conn.h"
+#include "handshaked/io/output.h"
 #include "handshaked/kernel/kabi.h"
 #include "handshaked/kernel/ktls.h"
 #include "handshaked/kernel/probe.h"
@@ -44,33 +45,18 @@ struct hsd_conn {
 	uint8_t *file;		/* fallback sendfile: file data to seal */
 };
 
-static int send_all(int fd, const uint8_t *p, size_t n)
-{
-	ssize_t w;
-
-	while (n) {
-		w = send(fd, p, n, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -errno;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* queued engine output: to the wire (user-space TX), or dropped (kTLS TX) */
 static int flush(struct hsd_conn *c)
 {
 	const uint8_t *p;
-	size_t n = hs_output(c->tls, &p);
-	int err = 0;
+	int err;
 
-	if (n && !c->ktls_tx)
-		err = send_all(c->fd, p, n);
-	hs_output_consumed(c->tls, n);
-	return err;
+	if (c->ktls_tx) {
+		hs_output_consumed(c->tls, hs_output(c->tls, &p));
+		return 0;
+	}
+	err = hsd_send_output(c->tls, c->fd, 0);
+	return err < 0 ? err : 0;
 }
 
 /* one record of @type through kTLS TX (TLS_SET_RECORD_TYPE) */
