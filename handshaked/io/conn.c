@@ -94,7 +94,7 @@ static void fatal_out(struct hsd_conn *c)
 	c->closed_tx = true;
 	flush(c);
 	if (c->ktls_tx && !received && !c->reset)
-		ktls_send_record(c, 21, a, sizeof(a));
+		ktls_send_record(c, HS_CT_ALERT, a, sizeof(a));
 }
 
 /* RFC 8446 4.6.3 with TX in the kernel: the message, then the next key */
@@ -106,7 +106,7 @@ static int ktls_key_update(struct hsd_conn *c)
 
 	if (!c->ktls_tx || !hs_take_key_update(c->tls, msg))
 		return 0;
-	err = ktls_send_record(c, 22, msg, sizeof(msg));
+	err = ktls_send_record(c, HS_CT_HANDSHAKE, msg, sizeof(msg));
 	if (!err)
 		err = hs_traffic(c->tls, true, &t);
 	if (!err)
@@ -455,21 +455,22 @@ static int ktls_control(struct hsd_conn *c, uint8_t type, const uint8_t *p,
 			size_t n)
 {
 	struct hs_traffic t;
-	uint64_t ku = 0;
 	int err;
 
-	if (type == 21) {
+	if (type == HS_CT_ALERT) {
 		err = hs_handle_alert_public(c->tls, p, n);
 		if (hs_peer_closed(c->tls))
 			c->eof = true;
 		return err;
 	}
-	if (type != 22)
+	if (type != HS_CT_HANDSHAKE)
 		return -EPROTO;
-	ku = hs_keyupdates_rx(c->tls);
 	err = hs_post_handshake(c->tls, p, n);
-	if (err || hs_keyupdates_rx(c->tls) == ku)
-		return err ? err : ktls_key_update(c);
+	if (err < 0)
+		return err;
+	/* not a KeyUpdate: a KeyUpdate of ours may still be due */
+	if (err != HS_POST_KEY_UPDATE)
+		return ktls_key_update(c);
 	/*
 	 * The peer's KeyUpdate: reads pause (EKEYEXPIRED, 6.14+) until the
 	 * next RX key is in. A kernel that cannot rekey (EBUSY) ends the
@@ -517,7 +518,7 @@ static ssize_t ktls_recv(struct hsd_conn *c, void *p, size_t n)
 		       cm->cmsg_type == TLS_GET_RECORD_TYPE ? *CMSG_DATA(cm) : 0;
 		if (r == 0 && !type)
 			return c->eof ? 0 : -ECONNRESET;
-		if (!type || type == 23) {
+		if (!type || type == HS_CT_APPLICATION_DATA) {
 			hs_app_data_received(c->tls);
 			return r;
 		}
@@ -590,7 +591,7 @@ int hsd_conn_shutdown(struct hsd_conn *c)
 	}
 	c->closed_tx = true;
 	if (c->ktls_tx)
-		return ktls_send_record(c, 21, close_notify, 2);
+		return ktls_send_record(c, HS_CT_ALERT, close_notify, 2);
 	err = hs_send_alert(c->tls, HS_ALERT_CLOSE_NOTIFY);
 	return err ? err : flush(c);
 }

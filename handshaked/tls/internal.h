@@ -7,14 +7,6 @@
 #include "handshaked/tls/tls.h"
 #include "handshaked/tls/wire.h"
 
-/* RFC 8446 5.1 ContentType */
-enum {
-	HS_CT_CHANGE_CIPHER_SPEC = 20,
-	HS_CT_ALERT = 21,
-	HS_CT_HANDSHAKE = 22,
-	HS_CT_APPLICATION_DATA = 23,
-};
-
 /* RFC 8446 4 / RFC 5246 7.4 HandshakeType */
 enum {
 	HS_MT_HELLO_REQUEST = 0,

@@ -224,9 +224,14 @@ static int post_message(struct hs_conn *c, const uint8_t *msg, size_t len)
 
 int hs_post_handshake(struct hs_conn *c, const uint8_t *p, size_t n)
 {
+	uint64_t ku = c->keyupdates_rx;
 	int err = hs_reassemble(c, p, n, post_message);
 
-	return err ? err : answer_key_update(c);
+	if (!err)
+		err = answer_key_update(c);
+	if (err)
+		return err;
+	return c->keyupdates_rx != ku ? HS_POST_KEY_UPDATE : 0;
 }
 
 /*

@@ -28,6 +28,17 @@
 #define HS_TLS12 0x0303
 #define HS_TLS13 0x0304
 
+/*
+ * RFC 8446 5.1 ContentType: what a record carries (kTLS reports it per
+ * record received, and takes it per record sent)
+ */
+enum hs_content_type {
+	HS_CT_CHANGE_CIPHER_SPEC = 20,
+	HS_CT_ALERT = 21,
+	HS_CT_HANDSHAKE = 22,
+	HS_CT_APPLICATION_DATA = 23,
+};
+
 enum hs_role {
 	HS_CLIENT = 1,
 	HS_SERVER = 2,
@@ -402,7 +413,12 @@ void hs_app_data_received(struct hs_conn *c);
 
 /* Client: the newest resumable session (0), or -ENOENT. */
 int hs_get_session(const struct hs_conn *c, struct hs_session *out);
-/* Post-handshake messages arriving through kTLS (record already opened). */
+/*
+ * Post-handshake messages arriving through kTLS (record already opened):
+ * HS_POST_KEY_UPDATE when they held the peer's KeyUpdate (RFC 8446 4.6.3:
+ * the RX key changed, hs_traffic() has the next one), else 0; -errno.
+ */
+#define HS_POST_KEY_UPDATE 1
 int hs_post_handshake(struct hs_conn *c, const uint8_t *p, size_t n);
 
 #endif

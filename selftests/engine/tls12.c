@@ -611,7 +611,7 @@ TEST_F(tls12, renegotiation_is_refused)
 	EXPECT_NE(0, hs_app_write(self->cl, (const uint8_t *)"x", 1));
 	/* the server refuses a ClientHello after its handshake the same way */
 	hello_requests[0] = 1;
-	EXPECT_NE(0, hs_post_handshake(self->sv, hello_requests, 4));
+	EXPECT_GT(0, hs_post_handshake(self->sv, hello_requests, 4));
 	ASSERT_NE(0, hs_error(self->sv, &alert, NULL, NULL));
 	EXPECT_EQ(HS_ALERT_NO_RENEGOTIATION, alert);
 	hello_requests[0] = 0;

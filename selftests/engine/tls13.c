@@ -1220,6 +1220,31 @@ TEST_F(tls13, key_update_requests_coalesce_with_tx_offloaded)
 	EXPECT_EQ(2U, self->sv->keyupdates_tx);
 }
 
+/*
+ * A KeyUpdate that arrived through kTLS RX (hs_post_handshake) is said
+ * so, and the RX key it brings is the sender's next TX key (RFC 8446
+ * 4.6.3); a repeat of the message is another update.
+ */
+TEST_F(tls13, key_update_through_post_handshake_is_reported)
+{
+	struct hs_traffic before, after, peer;
+	uint8_t msg[5];
+
+	ok(_metadata, self);
+	ASSERT_EQ(0, hs_traffic(self->cl, true, &peer));
+	hs_tx_offloaded(self->cl, peer.seq);
+	ASSERT_EQ(0, hs_traffic(self->sv, false, &before));
+	ASSERT_EQ(0, hs_key_update(self->cl, false));
+	ASSERT_EQ(1, hs_take_key_update(self->cl, msg));
+	EXPECT_EQ(HS_POST_KEY_UPDATE, hs_post_handshake(self->sv, msg, sizeof(msg)));
+	ASSERT_EQ(0, hs_traffic(self->sv, false, &after));
+	EXPECT_NE(0, memcmp(before.secret, after.secret, before.secret_len));
+	ASSERT_EQ(0, hs_traffic(self->cl, true, &peer));
+	EXPECT_EQ(0, memcmp(peer.secret, after.secret, after.secret_len));
+	EXPECT_EQ(HS_POST_KEY_UPDATE, hs_post_handshake(self->sv, msg, sizeof(msg)));
+	EXPECT_EQ(2U, hs_keyupdates_rx(self->sv));
+}
+
 /* RFC 8446 6.1: no KeyUpdate after our close_notify */
 TEST_F(tls13, no_key_update_after_close_notify)
 {
