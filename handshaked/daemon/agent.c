@@ -145,6 +145,8 @@ static int configure(struct hsd_daemon *d, struct hsd_hs *h,
 	int err;
 
 	cfg->crypto = d->crypto;
+	/* a server honours a record_size_limit only if kTLS can keep it */
+	cfg->ignore_record_size_limit = !d->ktls_tx_max_payload;
 	cfg->kex_pool = d->kex_pool;
 	cfg->rand_pool = d->rand_pool;
 	cfg->min_version = cfg->max_version = HS_TLS13;

@@ -42,6 +42,8 @@ struct hsd_daemon {
 	 * filled no more when idle.
 	 */
 	bool kex_pool_off, rand_pool_off;
+	/* kTLS has TLS_TX_MAX_PAYLOAD_LEN (found at start by trying it) */
+	bool ktls_tx_max_payload;
 	struct hsd_upcall *nl;
 	/* keyrings a server searches for PSKs when ACCEPT names none */
 	int32_t rings[3 + HSD_CFG_KEYRINGS_MAX];

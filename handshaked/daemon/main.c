@@ -39,6 +39,8 @@
 #include <unistd.h>
 
 #include "handshaked/daemon/daemon.h"
+#include "handshaked/kernel/kabi.h"
+#include "handshaked/kernel/probe.h"
 
 #define DEFAULT_CONFIG "/etc/tlshd/config"
 #define RELINK_IDLE_US (5 * 1000000ULL)
@@ -245,6 +247,8 @@ int main(int argc, char **argv)
 	if (hsd_crypto_new(&d.crypto) || reload(&d))
 		return 1;
 	hsd_ahead_init(&d);
+	d.ktls_tx_max_payload =
+		!hsd_probe_ktls_option(TLS_TX_MAX_PAYLOAD_LEN, false, 2);
 	/* READY and ACCEPT (the acceptor's), DONE (the loop's) */
 	e = hsd_upcall_open(&events);
 	if (!e)

@@ -159,26 +159,6 @@ static int ktls_account(struct hsd_conn *c, size_t n)
 }
 
 /*
- * TLS_TX_MAX_PAYLOAD_LEN from the engine's bound: the plaintext of a
- * record (RFC 8449 4; for TLS 1.3 the limit less the content type byte).
- * Before TLS_TX the kernel does not know the version and wants at least
- * 64 (@keyed false: 64 stands in for 63, set again once keyed).
- */
-static int tx_max_payload(struct hsd_conn *c, bool keyed)
-{
-	size_t max = hs_tx_max_plaintext(c->tls);
-	uint16_t v = (uint16_t)max;
-
-	if (max >= 16384 || (keyed && max >= 64))
-		return 0;
-	if (!keyed && v < 64)
-		v = 64;
-	if (setsockopt(c->fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, &v, sizeof(v)))
-		return -errno;
-	return 0;
-}
-
-/*
  * Decide before any key is set (doc/KERNEL-ABI.md §3.1, §3.2, §3.5): configuration,
  * the ULP, then TLS 1.3 rekey needs, then the cipher in each direction.
  */
@@ -213,7 +193,7 @@ static bool want_ktls(struct hsd_conn *c, const struct hsd_conn_opts *o)
 	 * survives it): a kernel without the option keeps the connection
 	 * in user space, whose records do fit.
 	 */
-	err = tx_max_payload(c, false);
+	err = hsd_ktls_tx_max_payload(c->fd, c->tls, false);
 	if (err) {
 		snprintf(c->why, sizeof(c->why),
 			 "user space: the peer's record_size_limit needs TLS_TX_MAX_PAYLOAD_LEN (%s)",
@@ -339,7 +319,7 @@ int hsd_conn_new(int fd, struct hs_conn *tls, const uint8_t *pending,
 		return 0;
 	}
 	c->ktls_tx = true;
-	err = tx_max_payload(c, true);
+	err = hsd_ktls_tx_max_payload(c->fd, c->tls, true);
 	if (err) {
 		/* not after the check above; but never send too big */
 		explicit_bzero(&t, sizeof(t));

@@ -94,6 +94,20 @@ int hsd_ktls_set_key(int fd, bool tx, const struct hs_traffic *t)
 	return err;
 }
 
+int hsd_ktls_tx_max_payload(int fd, const struct hs_conn *c, bool keyed)
+{
+	size_t max = hs_tx_max_plaintext(c);
+	uint16_t v = (uint16_t)max;
+
+	if (max >= 16384 || (keyed && max >= 64))
+		return 0;
+	if (!keyed && v < 64)
+		v = 64;
+	if (setsockopt(fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, &v, sizeof(v)))
+		return -errno;
+	return 0;
+}
+
 int hsd_ktls_install(int fd, const struct hs_conn *c)
 {
 	struct hs_traffic t;
@@ -101,9 +115,13 @@ int hsd_ktls_install(int fd, const struct hs_conn *c)
 
 	err = hsd_ktls_attach(fd);
 	if (!err)
+		err = hsd_ktls_tx_max_payload(fd, c, false);
+	if (!err)
 		err = hs_traffic(c, true, &t);
 	if (!err)
 		err = hsd_ktls_set_key(fd, true, &t);
+	if (!err)
+		err = hsd_ktls_tx_max_payload(fd, c, true);
 	if (!err)
 		err = hs_traffic(c, false, &t);
 	if (!err)

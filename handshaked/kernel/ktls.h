@@ -23,7 +23,22 @@ int hsd_ktls_attach(int fd);
  */
 int hsd_ktls_set_key(int fd, bool tx, const struct hs_traffic *t);
 
-/* Both directions of a finished handshake: attach, TX, RX. */
+/*
+ * TLS_TX_MAX_PAYLOAD_LEN from the engine's bound on our records: the
+ * plaintext of one (RFC 8449 4; in TLS 1.3 the peer's limit less the
+ * content type byte). Nothing to do at 2^14. Before TLS_TX the kernel
+ * does not know the version and wants at least 64 (@keyed false: 64
+ * stands in for 63, set again once keyed). 0 or -errno (-ENOPROTOOPT:
+ * before Linux 6.19, doc/KERNEL-ABI.md §3.2).
+ */
+int hsd_ktls_tx_max_payload(int fd, const struct hs_conn *c, bool keyed);
+
+/*
+ * Both directions of a finished handshake: attach, the TX record bound
+ * (an error if the kernel cannot keep the peer's record_size_limit), TX,
+ * RX. The one install routine of the daemon; the connection API decides
+ * first (io/conn.c) and installs with the same calls.
+ */
 int hsd_ktls_install(int fd, const struct hs_conn *c);
 
 #endif

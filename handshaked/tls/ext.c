@@ -201,6 +201,8 @@ static int p_record_size_limit(struct hs_conn *c, struct hs_cur *d,
 		return bad(c, "record_size_limit");
 	if (v < 64)
 		return illegal(c, "record_size_limit below 64");
+	if (w->ch && c->cfg.ignore_record_size_limit)
+		return 0;	/* as a server that does not know it */
 	c->p.peer_record_size_limit = v;
 	if (w->ch)
 		w->ch->record_size_limit = v;

@@ -288,6 +288,13 @@ struct hs_config {
 	bool hrr_cookie;
 
 	uint16_t record_size_limit;	/* RFC 8449; 0: do not offer */
+	/*
+	 * server: take no record_size_limit from a ClientHello (RFC 8449 is
+	 * optional: not answered, it binds neither side), for a record
+	 * layer that cannot bound its records (kTLS before
+	 * TLS_TX_MAX_PAYLOAD_LEN)
+	 */
+	bool ignore_record_size_limit;
 	bool middlebox_compat;		/* client: RFC 8446 D.4 */
 	bool no_extended_master_secret;	/* TLS 1.2: RFC 7627 default on */
 

@@ -348,6 +348,32 @@ TEST_F(tls13, protected_flight_shares_records)
 	}
 }
 
+/*
+ * RFC 8449 is optional: a server told to ignore record_size_limit (the
+ * daemon, when kTLS cannot bound its records) neither answers it nor
+ * bounds its records by it; otherwise it answers and keeps it.
+ */
+TEST_F(tls13, server_may_ignore_record_size_limit)
+{
+	int ignore;
+
+	for (ignore = 0; ignore < 2; ignore++) {
+		self->ccfg.record_size_limit = 256;
+		self->scfg.ignore_record_size_limit = ignore;
+		ASSERT_EQ(0, hs_conn_new(&self->ccfg, &self->cl));
+		ASSERT_EQ(0, hs_conn_new(&self->scfg, &self->sv));
+		ASSERT_EQ(0, hs_start(self->cl));
+		ASSERT_EQ(0, pump(self->cl, self->sv));
+		ASSERT_TRUE(hs_is_done(self->cl) && hs_is_done(self->sv));
+		/* 256 counts the inner content type in TLS 1.3 */
+		EXPECT_EQ(ignore ? 16384U : 255U, hs_tx_max_plaintext(self->sv));
+		EXPECT_EQ(ignore ? 0 : 256, hs_params(self->sv)->peer_record_size_limit);
+		EXPECT_EQ(ignore ? 0 : 16385, hs_params(self->cl)->peer_record_size_limit);
+		keys_agree(_metadata, self);
+		drop_conns(self);
+	}
+}
+
 /* random bytes drawn ahead (the daemon's idle time) are what both sides use */
 TEST_F(tls13, random_bytes_drawn_ahead_are_used)
 {

@@ -8,12 +8,15 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdint.h>
+#include <string.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
 
+#include "handshaked/kernel/kabi.h"
 #include "handshaked/kernel/ktls.h"
 #include "handshaked/kernel/probe.h"
 #include "selftests/engine/common.h"
@@ -185,6 +188,77 @@ TEST_F(ktls, kernel_and_user_space_records_interoperate)
 	ASSERT_EQ(0, flush(self->sv, self->fd[1]));
 	ASSERT_EQ((size_t)DATA, recv_all(self->fd[0], self->got, DATA));
 	EXPECT_EQ(0, memcmp(self->data, self->got, DATA));
+}
+
+/*
+ * A client's record_size_limit (RFC 8449) bounds the records kTLS seals
+ * for it: hsd_ktls_install sets TLS_TX_MAX_PAYLOAD_LEN, and every record
+ * the server's kernel sends holds at most 511 bytes (512 less TLS 1.3's
+ * content type). A kernel without the option (before 6.19) makes the
+ * install fail rather than break the limit (the daemon, knowing that,
+ * ignores the extension: tls13.server_may_ignore_record_size_limit).
+ */
+TEST(peer_record_size_limit_bounds_kernel_records)
+{
+	struct hs_config cc = { 0 }, sc = { 0 };
+	struct hs_conn *cl = NULL, *sv = NULL;
+	uint8_t data[5000], hdr[5], body[1024];
+	struct hsd_crypto *cr = NULL;
+	struct cred server;
+	size_t total = 0, len;
+	int fd[2], i, err = hsd_probe_ulp_tls();
+
+	if (err && !getenv("HSD_VM_KERNEL"))
+		SKIP(return, "kTLS %s", hsd_probe_strerror(err));
+	ASSERT_EQ(0, err);
+	ASSERT_EQ(0, hsd_crypto_new(&cr));
+	ASSERT_EQ(0, cred_load(cr, "server-ec", &server));
+	ASSERT_EQ(0, hsd_tcp_loopback_pair(fd));
+	cc.crypto = sc.crypto = cr;
+	cc.role = HS_CLIENT;
+	cc.no_verify_peer = true;
+	cc.record_size_limit = 512;
+	cc.min_version = HS_TLS13;
+	sc.role = HS_SERVER;
+	sc.chain = &server.chain;
+	sc.key = server.key;
+	ASSERT_EQ(0, hs_conn_new(&cc, &cl));
+	ASSERT_EQ(0, hs_conn_new(&sc, &sv));
+	ASSERT_EQ(0, hs_start(cl));
+	for (i = 0; i < 100 && !(hs_is_done(cl) && hs_is_done(sv)); i++) {
+		ASSERT_EQ(0, flush(cl, fd[0]));
+		ASSERT_EQ(0, flush(sv, fd[1]));
+		poll(NULL, 0, 1);
+		ASSERT_EQ(0, pull(sv, fd[1]));
+		ASSERT_EQ(0, pull(cl, fd[0]));
+	}
+	ASSERT_EQ(0, flush(cl, fd[0]));
+	ASSERT_TRUE(hs_is_done(cl) && hs_is_done(sv));
+	ASSERT_EQ(511U, hs_tx_max_plaintext(sv));
+	err = hsd_ktls_install(fd[1], sv);
+	if (hsd_probe_ktls_option(TLS_TX_MAX_PAYLOAD_LEN, false, 2)) {
+		EXPECT_EQ(-ENOPROTOOPT, err);
+	} else {
+		ASSERT_EQ(0, err);
+		memset(data, 0x5a, sizeof(data));
+		ASSERT_EQ((ssize_t)sizeof(data), send(fd[1], data, sizeof(data), 0));
+		/* the records on the wire, read raw: each within the limit */
+		while (total < sizeof(data)) {
+			ASSERT_EQ(sizeof(hdr), recv_all(fd[0], hdr, sizeof(hdr)));
+			len = (size_t)hdr[3] << 8 | hdr[4];
+			/* 511 bytes, the content type, the 16-byte tag */
+			ASSERT_GE(511U + 1 + 16, len);
+			ASSERT_EQ(len, recv_all(fd[0], body, len));
+			total += len - 1 - 16;
+		}
+		EXPECT_EQ(sizeof(data), total);
+	}
+	hs_conn_free(cl);
+	hs_conn_free(sv);
+	close(fd[0]);
+	close(fd[1]);
+	cred_free(&server);
+	hsd_crypto_free(cr);
 }
 
 TEST_HARNESS_MAIN
