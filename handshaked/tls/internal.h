@@ -38,27 +38,28 @@ enum {
 #define HS_MAX_HANDSHAKE (64 * 1024)
 
 /* ---- the handshake as data ---- */
+/* one step per handshake message, named as RFC 8446 4 / RFC 5246 7.4 do */
 enum hs_step_id {
 	S_END = 0,
-	S_CH,		/* ClientHello */
-	S_SH,		/* ServerHello */
-	S_HRR,		/* HelloRetryRequest (a ServerHello) */
-	S_CH2,		/* second ClientHello after HRR */
-	S_EE,		/* EncryptedExtensions */
-	S_CR13,		/* CertificateRequest (TLS 1.3) */
-	S_CERT_S,	/* server Certificate */
-	S_SKE,		/* ServerKeyExchange (TLS 1.2) */
-	S_CR12,		/* CertificateRequest (TLS 1.2) */
-	S_SHD,		/* ServerHelloDone */
-	S_CV_S,		/* server CertificateVerify (TLS 1.3) */
-	S_FIN_S,	/* server Finished */
-	S_CERT_C,	/* client Certificate */
-	S_CKE,		/* ClientKeyExchange (TLS 1.2) */
-	S_CV_C,		/* client CertificateVerify */
-	S_CCS_C,	/* client ChangeCipherSpec (TLS 1.2) */
-	S_FIN_C,	/* client Finished */
-	S_NST12,	/* NewSessionTicket (TLS 1.2, RFC 5077) */
-	S_CCS_S,	/* server ChangeCipherSpec (TLS 1.2) */
+	S_CLIENT_HELLO,
+	S_SERVER_HELLO,
+	S_HELLO_RETRY_REQUEST,		/* a ServerHello (RFC 8446 4.1.4) */
+	S_CLIENT_HELLO_2,		/* the ClientHello after it */
+	S_ENCRYPTED_EXTENSIONS,
+	S_CERTIFICATE_REQUEST_13,
+	S_SERVER_CERTIFICATE,
+	S_SERVER_KEY_EXCHANGE,		/* TLS 1.2 */
+	S_CERTIFICATE_REQUEST_12,
+	S_SERVER_HELLO_DONE,		/* TLS 1.2 */
+	S_SERVER_CERTIFICATE_VERIFY,	/* TLS 1.3 */
+	S_SERVER_FINISHED,
+	S_CLIENT_CERTIFICATE,
+	S_CLIENT_KEY_EXCHANGE,		/* TLS 1.2 */
+	S_CLIENT_CERTIFICATE_VERIFY,
+	S_CLIENT_CHANGE_CIPHER_SPEC,	/* TLS 1.2 */
+	S_CLIENT_FINISHED,
+	S_NEW_SESSION_TICKET_12,	/* RFC 5077 */
+	S_SERVER_CHANGE_CIPHER_SPEC,	/* TLS 1.2 */
 	S_COUNT,
 };
 

@@ -455,13 +455,13 @@ static int negotiate13(struct hs_conn *c, struct offer *o)
 		return err;
 	if (hrr)
 		hs_switch_shape(c, c->psk_index >= 0 ? SHAPE_13_HRR_PSK :
-				SHAPE_13_HRR, S_CH);
+				SHAPE_13_HRR, S_CLIENT_HELLO);
 	else if (c->hrr)
 		hs_switch_shape(c, c->psk_index >= 0 ? SHAPE_13_HRR_PSK :
-				SHAPE_13_HRR, S_CH2);
+				SHAPE_13_HRR, S_CLIENT_HELLO_2);
 	else
 		hs_switch_shape(c, c->psk_index >= 0 ? SHAPE_13_PSK :
-				SHAPE_13_FULL, S_CH);
+				SHAPE_13_FULL, S_CLIENT_HELLO);
 	return 0;
 }
 

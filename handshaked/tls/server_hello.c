@@ -207,7 +207,7 @@ static int parse_hrr(struct hs_conn *c, struct hs_sh_info *sh)
 	err = transcript_to_message_hash(c);
 	if (err)
 		return err;
-	hs_switch_shape(c, SHAPE_13_HRR, S_HRR);
+	hs_switch_shape(c, SHAPE_13_HRR, S_HELLO_RETRY_REQUEST);
 	return 0;
 }
 
@@ -280,9 +280,9 @@ static int parse_sh13(struct hs_conn *c, struct hs_sh_info *sh)
 			       "ServerHello without key_share");
 	}
 	if (c->psk_index >= 0)
-		hs_switch_shape(c, c->hrr ? SHAPE_13_HRR_PSK : SHAPE_13_PSK, S_SH);
+		hs_switch_shape(c, c->hrr ? SHAPE_13_HRR_PSK : SHAPE_13_PSK, S_SERVER_HELLO);
 	else
-		hs_switch_shape(c, c->hrr ? SHAPE_13_HRR : SHAPE_13_FULL, S_SH);
+		hs_switch_shape(c, c->hrr ? SHAPE_13_HRR : SHAPE_13_FULL, S_SERVER_HELLO);
 	return 0;
 }
 

@@ -126,91 +126,101 @@ static int after_client_finished(struct hs_conn *c)
 #define CCS HS_CT_CHANGE_CIPHER_SPEC
 
 const struct hs_step hs_steps[S_COUNT] = {
-	[S_CH] = { "ClientHello", HS, HS_MT_CLIENT_HELLO, C, 0, NULL,
+	[S_CLIENT_HELLO] = { "ClientHello", HS, HS_MT_CLIENT_HELLO, C, 0, NULL,
 		   hs_parse_client_hello, hs_build_client_hello, NULL },
-	[S_SH] = { "ServerHello", HS, HS_MT_SERVER_HELLO, S, 0, NULL,
+	[S_SERVER_HELLO] = { "ServerHello", HS, HS_MT_SERVER_HELLO, S, 0, NULL,
 		   hs_parse_server_hello, hs_build_server_hello,
 		   after_server_hello },
-	[S_HRR] = { "HelloRetryRequest", HS, HS_MT_SERVER_HELLO, S, 0, NULL,
+	[S_HELLO_RETRY_REQUEST] = { "HelloRetryRequest", HS, HS_MT_SERVER_HELLO, S, 0, NULL,
 		    hs_parse_server_hello, hs_build_hello_retry_request,
 		    after_hrr },
-	[S_CH2] = { "ClientHello (after HelloRetryRequest)", HS,
+	[S_CLIENT_HELLO_2] = { "ClientHello (after HelloRetryRequest)", HS,
 		    HS_MT_CLIENT_HELLO, C, 0, NULL, hs_parse_client_hello,
 		    hs_build_client_hello, NULL },
-	[S_EE] = { "EncryptedExtensions", HS, HS_MT_ENCRYPTED_EXTENSIONS, S, 0,
+	[S_ENCRYPTED_EXTENSIONS] = { "EncryptedExtensions", HS, HS_MT_ENCRYPTED_EXTENSIONS, S, 0,
 		   NULL, hs_parse_encrypted_extensions,
 		   hs_build_encrypted_extensions, NULL },
-	[S_CR13] = { "CertificateRequest", HS, HS_MT_CERTIFICATE_REQUEST, S,
+	[S_CERTIFICATE_REQUEST_13] = { "CertificateRequest", HS, HS_MT_CERTIFICATE_REQUEST, S,
 		     HS_STEP_OPTIONAL, may_request_cert, hs_parse_certificate_request,
 		     hs_build_certificate_request, NULL },
-	[S_CERT_S] = { "Certificate (server)", HS, HS_MT_CERTIFICATE, S, 0,
+	[S_SERVER_CERTIFICATE] = { "Certificate (server)", HS, HS_MT_CERTIFICATE, S, 0,
 		       NULL, hs_parse_certificate, hs_build_certificate, NULL },
-	[S_SKE] = { "ServerKeyExchange", HS, HS_MT_SERVER_KEY_EXCHANGE, S, 0,
+	[S_SERVER_KEY_EXCHANGE] = { "ServerKeyExchange", HS, HS_MT_SERVER_KEY_EXCHANGE, S, 0,
 		    kx_ephemeral, hs12_parse_server_key_exchange,
 		    hs12_build_server_key_exchange, NULL },
-	[S_CR12] = { "CertificateRequest", HS, HS_MT_CERTIFICATE_REQUEST, S,
+	[S_CERTIFICATE_REQUEST_12] = { "CertificateRequest", HS, HS_MT_CERTIFICATE_REQUEST, S,
 		     HS_STEP_OPTIONAL, may_request_cert, hs_parse_certificate_request,
 		     hs_build_certificate_request, NULL },
-	[S_SHD] = { "ServerHelloDone", HS, HS_MT_SERVER_HELLO_DONE, S, 0, NULL,
+	[S_SERVER_HELLO_DONE] = { "ServerHelloDone", HS, HS_MT_SERVER_HELLO_DONE, S, 0, NULL,
 		    hs12_parse_server_hello_done, hs12_build_server_hello_done,
 		    NULL },
-	[S_CV_S] = { "CertificateVerify (server)", HS,
+	[S_SERVER_CERTIFICATE_VERIFY] = { "CertificateVerify (server)", HS,
 		     HS_MT_CERTIFICATE_VERIFY, S, 0, NULL,
 		     hs_parse_certificate_verify, hs_build_certificate_verify,
 		     NULL },
-	[S_FIN_S] = { "Finished (server)", HS, HS_MT_FINISHED, S, 0, NULL,
+	[S_SERVER_FINISHED] = { "Finished (server)", HS, HS_MT_FINISHED, S, 0, NULL,
 		      hs_parse_finished, hs_build_finished,
 		      after_server_finished },
-	[S_CERT_C] = { "Certificate (client)", HS, HS_MT_CERTIFICATE, C, 0,
+	[S_CLIENT_CERTIFICATE] = { "Certificate (client)", HS, HS_MT_CERTIFICATE, C, 0,
 		       cert_requested, hs_parse_certificate,
 		       hs_build_certificate, NULL },
-	[S_CKE] = { "ClientKeyExchange", HS, HS_MT_CLIENT_KEY_EXCHANGE, C, 0,
+	[S_CLIENT_KEY_EXCHANGE] = { "ClientKeyExchange", HS, HS_MT_CLIENT_KEY_EXCHANGE, C, 0,
 		    NULL, hs12_parse_client_key_exchange,
 		    hs12_build_client_key_exchange, hs12_after_key_exchange },
-	[S_CV_C] = { "CertificateVerify (client)", HS,
+	[S_CLIENT_CERTIFICATE_VERIFY] = { "CertificateVerify (client)", HS,
 		     HS_MT_CERTIFICATE_VERIFY, C, 0, client_cert_sent,
 		     hs_parse_certificate_verify, hs_build_certificate_verify,
 		     NULL },
-	[S_CCS_C] = { "ChangeCipherSpec (client)", CCS, HS_MT_CCS, C, 0, NULL,
+	[S_CLIENT_CHANGE_CIPHER_SPEC] = { "ChangeCipherSpec (client)", CCS, HS_MT_CCS, C, 0, NULL,
 		      hs12_parse_ccs, NULL, hs12_after_ccs_client },
-	[S_FIN_C] = { "Finished (client)", HS, HS_MT_FINISHED, C, 0, NULL,
+	[S_CLIENT_FINISHED] = { "Finished (client)", HS, HS_MT_FINISHED, C, 0, NULL,
 		      hs_parse_finished, hs_build_finished,
 		      after_client_finished },
-	[S_NST12] = { "NewSessionTicket", HS, HS_MT_NEW_SESSION_TICKET, S, 0,
+	[S_NEW_SESSION_TICKET_12] = { "NewSessionTicket", HS, HS_MT_NEW_SESSION_TICKET, S, 0,
 		      ticket12, hs12_parse_new_session_ticket,
 		      hs12_build_new_session_ticket, NULL },
-	[S_CCS_S] = { "ChangeCipherSpec (server)", CCS, HS_MT_CCS, S, 0, NULL,
+	[S_SERVER_CHANGE_CIPHER_SPEC] = { "ChangeCipherSpec (server)", CCS, HS_MT_CCS, S, 0, NULL,
 		      hs12_parse_ccs, NULL, hs12_after_ccs_server },
 };
 
 static const uint8_t shape_13_full[] = {
-	S_CH, S_SH, S_EE, S_CR13, S_CERT_S, S_CV_S, S_FIN_S,
-	S_CERT_C, S_CV_C, S_FIN_C, S_END,
+	S_CLIENT_HELLO, S_SERVER_HELLO, S_ENCRYPTED_EXTENSIONS,
+	S_CERTIFICATE_REQUEST_13, S_SERVER_CERTIFICATE, S_SERVER_CERTIFICATE_VERIFY,
+	S_SERVER_FINISHED, S_CLIENT_CERTIFICATE, S_CLIENT_CERTIFICATE_VERIFY,
+	S_CLIENT_FINISHED, S_END,
 };
 
 static const uint8_t shape_13_hrr[] = {
-	S_CH, S_HRR, S_CH2, S_SH, S_EE, S_CR13, S_CERT_S, S_CV_S, S_FIN_S,
-	S_CERT_C, S_CV_C, S_FIN_C, S_END,
+	S_CLIENT_HELLO, S_HELLO_RETRY_REQUEST, S_CLIENT_HELLO_2, S_SERVER_HELLO,
+	S_ENCRYPTED_EXTENSIONS, S_CERTIFICATE_REQUEST_13, S_SERVER_CERTIFICATE,
+	S_SERVER_CERTIFICATE_VERIFY, S_SERVER_FINISHED, S_CLIENT_CERTIFICATE,
+	S_CLIENT_CERTIFICATE_VERIFY, S_CLIENT_FINISHED, S_END,
 };
 
 static const uint8_t shape_13_psk[] = {
-	S_CH, S_SH, S_EE, S_FIN_S, S_FIN_C, S_END,
+	S_CLIENT_HELLO, S_SERVER_HELLO, S_ENCRYPTED_EXTENSIONS, S_SERVER_FINISHED,
+	S_CLIENT_FINISHED, S_END,
 };
 
 static const uint8_t shape_13_hrr_psk[] = {
-	S_CH, S_HRR, S_CH2, S_SH, S_EE, S_FIN_S, S_FIN_C, S_END,
+	S_CLIENT_HELLO, S_HELLO_RETRY_REQUEST, S_CLIENT_HELLO_2, S_SERVER_HELLO,
+	S_ENCRYPTED_EXTENSIONS, S_SERVER_FINISHED, S_CLIENT_FINISHED, S_END,
 };
 
 /* RFC 5246 7.3 Figure 1 */
 static const uint8_t shape_12_full[] = {
-	S_CH, S_SH, S_CERT_S, S_SKE, S_CR12, S_SHD,
-	S_CERT_C, S_CKE, S_CV_C, S_CCS_C, S_FIN_C,
-	S_NST12, S_CCS_S, S_FIN_S, S_END,
+	S_CLIENT_HELLO, S_SERVER_HELLO, S_SERVER_CERTIFICATE, S_SERVER_KEY_EXCHANGE,
+	S_CERTIFICATE_REQUEST_12, S_SERVER_HELLO_DONE, S_CLIENT_CERTIFICATE,
+	S_CLIENT_KEY_EXCHANGE, S_CLIENT_CERTIFICATE_VERIFY,
+	S_CLIENT_CHANGE_CIPHER_SPEC, S_CLIENT_FINISHED, S_NEW_SESSION_TICKET_12,
+	S_SERVER_CHANGE_CIPHER_SPEC, S_SERVER_FINISHED, S_END,
 };
 
 /* RFC 5246 7.3 Figure 2, RFC 5077 3.1 Figure 2 */
 static const uint8_t shape_12_resumed[] = {
-	S_CH, S_SH, S_NST12, S_CCS_S, S_FIN_S, S_CCS_C, S_FIN_C, S_END,
+	S_CLIENT_HELLO, S_SERVER_HELLO, S_NEW_SESSION_TICKET_12,
+	S_SERVER_CHANGE_CIPHER_SPEC, S_SERVER_FINISHED, S_CLIENT_CHANGE_CIPHER_SPEC,
+	S_CLIENT_FINISHED, S_END,
 };
 
 const struct hs_shape hs_shapes[SHAPE_COUNT] = {

@@ -110,7 +110,7 @@ int hs_negotiate12(struct hs_conn *c, struct hs_ch_info *ch,
 		err = hs_transcript_set_hash(c, c->suite->hash);
 	if (err)
 		return err;
-	hs_switch_shape(c, SHAPE_12_FULL, S_CH);
+	hs_switch_shape(c, SHAPE_12_FULL, S_CLIENT_HELLO);
 	return 0;
 }
 
@@ -166,10 +166,10 @@ int hs_parse_server_hello12(struct hs_conn *c, struct hs_cur *exts,
 	memcpy(c->session_id, sid, sidlen);
 	c->session_id_len = sidlen;
 	if (c->resumed12) {
-		hs_switch_shape(c, SHAPE_12_RESUMED, S_SH);
+		hs_switch_shape(c, SHAPE_12_RESUMED, S_SERVER_HELLO);
 		return hs12_keys_from_master(c);
 	}
-	hs_switch_shape(c, SHAPE_12_FULL, S_SH);
+	hs_switch_shape(c, SHAPE_12_FULL, S_SERVER_HELLO);
 	return 0;
 }
 

@@ -21,7 +21,7 @@ TEST(every_step_is_complete)
 {
 	int i;
 
-	for (i = S_CH; i < S_COUNT; i++) {
+	for (i = S_CLIENT_HELLO; i < S_COUNT; i++) {
 		const struct hs_step *st = &hs_steps[i];
 
 		ASSERT_NE(NULL, st->name) TH_LOG("step %d", i);
@@ -46,7 +46,7 @@ TEST(every_shape_opens_with_client_hello_and_ends_with_finished)
 		size_t n = shape_len(s);
 
 		ASSERT_LT(2U, n) TH_LOG("%s", hs_shapes[i].name);
-		EXPECT_EQ(S_CH, s[0]) TH_LOG("%s", hs_shapes[i].name);
+		EXPECT_EQ(S_CLIENT_HELLO, s[0]) TH_LOG("%s", hs_shapes[i].name);
 		EXPECT_EQ(HS_MT_FINISHED, hs_steps[s[n - 1]].msg_type)
 			TH_LOG("%s", hs_shapes[i].name);
 	}
@@ -98,9 +98,9 @@ TEST(optional_steps_are_unambiguous)
 TEST(shapes_share_their_prefix)
 {
 	static const struct { int a, b; enum hs_step_id upto; } pairs[] = {
-		{ SHAPE_13_FULL, SHAPE_13_PSK, S_SH },
-		{ SHAPE_13_HRR, SHAPE_13_HRR_PSK, S_SH },
-		{ SHAPE_12_FULL, SHAPE_12_RESUMED, S_SH },
+		{ SHAPE_13_FULL, SHAPE_13_PSK, S_SERVER_HELLO },
+		{ SHAPE_13_HRR, SHAPE_13_HRR_PSK, S_SERVER_HELLO },
+		{ SHAPE_12_FULL, SHAPE_12_RESUMED, S_SERVER_HELLO },
 	};
 	size_t i, k;
 
