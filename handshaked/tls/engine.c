@@ -222,25 +222,49 @@ static const uint8_t *cur_steps(const struct hs_conn *c)
 	return hs_shapes[c->shape].steps;
 }
 
-static int apply_shape_switch(struct hs_conn *c)
+static bool hrr_shape(enum hs_shape_id shape)
 {
+	return shape == SHAPE_13_HRR || shape == SHAPE_13_HRR_PSK;
+}
+
+/*
+ * The one place the handshake's shape is chosen: after each hello the
+ * peer sent (@mt), from what it settled: the version, a HelloRetryRequest
+ * (just received, or to be sent: hrr_next), a TLS 1.3 PSK (RFC 8446
+ * 2.2), a resumed TLS 1.2 session (RFC 5246 7.3 Figure 2). The position
+ * moves to the same message in that shape; a ServerHello that was an HRR
+ * is the HelloRetryRequest step.
+ */
+static int choose_shape(struct hs_conn *c, uint8_t mt)
+{
+	bool psk = c->psk_index >= 0;
+	enum hs_shape_id shape;
+	enum hs_step_id at;
 	const uint8_t *s;
 	size_t i;
 
-	if (!c->switch_shape)
-		return 0;
-	c->switch_shape = false;
-	s = hs_shapes[c->next_shape].steps;
+	if (!hs_is13(c))
+		shape = c->resumed12 ? SHAPE_12_RESUMED : SHAPE_12_FULL;
+	else if (c->hrr || c->hrr_next)
+		shape = psk ? SHAPE_13_HRR_PSK : SHAPE_13_HRR;
+	else
+		shape = psk ? SHAPE_13_PSK : SHAPE_13_FULL;
+	if (mt == HS_MT_CLIENT_HELLO)
+		at = c->hrr ? S_CLIENT_HELLO_2 : S_CLIENT_HELLO;
+	else
+		at = c->hrr && !hrr_shape(c->shape) ? S_HELLO_RETRY_REQUEST :
+						       S_SERVER_HELLO;
+	s = hs_shapes[shape].steps;
 	for (i = 0; s[i] != S_END; i++) {
-		if (s[i] == c->next_step) {
-			c->shape = c->next_shape;
+		if (s[i] == at) {
+			c->shape = shape;
 			c->pos = i;
 			return 0;
 		}
 	}
 	return hs_fail(c, HS_ALERT_INTERNAL_ERROR, -EINVAL,
-		       "step %s not in shape %s", hs_steps[c->next_step].name,
-		       hs_shapes[c->next_shape].name);
+		       "step %s not in shape %s", hs_steps[at].name,
+		       hs_shapes[shape].name);
 }
 
 static int send_step(struct hs_conn *c, const struct hs_step *st)
@@ -315,8 +339,6 @@ static int run_steps(struct hs_conn *c)
 		err = send_step(c, st);
 		if (!err && st->after)
 			err = st->after(c);
-		if (!err)
-			err = apply_shape_switch(c);
 		if (err)
 			return err;
 		c->pos++;
@@ -383,10 +405,13 @@ static int dispatch(struct hs_conn *c, uint8_t ct, uint8_t mt,
 	err = st->parse(c, &cur);
 	if (err)
 		return err;
-	/* a parser may have told what this message really was (HRR) */
-	err = apply_shape_switch(c);
-	if (err)
-		return err;
+	/* a hello settles the handshake's shape (and what it was: an HRR) */
+	if (ct == HS_CT_HANDSHAKE &&
+	    (mt == HS_MT_CLIENT_HELLO || mt == HS_MT_SERVER_HELLO)) {
+		err = choose_shape(c, mt);
+		if (err)
+			return err;
+	}
 	st = &hs_steps[cur_steps(c)[c->pos]];
 	if (raw) {
 		err = hs_transcript_add(c, raw, rawlen);

@@ -35,8 +35,6 @@ int hs_hash_with_prefix(struct hs_conn *c, enum hsd_hash_id h,
 void hs_set_suite(struct hs_conn *c, const struct hs_suite *s);
 int hs_choose_alpn(struct hs_conn *c, const struct hs_ch_info *ch);
 bool hs_peer_has_group(const struct hs_conn *c, uint16_t g);
-void hs_switch_shape(struct hs_conn *c, enum hs_shape_id shape,
-		     enum hs_step_id step);
 
 /* client_hello.c / negotiate.c */
 int hs_build_client_hello(struct hs_conn *c, struct hs_buf *b);
@@ -60,8 +58,9 @@ int hs_pick_sig(struct hs_conn *c);
 /* finished.c */
 int hs_build_finished(struct hs_conn *c, struct hs_buf *b);
 int hs_parse_finished(struct hs_conn *c, struct hs_cur *body);
-/* tls12.c */
+/* session.c: the TLS 1.2 ticket extension (RFC 5077 3.2) */
 void hs_put_session_ticket12(struct hs_conn *c, struct hs_buf *b);
+/* tls12.c */
 int hs_negotiate12(struct hs_conn *c, struct hs_ch_info *ch,
 		   const uint16_t *suites, size_t n_suites, struct hs_cur *comp);
 int hs_build_server_hello12(struct hs_conn *c, struct hs_buf *b);
@@ -77,8 +76,10 @@ int hs12_after_key_exchange(struct hs_conn *c);
 int hs12_parse_ccs(struct hs_conn *c, struct hs_cur *body);
 int hs12_after_ccs_client(struct hs_conn *c);
 int hs12_after_ccs_server(struct hs_conn *c);
+/* session.c: the TLS 1.2 NewSessionTicket message (RFC 5077 3.3) */
 int hs12_parse_new_session_ticket(struct hs_conn *c, struct hs_cur *body);
 int hs12_build_new_session_ticket(struct hs_conn *c, struct hs_buf *b);
+/* tls12.c */
 int hs12_after_server_finished(struct hs_conn *c);
 int hs12_after_client_finished(struct hs_conn *c);
 int hs12_keys_from_master(struct hs_conn *c);

@@ -126,9 +126,6 @@ struct hs_conn {
 	/* dispatcher */
 	enum hs_shape_id shape;
 	size_t pos;
-	bool switch_shape;	/* set by a parser; applied by the dispatcher */
-	enum hs_shape_id next_shape;
-	enum hs_step_id next_step;
 	bool done;
 	bool closed;		/* close_notify received */
 	/* hs_random()'s pool: the handshake's randomness in one draw */
@@ -184,6 +181,7 @@ struct hs_conn {
 	size_t session_id_len;
 	uint16_t client_version;	/* legacy_version from ClientHello */
 	bool hrr;			/* a HelloRetryRequest happened */
+	bool hrr_next;			/* server: this ClientHello gets one */
 	bool hrr_ccs_sent;		/* server: compatibility CCS queued */
 	uint16_t hrr_group;
 	uint8_t cookie[128];
@@ -333,7 +331,7 @@ int hs13_next_secret(struct hs_conn *c, struct hs_dir *d);
 int hs_hash_with_prefix_test(struct hs_conn *c, const uint8_t *p, size_t n,
 			     uint8_t *out);
 
-/* shared predicates and helpers (messages.c) */
+/* shared predicates (engine.c) and record bounds (flight.c) */
 size_t hs_hash_len(const struct hs_conn *c);
 bool hs_is13(const struct hs_conn *c);
 /* RFC 8449: record bounds each way once record_size_limit was seen */

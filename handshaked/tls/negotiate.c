@@ -26,14 +26,6 @@ void hs_set_suite(struct hs_conn *c, const struct hs_suite *s)
 	c->ks_hash = s->hash;
 }
 
-void hs_switch_shape(struct hs_conn *c, enum hs_shape_id shape,
-		     enum hs_step_id step)
-{
-	c->switch_shape = true;
-	c->next_shape = shape;
-	c->next_step = step;
-}
-
 static bool offered(const struct offer *o, uint16_t id)
 {
 	size_t i;
@@ -453,15 +445,8 @@ static int negotiate13(struct hs_conn *c, struct offer *o)
 	err = hs_transcript_set_hash(c, c->suite->hash);
 	if (err)
 		return err;
-	if (hrr)
-		hs_switch_shape(c, c->psk_index >= 0 ? SHAPE_13_HRR_PSK :
-				SHAPE_13_HRR, S_CLIENT_HELLO);
-	else if (c->hrr)
-		hs_switch_shape(c, c->psk_index >= 0 ? SHAPE_13_HRR_PSK :
-				SHAPE_13_HRR, S_CLIENT_HELLO_2);
-	else
-		hs_switch_shape(c, c->psk_index >= 0 ? SHAPE_13_PSK :
-				SHAPE_13_FULL, S_CLIENT_HELLO);
+	/* the dispatcher's choose_shape() reads this */
+	c->hrr_next = hrr;
 	return 0;
 }
 

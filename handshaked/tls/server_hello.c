@@ -205,10 +205,7 @@ static int parse_hrr(struct hs_conn *c, struct hs_sh_info *sh)
 	c->hrr = true;
 	c->p.hello_retry = true;
 	err = transcript_to_message_hash(c);
-	if (err)
-		return err;
-	hs_switch_shape(c, SHAPE_13_HRR, S_HELLO_RETRY_REQUEST);
-	return 0;
+	return err;
 }
 
 static bool offered_external_psk(const struct hs_conn *c)
@@ -279,10 +276,6 @@ static int parse_sh13(struct hs_conn *c, struct hs_sh_info *sh)
 		return hs_fail(c, HS_ALERT_MISSING_EXTENSION, -EPROTO,
 			       "ServerHello without key_share");
 	}
-	if (c->psk_index >= 0)
-		hs_switch_shape(c, c->hrr ? SHAPE_13_HRR_PSK : SHAPE_13_PSK, S_SERVER_HELLO);
-	else
-		hs_switch_shape(c, c->hrr ? SHAPE_13_HRR : SHAPE_13_FULL, S_SERVER_HELLO);
 	return 0;
 }
 

@@ -385,7 +385,6 @@ int hs_resume12_server(struct hs_conn *c, struct hs_ch_info *ch,
 	c->p.resumed = true;
 	c->p.peer_authenticated = s.peer_authenticated;
 	c->resumed12 = true;
-	hs_switch_shape(c, SHAPE_12_RESUMED, S_CLIENT_HELLO);
 out:
 	/* the master secret, on every path */
 	hsd_wipe(&s, sizeof(s));

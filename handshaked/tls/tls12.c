@@ -108,10 +108,7 @@ int hs_negotiate12(struct hs_conn *c, struct hs_ch_info *ch,
 	err = hs_session_new_id12(c);
 	if (!err)
 		err = hs_transcript_set_hash(c, c->suite->hash);
-	if (err)
-		return err;
-	hs_switch_shape(c, SHAPE_12_FULL, S_CLIENT_HELLO);
-	return 0;
+	return err;
 }
 
 int hs_build_server_hello12(struct hs_conn *c, struct hs_buf *b)
@@ -165,12 +162,7 @@ int hs_parse_server_hello12(struct hs_conn *c, struct hs_cur *exts,
 		return err;
 	memcpy(c->session_id, sid, sidlen);
 	c->session_id_len = sidlen;
-	if (c->resumed12) {
-		hs_switch_shape(c, SHAPE_12_RESUMED, S_SERVER_HELLO);
-		return hs12_keys_from_master(c);
-	}
-	hs_switch_shape(c, SHAPE_12_FULL, S_SERVER_HELLO);
-	return 0;
+	return c->resumed12 ? hs12_keys_from_master(c) : 0;
 }
 
 /* ServerKeyExchange signed_params: client_random, server_random, params */
