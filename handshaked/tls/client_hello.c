@@ -303,7 +303,7 @@ int hs_build_client_hello(struct hs_conn *c, struct hs_buf *b)
 	if (c->cfg.server_name && *c->cfg.server_name &&
 	    !is_ip_literal(c->cfg.server_name)) {
 		/* RFC 6066 3: no IP literals in host_name */
-		EXT(b, HS_EXT_SERVER_NAME, {
+		EXT(c, b, HS_EXT_SERVER_NAME, {
 			m2 = hs_vec_open(b, 2);
 			hs_put_u8(b, 0);
 			hs_put_vec(b, 2, c->cfg.server_name,
@@ -312,11 +312,11 @@ int hs_build_client_hello(struct hs_conn *c, struct hs_buf *b)
 		});
 	}
 	if (offers12(c))
-		EXT(b, HS_EXT_EXTENDED_MASTER_SECRET, {});
+		EXT(c, b, HS_EXT_EXTENDED_MASTER_SECRET, {});
 	if (offers12(c)) {
-		EXT(b, HS_EXT_RENEGOTIATION_INFO, { hs_put_u8(b, 0); });
+		EXT(c, b, HS_EXT_RENEGOTIATION_INFO, { hs_put_u8(b, 0); });
 	}
-	EXT(b, HS_EXT_SUPPORTED_GROUPS, {
+	EXT(c, b, HS_EXT_SUPPORTED_GROUPS, {
 		m2 = hs_vec_open(b, 2);
 		for (i = 0; i < c->cfg.n_groups; i++)
 			if (hsd_group_supported(c->cr, c->cfg.groups[i]) &&
@@ -326,21 +326,21 @@ int hs_build_client_hello(struct hs_conn *c, struct hs_buf *b)
 		hs_vec_close(b, m2);
 	});
 	if (offers12(c))
-		EXT(b, HS_EXT_EC_POINT_FORMATS, { hs_put_u8(b, 1); hs_put_u8(b, 0); });
+		EXT(c, b, HS_EXT_EC_POINT_FORMATS, { hs_put_u8(b, 1); hs_put_u8(b, 0); });
 	if (offers12(c))
-		EXT(b, HS_EXT_SESSION_TICKET, {
+		EXT(c, b, HS_EXT_SESSION_TICKET, {
 			if (c->cfg.resume)
 				hs_put_session_ticket12(c, b);
 		});
 	if (c->cfg.alpn_len)
-		EXT(b, HS_EXT_ALPN, { hs_put_vec(b, 2, c->cfg.alpn, c->cfg.alpn_len); });
-	EXT(b, HS_EXT_SIGNATURE_ALGORITHMS, { hs_put_sig_algs(c, b); });
+		EXT(c, b, HS_EXT_ALPN, { hs_put_vec(b, 2, c->cfg.alpn, c->cfg.alpn_len); });
+	EXT(c, b, HS_EXT_SIGNATURE_ALGORITHMS, { hs_put_sig_algs(c, b); });
 	if (c->cfg.record_size_limit)
-		EXT(b, HS_EXT_RECORD_SIZE_LIMIT, {
+		EXT(c, b, HS_EXT_RECORD_SIZE_LIMIT, {
 			hs_put_u16(b, c->cfg.record_size_limit);
 		});
 	if (offers13(c)) {
-		EXT(b, HS_EXT_SUPPORTED_VERSIONS, {
+		EXT(c, b, HS_EXT_SUPPORTED_VERSIONS, {
 			m2 = hs_vec_open(b, 1);
 			hs_put_u16(b, HS_TLS13);
 			if (offers12(c))
@@ -348,13 +348,13 @@ int hs_build_client_hello(struct hs_conn *c, struct hs_buf *b)
 			hs_vec_close(b, m2);
 		});
 		if (c->cookie_len)
-			EXT(b, HS_EXT_COOKIE, {
+			EXT(c, b, HS_EXT_COOKIE, {
 				hs_put_vec(b, 2, c->cookie, c->cookie_len);
 			});
 		if (!c->cfg.psk_only)
-			EXT(b, HS_EXT_KEY_SHARE, { put_key_shares(c, b); });
+			EXT(c, b, HS_EXT_KEY_SHARE, { put_key_shares(c, b); });
 		/* always, so that the server may send tickets (4.6.1) */
-		EXT(b, HS_EXT_PSK_KEY_EXCHANGE_MODES, {
+		EXT(c, b, HS_EXT_PSK_KEY_EXCHANGE_MODES, {
 			hs_put_u8(b, 1);
 			/* psk_ke (0) alone, or psk_dhe_ke (1) */
 			hs_put_u8(b, c->cfg.psk_only ? 0 : 1);
@@ -362,7 +362,7 @@ int hs_build_client_hello(struct hs_conn *c, struct hs_buf *b)
 	}
 	if (psk) {
 		/* RFC 8446 4.2.11: pre_shared_key is the last extension */
-		EXT(b, HS_EXT_PRE_SHARED_KEY, {
+		EXT(c, b, HS_EXT_PRE_SHARED_KEY, {
 			m2 = hs_vec_open(b, 2);
 			for (i = 0; i < c->n_offers; i++) {
 				hs_put_vec(b, 2, c->offers[i].id,

@@ -6,10 +6,10 @@
 #include "handshaked/tls/ext.h"
 
 /*
- * Write one extension of connection c: type, then @body inside a 2-byte
+ * Write one extension of connection @c into @b: type, then @body in a 2-byte
  * length; noted as sent (a client accepts answers only to what it sent).
  */
-#define EXT(b, type, body) do {						\
+#define EXT(c, b, type, body) do {					\
 		struct hs_vec_mark __m;					\
 		hs_put_u16(b, type);					\
 		hs_ext_mark_sent(c, type);				\

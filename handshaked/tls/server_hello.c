@@ -63,10 +63,10 @@ int hs_build_hello_retry_request(struct hs_conn *c, struct hs_buf *b)
 	c->cookie_len = c->cfg.hrr_cookie ? 32 : 0;
 	put_hello_head(c, b, hs_hrr_random);
 	m = hs_vec_open(b, 2);
-	EXT(b, HS_EXT_SUPPORTED_VERSIONS, { hs_put_u16(b, HS_TLS13); });
-	EXT(b, HS_EXT_KEY_SHARE, { hs_put_u16(b, c->hrr_group); });
+	EXT(c, b, HS_EXT_SUPPORTED_VERSIONS, { hs_put_u16(b, HS_TLS13); });
+	EXT(c, b, HS_EXT_KEY_SHARE, { hs_put_u16(b, c->hrr_group); });
 	if (c->cookie_len)
-		EXT(b, HS_EXT_COOKIE, {
+		EXT(c, b, HS_EXT_COOKIE, {
 			hs_put_vec(b, 2, c->cookie, c->cookie_len);
 		});
 	hs_vec_close(b, m);
@@ -119,13 +119,13 @@ int hs_build_server_hello(struct hs_conn *c, struct hs_buf *b)
 	/* the order of RFC 8448's traces: psk, key_share, versions */
 	m = hs_vec_open(b, 2);
 	if (c->psk_index >= 0)
-		EXT(b, HS_EXT_PRE_SHARED_KEY, { hs_put_u16(b, (uint16_t)c->psk_index); });
+		EXT(c, b, HS_EXT_PRE_SHARED_KEY, { hs_put_u16(b, (uint16_t)c->psk_index); });
 	if (c->psk_dhe)
-		EXT(b, HS_EXT_KEY_SHARE, {
+		EXT(c, b, HS_EXT_KEY_SHARE, {
 			hs_put_u16(b, c->p.group);
 			hs_put_vec(b, 2, pub, publen);
 		});
-	EXT(b, HS_EXT_SUPPORTED_VERSIONS, { hs_put_u16(b, HS_TLS13); });
+	EXT(c, b, HS_EXT_SUPPORTED_VERSIONS, { hs_put_u16(b, HS_TLS13); });
 	hs_vec_close(b, m);
 	return 0;
 }
@@ -358,7 +358,7 @@ int hs_build_encrypted_extensions(struct hs_conn *c, struct hs_buf *b)
 
 	/* RFC 6066 3: an empty server_name acknowledges the name */
 	if (c->sni[0])
-		EXT(b, HS_EXT_SERVER_NAME, {});
+		EXT(c, b, HS_EXT_SERVER_NAME, {});
 	hs_put_server_alpn_rsl(c, b);
 	hs_vec_close(b, m);
 	return 0;
@@ -375,14 +375,14 @@ void hs_put_server_alpn_rsl(struct hs_conn *c, struct hs_buf *b)
 	uint16_t rsl = c->cfg.record_size_limit;
 
 	if (n)
-		EXT(b, HS_EXT_ALPN, {
+		EXT(c, b, HS_EXT_ALPN, {
 			struct hs_vec_mark m2 = hs_vec_open(b, 2);
 
 			hs_put_vec(b, 1, c->p.alpn, n);
 			hs_vec_close(b, m2);
 		});
 	if (c->p.peer_record_size_limit)
-		EXT(b, HS_EXT_RECORD_SIZE_LIMIT, {
+		EXT(c, b, HS_EXT_RECORD_SIZE_LIMIT, {
 			/* never above the version's maximum */
 			hs_put_u16(b, rsl && rsl < HS_MAX_PLAINTEXT + hs_is13(c) ?
 				   rsl : HS_MAX_PLAINTEXT + hs_is13(c));

@@ -122,16 +122,16 @@ int hs_build_server_hello12(struct hs_conn *c, struct hs_buf *b)
 	hs_put_u8(b, 0);
 	m = hs_vec_open(b, 2);
 	if (c->peer_reneg_info)
-		EXT(b, HS_EXT_RENEGOTIATION_INFO, { hs_put_u8(b, 0); });
+		EXT(c, b, HS_EXT_RENEGOTIATION_INFO, { hs_put_u8(b, 0); });
 	if (c->p.extended_master_secret)
-		EXT(b, HS_EXT_EXTENDED_MASTER_SECRET, {});
+		EXT(c, b, HS_EXT_EXTENDED_MASTER_SECRET, {});
 	/* RFC 5246 7.4.1.4 / RFC 8422 5.2: only if the client sent it */
 	if (c->suite->kx == HS_KX_ECDHE && c->peer_ec_point_formats)
-		EXT(b, HS_EXT_EC_POINT_FORMATS, { hs_put_u8(b, 1); hs_put_u8(b, 0); });
+		EXT(c, b, HS_EXT_EC_POINT_FORMATS, { hs_put_u8(b, 1); hs_put_u8(b, 0); });
 	if (c->send_ticket12)
-		EXT(b, HS_EXT_SESSION_TICKET, {});
+		EXT(c, b, HS_EXT_SESSION_TICKET, {});
 	if (c->sni[0] && !c->resumed12)
-		EXT(b, HS_EXT_SERVER_NAME, {});
+		EXT(c, b, HS_EXT_SERVER_NAME, {});
 	hs_put_server_alpn_rsl(c, b);
 	hs_vec_close(b, m);
 	if (c->resumed12)
