@@ -47,20 +47,6 @@ static int warm_psk(void *arg, const uint8_t *id, size_t len,
 	return 0;
 }
 
-/* hand everything @from has to send to @to: 0, or -1 once either fails */
-static int pump(struct hs_conn *from, struct hs_conn *to)
-{
-	const uint8_t *p;
-	size_t n, used;
-
-	while ((n = hs_output(from, &p))) {
-		if (hs_input(to, p, n, &used))
-			return -1;
-		hs_output_consumed(from, n);
-	}
-	return 0;
-}
-
 /*
  * One handshake in memory before serving (TLS 1.3, PSK with X25519, as
  * NVMe's): libcrypto initialises what a handshake needs on first use, and
@@ -82,15 +68,10 @@ void hsd_warm_up(struct hsd_daemon *d)
 	};
 	struct hs_conn *c = NULL, *s = NULL;
 	uint64_t t = hsd_now_us();
-	int i;
 
 	memset(psk.key, 0x5a, psk.key_len);
-	if (hs_conn_new(&cc, &c) || hs_conn_new(&sc, &s) || hs_start(c))
-		goto out;
-	for (i = 0; i < 8 && !(hs_is_done(c) && hs_is_done(s)); i++)
-		if (pump(c, s) || pump(s, c))
-			break;
-out:
+	if (!hs_conn_new(&cc, &c) && !hs_conn_new(&sc, &s) && !hs_start(c))
+		hs_pump(c, s, NULL, NULL);
 	hsd_log(d, LOG_DEBUG, "handshaked: warm-up handshake %s in %llu us",
 		c && s && hs_is_done(c) && hs_is_done(s) ? "done" : "failed",
 		(unsigned long long)(hsd_now_us() - t));

@@ -591,15 +591,8 @@ static int handle_record(struct hs_conn *c)
 		return hs_handle_alert(c, c->rec + HS_RECORD_HEADER,
 				       c->rec_len - HS_RECORD_HEADER);
 	err = hs_open(&c->rx, c->rec, c->rec_len, &type, &p, &n);
-	if (err == -EBADMSG)
-		return hs_fail(c, HS_ALERT_BAD_RECORD_MAC, err,
-			       "record does not authenticate");
-	if (err == -EMSGSIZE)
-		return hs_fail(c, HS_ALERT_RECORD_OVERFLOW, err,
-			       "record too large");
 	if (err)
-		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, err,
-			       "malformed protected record");
+		return hs_fail_open(c, err);
 	switch (type) {
 	case HS_CT_HANDSHAKE:
 		return handle_handshake(c, p, n);
@@ -612,6 +605,22 @@ static int handle_record(struct hs_conn *c)
 		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
 			       "record type %u during the handshake", type);
 	}
+}
+
+/*
+ * The alert for a protected record that does not open (RFC 8446 5.2, RFC
+ * 5246 6.2.3): one mapping for the handshake and for application data.
+ */
+int hs_fail_open(struct hs_conn *c, int err)
+{
+	if (err == -EBADMSG)
+		return hs_fail(c, HS_ALERT_BAD_RECORD_MAC, err,
+			       "record does not authenticate");
+	if (err == -EMSGSIZE)
+		return hs_fail(c, HS_ALERT_RECORD_OVERFLOW, err,
+			       "record too large");
+	return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, err,
+		       "malformed protected record");
 }
 
 /*

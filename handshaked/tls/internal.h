@@ -37,6 +37,17 @@ enum {
 /* largest handshake message we accept (certificate chains) */
 #define HS_MAX_HANDSHAKE (64 * 1024)
 
+/* is @v in a peer's list (cipher suites, groups): the one lookup for all */
+static inline bool hs_listed(const uint16_t *list, size_t n, uint16_t v)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (list[i] == v)
+			return true;
+	return false;
+}
+
 /* ---- the handshake as data ---- */
 /* one step per handshake message, named as RFC 8446 4 / RFC 5246 7.4 do */
 enum hs_step_id {
@@ -292,6 +303,7 @@ int hs_record_header(struct hs_conn *c, const uint8_t hdr[HS_RECORD_HEADER]);
 int hs_take_record(struct hs_conn *c, const uint8_t *in, size_t len,
 		   size_t *off);
 int hs_handle_alert(struct hs_conn *c, const uint8_t *p, size_t n);
+int hs_fail_open(struct hs_conn *c, int err);
 /* control records without data in a row: at most this many */
 #define HS_MAX_CONTROL_IN_A_ROW 32
 int hs_count_control(struct hs_conn *c);

@@ -28,22 +28,12 @@ void hs_set_suite(struct hs_conn *c, const struct hs_suite *s)
 
 static bool offered(const struct offer *o, uint16_t id)
 {
-	size_t i;
-
-	for (i = 0; i < o->n_suites; i++)
-		if (o->suites[i] == id)
-			return true;
-	return false;
+	return hs_listed(o->suites, o->n_suites, id);
 }
 
 bool hs_peer_has_group(const struct hs_conn *c, uint16_t g)
 {
-	size_t i;
-
-	for (i = 0; i < c->n_peer_groups; i++)
-		if (c->peer_groups[i] == g)
-			return true;
-	return false;
+	return hs_listed(c->peer_groups, c->n_peer_groups, g);
 }
 
 static uint16_t pick_version(struct hs_conn *c, const struct offer *o)

@@ -291,15 +291,8 @@ int hs_app_read(struct hs_conn *c, const uint8_t *in, size_t len,
 			err = r;
 			break;
 		}
-		if (err == -EBADMSG)
-			err = hs_fail(c, HS_ALERT_BAD_RECORD_MAC, err,
-				      "record does not authenticate");
-		else if (err == -EMSGSIZE)
-			err = hs_fail(c, HS_ALERT_RECORD_OVERFLOW, err,
-				      "record too large");
-		else if (err)
-			err = hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, err,
-				      "malformed record");
+		if (err)
+			err = hs_fail_open(c, err);
 		else if (type == HS_CT_APPLICATION_DATA && n > cap)
 			err = -ENOBUFS;
 		else if (type == HS_CT_APPLICATION_DATA) {

@@ -341,16 +341,6 @@ static int cache_find(struct hs_session_cache *sc, const uint8_t *id, size_t n,
 }
 
 /* ---- TLS 1.2 ---- */
-static bool client_offered(const uint16_t *suites, size_t n, uint16_t id)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (suites[i] == id)
-			return true;
-	return false;
-}
-
 int hs_resume12_server(struct hs_conn *c, struct hs_ch_info *ch,
 		       const uint16_t *suites, size_t n_suites)
 {
@@ -368,7 +358,7 @@ int hs_resume12_server(struct hs_conn *c, struct hs_ch_info *ch,
 				 c->session_id_len, &s);
 	/* unknown: a full handshake with a new ID */
 	if (err || s.version != HS_TLS12 ||
-	    !client_offered(suites, n_suites, s.suite) ||
+	    !hs_listed(suites, n_suites, s.suite) ||
 	    !hs_suite_allowed(c, hs_suite_find(s.suite)))
 		goto out;
 	/* RFC 7627 5.3: an EMS session resumes only with EMS */

@@ -323,6 +323,17 @@ size_t hs_output(struct hs_conn *c, const uint8_t **p);
 void hs_output_consumed(struct hs_conn *c, size_t n);
 
 bool hs_is_done(const struct hs_conn *c);
+
+/*
+ * Two engines joined in memory (the daemon's warm-up, tests, benchmarks):
+ * each one's output goes to the other until both are done, one fails or
+ * nothing moves. 0 when both finished, else -EPROTO. @seen, if set, is
+ * shown every run of bytes handed over (@to_server: the client's).
+ */
+typedef void (*hs_pump_seen_fn)(void *arg, bool to_server, const uint8_t *p,
+				size_t n);
+int hs_pump(struct hs_conn *cl, struct hs_conn *sv, hs_pump_seen_fn seen,
+	    void *arg);
 /* Sticky failure: the alert (sent or received) and a reason. 0 if none. */
 int hs_error(const struct hs_conn *c, uint8_t *alert, bool *received,
 	     const char **why);

@@ -50,16 +50,6 @@ static uint16_t group_for(const struct hs_conn *c, const struct hs_suite *s)
 	return 0;
 }
 
-static bool offered(const uint16_t *suites, size_t n, uint16_t id)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (suites[i] == id)
-			return true;
-	return false;
-}
-
 int hs_negotiate12(struct hs_conn *c, struct hs_ch_info *ch,
 		   const uint16_t *suites, size_t n_suites, struct hs_cur *comp)
 {
@@ -72,11 +62,11 @@ int hs_negotiate12(struct hs_conn *c, struct hs_ch_info *ch,
 		return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
 			       "null compression not offered");
 	/* RFC 7507 3: a fallback below our best version is refused */
-	if (offered(suites, n_suites, TLS_FALLBACK_SCSV) &&
+	if (hs_listed(suites, n_suites, TLS_FALLBACK_SCSV) &&
 	    c->cfg.max_version > HS_TLS12)
 		return hs_fail(c, HS_ALERT_INAPPROPRIATE_FALLBACK, -EPROTO,
 			       "TLS_FALLBACK_SCSV from a TLS 1.2 client");
-	if (offered(suites, n_suites, TLS_EMPTY_RENEGOTIATION_INFO_SCSV))
+	if (hs_listed(suites, n_suites, TLS_EMPTY_RENEGOTIATION_INFO_SCSV))
 		c->peer_reneg_info = true;
 	err = hs_resume12_server(c, ch, suites, n_suites);
 	if (err)
@@ -85,7 +75,7 @@ int hs_negotiate12(struct hs_conn *c, struct hs_ch_info *ch,
 		return hs_transcript_set_hash(c, c->suite->hash);
 	for (i = 0; i < n && !s; i++) {
 		if (mine[i]->version != HS_TLS12 ||
-		    !offered(suites, n_suites, mine[i]->id) ||
+		    !hs_listed(suites, n_suites, mine[i]->id) ||
 		    !key_fits_auth(c, mine[i]))
 			continue;
 		if (mine[i]->kx != HS_KX_RSA && !group_for(c, mine[i]))

@@ -73,39 +73,26 @@ static inline void wire_types(char *log, size_t cap, const uint8_t *p, size_t n)
 	}
 }
 
+static inline void wire_seen(void *arg, bool to_server, const uint8_t *p,
+			     size_t n)
+{
+	struct wire *w = arg;
+
+	if (to_server)
+		wire_types(w->to_server, sizeof(w->to_server), p, n);
+	else
+		wire_types(w->to_client, sizeof(w->to_client), p, n);
+}
+
 /*
- * Move bytes between the two engines until both are done, one fails, or
- * nothing moves. Returns 0 when both finished. With @w, the record types
- * that went each way are logged (whole records: the engines' output is
+ * Run the handshake in memory (hs_pump()). With @w, the record types that
+ * went each way are logged (whole records: the engines' output is
  * record-aligned, and each call hands over what one call produced).
  */
 static inline int pump_wire(struct hs_conn *cl, struct hs_conn *sv,
 			    struct wire *w)
 {
-	struct hs_conn *from[2] = { cl, sv }, *to[2] = { sv, cl };
-	const uint8_t *p;
-	size_t n, used;
-	int i, moved = 1, rounds = 0;
-
-	while (moved && rounds++ < 64) {
-		moved = 0;
-		for (i = 0; i < 2; i++) {
-			n = hs_output(from[i], &p);
-			if (!n || hs_is_done(to[i]))
-				continue;
-			/* only what the engine took: the rest is record data */
-			hs_input(to[i], p, n, &used);
-			if (w && i == 0)
-				wire_types(w->to_server, sizeof(w->to_server), p, used);
-			else if (w)
-				wire_types(w->to_client, sizeof(w->to_client), p, used);
-			hs_output_consumed(from[i], used);
-			moved |= used > 0;
-		}
-		if (hs_is_done(cl) && hs_is_done(sv))
-			return 0;
-	}
-	return hs_is_done(cl) && hs_is_done(sv) ? 0 : -1;
+	return hs_pump(cl, sv, w ? wire_seen : NULL, w) ? -1 : 0;
 }
 
 static inline int pump(struct hs_conn *cl, struct hs_conn *sv)
