@@ -1,18 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Resumption: TLS 1.2 session IDs (RFC 5246 7.3) and tickets (RFC 5077),
- * TLS 1.3 tickets (RFC 8446 4.6.1, 2.2), ticket keys, the session cache.
+ * Resumption in the handshake: session state and its encoding, TLS 1.2
+ * session IDs (RFC 5246 7.3) and tickets (RFC 5077), TLS 1.3 tickets (RFC
+ * 8446 4.6.1, 2.2). The keys that seal tickets are in ticket_keys.c, the
+ * TLS 1.2 cache in session_cache.c.
  */
-#include <pthread.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "handshaked/tls/hello.h"
 #include "handshaked/tls/session.h"
 
-#define MAX_LIFETIME (7 * 24 * 3600)	/* RFC 8446 4.6.1 */
-#define KEY_NAME_LEN 16
 #define SESSION_MAGIC 0x48534431	/* "HSD1" */
 
 uint64_t hs_now(const struct hs_conn *c)
@@ -76,270 +74,6 @@ int hs_session_decode(const uint8_t *p, size_t n, struct hs_session *s)
 	return 0;
 }
 
-/* ---- ticket keys ---- */
-struct tk_key {
-	uint8_t name[KEY_NAME_LEN];
-	struct hsd_aead *aead;
-	uint64_t created_ms;
-};
-
-struct hs_ticket_keys {
-	const struct hsd_crypto *cr;
-	pthread_mutex_t lock;
-	struct tk_key cur, prev;
-	uint32_t lifetime_s, rotate_s;
-	hs_now_fn now;
-	void *now_arg;
-};
-
-static int tk_make(struct hs_ticket_keys *tk, struct tk_key *k)
-{
-	uint8_t key[32];
-	int err;
-
-	err = hsd_random(k->name, sizeof(k->name));
-	if (!err)
-		err = hsd_random(key, sizeof(key));
-	if (!err)
-		err = hsd_aead_new(tk->cr, HSD_AES_256_GCM, key, &k->aead);
-	hsd_wipe(key, sizeof(key));
-	k->created_ms = tk->now(tk->now_arg);
-	return err;
-}
-
-int hs_ticket_keys_new(const struct hsd_crypto *cr, uint32_t lifetime_s,
-		       uint32_t rotate_s, hs_now_fn now, void *now_arg,
-		       struct hs_ticket_keys **out)
-{
-	struct hs_ticket_keys *tk;
-	int err;
-
-	if (!now || !rotate_s)
-		return -EINVAL;
-	tk = calloc(1, sizeof(*tk));
-	if (!tk)
-		return -ENOMEM;
-	tk->cr = cr;
-	tk->lifetime_s = lifetime_s < MAX_LIFETIME ? lifetime_s : MAX_LIFETIME;
-	tk->rotate_s = rotate_s;
-	tk->now = now;
-	tk->now_arg = now_arg;
-	pthread_mutex_init(&tk->lock, NULL);
-	err = tk_make(tk, &tk->cur);
-	if (err) {
-		hs_ticket_keys_free(tk);
-		return err;
-	}
-	*out = tk;
-	return 0;
-}
-
-void hs_ticket_keys_free(struct hs_ticket_keys *tk)
-{
-	if (!tk)
-		return;
-	hsd_aead_free(tk->cur.aead);
-	hsd_aead_free(tk->prev.aead);
-	pthread_mutex_destroy(&tk->lock);
-	hsd_wipe(tk, sizeof(*tk));
-	free(tk);
-}
-
-static int rotate_locked(struct hs_ticket_keys *tk)
-{
-	struct tk_key k = { 0 };
-	int err = tk_make(tk, &k);
-
-	if (err)
-		return err;
-	hsd_aead_free(tk->prev.aead);
-	tk->prev = tk->cur;
-	tk->cur = k;
-	return 0;
-}
-
-int hs_ticket_keys_rotate(struct hs_ticket_keys *tk)
-{
-	int err;
-
-	pthread_mutex_lock(&tk->lock);
-	err = rotate_locked(tk);
-	pthread_mutex_unlock(&tk->lock);
-	return err;
-}
-
-/* ticket = key_name || nonce || AEAD(key, nonce, aad=key_name, state) */
-int hs_ticket_seal(struct hs_ticket_keys *tk, const struct hs_session *s,
-		   uint8_t *out, size_t cap, size_t *len)
-{
-	uint8_t state[1024];
-	size_t n;
-	int err;
-
-	err = hs_session_encode(s, state, sizeof(state), &n);
-	if (err || cap < KEY_NAME_LEN + HSD_AEAD_NONCE_LEN + n + HSD_AEAD_TAG_LEN)
-		return err ? err : -ENOSPC;
-	pthread_mutex_lock(&tk->lock);
-	if (tk->now(tk->now_arg) - tk->cur.created_ms >= tk->rotate_s * 1000ULL)
-		err = rotate_locked(tk);
-	memcpy(out, tk->cur.name, KEY_NAME_LEN);
-	if (!err)
-		err = hsd_random(out + KEY_NAME_LEN, HSD_AEAD_NONCE_LEN);
-	if (!err)
-		err = hsd_aead_seal(tk->cur.aead, out + KEY_NAME_LEN, out,
-				    KEY_NAME_LEN, state, n,
-				    out + KEY_NAME_LEN + HSD_AEAD_NONCE_LEN);
-	pthread_mutex_unlock(&tk->lock);
-	hsd_wipe(state, sizeof(state));
-	*len = KEY_NAME_LEN + HSD_AEAD_NONCE_LEN + n + HSD_AEAD_TAG_LEN;
-	return err;
-}
-
-int hs_ticket_open(struct hs_ticket_keys *tk, const uint8_t *t, size_t n,
-		   struct hs_session *s)
-{
-	uint8_t state[1024];
-	struct tk_key *k = NULL;
-	size_t clen;
-	uint64_t now;
-	int err = -ENOKEY;
-
-	if (n < KEY_NAME_LEN + HSD_AEAD_NONCE_LEN + HSD_AEAD_TAG_LEN ||
-	    n - KEY_NAME_LEN - HSD_AEAD_NONCE_LEN > sizeof(state))
-		return -ENOKEY;
-	clen = n - KEY_NAME_LEN - HSD_AEAD_NONCE_LEN;
-	pthread_mutex_lock(&tk->lock);
-	if (!memcmp(t, tk->cur.name, KEY_NAME_LEN))
-		k = &tk->cur;
-	else if (tk->prev.aead && !memcmp(t, tk->prev.name, KEY_NAME_LEN))
-		k = &tk->prev;
-	if (k && !hsd_aead_open(k->aead, t + KEY_NAME_LEN, t, KEY_NAME_LEN,
-				t + KEY_NAME_LEN + HSD_AEAD_NONCE_LEN, clen,
-				state))
-		err = hs_session_decode(state, clen - HSD_AEAD_TAG_LEN, s) ?
-		      -ENOKEY : 0;
-	now = tk->now(tk->now_arg);
-	pthread_mutex_unlock(&tk->lock);
-	hsd_wipe(state, sizeof(state));
-	/* received_ms holds the issue time in a server's ticket */
-	if (!err && (now < s->received_ms ||
-		     now - s->received_ms > s->lifetime * 1000ULL))
-		err = -ENOKEY;
-	if (err)
-		hsd_wipe(s, sizeof(*s));
-	return err;
-}
-
-/* ---- the TLS 1.2 session cache ---- */
-struct cache_entry {
-	struct hs_session s;
-	uint64_t stored_ms;
-	bool used;
-};
-
-struct hs_session_cache {
-	pthread_mutex_t lock;
-	struct cache_entry *e;
-	size_t max;
-	uint32_t lifetime_s;
-	hs_now_fn now;
-	void *now_arg;
-};
-
-int hs_session_cache_new(size_t max, uint32_t lifetime_s, hs_now_fn now,
-			 void *now_arg, struct hs_session_cache **out)
-{
-	struct hs_session_cache *sc;
-
-	if (!max || !now)
-		return -EINVAL;
-	sc = calloc(1, sizeof(*sc));
-	if (!sc)
-		return -ENOMEM;
-	sc->e = calloc(max, sizeof(*sc->e));
-	if (!sc->e) {
-		free(sc);
-		return -ENOMEM;
-	}
-	sc->max = max;
-	sc->lifetime_s = lifetime_s;
-	sc->now = now;
-	sc->now_arg = now_arg;
-	pthread_mutex_init(&sc->lock, NULL);
-	*out = sc;
-	return 0;
-}
-
-void hs_session_cache_free(struct hs_session_cache *sc)
-{
-	if (!sc)
-		return;
-	hsd_wipe(sc->e, sc->max * sizeof(*sc->e));
-	free(sc->e);
-	pthread_mutex_destroy(&sc->lock);
-	free(sc);
-}
-
-size_t hs_session_cache_count(struct hs_session_cache *sc)
-{
-	uint64_t now = sc->now(sc->now_arg);
-	size_t i, n = 0;
-
-	pthread_mutex_lock(&sc->lock);
-	for (i = 0; i < sc->max; i++)
-		n += sc->e[i].used &&
-		     now - sc->e[i].stored_ms < sc->lifetime_s * 1000ULL;
-	pthread_mutex_unlock(&sc->lock);
-	return n;
-}
-
-static void cache_store(struct hs_session_cache *sc, const struct hs_session *s)
-{
-	uint64_t now = sc->now(sc->now_arg);
-	size_t i, victim = 0;
-
-	pthread_mutex_lock(&sc->lock);
-	for (i = 0; i < sc->max; i++) {
-		/* a free or expired slot, else the oldest */
-		if (!sc->e[i].used ||
-		    now - sc->e[i].stored_ms >= sc->lifetime_s * 1000ULL) {
-			victim = i;
-			break;
-		}
-		if (sc->e[i].stored_ms < sc->e[victim].stored_ms)
-			victim = i;
-	}
-	sc->e[victim].s = *s;
-	sc->e[victim].stored_ms = now;
-	sc->e[victim].used = true;
-	pthread_mutex_unlock(&sc->lock);
-}
-
-static int cache_find(struct hs_session_cache *sc, const uint8_t *id, size_t n,
-		      struct hs_session *out)
-{
-	uint64_t now = sc->now(sc->now_arg);
-	int err = -ENOKEY;
-	size_t i;
-
-	pthread_mutex_lock(&sc->lock);
-	for (i = 0; i < sc->max && err; i++) {
-		struct cache_entry *e = &sc->e[i];
-
-		if (!e->used || e->s.session_id_len != n ||
-		    memcmp(e->s.session_id, id, n))
-			continue;
-		if (now - e->stored_ms >= sc->lifetime_s * 1000ULL) {
-			hsd_wipe(e, sizeof(*e));	/* expired */
-			continue;
-		}
-		*out = e->s;
-		err = 0;
-	}
-	pthread_mutex_unlock(&sc->lock);
-	return err;
-}
-
 /* ---- TLS 1.2 ---- */
 int hs_resume12_server(struct hs_conn *c, struct hs_ch_info *ch,
 		       const uint16_t *suites, size_t n_suites)
@@ -354,7 +88,7 @@ int hs_resume12_server(struct hs_conn *c, struct hs_ch_info *ch,
 		err = hs_ticket_open(c->cfg.ticket_keys, ch->ticket12,
 				     ch->ticket12_len, &s);
 	if (err && c->cfg.session_cache && c->session_id_len)
-		err = cache_find(c->cfg.session_cache, c->session_id,
+		err = hs_cache_find(c->cfg.session_cache, c->session_id,
 				 c->session_id_len, &s);
 	/* unknown: a full handshake with a new ID */
 	if (err || s.version != HS_TLS12 ||
@@ -412,7 +146,7 @@ int hs_session_save12(struct hs_conn *c)
 	if (c->role == HS_SERVER) {
 		if (c->cfg.session_cache && c->session_id_len) {
 			fill12(c, &s);
-			cache_store(c->cfg.session_cache, &s);
+			hs_cache_store(c->cfg.session_cache, &s);
 			hsd_wipe(&s, sizeof(s));
 		}
 		return 0;
@@ -477,13 +211,13 @@ int hs12_build_new_session_ticket(struct hs_conn *c, struct hs_buf *b)
 	int err;
 
 	fill12(c, &s);
-	s.lifetime = c->cfg.ticket_keys->lifetime_s;
+	s.lifetime = hs_ticket_lifetime(c->cfg.ticket_keys);
 	s.received_ms = hs_now(c);	/* issue time */
 	err = hs_ticket_seal(c->cfg.ticket_keys, &s, t, sizeof(t), &n);
 	hsd_wipe(&s, sizeof(s));
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err, "ticket failed");
-	hs_put_u32(b, c->cfg.ticket_keys->lifetime_s);
+	hs_put_u32(b, hs_ticket_lifetime(c->cfg.ticket_keys));
 	hs_put_vec(b, 2, t, n);
 	return 0;
 }
@@ -552,7 +286,7 @@ int hs13_send_tickets(struct hs_conn *c)
 		s.suite = c->suite->id;
 		s.peer_authenticated = c->p.peer_authenticated;
 		s.secret_len = hs_hash_len(c);
-		s.lifetime = c->cfg.ticket_keys->lifetime_s;
+		s.lifetime = hs_ticket_lifetime(c->cfg.ticket_keys);
 		s.received_ms = hs_now(c);
 		err = hs_random(c, (uint8_t *)&age_add, sizeof(age_add));
 		s.age_add = age_add;
@@ -570,7 +304,7 @@ int hs13_send_tickets(struct hs_conn *c)
 		b = hs_buf_init(msg, sizeof(msg));
 		hs_put_u8(&b, HS_MT_NEW_SESSION_TICKET);
 		hs_put_u24(&b, 0);
-		hs_put_u32(&b, c->cfg.ticket_keys->lifetime_s);
+		hs_put_u32(&b, hs_ticket_lifetime(c->cfg.ticket_keys));
 		hs_put_u32(&b, age_add);
 		hs_put_vec(&b, 1, nonce, sizeof(nonce));
 		hs_put_vec(&b, 2, t, n);

@@ -17,7 +17,13 @@ int hs_ticket_seal(struct hs_ticket_keys *tk, const struct hs_session *s,
 		   uint8_t *out, size_t cap, size_t *len);
 int hs_ticket_open(struct hs_ticket_keys *tk, const uint8_t *t, size_t n,
 		   struct hs_session *s);
+/* ticket_lifetime of the tickets these keys seal (RFC 8446 4.6.1) */
+uint32_t hs_ticket_lifetime(const struct hs_ticket_keys *tk);
 uint64_t hs_now(const struct hs_conn *c);
+/* session_cache.c: the TLS 1.2 cache by session ID */
+void hs_cache_store(struct hs_session_cache *sc, const struct hs_session *s);
+int hs_cache_find(struct hs_session_cache *sc, const uint8_t *id, size_t n,
+		  struct hs_session *out);
 /* TLS 1.3: a resumption PSK from a ticket identity; 0, or -ENOKEY */
 int hs13_ticket_psk(struct hs_conn *c, const uint8_t *id, size_t n,
 		    struct hs_psk *out, struct hs_session *s);
