@@ -29,7 +29,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "handshaked/io/conn.h"
+#include "handshaked/io/stream.h"
 #include "handshaked/kernel/probe.h"
 #include "selftests/engine/common.h"
 

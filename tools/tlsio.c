@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "handshaked/io/conn.h"
+#include "handshaked/io/stream.h"
 #include "handshaked/io/output.h"
 #include "tools/tlsopts.h"
 

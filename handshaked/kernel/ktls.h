@@ -37,7 +37,7 @@ int hsd_ktls_tx_max_payload(int fd, const struct hs_conn *c, bool keyed);
  * Both directions of a finished handshake: attach, the TX record bound
  * (an error if the kernel cannot keep the peer's record_size_limit), TX,
  * RX. The one install routine of the daemon; the connection API decides
- * first (io/conn.c) and installs with the same calls.
+ * first (io/stream.c) and installs with the same calls.
  */
 int hsd_ktls_install(int fd, const struct hs_conn *c);
 

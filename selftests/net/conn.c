@@ -19,7 +19,7 @@
 
 #include "kselftest_harness.h"
 
-#include "handshaked/io/conn.h"
+#include "handshaked/io/stream.h"
 #include "handshaked/kernel/kabi.h"
 #include "handshaked/kernel/probe.h"
 #include "handshaked/tls/internal.h"

@@ -12,7 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "handshaked/io/conn.h"
+#include "handshaked/io/stream.h"
 #include "handshaked/io/output.h"
 #include "handshaked/kernel/kabi.h"
 #include "handshaked/kernel/ktls.h"
