@@ -8,7 +8,7 @@
  *	opening (hs_app_read) 16 KiB records, what `openssl speed -evp
  *	aes-128-gcm -bytes 16384` measures for the cipher alone.
  *   bulk CERTDIR send|sendfile ktls|fallback SECONDS
- *	hsd_conn over a loopback TCP pair: this process seals and sends
+ *	hsd_stream over a loopback TCP pair: this process seals and sends
  *	(pinned to the last core), a child on core 0 reads and discards.
  *	CPU time is the sender's (user + system, the loopback delivery
  *	included), so kTLS and the fallback pay for the same work.
@@ -163,10 +163,10 @@ static int in_memory(struct hs_conn *cl, struct hs_conn *sv, bool open,
 static int over_tcp(struct hs_conn *sv, bool file, bool ktls, double secs)
 {
 	static uint8_t data[256 * 1024];
-	struct hsd_conn_opts o = { .no_ktls = !ktls, .kernel_rekey = -1 };
+	struct hsd_stream_opts o = { .no_ktls = !ktls, .kernel_rekey = -1 };
 	char path[] = "/tmp/hsd-bulk-XXXXXX";
 	int fd[2], ffd = -1, ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	struct hsd_conn *c;
+	struct hsd_stream *c;
 	double t0, cpu0, bytes = 0;
 	off_t off;
 	ssize_t r;
@@ -197,10 +197,10 @@ static int over_tcp(struct hs_conn *sv, bool file, bool ktls, double secs)
 	}
 	close(fd[1]);
 	pin(ncpu - 1);
-	if (hsd_conn_new(fd[0], sv, NULL, 0, &o, &c))
+	if (hsd_stream_new(fd[0], sv, NULL, 0, &o, &c))
 		return 1;
-	if (ktls && !hsd_conn_ktls(c, true)) {
-		fprintf(stderr, "bulk: no kTLS TX: %s\n", hsd_conn_why(c));
+	if (ktls && !hsd_stream_ktls(c, true)) {
+		fprintf(stderr, "bulk: no kTLS TX: %s\n", hsd_stream_why(c));
 		return 1;
 	}
 	t0 = now();
@@ -211,9 +211,9 @@ static int over_tcp(struct hs_conn *sv, bool file, bool ktls, double secs)
 			if (off == 256 * (off_t)sizeof(data))
 				off = 0;
 			/* 1 MiB per call, so the clock is read often */
-			r = hsd_conn_sendfile(c, ffd, &off, 4 * sizeof(data));
+			r = hsd_stream_sendfile(c, ffd, &off, 4 * sizeof(data));
 		} else {
-			r = hsd_conn_send(c, data, sizeof(data));
+			r = hsd_stream_send(c, data, sizeof(data));
 		}
 		if (r <= 0) {
 			fprintf(stderr, "bulk: send: %s\n", strerror((int)-r));
@@ -222,8 +222,8 @@ static int over_tcp(struct hs_conn *sv, bool file, bool ktls, double secs)
 		bytes += r;
 	} while (now() - t0 < secs);
 	report(file ? "sendfile" : "send", bytes, now() - t0, cpu_now() - cpu0,
-	       hsd_conn_why(c));
-	hsd_conn_close(c);
+	       hsd_stream_why(c));
+	hsd_stream_close(c);
 	waitpid(pid, NULL, 0);
 	return 0;
 }

@@ -28,7 +28,7 @@ struct io {
 	/* CLOCK_MONOTONIC ms by which the handshake must be done (0: none) */
 	uint64_t deadline_ms;
 	struct hs_conn *c;
-	struct hsd_conn *conn;	/* after the handshake: kTLS or user space */
+	struct hsd_stream *conn;	/* after the handshake: kTLS or user space */
 	uint8_t in[BUF];
 	size_t in_len;		/* received, not yet given to the engine */
 	uint8_t app[BUF];
@@ -119,7 +119,7 @@ static int do_handshake(struct io *io)
 /* Application data from the peer: >0, 0 at close_notify, -errno. */
 static ssize_t read_app(struct io *io, size_t *n)
 {
-	ssize_t r = hsd_conn_recv(io->conn, io->app, sizeof(io->app));
+	ssize_t r = hsd_stream_recv(io->conn, io->app, sizeof(io->app));
 
 	*n = r > 0 ? (size_t)r : 0;
 	return r < 0 ? r : 0;
@@ -130,7 +130,7 @@ static int write_app(struct io *io, const uint8_t *p, size_t n)
 	ssize_t w;
 
 	while (n) {
-		w = hsd_conn_send(io->conn, p, n);
+		w = hsd_stream_send(io->conn, p, n);
 		if (w <= 0)
 			return w ? (int)w : -EIO;
 		p += w;
@@ -142,12 +142,12 @@ static int write_app(struct io *io, const uint8_t *p, size_t n)
 /* Hand the finished handshake to the data path (kTLS when possible). */
 static int to_data_path(struct io *io, const struct tls_opts *o)
 {
-	struct hsd_conn_opts co = { .no_ktls = o->no_ktls, .kernel_rekey = -1,
+	struct hsd_stream_opts co = { .no_ktls = o->no_ktls, .kernel_rekey = -1,
 				    .needs_rekey = o->keyupdate,
 				    .rx_no_pad = o->no_pad };
 	int err;
 
-	err = hsd_conn_new(io->fd, io->c, io->in, io->in_len, &co, &io->conn);
+	err = hsd_stream_new(io->fd, io->c, io->in, io->in_len, &co, &io->conn);
 	if (err)
 		return err;
 	io->in_len = 0;
@@ -159,14 +159,14 @@ static void report(struct io *io, const char *who, int err)
 {
 	if (io->conn && !hs_error(io->c, NULL, NULL, NULL))
 		fprintf(stderr, "ktlsh %s: %s: %s\n", who, strerror(-err),
-			hsd_conn_why(io->conn));
+			hsd_stream_why(io->conn));
 	else
 		tls_report(who, io->c, err);
 }
 
 static bool peer_done(struct io *io)
 {
-	return hs_peer_closed(hsd_conn_tls(io->conn));
+	return hs_peer_closed(hsd_stream_tls(io->conn));
 }
 
 static void print_params(struct io *io, const char *who)
@@ -177,7 +177,7 @@ static void print_params(struct io *io, const char *who)
 		p->version == HS_TLS13 ? "TLSv1.3" : "TLSv1.2", p->suite->name,
 		p->group ? " " : "", p->group ? hsd_group_name(p->group) : "",
 		p->resumed ? " resumed" : p->psk ? " psk" : "",
-		hsd_conn_why(io->conn));
+		hsd_stream_why(io->conn));
 }
 
 static int connect_to(const char *hostport)
@@ -240,7 +240,7 @@ static int client_loop(struct io *io, struct tls_opts *o)
 		pf[0].fd = stdin_open && !(o->keyupdate && sent && !exchanged) ?
 			   0 : -1;
 		pf[0].revents = pf[1].revents = 0;
-		if (!hsd_conn_buffered(io->conn) && poll(pf, 2, -1) < 0 &&
+		if (!hsd_stream_buffered(io->conn) && poll(pf, 2, -1) < 0 &&
 		    errno != EINTR)
 			return -errno;
 		if (stdin_open && (pf[0].revents & (POLLIN | POLLHUP))) {
@@ -248,7 +248,7 @@ static int client_loop(struct io *io, struct tls_opts *o)
 			if (r <= 0) {
 				/* end of input: close our side, read the rest */
 				stdin_open = false;
-				err = hsd_conn_shutdown(io->conn);
+				err = hsd_stream_shutdown(io->conn);
 				if (err)
 					return err;
 			} else {
@@ -258,7 +258,7 @@ static int client_loop(struct io *io, struct tls_opts *o)
 				sent = true;
 			}
 		}
-		if (hsd_conn_buffered(io->conn) ||
+		if (hsd_stream_buffered(io->conn) ||
 		    (pf[1].revents & (POLLIN | POLLHUP))) {
 			err = (int)read_app(io, &n);
 			if ((err == -ECONNRESET || err == -EPIPE) && !stdin_open)
@@ -271,7 +271,7 @@ static int client_loop(struct io *io, struct tls_opts *o)
 				return -EIO;
 			fflush(stdout);
 			if (o->keyupdate && !exchanged) {
-				err = hsd_conn_key_update(io->conn, true);
+				err = hsd_stream_key_update(io->conn, true);
 				if (err)
 					return err;
 			}
@@ -337,7 +337,7 @@ int cmd_client(int argc, char **argv, struct hsd_crypto *cr)
 	if (err)
 		report(io, "client", err);
 	if (io->conn) {
-		hsd_conn_close(io->conn);	/* the socket and the engine */
+		hsd_stream_close(io->conn);	/* the socket and the engine */
 	} else {
 		if (io->fd > 0)
 			close(io->fd);
@@ -407,7 +407,7 @@ static int send_file(struct io *io, const char *path)
 		return err;
 	}
 	while (off < st.st_size) {
-		w = hsd_conn_sendfile(io->conn, fd, &off, (size_t)(st.st_size - off));
+		w = hsd_stream_sendfile(io->conn, fd, &off, (size_t)(st.st_size - off));
 		if (w <= 0) {
 			err = w ? (int)w : -EIO;
 			break;
@@ -539,7 +539,7 @@ int cmd_server(int argc, char **argv, struct hsd_crypto *cr)
 			failed++;
 		}
 		if (io->conn) {
-			hsd_conn_close(io->conn);
+			hsd_stream_close(io->conn);
 		} else {
 			close(io->fd);
 			hs_conn_free(io->c);

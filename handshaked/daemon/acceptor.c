@@ -42,11 +42,16 @@ struct hsd_acceptor {
 	int wake;			/* eventfd: requests for the loop */
 	int stop;			/* eventfd: end the thread */
 	pthread_mutex_t lock;
-	struct hsd_accept q[QUEUE_MAX];	/* q[head..tail) */
+	/*
+	 * q[head..tail) is the loop's to read; ACCEPT replies are decoded
+	 * straight into q[tail..) by this thread, then published by moving
+	 * tail: a request is copied once more, into its slot (agent.c).
+	 * Both indices move under @lock; the two ranges never overlap, and
+	 * the queue restarts at 0 only when the loop has released it all.
+	 */
+	struct hsd_accept q[QUEUE_MAX];
 	unsigned int head, tail;
-	/* one round's replies */
-	struct hsd_accept batch[ACCEPT_BATCH];
-	int st[ACCEPT_BATCH];
+	int st[ACCEPT_BATCH];		/* one round's statuses */
 	uint64_t empty;			/* ACCEPTs answered -EAGAIN */
 	/* the configuration's, as at start (SIGHUP does not change them) */
 	unsigned int max_inflight, poll_ms;
@@ -90,14 +95,12 @@ static unsigned int keep_accepted(struct hsd_acceptor *x, struct hsd_accept *a,
 	return k;
 }
 
-/* hand a[0..n) to the loop */
-static void queue(struct hsd_acceptor *x, const struct hsd_accept *a,
-		  unsigned int n)
+/* hand q[tail..tail + n) to the loop */
+static void publish(struct hsd_acceptor *x, unsigned int n)
 {
 	uint64_t one = 1;
 
 	pthread_mutex_lock(&x->lock);
-	memcpy(&x->q[x->tail], a, n * sizeof(*a));
 	x->tail += n;
 	pthread_mutex_unlock(&x->lock);
 	if (write(x->wake, &one, sizeof(one)) < 0)
@@ -117,7 +120,7 @@ static void queue(struct hsd_acceptor *x, const struct hsd_accept *a,
 static bool take_round(struct hsd_acceptor *x)
 {
 	struct hsd_daemon *d = x->d;
-	unsigned int want = ACCEPT_FIRST, room, n, space, busy;
+	unsigned int want = ACCEPT_FIRST, room, n, space, busy, base;
 	bool empty = false;
 	int r;
 
@@ -127,7 +130,8 @@ static bool take_round(struct hsd_acceptor *x)
 		pthread_mutex_lock(&x->lock);
 		if (x->head == x->tail)
 			x->head = x->tail = 0;
-		space = QUEUE_MAX - x->tail;
+		base = x->tail;
+		space = QUEUE_MAX - base;
 		pthread_mutex_unlock(&x->lock);
 		if (room > space)
 			room = space;
@@ -135,15 +139,15 @@ static bool take_round(struct hsd_acceptor *x)
 			return true;
 		if (want > room)
 			want = room;
-		r = hsd_upcall_accept_batch(x->nl, x->batch, x->st, want);
+		r = hsd_upcall_accept_batch(x->nl, &x->q[base], x->st, want);
 		if (r) {
 			hsd_log(d, LOG_ERR, "handshaked: ACCEPT: %s", strerror(-r));
 			return false;
 		}
-		n = keep_accepted(x, x->batch, x->st, want, &empty);
+		n = keep_accepted(x, &x->q[base], x->st, want, &empty);
 		if (n) {
 			atomic_fetch_add(&d->taken, n);
-			queue(x, x->batch, n);
+			publish(x, n);
 		}
 		/* a full first write: a burst, take it whole */
 		want = ACCEPT_BATCH;
@@ -226,8 +230,8 @@ int hsd_acceptor_fd(const struct hsd_acceptor *x)
 	return x->wake;
 }
 
-unsigned int hsd_acceptor_take(struct hsd_acceptor *x, struct hsd_accept *out,
-			       unsigned int cap)
+unsigned int hsd_acceptor_peek(struct hsd_acceptor *x,
+			       struct hsd_accept **first)
 {
 	unsigned int n;
 	uint64_t v;
@@ -236,16 +240,16 @@ unsigned int hsd_acceptor_take(struct hsd_acceptor *x, struct hsd_accept *out,
 		hsd_log(x->d, LOG_ERR, "handshaked: acceptor: %s", strerror(errno));
 	pthread_mutex_lock(&x->lock);
 	n = x->tail - x->head;
-	if (n > cap)
-		n = cap;
-	memcpy(out, &x->q[x->head], n * sizeof(*out));
-	x->head += n;
-	v = x->head != x->tail;	/* more than @cap: come back */
+	*first = &x->q[x->head];
 	pthread_mutex_unlock(&x->lock);
-	if (v && write(x->wake, &v, sizeof(v)) < 0)
-		hsd_log(x->d, LOG_ERR, "handshaked: acceptor: wake: %s",
-			strerror(errno));
 	return n;
+}
+
+void hsd_acceptor_release(struct hsd_acceptor *x, unsigned int n)
+{
+	pthread_mutex_lock(&x->lock);
+	x->head += n;
+	pthread_mutex_unlock(&x->lock);
 }
 
 void hsd_acceptor_stop(struct hsd_acceptor *x)

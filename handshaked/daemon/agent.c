@@ -27,9 +27,9 @@
 #include "handshaked/kernel/keys.h"
 #include "handshaked/kernel/ktls.h"
 
-struct hsd_hs {
+struct hsd_request {
 	struct hsd_daemon *d;
-	unsigned int slot;	/* its index in d->hs */
+	unsigned int slot;	/* its index in d->req */
 	unsigned int live_pos;	/* its index in d->live */
 	int fd;
 	struct hsd_accept acc;
@@ -91,7 +91,7 @@ static void peer_name(int fd, char *out, size_t cap)
 static int psk_lookup(void *arg, const uint8_t *id, size_t len,
 		      struct hs_psk *out)
 {
-	struct hsd_hs *h = arg;
+	struct hsd_request *h = arg;
 	struct hsd_daemon *d = h->d;
 	int err = hsd_keys_psk_find(h->rings, h->n_rings, id, len, out);
 
@@ -111,7 +111,7 @@ static int psk_lookup(void *arg, const uint8_t *id, size_t len,
 }
 
 /* ACCEPT's CERTIFICATE: DER certificate and DER private key by serial */
-static int keyring_credential(struct hsd_daemon *d, struct hsd_hs *h)
+static int keyring_credential(struct hsd_daemon *d, struct hsd_request *h)
 {
 	uint8_t *p = NULL;
 	size_t n = 0;
@@ -136,7 +136,7 @@ static int keyring_credential(struct hsd_daemon *d, struct hsd_hs *h)
  * The engine's configuration for this request. Kernel consumers need
  * TLS 1.3. 0 or -errno (DONE reports it as a positive status).
  */
-static int configure(struct hsd_daemon *d, struct hsd_hs *h,
+static int configure(struct hsd_daemon *d, struct hsd_request *h,
 			      struct hs_config *cfg)
 {
 	const struct hsd_accept *a = &h->acc;
@@ -225,59 +225,59 @@ static int configure(struct hsd_daemon *d, struct hsd_hs *h,
 	}
 }
 
-int hsd_hs_pool_init(struct hsd_daemon *d, unsigned int cap)
+int hsd_request_pool_init(struct hsd_daemon *d, unsigned int cap)
 {
 	unsigned int i;
 
-	d->hs = calloc(cap, sizeof(*d->hs));
-	d->hs_gen = calloc(cap, sizeof(*d->hs_gen));
+	d->req = calloc(cap, sizeof(*d->req));
+	d->req_gen = calloc(cap, sizeof(*d->req_gen));
 	d->live = calloc(cap, sizeof(*d->live));
 	d->free_slots = calloc(cap, sizeof(*d->free_slots));
-	if (!d->hs || !d->hs_gen || !d->live || !d->free_slots) {
-		hsd_hs_pool_free(d);
+	if (!d->req || !d->req_gen || !d->live || !d->free_slots) {
+		hsd_request_pool_free(d);
 		return -ENOMEM;
 	}
 	/* the lowest index on top: slot 0 is taken first */
 	for (i = 0; i < cap; i++)
 		d->free_slots[i] = cap - 1 - i;
-	d->cap_hs = d->n_free = cap;
-	d->n_hs = 0;
+	d->cap_req = d->n_free = cap;
+	d->n_req = 0;
 	return 0;
 }
 
-void hsd_hs_pool_free(struct hsd_daemon *d)
+void hsd_request_pool_free(struct hsd_daemon *d)
 {
-	free(d->hs);
-	free(d->hs_gen);
+	free(d->req);
+	free(d->req_gen);
 	free(d->live);
 	free(d->free_slots);
-	d->hs = NULL;
-	d->hs_gen = NULL;
+	d->req = NULL;
+	d->req_gen = NULL;
 	d->live = d->free_slots = NULL;
-	d->cap_hs = d->n_free = d->n_hs = 0;
+	d->cap_req = d->n_free = d->n_req = 0;
 }
 
 /* epoll data for slot @s in its current generation */
 static uint64_t hs_key(const struct hsd_daemon *d, unsigned int s)
 {
-	return HSD_EV_HS | (uint64_t)(d->hs_gen[s] & 0x7fffffff) << 32 | s;
+	return HSD_EV_REQUEST | (uint64_t)(d->req_gen[s] & 0x7fffffff) << 32 | s;
 }
 
-/* a free slot for @h: 0, or -EBUSY when all cap_hs are in use */
-static int slot_take(struct hsd_daemon *d, struct hsd_hs *h)
+/* a free slot for @h: 0, or -EBUSY when all cap_req are in use */
+static int slot_take(struct hsd_daemon *d, struct hsd_request *h)
 {
 	if (!d->n_free)
 		return -EBUSY;
 	h->slot = d->free_slots[--d->n_free];
-	h->live_pos = d->n_hs;
-	d->live[d->n_hs++] = h->slot;
-	d->hs[h->slot] = h;
+	h->live_pos = d->n_req;
+	d->live[d->n_req++] = h->slot;
+	d->req[h->slot] = h;
 	return 0;
 }
 
 static void slot_free(struct hsd_daemon *d, unsigned int s)
 {
-	struct hsd_hs *h = d->hs[s];
+	struct hsd_request *h = d->req[s];
 	unsigned int last;
 
 	hs_conn_free(h->tls);
@@ -286,11 +286,11 @@ static void slot_free(struct hsd_daemon *d, unsigned int s)
 	explicit_bzero(h->psks, sizeof(h->psks));
 	hsd_creds_put(h->creds);
 	/* the last live slot takes this one's place in the list */
-	last = d->live[--d->n_hs];
+	last = d->live[--d->n_req];
 	d->live[h->live_pos] = last;
-	d->hs[last]->live_pos = h->live_pos;
-	d->hs[s] = NULL;
-	d->hs_gen[s]++;		/* events still queued for it are stale */
+	d->req[last]->live_pos = h->live_pos;
+	d->req[s] = NULL;
+	d->req_gen[s]++;		/* events still queued for it are stale */
 	d->free_slots[d->n_free++] = s;
 	free(h);
 }
@@ -315,7 +315,7 @@ static int answer(struct hsd_daemon *d, int fd, unsigned int status,
 	return err;
 }
 
-void hsd_hs_refuse(struct hsd_daemon *d, const struct hsd_accept *a, int err,
+void hsd_request_refuse(struct hsd_daemon *d, const struct hsd_accept *a, int err,
 		   const char *why)
 {
 	int e = answer(d, a->sockfd, (unsigned int)-err, NULL, 0);
@@ -331,7 +331,7 @@ void hsd_hs_refuse(struct hsd_daemon *d, const struct hsd_accept *a, int err,
  * "user" key in our process keyring holding the peer's DER certificate,
  * as tlshd does, expiring by itself.
  */
-static int32_t peer_cert_key(const struct hsd_hs *h)
+static int32_t peer_cert_key(const struct hsd_request *h)
 {
 	const uint8_t *der;
 	char desc[128];
@@ -350,7 +350,7 @@ static int32_t peer_cert_key(const struct hsd_hs *h)
 }
 
 /* what the log says of the peer: how it was authenticated, if it was */
-static const char *peer_auth(const struct hsd_hs *h, const struct hs_params *p,
+static const char *peer_auth(const struct hsd_request *h, const struct hs_params *p,
 			     unsigned int status, size_t n_remote)
 {
 	if (status || !p)
@@ -369,7 +369,7 @@ static void finish(struct hsd_daemon *d, unsigned int i, int result,
 {
 	/* DONE carries a positive errno, 0 for success */
 	unsigned int status = (unsigned int)-result;
-	struct hsd_hs *h = d->hs[i];
+	struct hsd_request *h = d->req[i];
 	const struct hs_params *p = h->tls ? hs_params(h->tls) : NULL;
 	int32_t auth[HSD_PEERIDS_MAX];
 	size_t n = 0;
@@ -405,7 +405,7 @@ static void finish(struct hsd_daemon *d, unsigned int i, int result,
 }
 
 /* the engine's failure as the -errno consumers understand (doc/KERNEL-ABI.md §1.4) */
-static int engine_status(const struct hsd_hs *h, const char **why)
+static int engine_status(const struct hsd_request *h, const char **why)
 {
 	uint8_t alert = 0;
 	bool rcvd = false;
@@ -421,14 +421,14 @@ static int engine_status(const struct hsd_hs *h, const char **why)
 }
 
 /* send what the engine has; 1 if all went, 0 if the socket is full */
-static int flush(struct hsd_hs *h)
+static int flush(struct hsd_request *h)
 {
 	return hsd_send_output(h->tls, h->fd, MSG_DONTWAIT);
 }
 
 static void want_out(struct hsd_daemon *d, unsigned int i, bool on)
 {
-	struct hsd_hs *h = d->hs[i];
+	struct hsd_request *h = d->req[i];
 	struct epoll_event ev = { .events = EPOLLIN | (on ? EPOLLOUT : 0),
 				  .data.u64 = hs_key(d, i) };
 
@@ -441,7 +441,7 @@ static void want_out(struct hsd_daemon *d, unsigned int i, bool on)
 /* the handshake is done and sent: keys into the kernel, then DONE */
 static void complete(struct hsd_daemon *d, unsigned int i)
 {
-	struct hsd_hs *h = d->hs[i];
+	struct hsd_request *h = d->req[i];
 	uint64_t t0 = hsd_now_us();
 	int err = hsd_ktls_install(h->fd, h->tls);
 
@@ -459,7 +459,7 @@ static void complete(struct hsd_daemon *d, unsigned int i)
 /* the socket of slot @i is ready (or its deadline passed: @expired) */
 static void hs_event(struct hsd_daemon *d, unsigned int i, bool expired)
 {
-	struct hsd_hs *h = d->hs[i];
+	struct hsd_request *h = d->req[i];
 	uint8_t buf[16384 + 2048];
 	const char *why;
 	size_t used = 0;
@@ -519,11 +519,11 @@ static void hs_event(struct hsd_daemon *d, unsigned int i, bool expired)
 	h->busy_from = 0;
 }
 
-int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
+int hsd_request_start(struct hsd_daemon *d, const struct hsd_accept *a)
 {
 	struct hs_config cfg = { 0 };
 	struct epoll_event ev = { .events = EPOLLIN };
-	struct hsd_hs *h;
+	struct hsd_request *h;
 	uint64_t now;
 	unsigned int i;
 	int st;
@@ -531,7 +531,7 @@ int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
 	h = calloc(1, sizeof(*h));
 	if (!h || slot_take(d, h)) {
 		free(h);
-		hsd_hs_refuse(d, a, h ? -EBUSY : -ENOMEM, "no slot");
+		hsd_request_refuse(d, a, h ? -EBUSY : -ENOMEM, "no slot");
 		return -ENOMEM;
 	}
 	h->d = d;
@@ -592,22 +592,22 @@ int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a)
 	return 0;
 }
 
-void hsd_hs_on_event(struct hsd_daemon *d, uint64_t key)
+void hsd_request_on_event(struct hsd_daemon *d, uint64_t key)
 {
 	unsigned int s = (unsigned int)key;
 
-	if (s < d->cap_hs && d->hs[s] && key == hs_key(d, s))
+	if (s < d->cap_req && d->req[s] && key == hs_key(d, s))
 		hs_event(d, s, false);
 }
 
-void hsd_hs_expire(struct hsd_daemon *d)
+void hsd_request_expire(struct hsd_daemon *d)
 {
 	uint64_t now = hsd_now_us();
 	unsigned int k = 0, s;
 
-	while (k < d->n_hs) {
+	while (k < d->n_req) {
 		s = d->live[k];
-		if (d->hs[s]->deadline_us <= now) {
+		if (d->req[s]->deadline_us <= now) {
 			/* frees s: the last live slot moves to k */
 			hs_event(d, s, true);
 			continue;
@@ -616,20 +616,20 @@ void hsd_hs_expire(struct hsd_daemon *d)
 	}
 }
 
-void hsd_hs_fail_all(struct hsd_daemon *d, int err, const char *why)
+void hsd_request_fail_all(struct hsd_daemon *d, int err, const char *why)
 {
-	while (d->n_hs)
-		finish(d, d->live[d->n_hs - 1], err, why);
+	while (d->n_req)
+		finish(d, d->live[d->n_req - 1], err, why);
 }
 
-int hsd_hs_next_deadline(struct hsd_daemon *d)
+int hsd_request_next_deadline(struct hsd_daemon *d)
 {
 	uint64_t now = hsd_now_us(), min = UINT64_MAX;
 	unsigned int k;
 
-	for (k = 0; k < d->n_hs; k++)
-		if (d->hs[d->live[k]]->deadline_us < min)
-			min = d->hs[d->live[k]]->deadline_us;
+	for (k = 0; k < d->n_req; k++)
+		if (d->req[d->live[k]]->deadline_us < min)
+			min = d->req[d->live[k]]->deadline_us;
 	if (min == UINT64_MAX)
 		return -1;
 	return min <= now ? 0 : (int)((min - now + 999) / 1000);

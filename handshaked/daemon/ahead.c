@@ -152,7 +152,7 @@ void hsd_ahead_said_idle(struct hsd_daemon *d)
 {
 	uint64_t ended = d->served + d->failed;
 
-	if (d->n_hs || atomic_load(&d->taken) || d->stopping || d->idle_said == ended + 1)
+	if (d->n_req || atomic_load(&d->taken) || d->stopping || d->idle_said == ended + 1)
 		return;
 	d->idle_said = ended + 1;
 	hsd_log(d, LOG_DEBUG, "handshaked: idle: everything made ahead, %llu handshakes ended",

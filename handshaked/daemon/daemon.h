@@ -25,7 +25,7 @@ int hsd_creds_load(const struct hsd_crypto *cr, const struct hsd_cfg *cfg,
 		   struct hsd_creds **out, char *err, size_t errlen);
 void hsd_creds_put(struct hsd_creds *c);
 
-struct hsd_hs;
+struct hsd_request;
 
 struct hsd_daemon {
 	struct hsd_cfg cfg;
@@ -57,20 +57,19 @@ struct hsd_daemon {
 	struct hsd_acceptor *acceptor;
 	/* requests taken and not finished (queued or in flight) */
 	atomic_uint taken;
-	struct hsd_accept *ahead;	/* the loop's batch to start */
 	/*
-	 * Handshakes in flight: a pool of cap_hs slots made at start (the
+	 * Handshakes in flight: a pool of cap_req slots made at start (the
 	 * acceptor never takes more than that). A slot keeps its index
 	 * while in use; its generation, bumped when it is freed, travels
-	 * with the index in the socket's epoll data (hsd_hs_key), so an
+	 * with the index in the socket's epoll data (hsd_request_key), so an
 	 * event finds its handshake at once, and one meant for a slot freed
-	 * and reused within the same epoll batch is dropped. live[0..n_hs)
+	 * and reused within the same epoll batch is dropped. live[0..n_req)
 	 * lists the slots in use, free_slots[0..n_free) the others.
 	 */
-	struct hsd_hs **hs;
-	uint32_t *hs_gen;
+	struct hsd_request **req;
+	uint32_t *req_gen;
 	unsigned int *live, *free_slots;
-	unsigned int n_hs, n_free, cap_hs;
+	unsigned int n_req, n_free, cap_req;
 	uint64_t served, failed;
 	uint64_t idle_said;		/* served + failed + 1 at the last idle line */
 };
@@ -90,29 +89,29 @@ void hsd_ahead_said_idle(struct hsd_daemon *d);
 void hsd_log(const struct hsd_daemon *d, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* epoll data of the loop's own fds; a handshake's is HSD_EV_HS | gen | slot */
+/* epoll data of the loop's own fds; a handshake's is HSD_EV_REQUEST | gen | slot */
 #define HSD_EV_ACCEPTOR 1ULL
 #define HSD_EV_SIGNAL 2ULL
-#define HSD_EV_HS (1ULL << 63)
+#define HSD_EV_REQUEST (1ULL << 63)
 
 /* agent.c: the pool of @cap slots (0 or -ENOMEM), and its end */
-int hsd_hs_pool_init(struct hsd_daemon *d, unsigned int cap);
-void hsd_hs_pool_free(struct hsd_daemon *d);
+int hsd_request_pool_init(struct hsd_daemon *d, unsigned int cap);
+void hsd_request_pool_free(struct hsd_daemon *d);
 /*
  * Start the handshake ACCEPT handed us: the socket goes into @d's epoll
  * set. On failure the request is answered (DONE) and its fd closed.
  */
-int hsd_hs_start(struct hsd_daemon *d, const struct hsd_accept *a);
+int hsd_request_start(struct hsd_daemon *d, const struct hsd_accept *a);
 /*
  * Answer a request that gets no handshake (malformed, daemon stopping,
  * no memory) with DONE @err, and close its socket.
  */
-void hsd_hs_refuse(struct hsd_daemon *d, const struct hsd_accept *a, int err,
+void hsd_request_refuse(struct hsd_daemon *d, const struct hsd_accept *a, int err,
 		   const char *why);
-/* an epoll event whose data is @key (HSD_EV_HS...): stale ones are dropped */
-void hsd_hs_on_event(struct hsd_daemon *d, uint64_t key);
+/* an epoll event whose data is @key (HSD_EV_REQUEST...): stale ones are dropped */
+void hsd_request_on_event(struct hsd_daemon *d, uint64_t key);
 /* end the handshakes whose deadline has passed */
-void hsd_hs_expire(struct hsd_daemon *d);
+void hsd_request_expire(struct hsd_daemon *d);
 /*
  * The acceptor (acceptor.c): READY and ACCEPT on its own thread and @nl
  * (which it owns from here), taken requests queued for the loop, whose
@@ -123,9 +122,13 @@ struct hsd_acceptor;
 int hsd_acceptor_start(struct hsd_daemon *d, struct hsd_upcall *nl,
 		       struct hsd_acceptor **out);
 int hsd_acceptor_fd(const struct hsd_acceptor *a);
-/* requests taken and not started, into out[0..cap): how many */
-unsigned int hsd_acceptor_take(struct hsd_acceptor *a, struct hsd_accept *out,
-			       unsigned int cap);
+/*
+ * Requests taken and not started: *first..[n), read in place (each is
+ * copied into its slot when started), then released; 0 when none.
+ */
+unsigned int hsd_acceptor_peek(struct hsd_acceptor *a,
+			       struct hsd_accept **first);
+void hsd_acceptor_release(struct hsd_acceptor *a, unsigned int n);
 /* no more requests taken: the thread ends (what it queued stays) */
 void hsd_acceptor_stop(struct hsd_acceptor *a);
 /* ACCEPTs the kernel answered -EAGAIN (it had no request left) */
@@ -133,8 +136,8 @@ uint64_t hsd_acceptor_empty(const struct hsd_acceptor *a);
 void hsd_acceptor_free(struct hsd_acceptor *a);
 
 /* fail every handshake in flight (SIGTERM) */
-void hsd_hs_fail_all(struct hsd_daemon *d, int err, const char *why);
+void hsd_request_fail_all(struct hsd_daemon *d, int err, const char *why);
 /* ms until the earliest deadline (-1: none) */
-int hsd_hs_next_deadline(struct hsd_daemon *d);
+int hsd_request_next_deadline(struct hsd_daemon *d);
 
 #endif

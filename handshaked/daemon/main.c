@@ -44,8 +44,6 @@
 
 #define DEFAULT_CONFIG "/etc/tlshd/config"
 #define RELINK_IDLE_US (5 * 1000000ULL)
-/* requests the loop takes from the acceptor's queue at a time */
-#define ACCEPT_AHEAD 128
 /* SIGTERM: in-flight handshakes get this long, then DONE with ETIMEDOUT */
 #define STOP_GRACE_MS 1000
 
@@ -88,29 +86,31 @@ static int reload(struct hsd_daemon *d)
  */
 static void start_taken(struct hsd_daemon *d)
 {
+	struct hsd_accept *taken;
 	unsigned int n, i;
 
-	while ((n = hsd_acceptor_take(d->acceptor, d->ahead, ACCEPT_AHEAD))) {
-		if (!d->n_hs && hsd_now_us() - d->linked_us > RELINK_IDLE_US)
+	while ((n = hsd_acceptor_peek(d->acceptor, &taken))) {
+		if (!d->n_req && hsd_now_us() - d->linked_us > RELINK_IDLE_US)
 			hsd_link_keyrings(d);
 		for (i = 0; i < n; i++) {
-			struct hsd_accept *a = &d->ahead[i];
+			struct hsd_accept *a = &taken[i];
 
 			if (a->malformed) {
-				hsd_hs_refuse(d, a, -EINVAL, "malformed ACCEPT reply");
+				hsd_request_refuse(d, a, -EINVAL, "malformed ACCEPT reply");
 				continue;
 			}
 			if (d->stopping) {
 				/* taken before SIGTERM came: the consumer retries */
-				hsd_hs_refuse(d, a, -ETIMEDOUT, "daemon stopping");
+				hsd_request_refuse(d, a, -ETIMEDOUT, "daemon stopping");
 				continue;
 			}
 			hsd_log(d, LOG_DEBUG,
 				"handshaked: accepted fd %d type %u auth %u peername '%s' %zu identities timeout %u ms",
 				a->sockfd, a->message_type, a->auth_mode,
 				a->peername, a->n_peerids, a->timeout_ms);
-			hsd_hs_start(d, a);
+			hsd_request_start(d, a);
 		}
+		hsd_acceptor_release(d->acceptor, n);
 	}
 }
 
@@ -126,7 +126,7 @@ static void on_signal(struct hsd_daemon *d, int sfd, uint64_t *stop_at)
 		}
 		if (!d->stopping) {
 			hsd_log(d, LOG_INFO, "handshaked: stopping, %u in flight",
-				d->n_hs);
+				d->n_req);
 			/* no new requests: those taken meanwhile are failed */
 			hsd_acceptor_stop(d->acceptor);
 			d->stopping = true;
@@ -143,14 +143,14 @@ static int loop(struct hsd_daemon *d, int sfd)
 	uint64_t stop_at = 0, now;
 	bool idle;
 
-	while (!d->stopping || d->n_hs) {
+	while (!d->stopping || d->n_req) {
 		now = hsd_now_us();
 		if (d->stopping && now >= stop_at) {
-			hsd_hs_fail_all(d, -ETIMEDOUT, "daemon stopping");
+			hsd_request_fail_all(d, -ETIMEDOUT, "daemon stopping");
 			break;
 		}
 		tmo = d->stopping ? (int)((stop_at - now) / 1000) : -1;
-		n = hsd_hs_next_deadline(d);
+		n = hsd_request_next_deadline(d);
 		if (n >= 0 && (tmo < 0 || n < tmo))
 			tmo = n;
 		/* things to make: look for work without waiting, make one if none */
@@ -170,9 +170,9 @@ static int loop(struct hsd_daemon *d, int sfd)
 			else if (ev[i].data.u64 == HSD_EV_SIGNAL)
 				on_signal(d, sfd, &stop_at);
 			else
-				hsd_hs_on_event(d, ev[i].data.u64);
+				hsd_request_on_event(d, ev[i].data.u64);
 		}
-		hsd_hs_expire(d);
+		hsd_request_expire(d);
 	}
 	return 0;
 }
@@ -191,9 +191,8 @@ static int setup(struct hsd_daemon *d, int *sfd)
 	signal(SIGPIPE, SIG_IGN);
 	*sfd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	d->ahead = calloc(ACCEPT_AHEAD, sizeof(*d->ahead));
-	if (*sfd < 0 || d->epfd < 0 || !d->ahead ||
-	    hsd_hs_pool_init(d, d->cfg.max_inflight))
+	if (*sfd < 0 || d->epfd < 0 ||
+	    hsd_request_pool_init(d, d->cfg.max_inflight))
 		return -ENOMEM;
 	ev.data.u64 = HSD_EV_SIGNAL;
 	e = epoll_ctl(d->epfd, EPOLL_CTL_ADD, *sfd, &ev);
@@ -300,8 +299,7 @@ int main(int argc, char **argv)
 	hsd_creds_put(d.creds);
 	hsd_ahead_free(&d);
 	hsd_crypto_free(d.crypto);
-	hsd_hs_pool_free(&d);
-	free(d.ahead);
+	hsd_request_pool_free(&d);
 	close(sfd);
 	close(d.epfd);
 	return e ? 1 : 0;

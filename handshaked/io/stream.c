@@ -20,7 +20,7 @@
 
 #define REC_MAX (5 + 16384 + 2048)
 
-struct hsd_conn {
+struct hsd_stream {
 	int fd;
 	struct hs_conn *tls;
 	bool ktls_tx, ktls_rx;
@@ -46,7 +46,7 @@ struct hsd_conn {
 };
 
 /* queued engine output: to the wire (user-space TX), or dropped (kTLS TX) */
-static int flush(struct hsd_conn *c)
+static int flush(struct hsd_stream *c)
 {
 	const uint8_t *p;
 	int err;
@@ -60,7 +60,7 @@ static int flush(struct hsd_conn *c)
 }
 
 /* one record of @type through kTLS TX (TLS_SET_RECORD_TYPE) */
-static int ktls_send_record(struct hsd_conn *c, uint8_t type, const void *p,
+static int ktls_send_record(struct hsd_stream *c, uint8_t type, const void *p,
 			    size_t n)
 {
 	char cbuf[CMSG_SPACE(sizeof(uint8_t))] = { 0 };
@@ -84,7 +84,7 @@ static int ktls_send_record(struct hsd_conn *c, uint8_t type, const void *p,
  * With TX in the kernel the engine's sealed copy is dropped (its TX state
  * is stale) and the kernel sends the alert.
  */
-static void fatal_out(struct hsd_conn *c)
+static void fatal_out(struct hsd_stream *c)
 {
 	uint8_t a[2] = { 2, 0 };
 	bool received = true;
@@ -98,7 +98,7 @@ static void fatal_out(struct hsd_conn *c)
 }
 
 /* RFC 8446 4.6.3 with TX in the kernel: the message, then the next key */
-static int ktls_key_update(struct hsd_conn *c)
+static int ktls_key_update(struct hsd_stream *c)
 {
 	struct hs_traffic t;
 	uint8_t msg[5];
@@ -121,14 +121,14 @@ static int ktls_key_update(struct hsd_conn *c)
 	return err;
 }
 
-static bool conn_can_rekey(struct hsd_conn *c)
+static bool conn_can_rekey(struct hsd_stream *c)
 {
 	if (c->can_rekey < 0)
 		c->can_rekey = !hsd_probe_ktls_rekey();
 	return c->can_rekey;
 }
 
-int hsd_conn_key_update(struct hsd_conn *c, bool request)
+int hsd_stream_key_update(struct hsd_stream *c, bool request)
 {
 	int err;
 
@@ -148,21 +148,21 @@ int hsd_conn_key_update(struct hsd_conn *c, bool request)
 }
 
 /* count what the kernel will seal; rekey first when a key is used up */
-static int ktls_account(struct hsd_conn *c, size_t n)
+static int ktls_account(struct hsd_stream *c, size_t n)
 {
 	/* records are at most the peer's bound: count the worst case */
 	c->tx_records += n / hs_tx_max_plaintext(c->tls) + 1;
 	if (c->tx_records < c->tx_limit ||
 	    hs_params(c->tls)->version != HS_TLS13)
 		return 0;
-	return hsd_conn_key_update(c, false);
+	return hsd_stream_key_update(c, false);
 }
 
 /*
  * Decide before any key is set (doc/KERNEL-ABI.md §3.1, §3.2, §3.5): configuration,
  * the ULP, then TLS 1.3 rekey needs, then the cipher in each direction.
  */
-static bool want_ktls(struct hsd_conn *c, const struct hsd_conn_opts *o)
+static bool want_ktls(struct hsd_stream *c, const struct hsd_stream_opts *o)
 {
 	const struct hs_params *p = hs_params(c->tls);
 	struct hs_traffic t;
@@ -216,9 +216,9 @@ static bool want_ktls(struct hsd_conn *c, const struct hsd_conn_opts *o)
  * Records that arrived with or after the peer's Finished were read before
  * the kernel could see them: open them here (completing a partial one from
  * the socket) so the kernel's RX starts at a record boundary with the
- * right sequence number. Their data is kept for hsd_conn_recv().
+ * right sequence number. Their data is kept for hsd_stream_recv().
  */
-static int drain_pending(struct hsd_conn *c)
+static int drain_pending(struct hsd_stream *c)
 {
 	uint8_t out[16384 + 256];
 	size_t used, got, need;
@@ -249,7 +249,7 @@ static int drain_pending(struct hsd_conn *c)
 }
 
 /* opt-in TLS_RX_EXPECT_NO_PAD (6.0+); the kernel may say no */
-static void rx_no_pad(struct hsd_conn *c)
+static void rx_no_pad(struct hsd_stream *c)
 {
 	unsigned int on = 1;
 	size_t n = strlen(c->why);
@@ -261,10 +261,10 @@ static void rx_no_pad(struct hsd_conn *c)
 		snprintf(c->why + n, sizeof(c->why) - n, ", RX expects no padding");
 }
 
-int hsd_conn_new(int fd, struct hs_conn *tls, const uint8_t *pending,
-		 size_t n, const struct hsd_conn_opts *o, struct hsd_conn **out)
+int hsd_stream_new(int fd, struct hs_conn *tls, const uint8_t *pending,
+		 size_t n, const struct hsd_stream_opts *o, struct hsd_stream **out)
 {
-	struct hsd_conn *c = calloc(1, sizeof(*c));
+	struct hsd_stream *c = calloc(1, sizeof(*c));
 	struct hs_traffic t;
 	int err;
 
@@ -293,7 +293,7 @@ int hsd_conn_new(int fd, struct hs_conn *tls, const uint8_t *pending,
 	 * KeyUpdate request among it is answered from user space under the
 	 * current key (RFC 8446 4.6.3), and the kernel gets the key after it,
 	 * also on kernels that cannot rekey. A failure (a fatal alert, a bad
-	 * record) stays the engine's sticky error for hsd_conn_recv().
+	 * record) stays the engine's sticky error for hsd_stream_recv().
 	 */
 	err = drain_pending(c);
 	if (!err)
@@ -351,27 +351,27 @@ int hsd_conn_new(int fd, struct hs_conn *tls, const uint8_t *pending,
 	return 0;
 }
 
-bool hsd_conn_ktls(const struct hsd_conn *c, bool tx)
+bool hsd_stream_ktls(const struct hsd_stream *c, bool tx)
 {
 	return tx ? c->ktls_tx : c->ktls_rx;
 }
 
-const char *hsd_conn_why(const struct hsd_conn *c)
+const char *hsd_stream_why(const struct hsd_stream *c)
 {
 	return c->why;
 }
 
-bool hsd_conn_buffered(const struct hsd_conn *c)
+bool hsd_stream_buffered(const struct hsd_stream *c)
 {
 	return c->app_len > c->app_off || c->raw_len;
 }
 
-struct hs_conn *hsd_conn_tls(struct hsd_conn *c)
+struct hs_conn *hsd_stream_tls(struct hsd_stream *c)
 {
 	return c->tls;
 }
 
-ssize_t hsd_conn_send(struct hsd_conn *c, const void *p, size_t n)
+ssize_t hsd_stream_send(struct hsd_stream *c, const void *p, size_t n)
 {
 	ssize_t w;
 	int err;
@@ -401,7 +401,7 @@ ssize_t hsd_conn_send(struct hsd_conn *c, const void *p, size_t n)
 	return w < 0 ? -errno : w;
 }
 
-ssize_t hsd_conn_sendfile(struct hsd_conn *c, int in_fd, off_t *off,
+ssize_t hsd_stream_sendfile(struct hsd_stream *c, int in_fd, off_t *off,
 			  size_t n)
 {
 	ssize_t r, w;
@@ -424,14 +424,14 @@ ssize_t hsd_conn_sendfile(struct hsd_conn *c, int in_fd, off_t *off,
 		  *off);
 	if (r <= 0)
 		return r < 0 ? -errno : 0;
-	w = hsd_conn_send(c, c->file, (size_t)r);
+	w = hsd_stream_send(c, c->file, (size_t)r);
 	if (w > 0)
 		*off += w;
 	return w;
 }
 
 /* a control record from kTLS RX (RFC 8446 5.1 content types) */
-static int ktls_control(struct hsd_conn *c, uint8_t type, const uint8_t *p,
+static int ktls_control(struct hsd_stream *c, uint8_t type, const uint8_t *p,
 			size_t n)
 {
 	struct hs_traffic t;
@@ -473,7 +473,7 @@ static int ktls_control(struct hsd_conn *c, uint8_t type, const uint8_t *p,
 	return ktls_key_update(c);
 }
 
-static ssize_t ktls_recv(struct hsd_conn *c, void *p, size_t n)
+static ssize_t ktls_recv(struct hsd_stream *c, void *p, size_t n)
 {
 	char cbuf[CMSG_SPACE(sizeof(uint8_t))];
 	struct iovec iov = { .iov_base = p, .iov_len = n };
@@ -512,7 +512,7 @@ static ssize_t ktls_recv(struct hsd_conn *c, void *p, size_t n)
 	}
 }
 
-ssize_t hsd_conn_recv(struct hsd_conn *c, void *p, size_t n)
+ssize_t hsd_stream_recv(struct hsd_stream *c, void *p, size_t n)
 {
 	size_t used, got, take;
 	ssize_t r;
@@ -556,7 +556,7 @@ ssize_t hsd_conn_recv(struct hsd_conn *c, void *p, size_t n)
 	}
 }
 
-int hsd_conn_shutdown(struct hsd_conn *c)
+int hsd_stream_shutdown(struct hsd_stream *c)
 {
 	static const uint8_t close_notify[2] = { 1, 0 };
 	int err;
@@ -576,13 +576,13 @@ int hsd_conn_shutdown(struct hsd_conn *c)
 	return err ? err : flush(c);
 }
 
-int hsd_conn_close(struct hsd_conn *c)
+int hsd_stream_close(struct hsd_stream *c)
 {
 	int err;
 
 	if (!c)
 		return 0;
-	err = hsd_conn_shutdown(c);
+	err = hsd_stream_shutdown(c);
 	close(c->fd);
 	hs_conn_free(c->tls);
 	explicit_bzero(c->app, c->app_len);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hsd_conn: kTLS when the kernel has it (the test VMs), our record layer
+ * hsd_stream: kTLS when the kernel has it (the test VMs), our record layer
  * when not (a host without kTLS) — the same behaviour either way.
  * The peer is the engine in user space on the other end of a loopback TCP
  * pair. Variant 12: TLS 1.2; 13: TLS 1.3 with tickets; *_small_records:
@@ -36,7 +36,7 @@ struct conn_fx {
 	struct hs_ticket_keys *tk;
 	struct hs_conn *cl, *sv;
 	int fd[2];
-	struct hsd_conn *conn;	/* wraps the client */
+	struct hsd_stream *conn;	/* wraps the client */
 	uint8_t raw[70000];
 	size_t raw_len;
 };
@@ -107,7 +107,7 @@ static void handshake_then_hand_over(struct __test_metadata *_metadata,
 {
 	static const char early[] = "sent with the Finished";
 	struct hs_config cc = { 0 }, sc = { 0 };
-	struct hsd_conn_opts o = {
+	struct hsd_stream_opts o = {
 		.byte_budget = variant->byte_budget,
 		.rx_no_pad = variant->no_pad,
 		.kernel_rekey = -1,
@@ -189,18 +189,18 @@ static void handshake_then_hand_over(struct __test_metadata *_metadata,
 			pending += (size_t)r;
 		}
 	}
-	ASSERT_EQ(0, hsd_conn_new(self->fd[0], self->cl, buf, pending, &o,
+	ASSERT_EQ(0, hsd_stream_new(self->fd[0], self->cl, buf, pending, &o,
 				  &self->conn));
 	TH_LOG("%s, %zu bytes pending at the hand-over",
-	       hsd_conn_why(self->conn), pending);
+	       hsd_stream_why(self->conn), pending);
 	/* in 1.2 the early data came with the Finished: it must not be lost */
-	ASSERT_EQ((ssize_t)sizeof(early), hsd_conn_recv(self->conn, got, sizeof(got)));
+	ASSERT_EQ((ssize_t)sizeof(early), hsd_stream_recv(self->conn, got, sizeof(got)));
 	EXPECT_STREQ(early, (char *)got);
 }
 
 static void close_both(struct conn_fx *self)
 {
-	hsd_conn_close(self->conn);	/* closes fd[0], frees cl */
+	hsd_stream_close(self->conn);	/* closes fd[0], frees cl */
 	hs_conn_free(self->sv);
 	close(self->fd[1]);
 	cred_free(&self->server);
@@ -245,12 +245,12 @@ TEST_F(conn, kernel_or_fallback_as_the_kernel_allows)
 {
 	struct conn_fx *t = &self->x;
 	const struct conn_variant *v = &variant->v;
-	const char *why = hsd_conn_why(t->conn);
+	const char *why = hsd_stream_why(t->conn);
 	bool kernel = getenv("HSD_VM_KERNEL") != NULL;
 
 	if (!kernel) {
-		EXPECT_FALSE(hsd_conn_ktls(t->conn, true));
-		EXPECT_FALSE(hsd_conn_ktls(t->conn, false));
+		EXPECT_FALSE(hsd_stream_ktls(t->conn, true));
+		EXPECT_FALSE(hsd_stream_ktls(t->conn, false));
 		if (hsd_probe_ulp_tls())
 			EXPECT_NE(NULL, strstr(why, "no kTLS"));
 		return;
@@ -258,18 +258,18 @@ TEST_F(conn, kernel_or_fallback_as_the_kernel_allows)
 	/* a peer's small records need the kernel's TX bound (6.19+) */
 	if (v->record_size_limit &&
 	    hsd_probe_ktls_option(TLS_TX_MAX_PAYLOAD_LEN, false, 2)) {
-		EXPECT_FALSE(hsd_conn_ktls(t->conn, true));
+		EXPECT_FALSE(hsd_stream_ktls(t->conn, true));
 		EXPECT_NE(NULL, strstr(why, "TLS_TX_MAX_PAYLOAD_LEN"));
 		return;
 	}
 	/* a budget past one key needs a kernel that rekeys (6.14+) */
 	if (v->byte_budget && hsd_probe_ktls_rekey()) {
-		EXPECT_FALSE(hsd_conn_ktls(t->conn, true));
+		EXPECT_FALSE(hsd_stream_ktls(t->conn, true));
 		EXPECT_NE(NULL, strstr(why, "rekey is needed"));
 		return;
 	}
-	EXPECT_TRUE(hsd_conn_ktls(t->conn, true));
-	EXPECT_TRUE(hsd_conn_ktls(t->conn, false));
+	EXPECT_TRUE(hsd_stream_ktls(t->conn, true));
+	EXPECT_TRUE(hsd_stream_ktls(t->conn, false));
 	if (v->no_pad)
 		EXPECT_NE(NULL, strstr(why, "RX expects no padding"));
 }
@@ -285,7 +285,7 @@ TEST_F(conn_small_records, records_fit_the_peers_limit)
 	ssize_t r;
 
 	memset(data, 'r', sizeof(data));
-	ASSERT_EQ((ssize_t)sizeof(data), hsd_conn_send(t->conn, data, sizeof(data)));
+	ASSERT_EQ((ssize_t)sizeof(data), hsd_stream_send(t->conn, data, sizeof(data)));
 	/* the wire, before the peer opens it: every record's length */
 	for (;;) {
 		while (off + 5 <= have) {
@@ -323,13 +323,13 @@ TEST_F(conn, data_both_ways_across_records)
 
 	for (i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)(i * 13);
-	ASSERT_EQ((ssize_t)sizeof(data), hsd_conn_send(t->conn, data, sizeof(data)));
+	ASSERT_EQ((ssize_t)sizeof(data), hsd_stream_send(t->conn, data, sizeof(data)));
 	ASSERT_EQ(sizeof(data), peer_read(t, got, sizeof(got)));
 	EXPECT_EQ(0, memcmp(data, got, sizeof(data)));
 	ASSERT_EQ(0, hs_app_write(t->sv, data, sizeof(data)));
 	ASSERT_EQ(0, flush(t->sv, t->fd[1]));
 	while (total < sizeof(got)) {
-		r = hsd_conn_recv(t->conn, got + total, sizeof(got) - total);
+		r = hsd_stream_recv(t->conn, got + total, sizeof(got) - total);
 		ASSERT_LT(0, r);
 		total += (size_t)r;
 	}
@@ -342,7 +342,7 @@ TEST_F(conn13, ticket_taken_on_the_way)
 	struct conn_fx *t = &self->x;
 	struct hs_session s;
 
-	EXPECT_EQ(0, hs_get_session(hsd_conn_tls(t->conn), &s));
+	EXPECT_EQ(0, hs_get_session(hsd_stream_tls(t->conn), &s));
 }
 
 TEST_F(conn, close_notify_is_end_of_stream)
@@ -352,7 +352,7 @@ TEST_F(conn, close_notify_is_end_of_stream)
 
 	ASSERT_EQ(0, hs_send_alert(t->sv, HS_ALERT_CLOSE_NOTIFY));
 	ASSERT_EQ(0, flush(t->sv, t->fd[1]));
-	EXPECT_EQ(0, hsd_conn_recv(t->conn, b, sizeof(b)));
+	EXPECT_EQ(0, hsd_stream_recv(t->conn, b, sizeof(b)));
 }
 
 /*
@@ -364,13 +364,13 @@ TEST_F(conn, close_notify_goes_out_once)
 	struct conn_fx *t = &self->x;
 	uint8_t b[64];
 
-	ASSERT_EQ(0, hsd_conn_shutdown(t->conn));
-	ASSERT_EQ(0, hsd_conn_shutdown(t->conn));
-	EXPECT_EQ(-EPIPE, hsd_conn_key_update(t->conn, true));
+	ASSERT_EQ(0, hsd_stream_shutdown(t->conn));
+	ASSERT_EQ(0, hsd_stream_shutdown(t->conn));
+	EXPECT_EQ(-EPIPE, hsd_stream_key_update(t->conn, true));
 	EXPECT_EQ(0U, peer_read(t, b, sizeof(b)));
 	EXPECT_TRUE(hs_peer_closed(t->sv));
 	EXPECT_EQ(0U, t->raw_len);
-	EXPECT_EQ(0, hsd_conn_close(t->conn));
+	EXPECT_EQ(0, hsd_stream_close(t->conn));
 	t->conn = NULL;
 	EXPECT_EQ(0, recv(t->fd[1], b, sizeof(b), 0));
 }
@@ -390,9 +390,9 @@ TEST_F(conn, fatal_alert_goes_out_alone)
 
 	ASSERT_EQ(0, hs_queue_record(t->sv, HS_CT_ALERT, NULL, 0));
 	ASSERT_EQ(0, flush(t->sv, t->fd[1]));
-	EXPECT_GT(0, hsd_conn_recv(t->conn, b, sizeof(b)));
-	EXPECT_EQ(0, hsd_conn_shutdown(t->conn));
-	EXPECT_EQ(0, hsd_conn_close(t->conn));
+	EXPECT_GT(0, hsd_stream_recv(t->conn, b, sizeof(b)));
+	EXPECT_EQ(0, hsd_stream_shutdown(t->conn));
+	EXPECT_EQ(0, hsd_stream_close(t->conn));
 	t->conn = NULL;
 	while (n < sizeof(all) &&
 	       (r = recv(t->fd[1], all + n, sizeof(all) - n, 0)) > 0)
@@ -416,8 +416,8 @@ TEST_F(conn, no_close_notify_after_a_reset)
 				sizeof(l)));
 	ASSERT_EQ(0, close(t->fd[1]));
 	t->fd[1] = -1;
-	EXPECT_EQ(-ECONNRESET, hsd_conn_recv(t->conn, b, sizeof(b)));
-	EXPECT_EQ(0, hsd_conn_close(t->conn));
+	EXPECT_EQ(-ECONNRESET, hsd_stream_recv(t->conn, b, sizeof(b)));
+	EXPECT_EQ(0, hsd_stream_close(t->conn));
 	t->conn = NULL;
 }
 
@@ -428,7 +428,7 @@ TEST_F(conn, fatal_alert_is_an_error)
 
 	hs_send_alert(t->sv, HS_ALERT_INTERNAL_ERROR);
 	ASSERT_EQ(0, flush(t->sv, t->fd[1]));
-	EXPECT_EQ(-EIO, hsd_conn_recv(t->conn, b, sizeof(b)));
+	EXPECT_EQ(-EIO, hsd_stream_recv(t->conn, b, sizeof(b)));
 }
 
 /* RFC 8446 4.6.3: the peer updates and asks us to, with data after */
@@ -436,24 +436,24 @@ TEST_F(conn13, key_update_from_the_peer)
 {
 	struct conn_fx *t = &self->x;
 	static const char a[] = "after the update", b[] = "our answer";
-	bool rekey = !hsd_conn_ktls(t->conn, false) || !hsd_probe_ktls_rekey();
+	bool rekey = !hsd_stream_ktls(t->conn, false) || !hsd_probe_ktls_rekey();
 	uint8_t got[64];
 	ssize_t r;
 
 	ASSERT_EQ(0, hs_key_update(t->sv, true));
 	ASSERT_EQ(0, hs_app_write(t->sv, (const uint8_t *)a, sizeof(a)));
 	ASSERT_EQ(0, flush(t->sv, t->fd[1]));
-	r = hsd_conn_recv(t->conn, got, sizeof(got));
+	r = hsd_stream_recv(t->conn, got, sizeof(got));
 	if (!rekey) {
 		/* 6.12: no rekey in kTLS: a clean error with the reason */
 		EXPECT_GT(0, r);
-		EXPECT_NE(NULL, strstr(hsd_conn_why(t->conn), "cannot rekey"));
+		EXPECT_NE(NULL, strstr(hsd_stream_why(t->conn), "cannot rekey"));
 		return;
 	}
 	ASSERT_EQ((ssize_t)sizeof(a), r);
 	EXPECT_STREQ(a, (char *)got);
 	/* our KeyUpdate went out, then data under the new key */
-	ASSERT_EQ((ssize_t)sizeof(b), hsd_conn_send(t->conn, b, sizeof(b)));
+	ASSERT_EQ((ssize_t)sizeof(b), hsd_stream_send(t->conn, b, sizeof(b)));
 	ASSERT_EQ(sizeof(b), peer_read(t, got, sizeof(b)));
 	EXPECT_STREQ(b, (char *)got);
 }
@@ -469,7 +469,7 @@ TEST_F(conn_ku_asked, key_update_request_at_the_hand_over_is_answered)
 	static const char b[] = "after our answer";
 	uint8_t got[64];
 
-	ASSERT_EQ((ssize_t)sizeof(b), hsd_conn_send(t->conn, b, sizeof(b)));
+	ASSERT_EQ((ssize_t)sizeof(b), hsd_stream_send(t->conn, b, sizeof(b)));
 	ASSERT_EQ(sizeof(b), peer_read(t, got, sizeof(b)));
 	EXPECT_STREQ(b, (char *)got);
 	EXPECT_EQ(1U, hs_keyupdates_rx(t->sv));
@@ -480,28 +480,28 @@ TEST_F(conn13, key_update_on_demand)
 {
 	struct conn_fx *t = &self->x;
 	static const char a[] = "under our next key", b[] = "and the peer's";
-	bool kernel = hsd_conn_ktls(t->conn, true);
+	bool kernel = hsd_stream_ktls(t->conn, true);
 	uint8_t got[64];
 	int err;
 
-	err = hsd_conn_key_update(t->conn, true);
+	err = hsd_stream_key_update(t->conn, true);
 	if (kernel && hsd_probe_ktls_rekey()) {
 		/* refused before anything went out: the stream goes on */
 		EXPECT_EQ(-EOPNOTSUPP, err);
-		ASSERT_EQ((ssize_t)sizeof(a), hsd_conn_send(t->conn, a, sizeof(a)));
+		ASSERT_EQ((ssize_t)sizeof(a), hsd_stream_send(t->conn, a, sizeof(a)));
 		ASSERT_EQ(sizeof(a), peer_read(t, got, sizeof(a)));
 		TH_LOG("refused: this kernel's kTLS cannot rekey: %s",
-		       hsd_conn_why(t->conn));
+		       hsd_stream_why(t->conn));
 		return;
 	}
 	ASSERT_EQ(0, err);
-	ASSERT_EQ((ssize_t)sizeof(a), hsd_conn_send(t->conn, a, sizeof(a)));
+	ASSERT_EQ((ssize_t)sizeof(a), hsd_stream_send(t->conn, a, sizeof(a)));
 	ASSERT_EQ(sizeof(a), peer_read(t, got, sizeof(a)));
 	EXPECT_STREQ(a, (char *)got);
 	/* the peer answered update_requested; its data comes under its new key */
 	ASSERT_EQ(0, hs_app_write(t->sv, (const uint8_t *)b, sizeof(b)));
 	ASSERT_EQ(0, flush(t->sv, t->fd[1]));
-	ASSERT_EQ((ssize_t)sizeof(b), hsd_conn_recv(t->conn, got, sizeof(got)));
+	ASSERT_EQ((ssize_t)sizeof(b), hsd_stream_recv(t->conn, got, sizeof(got)));
 	EXPECT_STREQ(b, (char *)got);
 }
 
