@@ -163,7 +163,7 @@ static int in_memory(struct hs_conn *cl, struct hs_conn *sv, bool open,
 static int over_tcp(struct hs_conn *sv, bool file, bool ktls, double secs)
 {
 	static uint8_t data[256 * 1024];
-	struct hsd_stream_opts o = { .no_ktls = !ktls, .kernel_rekey = -1 };
+	struct hsd_path_opts o = { .no_ktls = !ktls, .kernel_rekey = -1 };
 	char path[] = "/tmp/hsd-bulk-XXXXXX";
 	int fd[2], ffd = -1, ncpu = (int)sysconf(_SC_NPROCESSORS_ONLN);
 	struct hsd_stream *c;

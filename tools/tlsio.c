@@ -142,7 +142,7 @@ static int write_app(struct io *io, const uint8_t *p, size_t n)
 /* Hand the finished handshake to the data path (kTLS when possible). */
 static int to_data_path(struct io *io, const struct tls_opts *o)
 {
-	struct hsd_stream_opts co = { .no_ktls = o->no_ktls, .kernel_rekey = -1,
+	struct hsd_path_opts co = { .no_ktls = o->no_ktls, .kernel_rekey = -1,
 				    .needs_rekey = o->keyupdate,
 				    .rx_no_pad = o->no_pad };
 	int err;

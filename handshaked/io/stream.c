@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * After the handshake: kTLS when the kernel has it, our record layer when
- * not (doc/KERNEL-ABI.md §3.7, §4). The decision is made per connection before
- * any key is set, and its reason kept.
+ * The blocking stream API: a socket after its handshake, records through
+ * kTLS or our record layer (doc/KERNEL-ABI.md §3.7, §4) as io/path.c
+ * decided before any key was set; alerts, close_notify, tickets and
+ * KeyUpdate handled alike in both.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -16,7 +17,6 @@
 #include "handshaked/io/output.h"
 #include "handshaked/kernel/kabi.h"
 #include "handshaked/kernel/ktls.h"
-#include "handshaked/kernel/probe.h"
 
 #define REC_MAX (5 + 16384 + 2048)
 
@@ -26,17 +26,10 @@ struct hsd_stream {
 	bool ktls_tx, ktls_rx;
 	/* records the kernel sealed under the current TX key (upper bound) */
 	uint64_t tx_records;
-	uint64_t tx_limit;
-	/*
-	 * kTLS here can take a second key: 1/0, or -1 not asked yet (probed
-	 * when a KeyUpdate of ours is first due: a probe is a socket pair
-	 * with a key in the kernel, too dear for every connection)
-	 */
-	int can_rekey;
+	struct hsd_path path;	/* kTLS or user space, why, rekey */
 	bool eof;
 	bool closed_tx;		/* our close_notify went out */
 	bool reset;		/* the peer reset the connection */
-	char why[160];
 	/* fallback RX: raw bytes not yet opened; opened data not yet read */
 	uint8_t *raw;
 	size_t raw_len;
@@ -100,7 +93,6 @@ static void fatal_out(struct hsd_stream *c)
 /* RFC 8446 4.6.3 with TX in the kernel: the message, then the next key */
 static int ktls_key_update(struct hsd_stream *c)
 {
-	struct hs_traffic t;
 	uint8_t msg[5];
 	int err;
 
@@ -108,24 +100,14 @@ static int ktls_key_update(struct hsd_stream *c)
 		return 0;
 	err = ktls_send_record(c, HS_CT_HANDSHAKE, msg, sizeof(msg));
 	if (!err)
-		err = hs_traffic(c->tls, true, &t);
-	if (!err)
-		err = hsd_ktls_set_key(c->fd, true, &t);
-	explicit_bzero(&t, sizeof(t));
+		err = hsd_ktls_install_tx(c->fd, c->tls, NULL);
 	if (err)
-		snprintf(c->why, sizeof(c->why),
+		snprintf(c->path.why, sizeof(c->path.why),
 			 "kTLS TX rekey failed (%s): connection closed",
 			 strerror(-err));
 	else
 		c->tx_records = 0;
 	return err;
-}
-
-static bool conn_can_rekey(struct hsd_stream *c)
-{
-	if (c->can_rekey < 0)
-		c->can_rekey = !hsd_probe_ktls_rekey();
-	return c->can_rekey;
 }
 
 int hsd_stream_key_update(struct hsd_stream *c, bool request)
@@ -136,8 +118,8 @@ int hsd_stream_key_update(struct hsd_stream *c, bool request)
 	if (c->closed_tx)
 		return -EPIPE;
 	/* nothing goes out that the kernel could not follow with a new key */
-	if (c->ktls_tx && !conn_can_rekey(c)) {
-		snprintf(c->why, sizeof(c->why),
+	if (c->ktls_tx && !hsd_path_can_rekey(&c->path)) {
+		snprintf(c->path.why, sizeof(c->path.why),
 			 "KeyUpdate needed: this kernel's kTLS cannot rekey; closing");
 		return -EOPNOTSUPP;
 	}
@@ -152,64 +134,10 @@ static int ktls_account(struct hsd_stream *c, size_t n)
 {
 	/* records are at most the peer's bound: count the worst case */
 	c->tx_records += n / hs_tx_max_plaintext(c->tls) + 1;
-	if (c->tx_records < c->tx_limit ||
+	if (c->tx_records < c->path.tx_limit ||
 	    hs_params(c->tls)->version != HS_TLS13)
 		return 0;
 	return hsd_stream_key_update(c, false);
-}
-
-/*
- * Decide before any key is set (doc/KERNEL-ABI.md §3.1, §3.2, §3.5): configuration,
- * the ULP, then TLS 1.3 rekey needs, then the cipher in each direction.
- */
-static bool want_ktls(struct hsd_stream *c, const struct hsd_stream_opts *o)
-{
-	const struct hs_params *p = hs_params(c->tls);
-	struct hs_traffic t;
-	uint64_t limit;
-	int err;
-
-	if (o && o->no_ktls) {
-		snprintf(c->why, sizeof(c->why), "user space: kTLS disabled by configuration");
-		return false;
-	}
-	if (hs_traffic(c->tls, true, &t)) {
-		snprintf(c->why, sizeof(c->why), "user space: no traffic keys");
-		return false;
-	}
-	limit = t.aead->record_limit;
-	explicit_bzero(&t, sizeof(t));
-	err = hsd_ktls_attach(c->fd);
-	if (err) {
-		snprintf(c->why, sizeof(c->why), "user space: no kTLS (%s)",
-			 hsd_probe_strerror(err));
-		return false;
-	}
-	/*
-	 * The ULP without keys is plain TCP still, so the fallback remains
-	 * open here. RFC 8449 4: records to a peer that sent a
-	 * record_size_limit must fit it; the kernel learns the bound with
-	 * TLS_TX_MAX_PAYLOAD_LEN (6.19+). Set before TLS_TX (the value
-	 * survives it): a kernel without the option keeps the connection
-	 * in user space, whose records do fit.
-	 */
-	err = hsd_ktls_tx_max_payload(c->fd, c->tls, false);
-	if (err) {
-		snprintf(c->why, sizeof(c->why),
-			 "user space: the peer's record_size_limit needs TLS_TX_MAX_PAYLOAD_LEN (%s)",
-			 hsd_probe_strerror(err));
-		return false;
-	}
-	/* The record count is the per-key limit (RFC 8446 5.5). */
-	if (p->version == HS_TLS13 && o &&
-	    (o->needs_rekey || (o->byte_budget &&
-				o->byte_budget / hs_tx_max_plaintext(c->tls) >= limit)) &&
-	    !conn_can_rekey(c)) {
-		snprintf(c->why, sizeof(c->why),
-			 "user space: a TLS 1.3 rekey is needed and this kernel's kTLS cannot do it");
-		return false;
-	}
-	return true;
 }
 
 /*
@@ -252,27 +180,27 @@ static int drain_pending(struct hsd_stream *c)
 static void rx_no_pad(struct hsd_stream *c)
 {
 	unsigned int on = 1;
-	size_t n = strlen(c->why);
+	size_t n = strlen(c->path.why);
 
 	if (setsockopt(c->fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &on, sizeof(on)))
-		snprintf(c->why + n, sizeof(c->why) - n,
+		snprintf(c->path.why + n, sizeof(c->path.why) - n,
 			 ", RX_EXPECT_NO_PAD refused (%s)", strerror(errno));
 	else
-		snprintf(c->why + n, sizeof(c->why) - n, ", RX expects no padding");
+		snprintf(c->path.why + n, sizeof(c->path.why) - n, ", RX expects no padding");
 }
 
 int hsd_stream_new(int fd, struct hs_conn *tls, const uint8_t *pending,
-		 size_t n, const struct hsd_stream_opts *o, struct hsd_stream **out)
+		   size_t n, const struct hsd_path_opts *o,
+		   struct hsd_stream **out)
 {
 	struct hsd_stream *c = calloc(1, sizeof(*c));
-	struct hs_traffic t;
+	uint64_t seq;
 	int err;
 
 	if (!c)
 		return -ENOMEM;
 	c->fd = fd;
 	c->tls = tls;
-	c->can_rekey = o && o->kernel_rekey >= 0 ? o->kernel_rekey > 0 : -1;
 	/* whatever was read past the handshake, however many records */
 	c->raw = malloc(n > REC_MAX ? n : REC_MAX);
 	c->app = malloc(REC_MAX + n);
@@ -284,10 +212,9 @@ int hsd_stream_new(int fd, struct hs_conn *tls, const uint8_t *pending,
 	}
 	memcpy(c->raw, pending, n);
 	c->raw_len = n;
-	if (!want_ktls(c, o)) {
-		*out = c;
+	*out = c;
+	if (!hsd_path_decide(fd, tls, o, &c->path))
 		return 0;
-	}
 	/*
 	 * What came with the peer's Finished first, with TX still ours: a
 	 * KeyUpdate request among it is answered from user space under the
@@ -299,55 +226,37 @@ int hsd_stream_new(int fd, struct hs_conn *tls, const uint8_t *pending,
 	if (!err)
 		err = flush(c);
 	if (err) {
-		snprintf(c->why, sizeof(c->why),
+		snprintf(c->path.why, sizeof(c->path.why),
 			 "user space: records with the Finished failed (%s)",
 			 strerror(-err));
-		*out = c;
+		c->path.ktls = false;
 		return 0;
 	}
 	/* TX next: nothing of ours is in flight */
-	err = hs_traffic(tls, true, &t);
-	if (!err)
-		err = hsd_ktls_set_key(fd, true, &t);
+	err = hsd_ktls_install_tx(fd, tls, &seq);
 	if (err) {
-		snprintf(c->why, sizeof(c->why),
+		snprintf(c->path.why, sizeof(c->path.why),
 			 "user space: kTLS refused %s for TLS 1.%c (%s)",
-			 t.aead->name, t.version == HS_TLS13 ? '3' : '2',
+			 hsd_aead_desc(hs_params(tls)->suite->aead)->name,
+			 hs_params(tls)->version == HS_TLS13 ? '3' : '2',
 			 strerror(-err));
-		explicit_bzero(&t, sizeof(t));
-		*out = c;
+		c->path.ktls = false;
 		return 0;
 	}
 	c->ktls_tx = true;
-	err = hsd_ktls_tx_max_payload(c->fd, c->tls, true);
-	if (err) {
-		/* not after the check above; but never send too big */
-		explicit_bzero(&t, sizeof(t));
-		free(c->raw);
-		free(c->app);
-		free(c);
-		return err;
-	}
-	c->tx_records = t.seq;
-	/* RFC 8446 5.5: rekey well before the AEAD's record limit */
-	c->tx_limit = t.aead->record_limit - (t.aead->record_limit >> 4);
-	hs_tx_offloaded(tls, t.seq);
-	err = hs_traffic(tls, false, &t);
-	if (!err)
-		err = hsd_ktls_set_key(fd, false, &t);
-	explicit_bzero(&t, sizeof(t));
+	c->tx_records = seq;
+	hs_tx_offloaded(tls, seq);
+	err = hsd_ktls_install_rx(fd, tls);
 	if (err) {
 		/* RX stays in user space; TX is already the kernel's */
-		snprintf(c->why, sizeof(c->why), "kTLS TX, user-space RX (%s)",
-			 strerror(-err));
-		*out = c;
+		snprintf(c->path.why, sizeof(c->path.why),
+			 "kTLS TX, user-space RX (%s)", strerror(-err));
 		return 0;
 	}
 	c->ktls_rx = true;
-	snprintf(c->why, sizeof(c->why), "kTLS (TX and RX)");
+	snprintf(c->path.why, sizeof(c->path.why), "kTLS (TX and RX)");
 	if (o && o->rx_no_pad && hs_params(tls)->version == HS_TLS13)
 		rx_no_pad(c);
-	*out = c;
 	return 0;
 }
 
@@ -358,7 +267,7 @@ bool hsd_stream_ktls(const struct hsd_stream *c, bool tx)
 
 const char *hsd_stream_why(const struct hsd_stream *c)
 {
-	return c->why;
+	return c->path.why;
 }
 
 bool hsd_stream_buffered(const struct hsd_stream *c)
@@ -434,7 +343,6 @@ ssize_t hsd_stream_sendfile(struct hsd_stream *c, int in_fd, off_t *off,
 static int ktls_control(struct hsd_stream *c, uint8_t type, const uint8_t *p,
 			size_t n)
 {
-	struct hs_traffic t;
 	int err;
 
 	if (type == HS_CT_ALERT) {
@@ -457,15 +365,12 @@ static int ktls_control(struct hsd_stream *c, uint8_t type, const uint8_t *p,
 	 * connection here, before we answer: our close_notify still goes out
 	 * under the key the peer reads with.
 	 */
-	err = hs_traffic(c->tls, false, &t);
-	if (!err)
-		err = hsd_ktls_set_key(c->fd, false, &t);
-	explicit_bzero(&t, sizeof(t));
+	err = hsd_ktls_install_rx(c->fd, c->tls);
 	if (err) {
 		uint8_t drop[5];
 
 		hs_take_key_update(c->tls, drop);
-		snprintf(c->why, sizeof(c->why),
+		snprintf(c->path.why, sizeof(c->path.why),
 			 "peer KeyUpdate: this kernel's kTLS cannot rekey (%s); closing",
 			 strerror(-err));
 		return -ECONNABORTED;

@@ -12,32 +12,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "handshaked/tls/tls.h"
-
-struct hsd_stream_opts {
-	bool no_ktls;		/* configuration says user space */
-	/*
-	 * Bytes the connection is expected to carry; with TLS 1.3 a budget
-	 * beyond one key's AEAD limit needs a rekey, which kernels before
-	 * 6.14 cannot do: such a connection stays in user space (0: the
-	 * data path will close cleanly if a rekey is ever due).
-	 */
-	uint64_t byte_budget;
-	/* the caller will ask for a TLS 1.3 KeyUpdate (e.g. on demand) */
-	bool needs_rekey;
-	/*
-	 * Can this kernel's kTLS rekey (6.14+)? 1 yes, 0 no (a daemon knows
-	 * from its start-up probe), -1 unknown: probed for the connection.
-	 */
-	int kernel_rekey;
-	/*
-	 * TLS 1.3 RX: tell the kernel the peer does not pad, so records
-	 * decrypt straight into the caller's buffer (TLS_RX_EXPECT_NO_PAD,
-	 * 6.0+). Only for trusted peers: each padded record costs a second
-	 * decryption. Refused by the kernel: logged, not an error.
-	 */
-	bool rx_no_pad;
-};
+#include "handshaked/io/path.h"
 
 struct hsd_stream;
 
@@ -47,7 +22,7 @@ struct hsd_stream;
  * handshake. Decides kTLS or fallback before any key is set.
  */
 int hsd_stream_new(int fd, struct hs_conn *tls, const uint8_t *pending,
-		 size_t n, const struct hsd_stream_opts *o, struct hsd_stream **out);
+		 size_t n, const struct hsd_path_opts *o, struct hsd_stream **out);
 /* 1 when records of that direction go through the kernel */
 bool hsd_stream_ktls(const struct hsd_stream *c, bool tx);
 /* why the connection is where it is, for logs */

@@ -108,24 +108,45 @@ int hsd_ktls_tx_max_payload(int fd, const struct hs_conn *c, bool keyed)
 	return 0;
 }
 
-int hsd_ktls_install(int fd, const struct hs_conn *c)
+int hsd_ktls_install_tx(int fd, const struct hs_conn *c, uint64_t *seq)
 {
 	struct hs_traffic t;
+	int err;
+
+	err = hs_traffic(c, true, &t);
+	if (!err)
+		err = hsd_ktls_set_key(fd, true, &t);
+	/* never send records larger than the peer takes (RFC 8449 4) */
+	if (!err)
+		err = hsd_ktls_tx_max_payload(fd, c, true);
+	if (!err && seq)
+		*seq = t.seq;
+	hsd_wipe(&t, sizeof(t));
+	return err;
+}
+
+int hsd_ktls_install_rx(int fd, const struct hs_conn *c)
+{
+	struct hs_traffic t;
+	int err;
+
+	err = hs_traffic(c, false, &t);
+	if (!err)
+		err = hsd_ktls_set_key(fd, false, &t);
+	hsd_wipe(&t, sizeof(t));
+	return err;
+}
+
+int hsd_ktls_install(int fd, const struct hs_conn *c)
+{
 	int err;
 
 	err = hsd_ktls_attach(fd);
 	if (!err)
 		err = hsd_ktls_tx_max_payload(fd, c, false);
 	if (!err)
-		err = hs_traffic(c, true, &t);
+		err = hsd_ktls_install_tx(fd, c, NULL);
 	if (!err)
-		err = hsd_ktls_set_key(fd, true, &t);
-	if (!err)
-		err = hsd_ktls_tx_max_payload(fd, c, true);
-	if (!err)
-		err = hs_traffic(c, false, &t);
-	if (!err)
-		err = hsd_ktls_set_key(fd, false, &t);
-	hsd_wipe(&t, sizeof(t));
+		err = hsd_ktls_install_rx(fd, c);
 	return err;
 }

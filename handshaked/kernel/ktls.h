@@ -34,10 +34,19 @@ int hsd_ktls_set_key(int fd, bool tx, const struct hs_traffic *t);
 int hsd_ktls_tx_max_payload(int fd, const struct hs_conn *c, bool keyed);
 
 /*
+ * One direction of a finished handshake on a socket with the ULP
+ * attached: TX is the key the engine reached (*seq: its next record
+ * number, may be NULL) and the record bound kept once keyed; RX the key
+ * and sequence number the engine reached. 0 or -errno.
+ */
+int hsd_ktls_install_tx(int fd, const struct hs_conn *c, uint64_t *seq);
+int hsd_ktls_install_rx(int fd, const struct hs_conn *c);
+
+/*
  * Both directions of a finished handshake: attach, the TX record bound
  * (an error if the kernel cannot keep the peer's record_size_limit), TX,
- * RX. The one install routine of the daemon; the connection API decides
- * first (io/stream.c) and installs with the same calls.
+ * RX: the daemon's install. The data paths decide first (io/path.c) and
+ * install each direction with the two calls above.
  */
 int hsd_ktls_install(int fd, const struct hs_conn *c);
 

@@ -107,7 +107,7 @@ static void handshake_then_hand_over(struct __test_metadata *_metadata,
 {
 	static const char early[] = "sent with the Finished";
 	struct hs_config cc = { 0 }, sc = { 0 };
-	struct hsd_stream_opts o = {
+	struct hsd_path_opts o = {
 		.byte_budget = variant->byte_budget,
 		.rx_no_pad = variant->no_pad,
 		.kernel_rekey = -1,
