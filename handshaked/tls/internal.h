@@ -5,7 +5,7 @@
 
 #include "handshaked/util.h"
 #include "handshaked/tls/tls.h"
-#include "handshaked/tls/wire.h"
+#include "handshaked/wire.h"
 
 /* RFC 8446 4 / RFC 5246 7.4 HandshakeType */
 enum {

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Wire data: a bounds-checked read cursor and a capped write buffer.
- * All parsing of peer bytes goes through struct hs_cur; nothing else does
- * pointer arithmetic on wire data. Every reader returns 0 or -EBADMSG and
+ * All parsing of peer bytes (TLS, HTTP requests) goes through struct
+ * hs_cur; nothing else does pointer arithmetic on wire data. Every reader returns 0 or -EBADMSG and
  * leaves the cursor unchanged on failure; callers map -EBADMSG to
  * decode_error. Writers latch the first overflow in ->err (-ENOSPC) so a
  * builder can check once at the end.
