@@ -9,6 +9,9 @@
  *   against libcrypto's ladder) ecdsa_p256 (verification through a key's
  *   own table against libcrypto's: [message length][message][signature])
  *   modinv (the divsteps inverse against BN_mod_inverse: [modulus][x])
+ *   http_request (the file server's request parser and response head:
+ *   a complete head parses alike from every longer input, never from a
+ *   shorter one; the path is decoded, bounded, NUL-free)
  * Parsers are driven with a connection put into the state they expect;
  * the *_flight targets feed whole peer flights to each role.
  */
@@ -19,6 +22,7 @@
 #include <openssl/err.h>
 
 #include "handshaked/daemon/config.h"
+#include "handshaked/http/http.h"
 #include "handshaked/tls/hello.h"
 #include "handshaked/tls/session.h"
 #include "handshaked/kernel/upcall.h"
@@ -32,7 +36,7 @@ enum {
 	T_certificate_request, T_certificate_verify, T_finished,
 	T_server_key_exchange, T_client_key_exchange, T_new_session_ticket12,
 	T_post_handshake, T_record, T_session, T_client_flight, T_server_flight,
-	T_accept, T_config, T_x25519, T_ecdsa_p256, T_modinv,
+	T_accept, T_config, T_x25519, T_ecdsa_p256, T_modinv, T_http_request,
 };
 
 #define CAT(a, b) a##b
@@ -216,6 +220,44 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		char err[128];
 
 		hsd_cfg_parse((const char *)d, n, &cfg, err, sizeof(err));
+		return 0;
+	}
+	case T_http_request: {
+		static const struct http_file f = {
+			.size = 100000, .mtime = { 1, 2 }, .ino = 3,
+			.name = "/x.html",
+		};
+		struct http_request r, r2;
+		struct http_response o;
+		char head[1024];
+		int end = http_parse_request(d, n, &r), e2;
+
+		if (end > (int)n || (end < 0 && end != -EBADMSG) ||
+		    (end < 0 && (r.status < 400 || r.status > 505)))
+			abort();
+		if (end > 0) {
+			/* the head alone parses to the same end */
+			e2 = http_parse_request(d, (size_t)end, &r2);
+			if (e2 != end || strcmp(r.path, r2.path))
+				abort();
+			/* one byte short of it is never complete */
+			e2 = http_parse_request(d, (size_t)end - 1, &r2);
+			if (e2 > 0)
+				abort();
+			if (r.path[0] != '/' || strlen(r.path) != r.path_len ||
+			    r.path_len > HTTP_TARGET_MAX)
+				abort();
+			if (http_respond(&r, &f, 0, 0, head, sizeof(head), &o) ||
+			    o.head_len >= sizeof(head) ||
+			    strlen(head) != o.head_len ||
+			    (o.body_from_file &&
+			     o.body_off + o.body_len > f.size))
+				abort();
+		} else if (end < 0 &&
+			   http_respond(&r, NULL, r.status, 0, head,
+					sizeof(head), &o)) {
+			abort();
+		}
 		return 0;
 	}
 	case T_x25519: {

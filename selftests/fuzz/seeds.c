@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "handshaked/util.h"
 #include "selftests/engine/common.h"
 
 struct cap {
@@ -143,6 +144,20 @@ int main(int argc, char **argv)
 	save(argv[1], "accept", 0, 0, false, accept_seed, sizeof(accept_seed) - 1);
 	save(argv[1], "config", 0, 0, false, (const uint8_t *)config_seed,
 	     sizeof(config_seed) - 1);
+	/* file server requests: plain, conditional, ranged, pipelined, refused */
+	{
+		static const char *const reqs[] = {
+			"GET /index.html HTTP/1.1\r\nHost: h\r\n\r\n",
+			"HEAD /a%20b/ HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+			"GET http://h/x?q=1 HTTP/1.1\r\nHost: h\r\nRange: bytes=10-99\r\nIf-Range: \"3-186a0-3b9aca02\"\r\n\r\n",
+			"GET / HTTP/1.1\r\nHost: h\r\nIf-None-Match: W/\"x\", *\r\nIf-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT\r\n\r\n",
+			"GET /a HTTP/1.1\r\nHost: h\r\n\r\nGET /b HTTP/1.1\r\nHost: h\r\nRange: bytes=-5\r\n\r\n",
+			"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\nTransfer-Encoding: chunked\r\n\r\n",
+		};
+		for (size_t i = 0; i < ARRAY_SIZE(reqs); i++)
+			save(argv[1], "http_request", (int)i, 0, false,
+			     (const uint8_t *)reqs[i], strlen(reqs[i]));
+	}
 	/* a scalar whose radix-16 digits are all 8: every digit carries */
 	memset(buf32, 0x88, sizeof(buf32));
 	save(argv[1], "x25519", 0, 0, false, buf32, sizeof(buf32));

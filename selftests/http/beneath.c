@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Files are opened beneath the served root only (handshaked/io/files.c):
+ * every way out (.., absolute and escaping symlinks, magic links) fails in
+ * the kernel's path walk; what stays inside is served; what is not a
+ * regular file is refused.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "handshaked/http/http.h"
+#include "handshaked/io/files.h"
+
+FIXTURE(root) {
+	char top[64];
+	int rootfd;
+};
+
+static void put(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+/*
+ * top/outside.txt, top/root/ the served root:
+ *   a.txt  dir/index.html  empty/  in -> a.txt  out -> ../outside.txt
+ *   abs -> /etc/hostname  dirlink -> dir  fifo  proc -> /proc/self/root
+ */
+FIXTURE_SETUP(root)
+{
+	char p[128];
+
+	snprintf(self->top, sizeof(self->top), "/tmp/hsd-beneath.XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(self->top));
+#define AT(x) (snprintf(p, sizeof(p), "%s/%s", self->top, x), p)
+	put(AT("outside.txt"), "secret\n");
+	ASSERT_EQ(0, mkdir(AT("root"), 0755));
+	put(AT("root/a.txt"), "a\n");
+	ASSERT_EQ(0, mkdir(AT("root/dir"), 0755));
+	put(AT("root/dir/index.html"), "<p>index</p>\n");
+	ASSERT_EQ(0, mkdir(AT("root/empty"), 0755));
+	ASSERT_EQ(0, symlink("a.txt", AT("root/in")));
+	ASSERT_EQ(0, symlink("../outside.txt", AT("root/out")));
+	ASSERT_EQ(0, symlink("/etc/hostname", AT("root/abs")));
+	ASSERT_EQ(0, symlink("dir", AT("root/dirlink")));
+	ASSERT_EQ(0, symlink("/proc/self/root", AT("root/proc")));
+	ASSERT_EQ(0, mkfifo(AT("root/fifo"), 0644));
+	self->rootfd = open(AT("root"), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	ASSERT_LE(0, self->rootfd);
+#undef AT
+}
+
+FIXTURE_TEARDOWN(root)
+{
+	char cmd[128];
+
+	close(self->rootfd);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", self->top);
+	if (system(cmd))
+		TH_LOG("could not remove %s", self->top);
+}
+
+/* the HTTP status a request path gets: 200 when a file opens */
+static int status_of(int rootfd, const char *path)
+{
+	struct stat st;
+	int fd = hsd_file_open(rootfd, path, &st);
+
+	if (fd < 0)
+		return hsd_file_status(fd);
+	close(fd);
+	return 200;
+}
+
+/* what a raw request-target resolves to: parsed, decoded, opened */
+static int status_of_target(int rootfd, const char *target)
+{
+	char req[512];
+	struct http_request r;
+
+	snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: h\r\n\r\n", target);
+	if (http_parse_request((const uint8_t *)req, strlen(req), &r) <= 0)
+		return r.status;
+	return status_of(rootfd, r.path);
+}
+
+TEST_F(root, inside_is_served)
+{
+	struct stat st;
+	char buf[16] = { 0 };
+	int fd;
+
+	EXPECT_EQ(200, status_of(self->rootfd, "/a.txt"));
+	EXPECT_EQ(200, status_of(self->rootfd, "/in"));
+	EXPECT_EQ(200, status_of(self->rootfd, "/dir/"));
+	EXPECT_EQ(200, status_of(self->rootfd, "/dirlink/index.html"));
+	/* ".." that stays beneath the root is the kernel's to allow */
+	EXPECT_EQ(200, status_of(self->rootfd, "/dir/../a.txt"));
+	/* a directory is served by its index.html */
+	fd = hsd_file_open(self->rootfd, "/dir", &st);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(13, read(fd, buf, sizeof(buf)));
+	EXPECT_STREQ("<p>index</p>\n", buf);
+	EXPECT_EQ(13, st.st_size);
+	close(fd);
+	fd = hsd_file_open(self->rootfd, "/", &st);
+	EXPECT_EQ(-EISDIR, fd);
+}
+
+TEST_F(root, every_way_out_is_refused)
+{
+	EXPECT_EQ(403, status_of(self->rootfd, "/../outside.txt"));
+	EXPECT_EQ(403, status_of(self->rootfd, "/dir/../../outside.txt"));
+	EXPECT_EQ(403, status_of(self->rootfd, "/out"));
+	EXPECT_EQ(403, status_of(self->rootfd, "/abs"));
+	EXPECT_EQ(403, status_of(self->rootfd, "/proc/etc/hostname"));
+	/* the same through the request parser's decoding */
+	EXPECT_EQ(403, status_of_target(self->rootfd, "/%2e%2e/outside.txt"));
+	EXPECT_EQ(403, status_of_target(self->rootfd, "/%2E%2E%2Foutside.txt"));
+	EXPECT_EQ(403, status_of_target(self->rootfd, "/dir/..%2f..%2foutside.txt"));
+	EXPECT_EQ(403, status_of_target(self->rootfd, "http://h/../outside.txt"));
+	/* an absolute path inside the target is still beneath the root */
+	EXPECT_EQ(404, status_of_target(self->rootfd, "//etc/passwd"));
+	EXPECT_EQ(400, status_of_target(self->rootfd, "/a.txt%00.html"));
+}
+
+TEST_F(root, what_is_not_a_file)
+{
+	EXPECT_EQ(404, status_of(self->rootfd, "/missing"));
+	EXPECT_EQ(404, status_of(self->rootfd, "/a.txt/x"));
+	EXPECT_EQ(404, status_of(self->rootfd, "/empty/"));
+	/* a FIFO is refused at once, not waited on */
+	EXPECT_EQ(403, status_of(self->rootfd, "/fifo"));
+}
+
+TEST_HARNESS_MAIN
