@@ -2,7 +2,9 @@
 /*
  * ktlsh - handshaked's command line tool, iproute2 style:
  *   ktlsh probe [-j]     what this kernel offers for TLS offload
- * (client, server, serve, bench and stat arrive with their issues.)
+ *   ktlsh client, server TLS over stdin/stdout, a socket at a time
+ *   ktlsh serve          the io_uring HTTPS file server
+ * (bench and stat arrive with their issues.)
  */
 #include <errno.h>
 #include <liburing.h>
@@ -22,6 +24,8 @@ static void usage(FILE *f)
 		"  ktlsh probe [-j]              kernel TLS offload features, found by trying\n"
 		"  ktlsh client HOST:PORT [...]  TLS client on stdin/stdout (-h for options)\n"
 		"  ktlsh server --port N [...]   TLS server (-h for options)\n"
+		"  ktlsh serve --root DIR --port N --cert F --key F [...]\n"
+		"                                HTTPS file server on io_uring (-h for options)\n"
 		"  ktlsh -h                      this help\n");
 }
 
@@ -170,7 +174,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "probe"))
 		return cmd_probe(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "client") || !strcmp(argv[1], "server")) {
+	if (!strcmp(argv[1], "client") || !strcmp(argv[1], "server") ||
+	    !strcmp(argv[1], "serve")) {
 		struct hsd_crypto *cr;
 		int rc;
 
@@ -179,6 +184,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		rc = argv[1][0] == 'c' ? cmd_client(argc - 1, argv + 1, cr) :
+		     !strcmp(argv[1], "serve") ? cmd_serve(argc - 1, argv + 1, cr) :
 					 cmd_server(argc - 1, argv + 1, cr);
 		hsd_crypto_free(cr);
 		return rc;

@@ -68,7 +68,7 @@ static int add_group(struct tls_opts *o, const char *name)
 	return 0;
 }
 
-static int add_alpn(struct tls_opts *o, const char *name)
+int tls_opts_add_alpn(struct tls_opts *o, const char *name)
 {
 	size_t n = strlen(name);
 
@@ -167,7 +167,7 @@ int tls_opt(struct tls_opts *o, int argc, char **argv, int *i)
 	} else if (ARG("--groups")) {
 		return split_list(v, add_group, o) ? -1 : 1;
 	} else if (ARG("--alpn")) {
-		return split_list(v, add_alpn, o) ? -1 : 1;
+		return split_list(v, tls_opts_add_alpn, o) ? -1 : 1;
 	} else if (ARG("--psk-identity")) {
 		o->psk_identity = v;
 	} else if (ARG("--psk-key")) {

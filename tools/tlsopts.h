@@ -42,6 +42,8 @@ int tls_opt(struct tls_opts *o, int argc, char **argv, int *i);
 int tls_opts_finish(struct tls_opts *o, enum hs_role role);
 void tls_opts_free(struct tls_opts *o);
 void tls_opts_usage(FILE *f);
+/* one more ALPN protocol we speak (RFC 7301), in order: 0 or -1 */
+int tls_opts_add_alpn(struct tls_opts *o, const char *name);
 
 /* Save the connection's session to --sess-out (client). */
 void tls_save_session(struct tls_opts *o, struct hs_conn *c);
@@ -51,5 +53,6 @@ void tls_report(const char *who, struct hs_conn *c, int err);
 
 int cmd_client(int argc, char **argv, struct hsd_crypto *cr);
 int cmd_server(int argc, char **argv, struct hsd_crypto *cr);
+int cmd_serve(int argc, char **argv, struct hsd_crypto *cr);
 
 #endif

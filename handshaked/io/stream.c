@@ -52,25 +52,6 @@ static int flush(struct hsd_stream *c)
 	return err < 0 ? err : 0;
 }
 
-/* one record of @type through kTLS TX (TLS_SET_RECORD_TYPE) */
-static int ktls_send_record(struct hsd_stream *c, uint8_t type, const void *p,
-			    size_t n)
-{
-	char cbuf[CMSG_SPACE(sizeof(uint8_t))] = { 0 };
-	struct iovec iov = { .iov_base = (void *)p, .iov_len = n };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-			    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
-
-	cm->cmsg_level = SOL_TLS;
-	cm->cmsg_type = TLS_SET_RECORD_TYPE;
-	cm->cmsg_len = CMSG_LEN(sizeof(uint8_t));
-	*CMSG_DATA(cm) = type;
-	if (sendmsg(c->fd, &m, MSG_NOSIGNAL) != (ssize_t)n)
-		return -errno;
-	return 0;
-}
-
 /*
  * RFC 8446 6.2: the fatal alert the engine raised goes out once, and
  * nothing after it, no close_notify either; one received gets no answer.
@@ -87,7 +68,7 @@ static void fatal_out(struct hsd_stream *c)
 	c->closed_tx = true;
 	flush(c);
 	if (c->ktls_tx && !received && !c->reset)
-		ktls_send_record(c, HS_CT_ALERT, a, sizeof(a));
+		hsd_ktls_send_record(c->fd, HS_CT_ALERT, a, sizeof(a));
 }
 
 /* RFC 8446 4.6.3 with TX in the kernel: the message, then the next key */
@@ -98,7 +79,7 @@ static int ktls_key_update(struct hsd_stream *c)
 
 	if (!c->ktls_tx || !hs_take_key_update(c->tls, msg))
 		return 0;
-	err = ktls_send_record(c, HS_CT_HANDSHAKE, msg, sizeof(msg));
+	err = hsd_ktls_send_record(c->fd, HS_CT_HANDSHAKE, msg, sizeof(msg));
 	if (!err)
 		err = hsd_ktls_install_tx(c->fd, c->tls, NULL);
 	if (err)
@@ -476,7 +457,7 @@ int hsd_stream_shutdown(struct hsd_stream *c)
 	}
 	c->closed_tx = true;
 	if (c->ktls_tx)
-		return ktls_send_record(c, HS_CT_ALERT, close_notify, 2);
+		return hsd_ktls_send_record(c->fd, HS_CT_ALERT, close_notify, 2);
 	err = hs_send_alert(c->tls, HS_ALERT_CLOSE_NOTIFY);
 	return err ? err : flush(c);
 }

@@ -150,3 +150,20 @@ int hsd_ktls_install(int fd, const struct hs_conn *c)
 		err = hsd_ktls_install_rx(fd, c);
 	return err;
 }
+
+int hsd_ktls_send_record(int fd, uint8_t type, const void *p, size_t n)
+{
+	char cbuf[CMSG_SPACE(sizeof(uint8_t))] = { 0 };
+	struct iovec iov = { .iov_base = (void *)p, .iov_len = n };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+			    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+
+	cm->cmsg_level = SOL_TLS;
+	cm->cmsg_type = TLS_SET_RECORD_TYPE;
+	cm->cmsg_len = CMSG_LEN(sizeof(uint8_t));
+	*CMSG_DATA(cm) = type;
+	if (sendmsg(fd, &m, MSG_NOSIGNAL) != (ssize_t)n)
+		return -errno;
+	return 0;
+}

@@ -50,4 +50,10 @@ int hsd_ktls_install_rx(int fd, const struct hs_conn *c);
  */
 int hsd_ktls_install(int fd, const struct hs_conn *c);
 
+/*
+ * One record of @type (alert, handshake: a KeyUpdate) through kTLS TX,
+ * TLS_SET_RECORD_TYPE (doc/KERNEL-ABI.md §3.6). 0 or -errno.
+ */
+int hsd_ktls_send_record(int fd, uint8_t type, const void *p, size_t n);
+
 #endif
