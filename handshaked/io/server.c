@@ -528,10 +528,6 @@ static void next_request(struct worker *w, struct conn *c)
 	int n;
 
 	c->st = C_REQUEST;
-	if (c->ktls_rx && hs_peer_closed(c->tls)) {
-		end_conn(w, c, "close_notify");
-		return;
-	}
 	n = http_parse_request(c->req, c->req_len, &c->r);
 	if (n > 0) {
 		memmove(c->req, c->req + n, c->req_len - (size_t)n);
@@ -542,6 +538,14 @@ static void next_request(struct worker *w, struct conn *c)
 	if (n < 0) {
 		c->req_len = 0;
 		respond_error(w, c, c->r.status);
+		return;
+	}
+	/*
+	 * RFC 8446 6.1: the peer's close_notify ends what it sends, not
+	 * what it may receive: the requests before it were answered above.
+	 */
+	if (hs_peer_closed(c->tls)) {
+		end_conn(w, c, "close_notify");
 		return;
 	}
 	if (w->stopping && !c->req_len) {
@@ -575,8 +579,8 @@ static void fallback_input(struct worker *w, struct conn *c)
 		respond_error(w, c, 431);
 		return;
 	}
-	if (err || hs_peer_closed(c->tls)) {
-		end_conn(w, c, err ? "record error" : "close_notify");
+	if (err) {
+		end_conn(w, c, "record error");
 		return;
 	}
 	next_request(w, c);
@@ -603,7 +607,10 @@ static void ktls_input(struct worker *w, struct conn *c, int res)
 	}
 	if (type == HS_CT_ALERT) {
 		err = hs_handle_alert_public(c->tls, p, (size_t)res);
-		end_conn(w, c, err ? "alert" : "close_notify");
+		if (err || !hs_peer_closed(c->tls))
+			end_conn(w, c, "alert");
+		else
+			next_request(w, c);	/* requests before it, then the end */
 		return;
 	}
 	err = type == HS_CT_HANDSHAKE ?

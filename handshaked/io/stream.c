@@ -30,6 +30,7 @@ struct hsd_stream {
 	bool eof;
 	bool closed_tx;		/* our close_notify went out */
 	bool reset;		/* the peer reset the connection */
+	int err;		/* met while opening buffered records */
 	/* fallback RX: raw bytes not yet opened; opened data not yet read */
 	uint8_t *raw;
 	size_t raw_len;
@@ -251,9 +252,37 @@ const char *hsd_stream_why(const struct hsd_stream *c)
 	return c->path.why;
 }
 
-bool hsd_stream_buffered(const struct hsd_stream *c)
+bool hsd_stream_buffered(struct hsd_stream *c)
 {
-	return c->app_len > c->app_off || c->raw_len;
+	size_t used, got;
+	int err;
+
+	/*
+	 * Whole records already read are opened now: a control record (a
+	 * ticket that came with the server's flight, a KeyUpdate) is handled
+	 * here, so "buffered" means data, the end or an error, and a caller
+	 * never blocks in hsd_stream_recv() on bytes that held no data.
+	 */
+	while (!c->ktls_rx && c->raw_len && c->app_len == c->app_off &&
+	       !c->err) {
+		err = hs_app_read(c->tls, c->raw, c->raw_len, &used,
+				  c->app, REC_MAX, &got);
+		memmove(c->raw, c->raw + used, c->raw_len - used);
+		c->raw_len -= used;
+		c->app_len = got;
+		c->app_off = 0;
+		if (err)
+			fatal_out(c);
+		if (!err)
+			err = ktls_key_update(c);
+		if (!err)
+			err = flush(c);
+		c->err = err;
+		if (!used)
+			break;
+	}
+	return c->app_len > c->app_off || c->err || c->eof ||
+	       hs_peer_closed(c->tls);
 }
 
 struct hs_conn *hsd_stream_tls(struct hsd_stream *c)
@@ -413,6 +442,8 @@ ssize_t hsd_stream_recv(struct hsd_stream *c, void *p, size_t n)
 				c->app_off = c->app_len = 0;
 			return (ssize_t)take;
 		}
+		if (c->err)
+			return c->err;
 		if (c->eof || hs_peer_closed(c->tls))
 			return 0;
 		if (c->ktls_rx)

@@ -43,8 +43,12 @@ int hsd_stream_key_update(struct hsd_stream *c, bool request);
 int hsd_stream_shutdown(struct hsd_stream *c);
 /* close_notify, then close(2) and free */
 int hsd_stream_close(struct hsd_stream *c);
-/* data or records already read from the socket (poll(2) cannot see them) */
-bool hsd_stream_buffered(const struct hsd_stream *c);
+/*
+ * Data, the peer's close or an error already read from the socket, which
+ * poll(2) cannot see: hsd_stream_recv() returns at once. Control records
+ * already read (tickets, KeyUpdate) are handled on the way.
+ */
+bool hsd_stream_buffered(struct hsd_stream *c);
 /* the engine, e.g. for hs_get_session() */
 struct hs_conn *hsd_stream_tls(struct hsd_stream *c);
 
