@@ -27,10 +27,11 @@ static int open_beneath(int dirfd, const char *path)
 	return fd < 0 ? -errno : (int)fd;
 }
 
-int hsd_file_open(int rootfd, const char *path, struct stat *st)
+int hsd_file_open(int rootfd, const char *path, struct stat *st, bool *index)
 {
 	int fd, idx;
 
+	*index = false;
 	/* the request's "/a/b" is "a/b" beneath the root; "/" the root */
 	while (*path == '/')
 		path++;
@@ -49,6 +50,7 @@ int hsd_file_open(int rootfd, const char *path, struct stat *st)
 		if (idx < 0)
 			return idx == -ENOENT ? -EISDIR : idx;
 		fd = idx;
+		*index = true;
 		if (fstat(fd, st)) {
 			idx = -errno;
 			close(fd);

@@ -63,8 +63,16 @@ enum state {
 	C_DRAIN,	/* kTLS next: the rest of a record already begun */
 	C_REQUEST,	/* reading a request head */
 	C_RESPOND,	/* head and body going out */
-	C_CLOSE,	/* last output (alert) going out, then close */
+	C_LINGER,	/* our side closed: the peer's last bytes read, dropped */
 };
+
+/*
+ * close(2) with unread bytes makes the kernel send RST, and a peer that
+ * receives RST may lose response bytes it has not read yet: after our
+ * close_notify and FIN, what the peer still sends is read and dropped
+ * until it closes too, for at most this long.
+ */
+#define LINGER_MS 2000
 
 struct conn {
 	enum state st;
@@ -74,6 +82,9 @@ struct conn {
 	bool ktls_tx, ktls_rx;
 	bool shut;			/* shutdown() by a deadline or stop */
 	bool keep;			/* another request may follow */
+	bool in_head;			/* a request head has begun */
+	bool reset;			/* the peer reset or the socket failed */
+	const char *end_why;		/* why it ends, while lingering */
 	struct hs_conn *tls;
 	struct hsd_path path;
 	uint64_t tx_records;		/* kTLS: records under this TX key */
@@ -229,7 +240,9 @@ static void free_conn(struct worker *w, struct conn *c, const char *end)
 	c->tls = NULL;
 	c->st = C_FREE;
 	c->gen++;
-	c->busy = c->shut = c->ktls_tx = c->ktls_rx = false;
+	c->busy = c->shut = c->ktls_tx = c->ktls_rx = c->in_head = false;
+	c->reset = false;
+	c->end_why = NULL;
 	c->raw_len = c->req_len = c->head_len = c->head_off = c->piped = 0;
 	c->tx_records = c->bytes = c->left = c->off = 0;
 	c->requests = 0;
@@ -250,7 +263,11 @@ static void end_conn(struct worker *w, struct conn *c, const char *why)
 	bool received;
 	size_t n;
 
-	if (c->tls && !c->shut) {
+	if (c->st == C_LINGER) {
+		free_conn(w, c, c->end_why);
+		return;
+	}
+	if (c->tls && !c->shut && !c->reset) {
 		bool failed = hs_error(c->tls, &alert, &received, NULL);
 
 		if (c->ktls_tx && !failed)
@@ -262,6 +279,13 @@ static void end_conn(struct worker *w, struct conn *c, const char *why)
 			n = hs_output(c->tls, &p);
 			if (n && send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
 				hs_output_consumed(c->tls, n);
+		}
+		if (!shutdown(c->fd, SHUT_WR)) {
+			c->st = C_LINGER;
+			c->end_why = why;
+			c->deadline = now_ms() + LINGER_MS;
+			op_recv(w, c, c->raw, sizeof(c->raw));
+			return;
 		}
 	}
 	free_conn(w, c, why);
@@ -487,6 +511,7 @@ static void serve_request(struct worker *w, struct conn *c)
 	struct http_response resp;
 	struct http_file f;
 	struct stat st;
+	bool index;
 	int fd;
 
 	c->requests++;
@@ -494,7 +519,7 @@ static void serve_request(struct worker *w, struct conn *c)
 		respond_error(w, c, 405);
 		return;
 	}
-	fd = hsd_file_open(w->rootfd, c->r.path, &st);
+	fd = hsd_file_open(w->rootfd, c->r.path, &st, &index);
 	if (fd < 0) {
 		respond_error(w, c, hsd_file_status(fd));
 		return;
@@ -503,7 +528,7 @@ static void serve_request(struct worker *w, struct conn *c)
 	f.mtime = st.st_mtim;
 	f.ino = st.st_ino;
 	f.dev = st.st_dev;
-	f.name = c->r.path;
+	f.name = index ? "index.html" : c->r.path;
 	if (http_respond(&c->r, &f, 0, time(NULL), c->head, sizeof(c->head),
 			 &resp)) {
 		close(fd);
@@ -529,6 +554,8 @@ static void next_request(struct worker *w, struct conn *c)
 
 	c->st = C_REQUEST;
 	n = http_parse_request(c->req, c->req_len, &c->r);
+	if (n != 0)
+		c->in_head = false;
 	if (n > 0) {
 		memmove(c->req, c->req + n, c->req_len - (size_t)n);
 		c->req_len -= (size_t)n;
@@ -562,7 +589,12 @@ static void next_request(struct worker *w, struct conn *c)
 			return;
 		}
 	}
-	c->deadline = now_ms() + (c->req_len ? w->o->header_ms : w->o->idle_ms);
+	/* the head's deadline runs from its first byte: never extended */
+	if (!c->req_len)
+		c->deadline = now_ms() + w->o->idle_ms;
+	else if (!c->in_head)
+		c->deadline = now_ms() + w->o->header_ms;
+	c->in_head = c->req_len > 0;
 	if (c->ktls_rx)
 		op_recvmsg(w, c);
 	else
@@ -805,11 +837,19 @@ static void on_accept(struct worker *w, struct io_uring_cqe *cqe)
 static void on_conn(struct worker *w, struct conn *c, enum op op, int res)
 {
 	c->busy = false;
+	if (c->st == C_LINGER) {
+		if (res > 0 && !c->shut)
+			op_recv(w, c, c->raw, sizeof(c->raw));	/* dropped */
+		else
+			free_conn(w, c, c->end_why);
+		return;
+	}
 	if (c->shut) {
 		end_conn(w, c, w->stopping ? "server stopping" : "deadline");
 		return;
 	}
 	if (res < 0 && res != -EAGAIN && res != -EINTR) {
+		c->reset = true;
 		end_conn(w, c, res == -ECONNRESET ? "reset" : "socket error");
 		return;
 	}
@@ -929,6 +969,27 @@ static void arm_wake(struct worker *w)
 	io_uring_sqe_set_data64(s, UD(OP_WAKE, 0, 0));
 }
 
+/* RFC 9110 15.5.9: a head that never finished, best effort, then close */
+static void say_408(struct conn *c)
+{
+	struct http_response r;
+	const uint8_t *p;
+	char h[512];
+	size_t n;
+
+	if (http_respond(NULL, NULL, 408, time(NULL), h, sizeof(h), &r))
+		return;
+	if (c->ktls_tx) {
+		send(c->fd, h, r.head_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		return;
+	}
+	if (hs_app_write(c->tls, (const uint8_t *)h, r.head_len))
+		return;
+	n = hs_output(c->tls, &p);
+	if (n && send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+		hs_output_consumed(c->tls, n);
+}
+
 /*
  * Deadlines: a connection past its own is shut down, which ends the
  * operation in flight; a header deadline with part of a head read gets a
@@ -953,13 +1014,11 @@ static void on_tick(struct worker *w)
 		if (now < c->deadline && !grace_over &&
 		    !(w->stopping && c->st == C_REQUEST && !c->req_len))
 			continue;
-		if (c->st == C_REQUEST && c->req_len && c->ktls_tx) {
-			char h[512];
-			struct http_response r;
-
-			if (!http_respond(NULL, NULL, 408, time(NULL), h,
-					  sizeof(h), &r))
-				send(c->fd, h, r.head_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (c->st == C_REQUEST && c->req_len && !grace_over)
+			say_408(c);
+		if (c->st == C_LINGER && !c->busy) {
+			free_conn(w, c, c->end_why);
+			continue;
 		}
 		c->shut = true;
 		if (c->busy)

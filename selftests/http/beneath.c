@@ -76,7 +76,8 @@ FIXTURE_TEARDOWN(root)
 static int status_of(int rootfd, const char *path)
 {
 	struct stat st;
-	int fd = hsd_file_open(rootfd, path, &st);
+	bool index;
+	int fd = hsd_file_open(rootfd, path, &st, &index);
 
 	if (fd < 0)
 		return hsd_file_status(fd);
@@ -100,6 +101,7 @@ TEST_F(root, inside_is_served)
 {
 	struct stat st;
 	char buf[16] = { 0 };
+	bool index;
 	int fd;
 
 	EXPECT_EQ(200, status_of(self->rootfd, "/a.txt"));
@@ -109,13 +111,18 @@ TEST_F(root, inside_is_served)
 	/* ".." that stays beneath the root is the kernel's to allow */
 	EXPECT_EQ(200, status_of(self->rootfd, "/dir/../a.txt"));
 	/* a directory is served by its index.html */
-	fd = hsd_file_open(self->rootfd, "/dir", &st);
+	fd = hsd_file_open(self->rootfd, "/a.txt", &st, &index);
 	ASSERT_LE(0, fd);
+	EXPECT_FALSE(index);
+	close(fd);
+	fd = hsd_file_open(self->rootfd, "/dir", &st, &index);
+	ASSERT_LE(0, fd);
+	EXPECT_TRUE(index);
 	EXPECT_EQ(13, read(fd, buf, sizeof(buf)));
 	EXPECT_STREQ("<p>index</p>\n", buf);
 	EXPECT_EQ(13, st.st_size);
 	close(fd);
-	fd = hsd_file_open(self->rootfd, "/", &st);
+	fd = hsd_file_open(self->rootfd, "/", &st, &index);
 	EXPECT_EQ(-EISDIR, fd);
 }
 

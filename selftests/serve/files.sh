@@ -1,0 +1,341 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# ktlsh serve, the io_uring HTTPS file server, fetched by curl, ktlsh client
+# and openssl s_client: bytes compared by checksum, the path each connection
+# took (kTLS with the body spliced where the kernel has kTLS, user space
+# otherwise) asserted from /proc/net/tls_stat and the server's own line;
+# keep-alive, pipelining, Range, HEAD, 304; traversal refused; bad requests
+# answered; many clients at once; slow, stalled and garbage clients cut off
+# without holding up a good one; SIGTERM finishes a transfer. TAP output.
+#
+#   files.sh KTLSH CERTDIR
+set -u
+KTLSH=$1
+C=$2
+HERE=$(cd "$(dirname "$0")" && pwd)
+PORT=$((20000 + RANDOM % 10000))
+n=0 failed=0
+tmp=$(mktemp -d)
+root=$tmp/root
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+ulimit -n 8192 2>/dev/null
+
+echo "TAP version 13"
+
+result() {	# name ok|fail|skip [reason]
+	n=$((n + 1))
+	if [ "$2" = ok ]; then
+		echo "ok $n $1"
+	elif [ "$2" = skip ]; then
+		echo "ok $n $1 # SKIP $3"
+	else
+		echo "not ok $n $1"
+		failed=$((failed + 1))
+		sed 's/^/# /' "$tmp/log" 2>/dev/null | tail -n 20
+		sed 's/^/# server: /' "$tmp/serve.log" 2>/dev/null | tail -n 10
+	fi
+	: > "$tmp/log"
+}
+check() {	# name command...: ok when the command succeeds
+	local name=$1
+	shift
+	if "$@" >> "$tmp/log" 2>&1; then result "$name" ok; else result "$name" fail; fi
+}
+
+next_port() {
+	PORT=$((PORT + 1))
+	while [ -n "$(ss -Hant "sport = :$PORT")" ]; do
+		PORT=$((PORT + 1))
+	done
+}
+
+# ---- the served tree: the sizes around a record, 100 MiB, the ways out ----
+mkdir -p "$root/dir" "$root/empty"
+: > "$root/0.bin"
+head -c 1 /dev/urandom > "$root/1.bin"
+for s in 16383 16384 16385; do head -c $s /dev/urandom > "$root/$s.bin"; done
+head -c $((100 << 20)) /dev/urandom > "$root/100M.bin"
+SIZES="0 1 16383 16384 16385 100M"
+echo '<p>index</p>' > "$root/dir/index.html"
+echo "secret outside the root" > "$tmp/outside.txt"
+ln -s ../outside.txt "$root/out"
+ln -s /etc/passwd "$root/abs"
+ln -s 1.bin "$root/in"
+(cd "$root" && sha256sum -- *.bin) > "$tmp/sums"
+
+probe=$("$KTLSH" probe -j)
+if grep -q '"ktls":{"present":true' <<< "$probe"; then
+	WANT="kTLS (TX and RX, body spliced)"
+else
+	WANT="user space: no kTLS"
+fi
+tls_stat() {
+	awk -v k="$1" '$1 == k { print $2 }' /proc/net/tls_stat 2>/dev/null
+}
+
+SERVE_PID=
+serve() {	# options...: ktlsh serve on a new port, -v log in serve.log
+	next_port
+	"$KTLSH" serve --root "$root" --port "$PORT" --cert "$C/server-ec.pem" \
+		--key "$C/server-ec.key" --threads 2 -v "$@" > "$tmp/serve.log" 2>&1 &
+	SERVE_PID=$!
+	local i
+	for i in $(seq 100); do
+		grep -q "listening on port" "$tmp/serve.log" && return 0
+		sleep 0.05
+	done
+	echo "ktlsh serve did not start" >> "$tmp/log"
+	return 1
+}
+BAD_EXITS=0
+stop() {	# SIGTERM: every server must exit 0 (sanitizer builds: no report)
+	local rc
+	[ -n "$SERVE_PID" ] || return 0
+	kill -TERM "$SERVE_PID" 2>/dev/null
+	wait "$SERVE_PID" 2>/dev/null
+	rc=$?
+	SERVE_PID=
+	[ $rc = 0 ] && return 0
+	BAD_EXITS=$((BAD_EXITS + 1))
+	echo "ktlsh serve exited with status $rc" >> "$tmp/log"
+	cat "$tmp/serve.log" >> "$tmp/exits.log"
+	return 1
+}
+CURL=(curl -s --cacert "$C/ca.pem" --resolve "server.test:@PORT@:127.0.0.1")
+curl_() {	# curl with the port filled in
+	"${CURL[@]//@PORT@/$PORT}" "$@"
+}
+url() { echo "https://server.test:$PORT$1"; }
+
+# every fetched file against its checksum: sums of $tmp/got/*.bin
+sums_ok() {
+	(cd "$tmp/got" && sha256sum -- *.bin) | diff - "$tmp/sums" >> "$tmp/log"
+}
+# the server's lines for $1 connections all say the path wanted
+path_ok() {	# connections
+	local got
+	got=$(grep -c "path=\"$WANT" "$tmp/serve.log")
+	[ "$got" -ge "$1" ] && return 0
+	echo "$got of $1 connections took \"$WANT\"" >> "$tmp/log"
+	return 1
+}
+# the kernel's count: +N kTLS sockets each way, or none in user space
+stat_begin() { TX0=$(tls_stat TlsTxSw) RX0=$(tls_stat TlsRxSw); return 0; }
+stat_ok() {	# connections
+	local want=0
+	[ "${WANT:0:4}" = kTLS ] && want=$1
+	if [ ! -r /proc/net/tls_stat ]; then
+		[ "$want" = 0 ] && return 0
+		echo "/proc/net/tls_stat missing, kTLS expected" >> "$tmp/log"
+		return 1
+	fi
+	local tx=$(( $(tls_stat TlsTxSw) - TX0 )) rx=$(( $(tls_stat TlsRxSw) - RX0 ))
+	[ "$tx" = "$want" ] && [ "$rx" = "$want" ] && return 0
+	echo "tls_stat: TlsTxSw +$tx TlsRxSw +$rx, want +$want each" >> "$tmp/log"
+	return 1
+}
+
+# ---- each size, TLS 1.2 and 1.3, curl (one connection) and ktlsh client ----
+for v in 1.2 1.3; do
+	name=fetch_sizes_curl_tls${v/./}
+	rm -rf "$tmp/got" && mkdir "$tmp/got"
+	serve "--tls$v"
+	args=()
+	for s in $SIZES; do args+=("$(url /$s.bin)" -o "$tmp/got/$s.bin"); done
+	if stat_begin &&
+	   curl_ --tlsv"$v" --tls-max "$v" "${args[@]}" >> "$tmp/log" 2>&1 &&
+	   sums_ok && stop && path_ok 1 && stat_ok 1 &&
+	   grep -q "requests=6 bytes=$(( (100 << 20) + 16383 + 16384 + 16385 + 1 ))" "$tmp/serve.log"; then
+		result "$name" ok
+	else
+		stop; result "$name" fail
+	fi
+
+	name=fetch_sizes_ktlsh_client_tls${v/./}
+	rm -rf "$tmp/got" && mkdir "$tmp/got"
+	ok=1
+	serve "--tls$v" && stat_begin || ok=0
+	for s in $SIZES; do
+		[ $ok = 1 ] || break
+		len=$(stat -c %s "$root/$s.bin")
+		printf 'GET /%s.bin HTTP/1.1\r\nHost: server.test\r\nConnection: close\r\n\r\n' "$s" |
+			"$KTLSH" client "127.0.0.1:$PORT" --ca "$C/ca.pem" --servername server.test \
+			> "$tmp/raw" 2>> "$tmp/log" || ok=0
+		# the head, then exactly the file
+		head -c 200 "$tmp/raw" | grep -qa "^HTTP/1.1 200 OK" ||
+			{ ok=0; echo "$s.bin: no 200" >> "$tmp/log"; }
+		tail -c "$len" "$tmp/raw" > "$tmp/got/$s.bin"
+		[ "$(stat -c %s "$tmp/raw")" -gt "$len" ] ||
+			{ ok=0; echo "$s.bin: no head" >> "$tmp/log"; }
+	done
+	if [ $ok = 1 ] && sums_ok && stop && path_ok 6 && stat_ok 6; then
+		result "$name" ok
+	else
+		stop; result "$name" fail
+	fi
+done
+
+# ---- HTTP on one connection: keep-alive, pipelining, Range, HEAD, 304 ----
+serve
+pipelined() {
+	printf 'GET /dir/index.html HTTP/1.1\r\nHost: x\r\n\r\nHEAD /16384.bin HTTP/1.1\r\nHost: x\r\n\r\nGET /dir/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n' |
+		timeout 10 openssl s_client -quiet -connect "127.0.0.1:$PORT" \
+		-CAfile "$C/ca.pem" 2>/dev/null > "$tmp/pipe.out"
+	[ "$(grep -ac '^HTTP/1.1 200 OK' "$tmp/pipe.out")" = 3 ] &&
+	grep -aq '^Content-Length: 16384' "$tmp/pipe.out" &&
+	grep -aq '<p>index</p>' "$tmp/pipe.out" &&
+	[ "$(stat -c %s "$tmp/pipe.out")" -lt 2000 ]	# HEAD sent no body
+}
+check pipelined_requests_one_connection pipelined
+ranges() {
+	curl_ -r 16380-16389 "$(url /100M.bin)" -o "$tmp/r1" -w '%{http_code}\n' | grep -qx 206 &&
+	cmp "$tmp/r1" <(tail -c +16381 "$root/100M.bin" | head -c 10) &&
+	curl_ -r -5 "$(url /16385.bin)" -o "$tmp/r2" -w '%{http_code}\n' | grep -qx 206 &&
+	cmp "$tmp/r2" <(tail -c 5 "$root/16385.bin") &&
+	curl_ -r 99999999999- "$(url /1.bin)" -o /dev/null -w '%{http_code}\n' | grep -qx 416
+}
+check range_206_and_416 ranges
+conditional() {
+	local etag
+	etag=$(curl_ -I "$(url /16383.bin)" | sed -n 's/^ETag: \(.*\)\r$/\1/p')
+	[ -n "$etag" ] &&
+	curl_ -H "If-None-Match: $etag" "$(url /16383.bin)" -o /dev/null -w '%{http_code}\n' | grep -qx 304 &&
+	curl_ -z "$root/16383.bin" "$(url /16383.bin)" -o /dev/null -w '%{http_code}\n' | grep -qx 304 &&
+	curl_ -H 'If-None-Match: "other"' "$(url /16383.bin)" -o /dev/null -w '%{http_code}\n' | grep -qx 200
+}
+check head_etag_and_304 conditional
+
+# ---- the ways out of the root, and bad requests ----
+traversal() {
+	local t code
+	for t in /../outside.txt /%2e%2e/outside.txt /dir/..%2F..%2Foutside.txt /out /abs \
+		 //etc/passwd /dir/../../outside.txt; do
+		code=$(curl_ --path-as-is "$(url "$t")" -o "$tmp/t.out" -w '%{http_code}')
+		echo "$t -> $code" >> "$tmp/log"
+		case $code in 403|404|400) ;; *) return 1 ;; esac
+		grep -q secret "$tmp/t.out" && return 1
+		grep -q root: "$tmp/t.out" && return 1
+	done
+	[ "$(curl_ "$(url /in)" -o /dev/null -w '%{http_code}')" = 200 ]
+}
+check traversal_refused traversal
+bad_requests() {
+	local req want got
+	while IFS='|' read -r want req; do
+		got=$(printf "$req" | timeout 10 openssl s_client -quiet -connect "127.0.0.1:$PORT" \
+			-CAfile "$C/ca.pem" 2>/dev/null | head -n 1 | cut -d' ' -f2)
+		echo "$req -> $got (want $want)" >> "$tmp/log"
+		[ "$got" = "$want" ] || return 1
+	done <<-'EOF'
+	405|DELETE /1.bin HTTP/1.1\r\nHost: x\r\n\r\n
+	400|GET /1.bin HTTP/1.1\r\n\r\n
+	505|GET / HTTP/2.0\r\nHost: x\r\n\r\n
+	400|GET  / HTTP/1.1\r\nHost: x\r\n\r\n
+	413|GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\n\r\n
+	501|GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n
+	404|GET /missing HTTP/1.1\r\nHost: x\r\n\r\n
+	EOF
+	# a request-line past the limit: 414; a head past it: 431
+	got=$( (printf 'GET /%05000d HTTP/1.1\r\nHost: x\r\n\r\n' 0) |
+		timeout 10 openssl s_client -quiet -connect "127.0.0.1:$PORT" -CAfile "$C/ca.pem" \
+		2>/dev/null | head -n 1 | cut -d' ' -f2)
+	[ "$got" = 414 ] || { echo "long target -> $got" >> "$tmp/log"; return 1; }
+	got=$( (printf 'GET / HTTP/1.1\r\nHost: x\r\n'; for i in $(seq 100); do printf 'X-%d: %090d\r\n' $i 0; done; printf '\r\n') |
+		timeout 10 openssl s_client -quiet -connect "127.0.0.1:$PORT" -CAfile "$C/ca.pem" \
+		2>/dev/null | head -n 1 | cut -d' ' -f2)
+	[ "$got" = 431 ] || { echo "large head -> $got" >> "$tmp/log"; return 1; }
+}
+check bad_requests_answered bad_requests
+stop
+
+# ---- many at once; memory per idle connection ----
+serve
+many() {
+	local got
+	got=$(python3 "$HERE/clients.py" many "$PORT" "$C/ca.pem" 1000 /16385.bin 16385)
+	echo "served whole: $got of 1000" >> "$tmp/log"
+	[ "$got" = 1000 ]
+}
+check thousand_concurrent_connections many
+idle_memory() {
+	local pid=$SERVE_PID before after per
+	before=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+	python3 "$HERE/clients.py" idle "$PORT" "$C/ca.pem" 500 3 > "$tmp/idle.out" &
+	local ipid=$!
+	for _ in $(seq 100); do grep -q ready "$tmp/idle.out" && break; sleep 0.1; done
+	after=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+	wait "$ipid"
+	per=$(( (after - before) * 1024 / 500 ))
+	echo "# idle connection: $per bytes of server memory each (500 open)"
+	echo "idle: $per bytes per connection" >> "$tmp/log"
+	[ "$per" -lt $((128 * 1024)) ]
+}
+check memory_per_idle_connection idle_memory
+stop
+
+# ---- slow, stalled and garbage clients: cut off, a good one served ----
+serve --header-timeout 1500 --timeout 1500
+slow_clients() {
+	local t0 t1 status
+	# a TCP connection that never says a word, garbage instead of a
+	# ClientHello, and a head one byte at a time
+	exec 5<>"/dev/tcp/127.0.0.1/$PORT"
+	head -c 3000 /dev/urandom > "/dev/tcp/127.0.0.1/$PORT" 2>/dev/null
+	python3 "$HERE/clients.py" slow "$PORT" "$C/ca.pem" > "$tmp/slow.out" &
+	local spid=$!
+	sleep 0.3
+	# meanwhile a good client is served at once
+	t0=$(date +%s%N)
+	curl_ "$(url /16384.bin)" -o "$tmp/good" || return 1
+	t1=$(date +%s%N)
+	echo "good client: $(( (t1 - t0) / 1000000 )) ms" >> "$tmp/log"
+	[ $(( (t1 - t0) / 1000000 )) -lt 1000 ] || return 1
+	cmp -s "$tmp/good" "$root/16384.bin" || return 1
+	wait "$spid"
+	read -r status secs < "$tmp/slow.out"
+	echo "slowloris: status $status after $secs s" >> "$tmp/log"
+	# cut off at the header deadline, with a 408
+	[ "$status" = 408 ] || return 1
+	# the silent one is closed at the handshake deadline
+	timeout 5 cat <&5 > /dev/null || return 1
+	exec 5<&-
+}
+check slow_stalled_garbage_clients_cut_off slow_clients
+stop
+
+# ---- mutual TLS ----
+serve --verify-client --ca "$C/ca.pem"
+mtls() {
+	curl_ --cert "$C/client-ec.pem" --key "$C/client-ec.key" "$(url /1.bin)" -o "$tmp/m" &&
+	cmp -s "$tmp/m" "$root/1.bin" &&
+	! curl_ "$(url /1.bin)" -o /dev/null
+}
+check verify_client_mtls mtls
+stop
+
+# ---- SIGTERM: the transfer in flight completes, then the server exits 0 ----
+serve --access-log "$tmp/access.log"
+sigterm() {
+	local rc
+	curl_ --limit-rate 20M "$(url /100M.bin)" -o "$tmp/got100" &
+	local cpid=$!
+	sleep 1
+	kill -TERM "$SERVE_PID"
+	wait "$cpid" || return 1
+	wait "$SERVE_PID"
+	rc=$?
+	SERVE_PID=
+	echo "server exit status $rc" >> "$tmp/log"
+	[ $rc = 0 ] && cmp -s "$tmp/got100" "$root/100M.bin" &&
+	grep -q "ktlsh serve: stopped" "$tmp/serve.log" &&
+	grep -Eq '^127\.0\.0\.1 - - \[[^]]+\] "GET /100M.bin HTTP/1.1" 200 104857600$' "$tmp/access.log"
+}
+check sigterm_finishes_the_transfer sigterm
+
+exits() {
+	[ "$BAD_EXITS" = 0 ] || { cat "$tmp/exits.log" >> "$tmp/log"; return 1; }
+}
+check every_server_exited_cleanly exits
+
+echo "1..$n"
+[ "$failed" = 0 ]
