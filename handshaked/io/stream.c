@@ -242,6 +242,31 @@ int hsd_stream_new(int fd, struct hs_conn *tls, const uint8_t *pending,
 	return 0;
 }
 
+/*
+ * Open the next record(s) of c->raw into c->app (user-space RX), then do
+ * what they asked: a KeyUpdate answered, a fatal alert sent. *used: raw
+ * bytes taken. 0 or -errno.
+ */
+static int open_raw(struct hsd_stream *c, size_t *used)
+{
+	size_t got;
+	int err;
+
+	err = hs_app_read(c->tls, c->raw, c->raw_len, used, c->app, REC_MAX,
+			  &got);
+	memmove(c->raw, c->raw + *used, c->raw_len - *used);
+	c->raw_len -= *used;
+	c->app_len = got;
+	c->app_off = 0;
+	if (err)
+		fatal_out(c);
+	if (!err)
+		err = ktls_key_update(c);
+	if (!err)
+		err = flush(c);
+	return err;
+}
+
 bool hsd_stream_ktls(const struct hsd_stream *c, bool tx)
 {
 	return tx ? c->ktls_tx : c->ktls_rx;
@@ -254,8 +279,7 @@ const char *hsd_stream_why(const struct hsd_stream *c)
 
 bool hsd_stream_buffered(struct hsd_stream *c)
 {
-	size_t used, got;
-	int err;
+	size_t used;
 
 	/*
 	 * Whole records already read are opened now: a control record (a
@@ -265,19 +289,7 @@ bool hsd_stream_buffered(struct hsd_stream *c)
 	 */
 	while (!c->ktls_rx && c->raw_len && c->app_len == c->app_off &&
 	       !c->err) {
-		err = hs_app_read(c->tls, c->raw, c->raw_len, &used,
-				  c->app, REC_MAX, &got);
-		memmove(c->raw, c->raw + used, c->raw_len - used);
-		c->raw_len -= used;
-		c->app_len = got;
-		c->app_off = 0;
-		if (err)
-			fatal_out(c);
-		if (!err)
-			err = ktls_key_update(c);
-		if (!err)
-			err = flush(c);
-		c->err = err;
+		c->err = open_raw(c, &used);
 		if (!used)
 			break;
 	}
@@ -429,7 +441,7 @@ static ssize_t ktls_recv(struct hsd_stream *c, void *p, size_t n)
 
 ssize_t hsd_stream_recv(struct hsd_stream *c, void *p, size_t n)
 {
-	size_t used, got, take;
+	size_t used, take;
 	ssize_t r;
 	int err;
 
@@ -457,17 +469,7 @@ ssize_t hsd_stream_recv(struct hsd_stream *c, void *p, size_t n)
 				return r ? -errno : -ECONNRESET;
 			c->raw_len = (size_t)r;
 		}
-		err = hs_app_read(c->tls, c->raw, c->raw_len, &used,
-				  c->app, REC_MAX, &got);
-		memmove(c->raw, c->raw + used, c->raw_len - used);
-		c->raw_len -= used;
-		c->app_len = got;
-		if (err)
-			fatal_out(c);
-		if (!err)
-			err = ktls_key_update(c);
-		if (!err)
-			err = flush(c);
+		err = open_raw(c, &used);
 		if (err)
 			return err;
 	}

@@ -1,0 +1,839 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * One connection of the file server (server.h), from its accepted socket
+ * to its close: the handshake on our engine, fed by RECV completions;
+ * then io/path.c decides kTLS or user space. kTLS: the response head is
+ * SENT with MSG_MORE and the body SPLICEd file -> pipe -> socket; requests
+ * come with RECVMSG, whose control message types each record (alerts,
+ * KeyUpdate: doc/KERNEL-ABI.md §3.6). User space: the file is READ into a
+ * registered buffer and sealed by the engine, records go out with SEND.
+ * At most one operation is in flight per connection.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "handshaked/crypto/crypto.h"
+#include "handshaked/io/files.h"
+#include "handshaked/io/server_int.h"
+#include "handshaked/kernel/kabi.h"
+#include "handshaked/kernel/ktls.h"
+
+/* ---- operations: each connection has at most one in flight ---- */
+
+static void op_recv(struct worker *w, struct conn *c, void *p, size_t n)
+{
+	struct io_uring_sqe *s = sqe(w);
+
+	io_uring_prep_recv(s, c->fd, p, n, 0);
+	io_uring_sqe_set_data64(s, ud(w, c, OP_RECV));
+	c->busy = true;
+}
+
+static void op_send(struct worker *w, struct conn *c, const void *p, size_t n,
+		    int flags)
+{
+	struct io_uring_sqe *s = sqe(w);
+
+	io_uring_prep_send(s, c->fd, p, n, flags | MSG_NOSIGNAL);
+	io_uring_sqe_set_data64(s, ud(w, c, OP_SEND));
+	c->busy = true;
+}
+
+/* kTLS RX: one record's data, its type in the control message */
+static void op_recvmsg(struct worker *w, struct conn *c)
+{
+	struct io_uring_sqe *s = sqe(w);
+
+	c->iov.iov_base = c->req + c->req_len;
+	c->iov.iov_len = sizeof(c->req) - c->req_len;
+	memset(&c->msg, 0, sizeof(c->msg));
+	c->msg.msg_iov = &c->iov;
+	c->msg.msg_iovlen = 1;
+	c->msg.msg_control = c->cbuf;
+	c->msg.msg_controllen = sizeof(c->cbuf);
+	io_uring_prep_recvmsg(s, c->fd, &c->msg, 0);
+	io_uring_sqe_set_data64(s, ud(w, c, OP_RECVMSG));
+	c->busy = true;
+}
+
+static void log_conn(struct worker *w, struct conn *c, const char *end)
+{
+	const struct hs_params *p = c->tls ? hs_params(c->tls) : NULL;
+
+	if (!w->o->verbose || !w->o->log)
+		return;
+	fprintf(w->o->log,
+		"serve: peer=%s version=%s suite=%s path=\"%s\" requests=%u bytes=%llu ms=%llu end=%s\n",
+		c->peer, p && p->version == HS_TLS13 ? "TLSv1.3" :
+		p && p->version == HS_TLS12 ? "TLSv1.2" : "-",
+		p && p->suite ? p->suite->name : "-",
+		c->path.why[0] ? c->path.why : "-", c->requests,
+		(unsigned long long)c->bytes,
+		(unsigned long long)(now_ms() - c->start), end);
+	fflush(w->o->log);
+}
+
+void srv_conn_free(struct worker *w, struct conn *c, const char *end)
+{
+	log_conn(w, c, end);
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->file >= 0)
+		close(c->file);
+	if (c->pipe[0] >= 0) {
+		close(c->pipe[0]);
+		close(c->pipe[1]);
+	}
+	if (c->buf >= 0)
+		w->free_bufs[w->n_free_bufs++] = c->buf;
+	hs_conn_free(c->tls);
+	hsd_wipe(c->raw, c->raw_len);
+	hsd_wipe(c->req, c->req_len);
+	c->tls = NULL;
+	c->st = C_FREE;
+	c->gen++;
+	c->busy = c->shut = c->ktls_tx = c->ktls_rx = c->in_head = false;
+	c->reset = false;
+	c->end_why = NULL;
+	c->raw_len = c->req_len = c->head_len = c->head_off = c->piped = 0;
+	c->tx_records = c->bytes = c->left = c->off = 0;
+	c->requests = 0;
+	c->path.why[0] = 0;
+	w->free_slots[w->n_free++] = (unsigned int)(c - w->c);
+	w->active--;
+}
+
+/*
+ * Close: the engine's fatal alert or our close_notify goes out first
+ * when it can (RFC 8446 6.1), without waiting for a peer that stalls.
+ */
+static void end_conn(struct worker *w, struct conn *c, const char *why)
+{
+	static const uint8_t close_notify[2] = { 1, HS_ALERT_CLOSE_NOTIFY };
+	const uint8_t *p;
+	uint8_t alert;
+	bool received;
+	size_t n;
+
+	if (c->st == C_LINGER) {
+		srv_conn_free(w, c, c->end_why);
+		return;
+	}
+	if (c->tls && !c->shut && !c->reset) {
+		bool failed = hs_error(c->tls, &alert, &received, NULL);
+
+		if (c->ktls_tx && !failed)
+			hsd_ktls_send_record(c->fd, HS_CT_ALERT, close_notify,
+					     sizeof(close_notify));
+		else if (!c->ktls_tx && hs_is_done(c->tls) && !failed)
+			hs_send_alert(c->tls, HS_ALERT_CLOSE_NOTIFY);
+		if (!c->ktls_tx) {
+			n = hs_output(c->tls, &p);
+			if (n && send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+				hs_output_consumed(c->tls, n);
+		}
+		if (!shutdown(c->fd, SHUT_WR)) {
+			c->st = C_LINGER;
+			c->end_why = why;
+			c->deadline = now_ms() + LINGER_MS;
+			op_recv(w, c, c->raw, sizeof(c->raw));
+			return;
+		}
+	}
+	srv_conn_free(w, c, why);
+}
+
+/* ---- the access log, one line per response (common log format) ---- */
+
+static void access_line(struct worker *w, struct conn *c, uint64_t len)
+{
+	char line[HTTP_TARGET_MAX + 256], when[64], peer[sizeof(c->peer)];
+	static const char *const m[] = { "-", "GET", "HEAD", "-" };
+	time_t t = time(NULL);
+	struct tm tm;
+	char *colon;
+	int n;
+
+	if (w->o->access_log < 0)
+		return;
+	localtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S %z", &tm);
+	memcpy(peer, c->peer, sizeof(peer));
+	colon = strrchr(peer, ' ');
+	if (colon)
+		*colon = 0;
+	n = snprintf(line, sizeof(line), "%s - - [%s] \"%s %s HTTP/1.%u\" %d %llu\n",
+		     peer, when, m[c->r.method < 4 ? c->r.method : 0],
+		     c->r.path[0] ? c->r.path : "-", c->r.minor, c->status,
+		     (unsigned long long)len);
+	if (n > 0 && write(w->o->access_log, line,
+			   (size_t)n < sizeof(line) ? (size_t)n : sizeof(line)) < 0)
+		w->err = -errno;
+}
+
+/* ---- the handshake ---- */
+
+static void after_handshake(struct worker *w, struct conn *c);
+static void next_request(struct worker *w, struct conn *c);
+static void respond_more(struct worker *w, struct conn *c);
+
+/* send what the engine has to send, or go on reading */
+static void handshake_step(struct worker *w, struct conn *c)
+{
+	const uint8_t *p;
+	size_t n = hs_output(c->tls, &p);
+
+	if (n) {
+		op_send(w, c, p, n, 0);
+		return;
+	}
+	if (hs_error(c->tls, NULL, NULL, NULL)) {
+		end_conn(w, c, "handshake failed");
+		return;
+	}
+	if (hs_is_done(c->tls)) {
+		after_handshake(w, c);
+		return;
+	}
+	op_recv(w, c, c->raw + c->raw_len, sizeof(c->raw) - c->raw_len);
+}
+
+static void handshake_input(struct worker *w, struct conn *c)
+{
+	size_t used = 0;
+
+	hs_input(c->tls, c->raw, c->raw_len, &used);
+	memmove(c->raw, c->raw + used, c->raw_len - used);
+	c->raw_len -= used;
+	handshake_step(w, c);
+}
+
+/*
+ * Open what the engine holds of application records (they came with the
+ * client's Finished) into the request buffer. 0, or -errno.
+ */
+static int open_records(struct conn *c)
+{
+	uint8_t out[16384 + 256];
+	size_t used, got;
+	int err;
+
+	while (c->raw_len) {
+		err = hs_app_read(c->tls, c->raw, c->raw_len, &used, out,
+				  sizeof(out), &got);
+		if (err)
+			return err;
+		memmove(c->raw, c->raw + used, c->raw_len - used);
+		c->raw_len -= used;
+		if (got > sizeof(c->req) - c->req_len)
+			return -EMSGSIZE;
+		memcpy(c->req + c->req_len, out, got);
+		c->req_len += got;
+		hsd_wipe(out, got);
+		if (!used && !got)
+			break;	/* a part of a record: the engine keeps it */
+	}
+	return 0;
+}
+
+/* the keys go to the kernel once nothing is half-read or half-sent */
+static void install_ktls(struct worker *w, struct conn *c)
+{
+	uint64_t seq;
+	int err;
+
+	err = hsd_ktls_install_tx(c->fd, c->tls, &seq);
+	if (err) {
+		snprintf(c->path.why, sizeof(c->path.why),
+			 "user space: kTLS refused the key (%s)", strerror(-err));
+		c->path.ktls = false;
+		next_request(w, c);
+		return;
+	}
+	c->ktls_tx = true;
+	c->tx_records = seq;
+	hs_tx_offloaded(c->tls, seq);
+	err = hsd_ktls_install_rx(c->fd, c->tls);
+	if (err) {
+		/* TX is the kernel's already: no way back for this one */
+		snprintf(c->path.why, sizeof(c->path.why),
+			 "kTLS RX refused (%s)", strerror(-err));
+		end_conn(w, c, "kTLS RX refused");
+		return;
+	}
+	c->ktls_rx = true;
+	snprintf(c->path.why, sizeof(c->path.why), "kTLS (TX and RX, body spliced)");
+	next_request(w, c);
+}
+
+/* kTLS next: records already read are opened here first, whole */
+static void drain(struct worker *w, struct conn *c)
+{
+	const uint8_t *p;
+	size_t need, n;
+	int err = open_records(c);
+
+	if (err) {
+		end_conn(w, c, "records with the Finished failed");
+		return;
+	}
+	need = hs_rx_partial_need(c->tls);
+	if (need) {
+		n = sizeof(c->raw) - c->raw_len;
+		c->st = C_DRAIN;
+		op_recv(w, c, c->raw + c->raw_len, need < n ? need : n);
+		return;
+	}
+	/* what the engine answered meanwhile goes out under its key */
+	n = hs_output(c->tls, &p);
+	if (n) {
+		c->st = C_DRAIN;
+		op_send(w, c, p, n, 0);
+		return;
+	}
+	install_ktls(w, c);
+}
+
+static void fallback_input(struct worker *w, struct conn *c);
+
+static void after_handshake(struct worker *w, struct conn *c)
+{
+	if (hsd_path_decide(c->fd, c->tls, &w->o->path, &c->path)) {
+		drain(w, c);
+		return;
+	}
+	/* records that came with the Finished are the first request's */
+	fallback_input(w, c);
+}
+
+/* ---- requests ---- */
+
+static void respond_error(struct worker *w, struct conn *c, int status);
+
+static void start_body(struct worker *w, struct conn *c,
+		       const struct http_response *resp)
+{
+	c->off = resp->body_off;
+	c->left = resp->body_from_file ? resp->body_len : 0;
+	if (!c->left && c->file >= 0) {
+		close(c->file);
+		c->file = -1;
+	}
+}
+
+/* queue the head: kTLS sends it as it is, user space seals it first */
+static bool queue_head(struct worker *w, struct conn *c)
+{
+	int err;
+
+	c->head_off = 0;
+	if (c->ktls_tx)
+		return true;
+	err = hs_app_write(c->tls, (const uint8_t *)c->head, c->head_len);
+	if (err) {
+		end_conn(w, c, "sealing failed");
+		return false;
+	}
+	c->head_len = 0;
+	return true;
+}
+
+static void respond_error(struct worker *w, struct conn *c, int status)
+{
+	struct http_response resp;
+
+	if (http_respond(c->r.status || c->r.path[0] ? &c->r : NULL, NULL,
+			 status, time(NULL), c->head, sizeof(c->head), &resp)) {
+		end_conn(w, c, "response head");
+		return;
+	}
+	c->status = resp.status;
+	c->head_len = resp.head_len;
+	c->keep = !resp.close && !w->stopping;
+	start_body(w, c, &resp);
+	access_line(w, c, 0);
+	c->st = C_RESPOND;
+	c->deadline = now_ms() + w->o->write_ms;
+	if (queue_head(w, c))
+		respond_more(w, c);
+}
+
+static void serve_request(struct worker *w, struct conn *c)
+{
+	struct http_response resp;
+	struct http_file f;
+	struct stat st;
+	bool index;
+	int fd;
+
+	c->requests++;
+	if (c->r.method == HTTP_OTHER) {
+		respond_error(w, c, 405);
+		return;
+	}
+	fd = hsd_file_open(w->rootfd, c->r.path, &st, &index);
+	if (fd < 0) {
+		respond_error(w, c, hsd_file_status(fd));
+		return;
+	}
+	f.size = (uint64_t)st.st_size;
+	f.mtime = st.st_mtim;
+	f.ino = st.st_ino;
+	f.dev = st.st_dev;
+	f.name = index ? "index.html" : c->r.path;
+	if (http_respond(&c->r, &f, 0, time(NULL), c->head, sizeof(c->head),
+			 &resp)) {
+		close(fd);
+		end_conn(w, c, "response head");
+		return;
+	}
+	c->file = fd;
+	c->status = resp.status;
+	c->head_len = resp.head_len;
+	c->keep = !resp.close && !w->stopping;
+	start_body(w, c, &resp);
+	access_line(w, c, c->left);
+	c->st = C_RESPOND;
+	c->deadline = now_ms() + w->o->write_ms;
+	if (queue_head(w, c))
+		respond_more(w, c);
+}
+
+/* a whole request in the buffer: answer it; else read on */
+static void next_request(struct worker *w, struct conn *c)
+{
+	int n;
+
+	c->st = C_REQUEST;
+	n = http_parse_request(c->req, c->req_len, &c->r);
+	if (n != 0)
+		c->in_head = false;
+	if (n > 0) {
+		memmove(c->req, c->req + n, c->req_len - (size_t)n);
+		c->req_len -= (size_t)n;
+		serve_request(w, c);
+		return;
+	}
+	if (n < 0) {
+		c->req_len = 0;
+		respond_error(w, c, c->r.status);
+		return;
+	}
+	/*
+	 * RFC 8446 6.1: the peer's close_notify ends what it sends, not
+	 * what it may receive: the requests before it were answered above.
+	 */
+	if (hs_peer_closed(c->tls)) {
+		end_conn(w, c, "close_notify");
+		return;
+	}
+	if (w->stopping && !c->req_len) {
+		end_conn(w, c, "server stopping");
+		return;
+	}
+	/* user space: what the engine answered (a KeyUpdate) goes first */
+	if (!c->ktls_tx) {
+		const uint8_t *p;
+		size_t out = hs_output(c->tls, &p);
+
+		if (out) {
+			op_send(w, c, p, out, 0);
+			return;
+		}
+	}
+	/* the head's deadline runs from its first byte: never extended */
+	if (!c->req_len)
+		c->deadline = now_ms() + w->o->idle_ms;
+	else if (!c->in_head)
+		c->deadline = now_ms() + w->o->header_ms;
+	c->in_head = c->req_len > 0;
+	if (c->ktls_rx)
+		op_recvmsg(w, c);
+	else
+		op_recv(w, c, c->raw + c->raw_len, sizeof(c->raw) - c->raw_len);
+}
+
+/* user-space RX: records in, requests out */
+static void fallback_input(struct worker *w, struct conn *c)
+{
+	int err = open_records(c);
+
+	if (err == -EMSGSIZE) {
+		c->r.status = 431;
+		respond_error(w, c, 431);
+		return;
+	}
+	if (err) {
+		end_conn(w, c, "record error");
+		return;
+	}
+	next_request(w, c);
+}
+
+/* kTLS RX: a record of data, or a control record (doc/KERNEL-ABI.md §3.6) */
+static void ktls_input(struct worker *w, struct conn *c, int res)
+{
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&c->msg);
+	uint8_t type = cm && cm->cmsg_level == SOL_TLS &&
+		       cm->cmsg_type == TLS_GET_RECORD_TYPE ? *CMSG_DATA(cm) : 0;
+	uint8_t *p = c->req + c->req_len, msg[5];
+	int err;
+
+	if (!type || type == HS_CT_APPLICATION_DATA) {
+		if (!res) {
+			end_conn(w, c, "peer closed");
+			return;
+		}
+		hs_app_data_received(c->tls);
+		c->req_len += (size_t)res;
+		next_request(w, c);
+		return;
+	}
+	if (type == HS_CT_ALERT) {
+		err = hs_handle_alert_public(c->tls, p, (size_t)res);
+		if (err || !hs_peer_closed(c->tls))
+			end_conn(w, c, "alert");
+		else
+			next_request(w, c);	/* requests before it, then the end */
+		return;
+	}
+	err = type == HS_CT_HANDSHAKE ?
+	      hs_post_handshake(c->tls, p, (size_t)res) : -EPROTO;
+	hsd_wipe(p, (size_t)res);
+	if (err == HS_POST_KEY_UPDATE) {
+		/* RFC 8446 4.6.3: the next RX key; reads wait for it */
+		err = hsd_ktls_install_rx(c->fd, c->tls);
+		if (!err && hs_take_key_update(c->tls, msg)) {
+			err = hsd_ktls_send_record(c->fd, HS_CT_HANDSHAKE, msg,
+						   sizeof(msg));
+			if (!err)
+				err = hsd_ktls_install_tx(c->fd, c->tls, NULL);
+			c->tx_records = 0;
+		}
+	}
+	if (err < 0) {
+		end_conn(w, c, "post-handshake message refused");
+		return;
+	}
+	next_request(w, c);
+}
+
+/* ---- responses ---- */
+
+/* TLS 1.3 over kTLS: a KeyUpdate before the AEAD limit (RFC 8446 5.5) */
+static int ktls_account(struct conn *c, size_t n)
+{
+	uint8_t msg[5];
+	int err;
+
+	c->tx_records += n / 16384 + 1;
+	if (c->tx_records < c->path.tx_limit ||
+	    hs_params(c->tls)->version != HS_TLS13)
+		return 0;
+	if (!hsd_path_can_rekey(&c->path))
+		return -EOPNOTSUPP;
+	err = hs_key_update(c->tls, false);
+	if (!err && hs_take_key_update(c->tls, msg))
+		err = hsd_ktls_send_record(c->fd, HS_CT_HANDSHAKE, msg,
+					   sizeof(msg));
+	if (!err)
+		err = hsd_ktls_install_tx(c->fd, c->tls, NULL);
+	c->tx_records = 0;
+	return err;
+}
+
+static int take_buf(struct worker *w, struct conn *c)
+{
+	if (c->buf < 0 && w->n_free_bufs)
+		c->buf = w->free_bufs[--w->n_free_bufs];
+	return c->buf;
+}
+
+static void put_buf(struct worker *w, struct conn *c)
+{
+	if (c->buf >= 0)
+		w->free_bufs[w->n_free_bufs++] = c->buf;
+	c->buf = -1;
+}
+
+static void response_done(struct worker *w, struct conn *c)
+{
+	if (c->file >= 0)
+		close(c->file);
+	c->file = -1;
+	put_buf(w, c);
+	if (!c->keep) {
+		end_conn(w, c, "response with Connection: close");
+		return;
+	}
+	next_request(w, c);
+}
+
+/* the next operation of a response */
+static void respond_more(struct worker *w, struct conn *c)
+{
+	const uint8_t *p;
+	struct io_uring_sqe *s;
+	size_t n;
+
+	if (c->ktls_tx) {
+		if (c->head_off < c->head_len) {
+			op_send(w, c, c->head + c->head_off,
+				c->head_len - c->head_off, c->left ? MSG_MORE : 0);
+			return;
+		}
+		if (c->piped) {
+			s = sqe(w);
+			io_uring_prep_splice(s, c->pipe[0], -1, c->fd, -1,
+					     (unsigned int)c->piped,
+					     c->left ? SPLICE_F_MORE : 0);
+			io_uring_sqe_set_data64(s, ud(w, c, OP_SPLICE_OUT));
+			c->busy = true;
+			return;
+		}
+		if (c->left) {
+			if (c->pipe[0] < 0) {
+				if (pipe2(c->pipe, O_CLOEXEC)) {
+					end_conn(w, c, "no pipe");
+					return;
+				}
+				/* a larger pipe: fewer round trips per file */
+				fcntl(c->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
+			}
+			s = sqe(w);
+			n = c->left < PIPE_SIZE ? (size_t)c->left : PIPE_SIZE;
+			io_uring_prep_splice(s, c->file, (int64_t)c->off,
+					     c->pipe[1], -1, (unsigned int)n, 0);
+			io_uring_sqe_set_data64(s, ud(w, c, OP_SPLICE_IN));
+			c->busy = true;
+			return;
+		}
+		response_done(w, c);
+		return;
+	}
+	/* user space: sealed records out first, then the next chunk */
+	n = hs_output(c->tls, &p);
+	if (n) {
+		op_send(w, c, p, n, 0);
+		return;
+	}
+	if (c->left) {
+		if (take_buf(w, c) < 0) {
+			/* every buffer busy: the tick retries */
+			c->deadline = now_ms() + w->o->write_ms;
+			return;
+		}
+		s = sqe(w);
+		n = c->left < CHUNK ? (size_t)c->left : CHUNK;
+		io_uring_prep_read_fixed(s, c->file,
+					 w->bufs + (size_t)c->buf * CHUNK,
+					 (unsigned int)n, c->off, c->buf);
+		io_uring_sqe_set_data64(s, ud(w, c, OP_READ));
+		c->busy = true;
+		return;
+	}
+	response_done(w, c);
+}
+
+void srv_conn_start(struct worker *w, struct conn *c, int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	int one = 1, err;
+
+	c->fd = fd;
+	c->start = now_ms();
+	c->deadline = c->start + w->o->handshake_ms;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (!getpeername(fd, (struct sockaddr *)&ss, &sl)) {
+		char a[INET6_ADDRSTRLEN] = "?";
+		int port = 0;
+
+		if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+			if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+				inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], a,
+					  sizeof(a));
+			else
+				inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+			port = ntohs(s6->sin6_port);
+		} else if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+			port = ntohs(s4->sin_port);
+		}
+		snprintf(c->peer, sizeof(c->peer), "%s %d", a, port);
+	}
+	err = hs_conn_new(w->o->tls, &c->tls);
+	if (err) {
+		end_conn(w, c, "no engine");
+		return;
+	}
+	handshake_step(w, c);
+}
+
+void srv_conn_event(struct worker *w, struct conn *c, enum op op, int res)
+{
+	c->busy = false;
+	if (c->st == C_LINGER) {
+		if (res > 0 && !c->shut)
+			op_recv(w, c, c->raw, sizeof(c->raw));	/* dropped */
+		else
+			srv_conn_free(w, c, c->end_why);
+		return;
+	}
+	if (c->shut) {
+		end_conn(w, c, w->stopping ? "server stopping" : "deadline");
+		return;
+	}
+	if (res < 0 && res != -EAGAIN && res != -EINTR) {
+		c->reset = true;
+		end_conn(w, c, res == -ECONNRESET ? "reset" : "socket error");
+		return;
+	}
+	switch (op) {
+	case OP_RECV:
+		if (res == 0) {
+			end_conn(w, c, "peer closed");
+			return;
+		}
+		if (res < 0)
+			res = 0;
+		if (c->st == C_HANDSHAKE) {
+			c->raw_len += (size_t)res;
+			handshake_input(w, c);
+		} else if (c->st == C_DRAIN) {
+			c->raw_len += (size_t)res;
+			drain(w, c);
+		} else {
+			c->raw_len += (size_t)res;
+			fallback_input(w, c);
+		}
+		return;
+	case OP_RECVMSG:
+		ktls_input(w, c, res < 0 ? 0 : res);
+		return;
+	case OP_SEND:
+		if (res < 0)
+			res = 0;
+		if (c->st == C_HANDSHAKE) {
+			hs_output_consumed(c->tls, (size_t)res);
+			handshake_step(w, c);
+		} else if (c->st == C_DRAIN) {
+			hs_output_consumed(c->tls, (size_t)res);
+			drain(w, c);
+		} else if (c->ktls_tx) {
+			c->head_off += (size_t)res;
+			c->deadline = now_ms() + w->o->write_ms;
+			respond_more(w, c);
+		} else {
+			hs_output_consumed(c->tls, (size_t)res);
+			c->deadline = now_ms() + w->o->write_ms;
+			if (c->st == C_REQUEST)
+				next_request(w, c);
+			else
+				respond_more(w, c);
+		}
+		return;
+	case OP_SPLICE_IN:
+		if (res <= 0) {
+			end_conn(w, c, "file read failed");
+			return;
+		}
+		c->piped += (size_t)res;
+		c->off += (uint64_t)res;
+		c->left -= (uint64_t)res;
+		respond_more(w, c);
+		return;
+	case OP_SPLICE_OUT:
+		if (res > 0) {
+			c->piped -= (size_t)res;
+			c->bytes += (uint64_t)res;
+			c->deadline = now_ms() + w->o->write_ms;
+			if (ktls_account(c, (size_t)res)) {
+				end_conn(w, c, "rekey needed and refused");
+				return;
+			}
+		}
+		respond_more(w, c);
+		return;
+	case OP_READ:
+		if (res <= 0) {
+			end_conn(w, c, "file read failed");
+			return;
+		}
+		if (hs_app_write(c->tls, w->bufs + (size_t)c->buf * CHUNK,
+				 (size_t)res)) {
+			end_conn(w, c, "sealing failed");
+			return;
+		}
+		put_buf(w, c);
+		c->off += (uint64_t)res;
+		c->left -= (uint64_t)res;
+		c->bytes += (uint64_t)res;
+		respond_more(w, c);
+		return;
+	default:
+		return;
+	}
+}
+
+/* RFC 9110 15.5.9: a head that never finished, best effort, then close */
+static void say_408(struct conn *c)
+{
+	struct http_response r;
+	const uint8_t *p;
+	char h[512];
+	size_t n;
+
+	if (http_respond(NULL, NULL, 408, time(NULL), h, sizeof(h), &r))
+		return;
+	if (c->ktls_tx) {
+		send(c->fd, h, r.head_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		return;
+	}
+	if (hs_app_write(c->tls, (const uint8_t *)h, r.head_len))
+		return;
+	n = hs_output(c->tls, &p);
+	if (n && send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
+		hs_output_consumed(c->tls, n);
+}
+
+/*
+ * Deadlines: a connection past its own is shut down, which ends the
+ * operation in flight; a header deadline with part of a head read gets a
+ * 408 first, best effort. A stalled peer costs nothing meanwhile.
+ */
+void srv_conn_tick(struct worker *w, struct conn *c, uint64_t now,
+		   bool grace_over)
+{
+	if (c->st == C_FREE || c->shut)
+		return;
+	if (c->st == C_RESPOND && !c->busy && c->buf < 0 && c->left &&
+	    !c->ktls_tx) {
+		respond_more(w, c);	/* waited for a buffer */
+		return;
+	}
+	if (now < c->deadline && !grace_over &&
+	    !(w->stopping && c->st == C_REQUEST && !c->req_len))
+		return;
+	if (c->st == C_REQUEST && c->req_len && !grace_over)
+		say_408(c);
+	if (c->st == C_LINGER && !c->busy) {
+		srv_conn_free(w, c, c->end_why);
+		return;
+	}
+	c->shut = true;
+	if (c->busy)
+		shutdown(c->fd, SHUT_RDWR);
+	else
+		end_conn(w, c, "deadline");
+}

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The file server's insides, shared by server.c (threads, rings, the
+ * connection pool, deadlines) and server_conn.c (one connection's life:
+ * handshake, path, requests, responses, close).
+ */
+#ifndef HSD_SERVER_INT_H
+#define HSD_SERVER_INT_H
+
+#include <arpa/inet.h>
+#include <liburing.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include "handshaked/http/http.h"
+#include "handshaked/io/path.h"
+#include "handshaked/io/server.h"
+#include "handshaked/tls/tls.h"
+
+enum op {
+	OP_ACCEPT = 1, OP_RECV, OP_RECVMSG, OP_SEND, OP_SPLICE_IN, OP_SPLICE_OUT,
+	OP_READ, OP_TICK, OP_WAKE, OP_CANCEL,
+};
+
+/* user_data: op in bits 56..63, generation 32..55, slot 0..31 */
+#define UD(op, gen, slot) ((uint64_t)(op) << 56 | \
+			   (uint64_t)((gen) & 0xffffff) << 32 | (slot))
+#define UD_OP(u) ((enum op)((u) >> 56))
+#define UD_GEN(u) ((uint32_t)((u) >> 32) & 0xffffff)
+#define UD_SLOT(u) ((uint32_t)(u))
+
+/* a TLS record and some: what one RECV may bring in user space */
+#define RAW_MAX (5 + 16384 + 2048)
+/* fallback body chunk: four 16 KiB records per SEND */
+#define CHUNK (64 * 1024)
+#define HEAD_MAX 1024
+#define PIPE_SIZE (256 * 1024)
+#define TICK_MS 250
+
+enum state {
+	C_FREE,
+	C_HANDSHAKE,	/* engine fed by RECV, its output SENT */
+	C_DRAIN,	/* kTLS next: the rest of a record already begun */
+	C_REQUEST,	/* reading a request head */
+	C_RESPOND,	/* head and body going out */
+	C_LINGER,	/* our side closed: the peer's last bytes read, dropped */
+};
+
+/*
+ * close(2) with unread bytes makes the kernel send RST, and a peer that
+ * receives RST may lose response bytes it has not read yet: after our
+ * close_notify and FIN, what the peer still sends is read and dropped
+ * until it closes too, for at most this long.
+ */
+#define LINGER_MS 2000
+
+struct conn {
+	enum state st;
+	uint32_t gen;
+	int fd;
+	bool busy;			/* an operation in flight */
+	bool ktls_tx, ktls_rx;
+	bool shut;			/* shutdown() by a deadline or stop */
+	bool keep;			/* another request may follow */
+	bool in_head;			/* a request head has begun */
+	bool reset;			/* the peer reset or the socket failed */
+	const char *end_why;		/* why it ends, while lingering */
+	struct hs_conn *tls;
+	struct hsd_path path;
+	uint64_t tx_records;		/* kTLS: records under this TX key */
+	uint8_t raw[RAW_MAX];		/* TLS bytes not yet given to the engine */
+	size_t raw_len;
+	uint8_t req[HTTP_HEAD_MAX];	/* plaintext, requests not yet answered */
+	size_t req_len;
+	char head[HEAD_MAX];
+	size_t head_len, head_off;
+	int file;
+	uint64_t off, left;		/* body still to go */
+	int pipe[2];
+	size_t piped;			/* in the pipe, not yet in the socket */
+	int buf;			/* fallback: registered buffer, or -1 */
+	struct msghdr msg;
+	struct iovec iov;
+	uint8_t cbuf[CMSG_SPACE(sizeof(uint8_t))];
+	uint64_t deadline, start;
+	uint64_t bytes;			/* body bytes sent */
+	unsigned int requests;
+	int status;			/* of the last response */
+	struct http_request r;
+	char peer[INET6_ADDRSTRLEN + 8];
+};
+
+struct worker {
+	const struct hsd_server_opts *o;
+	struct io_uring ring;
+	pthread_t th;
+	int lfd, wake, rootfd;
+	struct conn *c;
+	unsigned int n, *free_slots, n_free, active;
+	uint8_t *bufs;			/* registered, CHUNK each */
+	int *free_bufs, n_free_bufs, n_bufs;
+	uint64_t tick_ts;
+	struct __kernel_timespec tick;
+	uint64_t wake_v;
+	bool stopping, accepting;
+	uint64_t stop_deadline;
+	int err;
+};
+
+static inline uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static inline struct io_uring_sqe *sqe(struct worker *w)
+{
+	struct io_uring_sqe *s = io_uring_get_sqe(&w->ring);
+
+	if (!s) {
+		io_uring_submit(&w->ring);
+		s = io_uring_get_sqe(&w->ring);
+	}
+	return s;	/* the ring has room for every connection's one op */
+}
+
+static inline uint64_t ud(struct worker *w, struct conn *c, enum op op)
+{
+	return UD(op, c->gen, (uint32_t)(c - w->c));
+}
+
+/* server_conn.c: a connection, from its accepted socket to its close */
+void srv_conn_start(struct worker *w, struct conn *c, int fd);
+void srv_conn_event(struct worker *w, struct conn *c, enum op op, int res);
+/* the tick: its deadlines, a wait for a buffer */
+void srv_conn_tick(struct worker *w, struct conn *c, uint64_t now,
+		   bool grace_over);
+void srv_conn_free(struct worker *w, struct conn *c, const char *end);
+
+#endif
