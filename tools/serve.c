@@ -32,6 +32,8 @@ static void serve_usage(FILE *f)
 		"  --idle-timeout MS        keep-alive between requests (default 60000)\n"
 		"  --write-timeout MS       a client that stops reading (default 30000)\n"
 		"  --grace MS               at SIGTERM, for responses in flight (default 10000)\n"
+		"  --rekey-records N        tests: TLS 1.3 kTLS TX rekeys after N records (a\n"
+		"                           kernel that cannot rekey keeps user space)\n"
 		"  -v                       a line per connection: peer, version, suite,\n"
 		"                           kTLS or user space and why, bytes, duration\n"
 		"TLS options:\n");
@@ -101,6 +103,15 @@ int cmd_serve(int argc, char **argv, struct hsd_crypto *cr)
 			num = &so.write_ms;
 		} else if (!strcmp(a, "--grace")) {
 			num = &so.grace_ms;
+		} else if (!strcmp(a, "--rekey-records")) {
+			n = number(v, 1L << 40);
+			if (n < 0) {
+				fprintf(stderr, "ktlsh serve: --rekey-records takes a count\n");
+				return 1;
+			}
+			so.rekey_records = (uint64_t)n;
+			i++;
+			continue;
 		}
 		if (num) {
 			n = number(v, max);

@@ -29,6 +29,12 @@ struct hsd_server_opts {
 	int verbose;			/* a line per connection on @log */
 	FILE *log;
 	int access_log;			/* common log format, -1: none */
+	/*
+	 * Tests: TLS 1.3 over kTLS rekeys after this many records instead
+	 * of near the AEAD's limit (RFC 8446 5.5), and a kernel that cannot
+	 * rekey keeps such connections in user space. 0: the AEAD's limit.
+	 */
+	uint64_t rekey_records;
 	/* readable: stop accepting, finish responses (e.g. a signalfd) */
 	int stop_fd;
 	/* ready: called once every thread listens (e.g. to say "listening") */

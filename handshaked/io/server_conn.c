@@ -304,7 +304,12 @@ static void fallback_input(struct worker *w, struct conn *c);
 
 static void after_handshake(struct worker *w, struct conn *c)
 {
-	if (hsd_path_decide(c->fd, c->tls, &w->o->path, &c->path)) {
+	struct hsd_path_opts po = w->o->path;
+
+	po.needs_rekey = po.needs_rekey || w->o->rekey_records;
+	if (hsd_path_decide(c->fd, c->tls, &po, &c->path)) {
+		if (w->o->rekey_records && w->o->rekey_records < c->path.tx_limit)
+			c->path.tx_limit = w->o->rekey_records;
 		drain(w, c);
 		return;
 	}

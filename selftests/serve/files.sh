@@ -249,6 +249,48 @@ bad_requests() {
 check bad_requests_answered bad_requests
 stop
 
+# ---- beyond 4 GiB: a sparse file, by Range (and whole on the host) ----
+serve
+beyond_4g() {
+	local got
+	truncate -s $((5 << 30)) "$root/big.sparse"
+	printf 'MARKER' | dd of="$root/big.sparse" bs=1 seek=$((9 << 29)) conv=notrunc 2>/dev/null
+	got=$(curl_ -r $((9 << 29))-$(( (9 << 29) + 5 )) "$(url /big.sparse)" -w ' %{http_code}')
+	echo "range beyond 4 GiB: $got" >> "$tmp/log"
+	[ "$got" = "MARKER 206" ] || return 1
+	curl_ -I "$(url /big.sparse)" | grep -q "^Content-Length: $((5 << 30))" || return 1
+	# whole: 5 GiB through the emulated guest's kTLS would take minutes
+	[ "$(hostname)" = hsdvm ] && return 0
+	got=$(curl_ "$(url /big.sparse)" -o /dev/null -w '%{http_code} %{size_download}')
+	echo "whole: $got" >> "$tmp/log"
+	[ "$got" = "200 $((5 << 30))" ]
+}
+check sparse_file_beyond_4_gib beyond_4g
+rm -f "$root/big.sparse"
+stop
+
+# ---- TLS 1.3 rekey before the AEAD limit (lowered for the test) ----
+rekey() {
+	local want=$WANT ok0 ok1
+	if [ "${WANT:0:4}" = kTLS ] && ! grep -q '"rekey":{"present":true' <<< "$probe"; then
+		want="user space: a TLS 1.3 rekey is needed"
+	fi
+	serve --tls1.3 --rekey-records 64 || return 1
+	ok0=$(tls_stat TlsTxRekeyOk)
+	curl_ -r 0-$(( (4 << 20) - 1 )) "$(url /100M.bin)" -o "$tmp/rk" || return 1
+	ok1=$(tls_stat TlsTxRekeyOk)
+	stop || return 1
+	cmp "$tmp/rk" <(head -c $((4 << 20)) "$root/100M.bin") || return 1
+	grep -q "path=\"$want" "$tmp/serve.log" ||
+		{ echo "path is not \"$want\"" >> "$tmp/log"; return 1; }
+	# 256 records of 16 KiB, a new key every 64: the kernel counts them
+	if [ "${want:0:4}" = kTLS ]; then
+		echo "TlsTxRekeyOk +$((ok1 - ok0))" >> "$tmp/log"
+		[ $((ok1 - ok0)) -ge 3 ] || return 1
+	fi
+}
+check rekey_before_the_aead_limit_tls13 rekey
+
 # ---- many at once; memory per idle connection ----
 serve
 # the test guest (hostname hsdvm) emulates its CPU (TCG): a handshake
