@@ -304,6 +304,8 @@ many() {
 	[ "$got" = $CONNS ]
 }
 check concurrent_connections_all_served many
+stop
+serve	# a fresh one: the pool's memory not yet touched
 idle_memory() {
 	local pid=$SERVE_PID before after per
 	before=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
@@ -313,11 +315,13 @@ idle_memory() {
 	after=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
 	wait "$ipid"
 	per=$(( (after - before) * 1024 / CONNS ))
-	echo "# idle connection: $per bytes of server memory each ($CONNS open)"
+	IDLE_PER=$per
 	echo "idle: $per bytes per connection" >> "$tmp/log"
 	[ "$per" -lt $((128 * 1024)) ]
 }
+IDLE_PER=?
 check memory_per_idle_connection idle_memory
+echo "# idle connection: $IDLE_PER bytes of server memory each ($CONNS open)"
 stop
 
 # ---- slow, stalled and garbage clients: cut off, a good one served ----
