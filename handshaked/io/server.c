@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The io_uring file server (server.h): threads, rings, listeners, the
+ * The io_uring file server (server.h): threads, rings, listeners, logs, the
  * connection pool, deadlines and stopping. Each thread owns a ring, a
  * listener (SO_REUSEPORT, multishot accept) and a fixed pool of
  * connections; an operation's user_data carries (op, slot, generation),
@@ -8,6 +8,8 @@
  * and dropped. A connection's life is server_conn.c's.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <time.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -19,6 +21,52 @@
 #include <unistd.h>
 
 #include "handshaked/io/server_int.h"
+
+/* ---- logs: a line per connection (-v), a line per response ---- */
+
+void srv_log_conn(struct worker *w, struct conn *c, const char *end)
+{
+	const struct hs_params *p = c->tls ? hs_params(c->tls) : NULL;
+
+	if (!w->o->verbose || !w->o->log)
+		return;
+	fprintf(w->o->log,
+		"serve: peer=%s version=%s suite=%s path=\"%s\" requests=%u bytes=%llu ms=%llu end=%s\n",
+		c->peer, p && p->version == HS_TLS13 ? "TLSv1.3" :
+		p && p->version == HS_TLS12 ? "TLSv1.2" : "-",
+		p && p->suite ? p->suite->name : "-",
+		c->path.why[0] ? c->path.why : "-", c->requests,
+		(unsigned long long)c->bytes,
+		(unsigned long long)(now_ms() - c->start), end);
+	fflush(w->o->log);
+}
+
+/* the access log: common log format */
+void srv_access_line(struct worker *w, struct conn *c, uint64_t len)
+{
+	char line[HTTP_TARGET_MAX + 256], when[64], peer[sizeof(c->peer)];
+	static const char *const m[] = { "-", "GET", "HEAD", "-" };
+	time_t t = time(NULL);
+	struct tm tm;
+	char *colon;
+	int n;
+
+	if (w->o->access_log < 0)
+		return;
+	localtime_r(&t, &tm);
+	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S %z", &tm);
+	memcpy(peer, c->peer, sizeof(peer));
+	colon = strrchr(peer, ' ');
+	if (colon)
+		*colon = 0;
+	n = snprintf(line, sizeof(line), "%s - - [%s] \"%s %s HTTP/1.%u\" %d %llu\n",
+		     peer, when, m[c->r.method < 4 ? c->r.method : 0],
+		     c->r.path[0] ? c->r.path : "-", c->r.minor, c->status,
+		     (unsigned long long)len);
+	if (n > 0 && write(w->o->access_log, line,
+			   (size_t)n < sizeof(line) ? (size_t)n : sizeof(line)) < 0)
+		w->err = -errno;
+}
 
 /* ---- the pool ---- */
 

@@ -62,26 +62,9 @@ static void op_recvmsg(struct worker *w, struct conn *c)
 	c->busy = true;
 }
 
-static void log_conn(struct worker *w, struct conn *c, const char *end)
-{
-	const struct hs_params *p = c->tls ? hs_params(c->tls) : NULL;
-
-	if (!w->o->verbose || !w->o->log)
-		return;
-	fprintf(w->o->log,
-		"serve: peer=%s version=%s suite=%s path=\"%s\" requests=%u bytes=%llu ms=%llu end=%s\n",
-		c->peer, p && p->version == HS_TLS13 ? "TLSv1.3" :
-		p && p->version == HS_TLS12 ? "TLSv1.2" : "-",
-		p && p->suite ? p->suite->name : "-",
-		c->path.why[0] ? c->path.why : "-", c->requests,
-		(unsigned long long)c->bytes,
-		(unsigned long long)(now_ms() - c->start), end);
-	fflush(w->o->log);
-}
-
 void srv_conn_free(struct worker *w, struct conn *c, const char *end)
 {
-	log_conn(w, c, end);
+	srv_log_conn(w, c, end);
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->file >= 0)
@@ -147,34 +130,6 @@ static void end_conn(struct worker *w, struct conn *c, const char *why)
 		}
 	}
 	srv_conn_free(w, c, why);
-}
-
-/* ---- the access log, one line per response (common log format) ---- */
-
-static void access_line(struct worker *w, struct conn *c, uint64_t len)
-{
-	char line[HTTP_TARGET_MAX + 256], when[64], peer[sizeof(c->peer)];
-	static const char *const m[] = { "-", "GET", "HEAD", "-" };
-	time_t t = time(NULL);
-	struct tm tm;
-	char *colon;
-	int n;
-
-	if (w->o->access_log < 0)
-		return;
-	localtime_r(&t, &tm);
-	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S %z", &tm);
-	memcpy(peer, c->peer, sizeof(peer));
-	colon = strrchr(peer, ' ');
-	if (colon)
-		*colon = 0;
-	n = snprintf(line, sizeof(line), "%s - - [%s] \"%s %s HTTP/1.%u\" %d %llu\n",
-		     peer, when, m[c->r.method < 4 ? c->r.method : 0],
-		     c->r.path[0] ? c->r.path : "-", c->r.minor, c->status,
-		     (unsigned long long)len);
-	if (n > 0 && write(w->o->access_log, line,
-			   (size_t)n < sizeof(line) ? (size_t)n : sizeof(line)) < 0)
-		w->err = -errno;
 }
 
 /* ---- the handshake ---- */
@@ -362,7 +317,7 @@ static void respond_error(struct worker *w, struct conn *c, int status)
 	c->head_len = resp.head_len;
 	c->keep = !resp.close && !w->stopping;
 	start_body(w, c, &resp);
-	access_line(w, c, 0);
+	srv_access_line(w, c, 0);
 	c->st = C_RESPOND;
 	c->deadline = now_ms() + w->o->write_ms;
 	if (queue_head(w, c))
@@ -403,7 +358,7 @@ static void serve_request(struct worker *w, struct conn *c)
 	c->head_len = resp.head_len;
 	c->keep = !resp.close && !w->stopping;
 	start_body(w, c, &resp);
-	access_line(w, c, c->left);
+	srv_access_line(w, c, c->left);
 	c->st = C_RESPOND;
 	c->deadline = now_ms() + w->o->write_ms;
 	if (queue_head(w, c))

@@ -133,6 +133,10 @@ static inline uint64_t ud(struct worker *w, struct conn *c, enum op op)
 	return UD(op, c->gen, (uint32_t)(c - w->c));
 }
 
+/* server.c: the -v line of a connection that ends, a response's log line */
+void srv_log_conn(struct worker *w, struct conn *c, const char *end);
+void srv_access_line(struct worker *w, struct conn *c, uint64_t len);
+
 /* server_conn.c: a connection, from its accepted socket to its close */
 void srv_conn_start(struct worker *w, struct conn *c, int fd);
 void srv_conn_event(struct worker *w, struct conn *c, enum op op, int res);
