@@ -92,11 +92,13 @@ static const char *const months[] = {
 
 void http_format_date(time_t t, char out[30])
 {
+	static const struct tm epoch = { .tm_mday = 1, .tm_year = 70, .tm_wday = 4 };
 	struct tm tm;
-
 	char tmp[64];
 
-	gmtime_r(&t, &tm);
+	/* a time gmtime cannot express prints as the epoch, never garbage */
+	if (!gmtime_r(&t, &tm))
+		tm = epoch;
 	/* four-digit years only: the format has no room for more */
 	if (tm.tm_year > 9999 - 1900)
 		tm.tm_year = 9999 - 1900;

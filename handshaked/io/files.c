@@ -61,6 +61,16 @@ int hsd_file_open(int rootfd, const char *path, struct stat *st, bool *index)
 		close(fd);
 		return -EPERM;
 	}
+	/*
+	 * A regular file: blocking again, or io_uring's reads may end in
+	 * -EAGAIN on a page-cache miss where the file system cannot wait
+	 * without blocking (NFS, FUSE).
+	 */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)) {
+		idx = -errno;
+		close(fd);
+		return idx;
+	}
 	return fd;
 }
 

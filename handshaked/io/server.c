@@ -1,23 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The io_uring file server (server.h): threads, rings, listeners, logs, the
- * connection pool, deadlines and stopping. Each thread owns a ring, a
+ * connection pool, deadlines (a 408 to an unfinished head) and stopping. Each thread owns a ring, a
  * listener (SO_REUSEPORT, multishot accept) and a fixed pool of
  * connections; an operation's user_data carries (op, slot, generation),
  * never a pointer, so a completion for a slot since reused is recognised
  * and dropped. A connection's life is server_conn.c's.
  */
 #include <errno.h>
-#include <stdio.h>
-#include <time.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "handshaked/io/server_int.h"
@@ -41,10 +41,30 @@ void srv_log_conn(struct worker *w, struct conn *c, const char *end)
 	fflush(w->o->log);
 }
 
+/*
+ * A decoded path as a log may show it: control bytes, quotes, backslashes
+ * and bytes above 0x7e as \xNN, so a request can never forge a line.
+ */
+static void escape(char *out, size_t cap, const char *in)
+{
+	size_t n = 0;
+
+	for (; *in && n + 5 < cap; in++) {
+		unsigned char b = (unsigned char)*in;
+
+		if (b < 0x20 || b >= 0x7f || b == '"' || b == '\\')
+			n += (size_t)snprintf(out + n, cap - n, "\\x%02x", b);
+		else
+			out[n++] = (char)b;
+	}
+	out[n] = 0;
+}
+
 /* the access log: common log format */
 void srv_access_line(struct worker *w, struct conn *c, uint64_t len)
 {
-	char line[HTTP_TARGET_MAX + 256], when[64], peer[sizeof(c->peer)];
+	char line[4 * HTTP_TARGET_MAX + 256], when[64], peer[sizeof(c->peer)];
+	char path[4 * HTTP_TARGET_MAX + 1];
 	static const char *const m[] = { "-", "GET", "HEAD", "-" };
 	time_t t = time(NULL);
 	struct tm tm;
@@ -59,13 +79,67 @@ void srv_access_line(struct worker *w, struct conn *c, uint64_t len)
 	colon = strrchr(peer, ' ');
 	if (colon)
 		*colon = 0;
+	escape(path, sizeof(path), c->r.path[0] ? c->r.path : "-");
 	n = snprintf(line, sizeof(line), "%s - - [%s] \"%s %s HTTP/1.%u\" %d %llu\n",
-		     peer, when, m[c->r.method < 4 ? c->r.method : 0],
-		     c->r.path[0] ? c->r.path : "-", c->r.minor, c->status,
-		     (unsigned long long)len);
+		     peer, when, m[c->r.method < 4 ? c->r.method : 0], path,
+		     c->r.minor, c->status, (unsigned long long)len);
 	if (n > 0 && write(w->o->access_log, line,
 			   (size_t)n < sizeof(line) ? (size_t)n : sizeof(line)) < 0)
 		w->err = -errno;
+}
+
+/* "192.0.2.1 443": the peer of @fd for logs (IPv4-mapped shown as IPv4) */
+void srv_peer_name(int fd, char *out, size_t cap)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char a[INET6_ADDRSTRLEN] = "?";
+	int port = 0;
+
+	if (!getpeername(fd, (struct sockaddr *)&ss, &sl)) {
+		if (ss.ss_family == AF_INET6) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+
+			if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+				inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], a,
+					  sizeof(a));
+			else
+				inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+			port = ntohs(s6->sin6_port);
+		} else if (ss.ss_family == AF_INET) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+
+			inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+			port = ntohs(s4->sin_port);
+		}
+	}
+	snprintf(out, cap, "%s %d", a, port);
+}
+
+/* RFC 9110 15.5.9: a head that never finished, best effort, then close */
+void srv_say_408(struct conn *c)
+{
+	struct http_response r;
+	const uint8_t *p;
+	ssize_t sent;
+	char h[512];
+	size_t n;
+
+	/* a SEND of engine output in flight owns it: no 408 then */
+	if (c->busy && c->op != OP_RECV && c->op != OP_RECVMSG)
+		return;
+	if (http_respond(NULL, NULL, 408, time(NULL), h, sizeof(h), &r))
+		return;
+	if (c->ktls_tx) {
+		send(c->fd, h, r.head_len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		return;
+	}
+	if (hs_app_write(c->tls, (const uint8_t *)h, r.head_len))
+		return;
+	n = hs_output(c->tls, &p);
+	sent = n ? send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL) : 0;
+	if (sent > 0)
+		hs_output_consumed(c->tls, (size_t)sent);
 }
 
 /* ---- the pool ---- */
@@ -92,6 +166,9 @@ static void on_accept(struct worker *w, struct io_uring_cqe *cqe)
 
 	if (!(cqe->flags & IORING_CQE_F_MORE))
 		w->accepting = false;	/* re-armed by the loop */
+	/* out of descriptors: accept again at the next tick, not in a spin */
+	if (fd == -EMFILE || fd == -ENFILE || fd == -ENOBUFS || fd == -ENOMEM)
+		w->accept_paused = true;
 	if (fd < 0)
 		return;
 	c = w->stopping ? NULL : take_slot(w);
@@ -142,6 +219,7 @@ static void on_tick(struct worker *w)
 		if (w->c[i].st != C_FREE && !w->c[i].shut)
 			srv_conn_tick(w, &w->c[i], now, grace_over);
 	}
+	w->accept_paused = false;
 	arm_tick(w);
 }
 
@@ -168,19 +246,26 @@ static int listener(int port)
 				  .sin_port = htons((uint16_t)port) };
 	int one = 1, zero = 0, fd, err;
 
+	/* IPv6 and IPv4 on one socket; without IPv6, an IPv4 socket */
 	fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0) {
 		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
-	} else {
-		fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (!setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) &&
+		    !bind(fd, (struct sockaddr *)&a6, sizeof(a6)) &&
+		    !listen(fd, 1024))
+			return fd;
+		err = -errno;
+		close(fd);
+		if (err != -EAFNOSUPPORT && err != -EADDRNOTAVAIL)
+			return err;
 	}
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
-	    (bind(fd, (struct sockaddr *)&a6, sizeof(a6)) &&
-	     bind(fd, (struct sockaddr *)&a4, sizeof(a4))) ||
-	    listen(fd, 1024)) {
+	    bind(fd, (struct sockaddr *)&a4, sizeof(a4)) || listen(fd, 1024)) {
 		err = -errno;
 		close(fd);
 		return err;
@@ -193,13 +278,18 @@ static void *run(void *arg)
 	struct worker *w = arg;
 	struct io_uring_cqe *cqe;
 	unsigned int head, seen;
+	int r;
 
 	arm_accept(w);
 	arm_tick(w);
 	arm_wake(w);
 	while (!(w->stopping && !w->active && !w->accepting)) {
-		if (io_uring_submit_and_wait(&w->ring, 1) < 0 && errno != EINTR)
+		r = io_uring_submit_and_wait(&w->ring, 1);
+		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
+			/* the listener stops with the thread: said, not hidden */
+			w->err = r;
 			break;
+		}
 		seen = 0;
 		io_uring_for_each_cqe(&w->ring, head, cqe) {
 			uint64_t u = cqe->user_data;
@@ -229,7 +319,7 @@ static void *run(void *arg)
 			}
 		}
 		io_uring_cq_advance(&w->ring, seen);
-		if (!w->accepting && !w->stopping)
+		if (!w->accepting && !w->stopping && !w->accept_paused)
 			arm_accept(w);
 	}
 	return NULL;
@@ -291,8 +381,14 @@ static int worker_init(struct worker *w, const struct hsd_server_opts *o,
 	w->n_free_bufs = w->n_bufs;
 	/* one operation per connection, plus accept, tick, wake, cancel */
 	err = io_uring_queue_init(conns + 8 < 4096 ? conns + 8 : 4096, &w->ring, 0);
+	/*
+	 * Registered buffers are pinned memory, counted against the user's
+	 * RLIMIT_MEMLOCK: refused (not root, a low limit), the reads go
+	 * through plain READ into the same buffers.
+	 */
 	if (!err)
-		err = io_uring_register_buffers(&w->ring, iov, (unsigned int)w->n_bufs);
+		w->registered = !io_uring_register_buffers(&w->ring, iov,
+							   (unsigned int)w->n_bufs);
 	free(iov);
 	if (err)
 		return err;
@@ -316,12 +412,17 @@ int hsd_server_run(const struct hsd_server_opts *o)
 
 	if (!w)
 		return -ENOMEM;
+	for (i = 0; i < n; i++)
+		w[i].lfd = w[i].wake = w[i].rootfd = -1;
 	if (!per)
 		per = 1;
 	for (i = 0; i < n && !err; i++)
 		err = worker_init(&w[i], o, per);
-	for (i = 0; i < n && !err; i++, started++)
+	for (i = 0; i < n && !err; i++) {
 		err = -pthread_create(&w[i].th, NULL, run, &w[i]);
+		if (!err)
+			started++;
+	}
 	if (!err && o->ready)
 		o->ready(o->ready_arg, o->port);
 	while (!err && poll(&pfd, 1, -1) < 0 && errno == EINTR)

@@ -33,6 +33,7 @@ static void op_recv(struct worker *w, struct conn *c, void *p, size_t n)
 	io_uring_prep_recv(s, c->fd, p, n, 0);
 	io_uring_sqe_set_data64(s, ud(w, c, OP_RECV));
 	c->busy = true;
+	c->op = OP_RECV;
 }
 
 static void op_send(struct worker *w, struct conn *c, const void *p, size_t n,
@@ -43,6 +44,7 @@ static void op_send(struct worker *w, struct conn *c, const void *p, size_t n,
 	io_uring_prep_send(s, c->fd, p, n, flags | MSG_NOSIGNAL);
 	io_uring_sqe_set_data64(s, ud(w, c, OP_SEND));
 	c->busy = true;
+	c->op = OP_SEND;
 }
 
 /* kTLS RX: one record's data, its type in the control message */
@@ -60,6 +62,7 @@ static void op_recvmsg(struct worker *w, struct conn *c)
 	io_uring_prep_recvmsg(s, c->fd, &c->msg, 0);
 	io_uring_sqe_set_data64(s, ud(w, c, OP_RECVMSG));
 	c->busy = true;
+	c->op = OP_RECVMSG;
 }
 
 void srv_conn_free(struct worker *w, struct conn *c, const char *end)
@@ -77,14 +80,16 @@ void srv_conn_free(struct worker *w, struct conn *c, const char *end)
 		w->free_bufs[w->n_free_bufs++] = c->buf;
 	hs_conn_free(c->tls);
 	hsd_wipe(c->raw, c->raw_len);
-	hsd_wipe(c->req, c->req_len);
+	/* what memmove left behind too: Cookie, Authorization */
+	hsd_wipe(c->req, c->req_hw);
 	c->tls = NULL;
 	c->st = C_FREE;
 	c->gen++;
 	c->busy = c->shut = c->ktls_tx = c->ktls_rx = c->in_head = false;
 	c->reset = false;
 	c->end_why = NULL;
-	c->raw_len = c->req_len = c->head_len = c->head_off = c->piped = 0;
+	c->raw_len = c->req_len = c->req_hw = c->head_len = c->head_off = 0;
+	c->piped = 0;
 	c->tx_records = c->bytes = c->left = c->off = 0;
 	c->requests = 0;
 	c->path.why[0] = 0;
@@ -113,13 +118,16 @@ static void end_conn(struct worker *w, struct conn *c, const char *why)
 
 		if (c->ktls_tx && !failed)
 			hsd_ktls_send_record(c->fd, HS_CT_ALERT, close_notify,
-					     sizeof(close_notify));
+					     sizeof(close_notify), MSG_DONTWAIT);
 		else if (!c->ktls_tx && hs_is_done(c->tls) && !failed)
 			hs_send_alert(c->tls, HS_ALERT_CLOSE_NOTIFY);
 		if (!c->ktls_tx) {
+			ssize_t sent;
+
 			n = hs_output(c->tls, &p);
-			if (n && send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
-				hs_output_consumed(c->tls, n);
+			sent = n ? send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL) : 0;
+			if (sent > 0)
+				hs_output_consumed(c->tls, (size_t)sent);
 		}
 		if (!shutdown(c->fd, SHUT_WR)) {
 			c->st = C_LINGER;
@@ -190,6 +198,8 @@ static int open_records(struct conn *c)
 			return -EMSGSIZE;
 		memcpy(c->req + c->req_len, out, got);
 		c->req_len += got;
+		if (c->req_len > c->req_hw)
+			c->req_hw = c->req_len;
 		hsd_wipe(out, got);
 		if (!used && !got)
 			break;	/* a part of a record: the engine keeps it */
@@ -224,6 +234,15 @@ static void install_ktls(struct worker *w, struct conn *c)
 	}
 	c->ktls_rx = true;
 	snprintf(c->path.why, sizeof(c->path.why), "kTLS (TX and RX, body spliced)");
+	/* --no-pad: trusted clients, records decrypted in place (§3.2) */
+	if (w->o->path.rx_no_pad && hs_params(c->tls)->version == HS_TLS13) {
+		unsigned int on = 1;
+
+		if (setsockopt(c->fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &on,
+			       sizeof(on)))
+			snprintf(c->path.why, sizeof(c->path.why),
+				 "kTLS (TX and RX, body spliced), RX_EXPECT_NO_PAD refused");
+	}
 	next_request(w, c);
 }
 
@@ -425,6 +444,7 @@ static void fallback_input(struct worker *w, struct conn *c)
 	int err = open_records(c);
 
 	if (err == -EMSGSIZE) {
+		memset(&c->r, 0, sizeof(c->r));	/* not the last request's */
 		c->r.status = 431;
 		respond_error(w, c, 431);
 		return;
@@ -452,6 +472,8 @@ static void ktls_input(struct worker *w, struct conn *c, int res)
 		}
 		hs_app_data_received(c->tls);
 		c->req_len += (size_t)res;
+		if (c->req_len > c->req_hw)
+			c->req_hw = c->req_len;
 		next_request(w, c);
 		return;
 	}
@@ -471,7 +493,7 @@ static void ktls_input(struct worker *w, struct conn *c, int res)
 		err = hsd_ktls_install_rx(c->fd, c->tls);
 		if (!err && hs_take_key_update(c->tls, msg)) {
 			err = hsd_ktls_send_record(c->fd, HS_CT_HANDSHAKE, msg,
-						   sizeof(msg));
+						   sizeof(msg), MSG_DONTWAIT);
 			if (!err)
 				err = hsd_ktls_install_tx(c->fd, c->tls, NULL);
 			c->tx_records = 0;
@@ -492,7 +514,8 @@ static int ktls_account(struct conn *c, size_t n)
 	uint8_t msg[5];
 	int err;
 
-	c->tx_records += n / 16384 + 1;
+	/* at most this many records: the peer's record_size_limit counts */
+	c->tx_records += n / hs_tx_max_plaintext(c->tls) + 1;
 	if (c->tx_records < c->path.tx_limit ||
 	    hs_params(c->tls)->version != HS_TLS13)
 		return 0;
@@ -501,7 +524,7 @@ static int ktls_account(struct conn *c, size_t n)
 	err = hs_key_update(c->tls, false);
 	if (!err && hs_take_key_update(c->tls, msg))
 		err = hsd_ktls_send_record(c->fd, HS_CT_HANDSHAKE, msg,
-					   sizeof(msg));
+					   sizeof(msg), MSG_DONTWAIT);
 	if (!err)
 		err = hsd_ktls_install_tx(c->fd, c->tls, NULL);
 	c->tx_records = 0;
@@ -555,6 +578,7 @@ static void respond_more(struct worker *w, struct conn *c)
 					     c->left ? SPLICE_F_MORE : 0);
 			io_uring_sqe_set_data64(s, ud(w, c, OP_SPLICE_OUT));
 			c->busy = true;
+			c->op = OP_SPLICE_OUT;
 			return;
 		}
 		if (c->left) {
@@ -572,6 +596,7 @@ static void respond_more(struct worker *w, struct conn *c)
 					     c->pipe[1], -1, (unsigned int)n, 0);
 			io_uring_sqe_set_data64(s, ud(w, c, OP_SPLICE_IN));
 			c->busy = true;
+			c->op = OP_SPLICE_IN;
 			return;
 		}
 		response_done(w, c);
@@ -591,11 +616,17 @@ static void respond_more(struct worker *w, struct conn *c)
 		}
 		s = sqe(w);
 		n = c->left < CHUNK ? (size_t)c->left : CHUNK;
-		io_uring_prep_read_fixed(s, c->file,
-					 w->bufs + (size_t)c->buf * CHUNK,
-					 (unsigned int)n, c->off, c->buf);
+		if (w->registered)
+			io_uring_prep_read_fixed(s, c->file,
+						 w->bufs + (size_t)c->buf * CHUNK,
+						 (unsigned int)n, c->off, c->buf);
+		else
+			io_uring_prep_read(s, c->file,
+					   w->bufs + (size_t)c->buf * CHUNK,
+					   (unsigned int)n, c->off);
 		io_uring_sqe_set_data64(s, ud(w, c, OP_READ));
 		c->busy = true;
+		c->op = OP_READ;
 		return;
 	}
 	response_done(w, c);
@@ -603,37 +634,14 @@ static void respond_more(struct worker *w, struct conn *c)
 
 void srv_conn_start(struct worker *w, struct conn *c, int fd)
 {
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	int one = 1, err;
+	int one = 1;
 
 	c->fd = fd;
 	c->start = now_ms();
 	c->deadline = c->start + w->o->handshake_ms;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (!getpeername(fd, (struct sockaddr *)&ss, &sl)) {
-		char a[INET6_ADDRSTRLEN] = "?";
-		int port = 0;
-
-		if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-			if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-				inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], a,
-					  sizeof(a));
-			else
-				inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-			port = ntohs(s6->sin6_port);
-		} else if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-			inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-			port = ntohs(s4->sin_port);
-		}
-		snprintf(c->peer, sizeof(c->peer), "%s %d", a, port);
-	}
-	err = hs_conn_new(w->o->tls, &c->tls);
-	if (err) {
+	srv_peer_name(fd, c->peer, sizeof(c->peer));
+	if (hs_conn_new(w->o->tls, &c->tls)) {
 		end_conn(w, c, "no engine");
 		return;
 	}
@@ -679,7 +687,10 @@ void srv_conn_event(struct worker *w, struct conn *c, enum op op, int res)
 		}
 		return;
 	case OP_RECVMSG:
-		ktls_input(w, c, res < 0 ? 0 : res);
+		if (res < 0)
+			next_request(w, c);	/* -EAGAIN: read again */
+		else
+			ktls_input(w, c, res);
 		return;
 	case OP_SEND:
 		if (res < 0)
@@ -693,17 +704,27 @@ void srv_conn_event(struct worker *w, struct conn *c, enum op op, int res)
 		} else if (c->ktls_tx) {
 			c->head_off += (size_t)res;
 			c->deadline = now_ms() + w->o->write_ms;
+			if (res && ktls_account(c, (size_t)res)) {
+				end_conn(w, c, "rekey needed and refused");
+				return;
+			}
 			respond_more(w, c);
 		} else {
 			hs_output_consumed(c->tls, (size_t)res);
-			c->deadline = now_ms() + w->o->write_ms;
-			if (c->st == C_REQUEST)
+			/* a head half read keeps its deadline (no slowloris) */
+			if (c->st == C_REQUEST) {
 				next_request(w, c);
-			else
-				respond_more(w, c);
+				return;
+			}
+			c->deadline = now_ms() + w->o->write_ms;
+			respond_more(w, c);
 		}
 		return;
 	case OP_SPLICE_IN:
+		if (res == -EAGAIN || res == -EINTR) {
+			respond_more(w, c);
+			return;
+		}
 		if (res <= 0) {
 			end_conn(w, c, "file read failed");
 			return;
@@ -726,6 +747,10 @@ void srv_conn_event(struct worker *w, struct conn *c, enum op op, int res)
 		respond_more(w, c);
 		return;
 	case OP_READ:
+		if (res == -EAGAIN || res == -EINTR) {
+			respond_more(w, c);	/* again, with the same buffer */
+			return;
+		}
 		if (res <= 0) {
 			end_conn(w, c, "file read failed");
 			return;
@@ -744,27 +769,6 @@ void srv_conn_event(struct worker *w, struct conn *c, enum op op, int res)
 	default:
 		return;
 	}
-}
-
-/* RFC 9110 15.5.9: a head that never finished, best effort, then close */
-static void say_408(struct conn *c)
-{
-	struct http_response r;
-	const uint8_t *p;
-	char h[512];
-	size_t n;
-
-	if (http_respond(NULL, NULL, 408, time(NULL), h, sizeof(h), &r))
-		return;
-	if (c->ktls_tx) {
-		send(c->fd, h, r.head_len, MSG_DONTWAIT | MSG_NOSIGNAL);
-		return;
-	}
-	if (hs_app_write(c->tls, (const uint8_t *)h, r.head_len))
-		return;
-	n = hs_output(c->tls, &p);
-	if (n && send(c->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL) > 0)
-		hs_output_consumed(c->tls, n);
 }
 
 /*
@@ -786,7 +790,7 @@ void srv_conn_tick(struct worker *w, struct conn *c, uint64_t now,
 	    !(w->stopping && c->st == C_REQUEST && !c->req_len))
 		return;
 	if (c->st == C_REQUEST && c->req_len && !grace_over)
-		say_408(c);
+		srv_say_408(c);
 	if (c->st == C_LINGER && !c->busy) {
 		srv_conn_free(w, c, c->end_why);
 		return;

@@ -72,8 +72,13 @@ struct conn {
 	uint64_t tx_records;		/* kTLS: records under this TX key */
 	uint8_t raw[RAW_MAX];		/* TLS bytes not yet given to the engine */
 	size_t raw_len;
-	uint8_t req[HTTP_HEAD_MAX];	/* plaintext, requests not yet answered */
-	size_t req_len;
+	/*
+	 * Plaintext, requests not yet answered: a head (at most
+	 * HTTP_HEAD_MAX) and a whole record of pipelined ones after it.
+	 */
+	uint8_t req[HTTP_HEAD_MAX + 16384 + 256];
+	size_t req_len, req_hw;		/* high-water mark: what to wipe */
+	enum op op;			/* the one in flight, when busy */
 	char head[HEAD_MAX];
 	size_t head_len, head_off;
 	int file;
@@ -99,7 +104,9 @@ struct worker {
 	int lfd, wake, rootfd;
 	struct conn *c;
 	unsigned int n, *free_slots, n_free, active;
-	uint8_t *bufs;			/* registered, CHUNK each */
+	uint8_t *bufs;			/* CHUNK each, registered if it could */
+	bool registered;		/* RLIMIT_MEMLOCK may say no: plain READ */
+	bool accept_paused;		/* at the fd limit: re-armed by the tick */
 	int *free_bufs, n_free_bufs, n_bufs;
 	uint64_t tick_ts;
 	struct __kernel_timespec tick;
@@ -136,6 +143,9 @@ static inline uint64_t ud(struct worker *w, struct conn *c, enum op op)
 /* server.c: the -v line of a connection that ends, a response's log line */
 void srv_log_conn(struct worker *w, struct conn *c, const char *end);
 void srv_access_line(struct worker *w, struct conn *c, uint64_t len);
+void srv_peer_name(int fd, char *out, size_t cap);
+/* a 408 to a head that never finished, best effort, before the close */
+void srv_say_408(struct conn *c);
 
 /* server_conn.c: a connection, from its accepted socket to its close */
 void srv_conn_start(struct worker *w, struct conn *c, int fd);

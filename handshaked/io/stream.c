@@ -69,7 +69,7 @@ static void fatal_out(struct hsd_stream *c)
 	c->closed_tx = true;
 	flush(c);
 	if (c->ktls_tx && !received && !c->reset)
-		hsd_ktls_send_record(c->fd, HS_CT_ALERT, a, sizeof(a));
+		hsd_ktls_send_record(c->fd, HS_CT_ALERT, a, sizeof(a), 0);
 }
 
 /* RFC 8446 4.6.3 with TX in the kernel: the message, then the next key */
@@ -80,7 +80,7 @@ static int ktls_key_update(struct hsd_stream *c)
 
 	if (!c->ktls_tx || !hs_take_key_update(c->tls, msg))
 		return 0;
-	err = hsd_ktls_send_record(c->fd, HS_CT_HANDSHAKE, msg, sizeof(msg));
+	err = hsd_ktls_send_record(c->fd, HS_CT_HANDSHAKE, msg, sizeof(msg), 0);
 	if (!err)
 		err = hsd_ktls_install_tx(c->fd, c->tls, NULL);
 	if (err)
@@ -490,7 +490,7 @@ int hsd_stream_shutdown(struct hsd_stream *c)
 	}
 	c->closed_tx = true;
 	if (c->ktls_tx)
-		return hsd_ktls_send_record(c->fd, HS_CT_ALERT, close_notify, 2);
+		return hsd_ktls_send_record(c->fd, HS_CT_ALERT, close_notify, 2, 0);
 	err = hs_send_alert(c->tls, HS_ALERT_CLOSE_NOTIFY);
 	return err ? err : flush(c);
 }

@@ -151,19 +151,23 @@ int hsd_ktls_install(int fd, const struct hs_conn *c)
 	return err;
 }
 
-int hsd_ktls_send_record(int fd, uint8_t type, const void *p, size_t n)
+int hsd_ktls_send_record(int fd, uint8_t type, const void *p, size_t n,
+			 int flags)
 {
 	char cbuf[CMSG_SPACE(sizeof(uint8_t))] = { 0 };
 	struct iovec iov = { .iov_base = (void *)p, .iov_len = n };
 	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
 			    .msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+	ssize_t r;
 
 	cm->cmsg_level = SOL_TLS;
 	cm->cmsg_type = TLS_SET_RECORD_TYPE;
 	cm->cmsg_len = CMSG_LEN(sizeof(uint8_t));
 	*CMSG_DATA(cm) = type;
-	if (sendmsg(fd, &m, MSG_NOSIGNAL) != (ssize_t)n)
+	r = sendmsg(fd, &m, MSG_NOSIGNAL | flags);
+	if (r < 0)
 		return -errno;
-	return 0;
+	/* a record goes whole or not at all (the kernel seals it whole) */
+	return r == (ssize_t)n ? 0 : -EAGAIN;
 }

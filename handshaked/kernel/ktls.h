@@ -52,8 +52,10 @@ int hsd_ktls_install(int fd, const struct hs_conn *c);
 
 /*
  * One record of @type (alert, handshake: a KeyUpdate) through kTLS TX,
- * TLS_SET_RECORD_TYPE (doc/KERNEL-ABI.md §3.6). 0 or -errno.
+ * TLS_SET_RECORD_TYPE (doc/KERNEL-ABI.md §3.6); @flags: 0, or
+ * MSG_DONTWAIT from an event loop that must never block. 0 or -errno.
  */
-int hsd_ktls_send_record(int fd, uint8_t type, const void *p, size_t n);
+int hsd_ktls_send_record(int fd, uint8_t type, const void *p, size_t n,
+			 int flags);
 
 #endif

@@ -188,6 +188,17 @@ pipelined() {
 	[ "$(stat -c %s "$tmp/pipe.out")" -lt 2000 ]	# HEAD sent no body
 }
 check pipelined_requests_one_connection pipelined
+# 250 requests, ~11 KB, in one TLS record (s_client writes what one read
+# of stdin got): more than a head's limit, each answered
+many_pipelined() {
+	{ for i in $(seq 249); do printf 'HEAD /dir/ HTTP/1.1\r\nHost: x%03d\r\n\r\n' "$i"; done
+	  printf 'HEAD /dir/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'; } > "$tmp/many.req"
+	timeout 20 openssl s_client -quiet -connect "127.0.0.1:$PORT" -CAfile "$C/ca.pem" \
+		< "$tmp/many.req" 2>/dev/null > "$tmp/many.out"
+	echo "$(grep -ac '^HTTP/1.1 200 OK' "$tmp/many.out") of 250 answered" >> "$tmp/log"
+	[ "$(grep -ac '^HTTP/1.1 200 OK' "$tmp/many.out")" = 250 ]
+}
+check many_pipelined_requests_in_one_record many_pipelined
 ranges() {
 	curl_ -r 16380-16389 "$(url /100M.bin)" -o "$tmp/r1" -w '%{http_code}\n' | grep -qx 206 &&
 	cmp "$tmp/r1" <(tail -c +16381 "$root/100M.bin" | head -c 10) &&
@@ -366,6 +377,7 @@ stop
 
 # ---- SIGTERM: the transfer in flight completes, then the server exits 0 ----
 serve --access-log "$tmp/access.log"
+curl_ "$(url /a%0D%0A127.0.0.1%22)" -o /dev/null
 sigterm() {
 	local rc
 	curl_ --limit-rate 20M "$(url /100M.bin)" -o "$tmp/got100" &
@@ -382,6 +394,12 @@ sigterm() {
 	grep -Eq '^127\.0\.0\.1 - - \[[^]]+\] "GET /100M.bin HTTP/1.1" 200 104857600$' "$tmp/access.log"
 }
 check sigterm_finishes_the_transfer sigterm
+# a request cannot forge access log lines: the decoded path is escaped
+log_escaped() {
+	grep -qF '"GET /a\x0d\x0a127.0.0.1\x22 HTTP/1.1" 404 0' "$tmp/access.log" &&
+	[ "$(grep -c '^127\.0\.0\.1 ' "$tmp/access.log")" = "$(wc -l < "$tmp/access.log")" ]
+}
+check access_log_escapes_the_path log_escaped
 
 exits() {
 	[ "$BAD_EXITS" = 0 ] || { cat "$tmp/exits.log" >> "$tmp/log"; return 1; }
