@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -79,10 +80,10 @@ void srv_access_line(struct worker *w, struct conn *c, uint64_t len)
 	colon = strrchr(peer, ' ');
 	if (colon)
 		*colon = 0;
-	escape(path, sizeof(path), c->r.path[0] ? c->r.path : "-");
+	escape(path, sizeof(path), c->io->r.path[0] ? c->io->r.path : "-");
 	n = snprintf(line, sizeof(line), "%s - - [%s] \"%s %s HTTP/1.%u\" %d %llu\n",
-		     peer, when, m[c->r.method < 4 ? c->r.method : 0], path,
-		     c->r.minor, c->status, (unsigned long long)len);
+		     peer, when, m[c->io->r.method < 4 ? c->io->r.method : 0], path,
+		     c->io->r.minor, c->status, (unsigned long long)len);
 	if (n > 0 && write(w->o->access_log, line,
 			   (size_t)n < sizeof(line) ? (size_t)n : sizeof(line)) < 0)
 		w->err = -errno;
@@ -220,6 +221,16 @@ static void on_tick(struct worker *w)
 			srv_conn_tick(w, &w->c[i], now, grace_over);
 	}
 	w->accept_paused = false;
+	/*
+	 * Buffers of connections gone idle or closed went back to malloc,
+	 * whose heap keeps the pages: a burst of handshakes would stay in
+	 * the resident size for good. Given back to the kernel here, at
+	 * most once a tick, and only after a good many were freed.
+	 */
+	if (w->freed >= IO_CACHE) {
+		malloc_trim(0);
+		w->freed = 0;
+	}
 	arm_tick(w);
 }
 
@@ -340,6 +351,8 @@ static void worker_free(struct worker *w)
 		close(w->wake);
 	if (w->rootfd >= 0)
 		close(w->rootfd);
+	while (w->n_io_cache)
+		free(w->io_cache[--w->n_io_cache]);
 	free(w->c);
 	free(w->free_slots);
 	free(w->free_bufs);

@@ -13,7 +13,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -52,8 +54,8 @@ static void op_recvmsg(struct worker *w, struct conn *c)
 {
 	struct io_uring_sqe *s = sqe(w);
 
-	c->iov.iov_base = c->req + c->req_len;
-	c->iov.iov_len = sizeof(c->req) - c->req_len;
+	c->iov.iov_base = c->io->req + c->req_len;
+	c->iov.iov_len = sizeof(c->io->req) - c->req_len;
 	memset(&c->msg, 0, sizeof(c->msg));
 	c->msg.msg_iov = &c->iov;
 	c->msg.msg_iovlen = 1;
@@ -63,6 +65,42 @@ static void op_recvmsg(struct worker *w, struct conn *c)
 	io_uring_sqe_set_data64(s, ud(w, c, OP_RECVMSG));
 	c->busy = true;
 	c->op = OP_RECVMSG;
+}
+
+int srv_io_get(struct worker *w, struct conn *c)
+{
+	if (c->io)
+		return 0;
+	c->io = w->n_io_cache ? w->io_cache[--w->n_io_cache] :
+				malloc(sizeof(*c->io));
+	return c->io ? 0 : -ENOMEM;
+}
+
+void srv_io_put(struct worker *w, struct conn *c)
+{
+	if (!c->io)
+		return;
+	hsd_wipe(c->io->raw, c->raw_len);
+	/* what memmove left behind too: Cookie, Authorization */
+	hsd_wipe(c->io->req, c->req_hw);
+	c->raw_len = c->req_len = c->req_hw = 0;
+	if (w->n_io_cache < IO_CACHE) {
+		w->io_cache[w->n_io_cache++] = c->io;
+	} else {
+		free(c->io);
+		w->freed++;
+	}
+	c->io = NULL;
+}
+
+static void op_poll(struct worker *w, struct conn *c)
+{
+	struct io_uring_sqe *s = sqe(w);
+
+	io_uring_prep_poll_add(s, c->fd, POLLIN);
+	io_uring_sqe_set_data64(s, ud(w, c, OP_POLL));
+	c->busy = true;
+	c->op = OP_POLL;
 }
 
 void srv_conn_free(struct worker *w, struct conn *c, const char *end)
@@ -79,9 +117,7 @@ void srv_conn_free(struct worker *w, struct conn *c, const char *end)
 	if (c->buf >= 0)
 		w->free_bufs[w->n_free_bufs++] = c->buf;
 	hs_conn_free(c->tls);
-	hsd_wipe(c->raw, c->raw_len);
-	/* what memmove left behind too: Cookie, Authorization */
-	hsd_wipe(c->req, c->req_hw);
+	srv_io_put(w, c);
 	c->tls = NULL;
 	c->st = C_FREE;
 	c->gen++;
@@ -133,7 +169,7 @@ static void end_conn(struct worker *w, struct conn *c, const char *why)
 			c->st = C_LINGER;
 			c->end_why = why;
 			c->deadline = now_ms() + LINGER_MS;
-			op_recv(w, c, c->raw, sizeof(c->raw));
+			op_recv(w, c, w->sink, sizeof(w->sink));
 			return;
 		}
 	}
@@ -144,6 +180,7 @@ static void end_conn(struct worker *w, struct conn *c, const char *why)
 
 static void after_handshake(struct worker *w, struct conn *c);
 static void next_request(struct worker *w, struct conn *c);
+static void read_request(struct worker *w, struct conn *c);
 static void respond_more(struct worker *w, struct conn *c);
 
 /* send what the engine has to send, or go on reading */
@@ -164,15 +201,15 @@ static void handshake_step(struct worker *w, struct conn *c)
 		after_handshake(w, c);
 		return;
 	}
-	op_recv(w, c, c->raw + c->raw_len, sizeof(c->raw) - c->raw_len);
+	op_recv(w, c, c->io->raw + c->raw_len, sizeof(c->io->raw) - c->raw_len);
 }
 
 static void handshake_input(struct worker *w, struct conn *c)
 {
 	size_t used = 0;
 
-	hs_input(c->tls, c->raw, c->raw_len, &used);
-	memmove(c->raw, c->raw + used, c->raw_len - used);
+	hs_input(c->tls, c->io->raw, c->raw_len, &used);
+	memmove(c->io->raw, c->io->raw + used, c->raw_len - used);
 	c->raw_len -= used;
 	handshake_step(w, c);
 }
@@ -188,15 +225,15 @@ static int open_records(struct conn *c)
 	int err;
 
 	while (c->raw_len) {
-		err = hs_app_read(c->tls, c->raw, c->raw_len, &used, out,
+		err = hs_app_read(c->tls, c->io->raw, c->raw_len, &used, out,
 				  sizeof(out), &got);
 		if (err)
 			return err;
-		memmove(c->raw, c->raw + used, c->raw_len - used);
+		memmove(c->io->raw, c->io->raw + used, c->raw_len - used);
 		c->raw_len -= used;
-		if (got > sizeof(c->req) - c->req_len)
+		if (got > sizeof(c->io->req) - c->req_len)
 			return -EMSGSIZE;
-		memcpy(c->req + c->req_len, out, got);
+		memcpy(c->io->req + c->req_len, out, got);
 		c->req_len += got;
 		if (c->req_len > c->req_hw)
 			c->req_hw = c->req_len;
@@ -259,9 +296,9 @@ static void drain(struct worker *w, struct conn *c)
 	}
 	need = hs_rx_partial_need(c->tls);
 	if (need) {
-		n = sizeof(c->raw) - c->raw_len;
+		n = sizeof(c->io->raw) - c->raw_len;
 		c->st = C_DRAIN;
-		op_recv(w, c, c->raw + c->raw_len, need < n ? need : n);
+		op_recv(w, c, c->io->raw + c->raw_len, need < n ? need : n);
 		return;
 	}
 	/* what the engine answered meanwhile goes out under its key */
@@ -314,7 +351,7 @@ static bool queue_head(struct worker *w, struct conn *c)
 	c->head_off = 0;
 	if (c->ktls_tx)
 		return true;
-	err = hs_app_write(c->tls, (const uint8_t *)c->head, c->head_len);
+	err = hs_app_write(c->tls, (const uint8_t *)c->io->head, c->head_len);
 	if (err) {
 		end_conn(w, c, "sealing failed");
 		return false;
@@ -327,8 +364,8 @@ static void respond_error(struct worker *w, struct conn *c, int status)
 {
 	struct http_response resp;
 
-	if (http_respond(c->r.status || c->r.path[0] ? &c->r : NULL, NULL,
-			 status, time(NULL), c->head, sizeof(c->head), &resp)) {
+	if (http_respond(c->io->r.status || c->io->r.path[0] ? &c->io->r : NULL, NULL,
+			 status, time(NULL), c->io->head, sizeof(c->io->head), &resp)) {
 		end_conn(w, c, "response head");
 		return;
 	}
@@ -352,11 +389,11 @@ static void serve_request(struct worker *w, struct conn *c)
 	int fd;
 
 	c->requests++;
-	if (c->r.method == HTTP_OTHER) {
+	if (c->io->r.method == HTTP_OTHER) {
 		respond_error(w, c, 405);
 		return;
 	}
-	fd = hsd_file_open(w->rootfd, c->r.path, &st, &index);
+	fd = hsd_file_open(w->rootfd, c->io->r.path, &st, &index);
 	if (fd < 0) {
 		respond_error(w, c, hsd_file_status(fd));
 		return;
@@ -365,8 +402,8 @@ static void serve_request(struct worker *w, struct conn *c)
 	f.mtime = st.st_mtim;
 	f.ino = st.st_ino;
 	f.dev = st.st_dev;
-	f.name = index ? "index.html" : c->r.path;
-	if (http_respond(&c->r, &f, 0, time(NULL), c->head, sizeof(c->head),
+	f.name = index ? "index.html" : c->io->r.path;
+	if (http_respond(&c->io->r, &f, 0, time(NULL), c->io->head, sizeof(c->io->head),
 			 &resp)) {
 		close(fd);
 		end_conn(w, c, "response head");
@@ -390,18 +427,18 @@ static void next_request(struct worker *w, struct conn *c)
 	int n;
 
 	c->st = C_REQUEST;
-	n = http_parse_request(c->req, c->req_len, &c->r);
+	n = http_parse_request(c->io->req, c->req_len, &c->io->r);
 	if (n != 0)
 		c->in_head = false;
 	if (n > 0) {
-		memmove(c->req, c->req + n, c->req_len - (size_t)n);
+		memmove(c->io->req, c->io->req + n, c->req_len - (size_t)n);
 		c->req_len -= (size_t)n;
 		serve_request(w, c);
 		return;
 	}
 	if (n < 0) {
 		c->req_len = 0;
-		respond_error(w, c, c->r.status);
+		respond_error(w, c, c->io->r.status);
 		return;
 	}
 	/*
@@ -432,10 +469,28 @@ static void next_request(struct worker *w, struct conn *c)
 	else if (!c->in_head)
 		c->deadline = now_ms() + w->o->header_ms;
 	c->in_head = c->req_len > 0;
+	/* nothing buffered: wait without buffers (struct conn_io) */
+	if (!c->req_len && !c->raw_len) {
+		srv_io_put(w, c);
+		if (!hs_conn_shed(c->tls))
+			w->freed++;
+		op_poll(w, c);
+		return;
+	}
+	read_request(w, c);
+}
+
+/* a read for the request under way, into the connection's conn_io */
+static void read_request(struct worker *w, struct conn *c)
+{
+	if (srv_io_get(w, c)) {
+		end_conn(w, c, "out of memory");
+		return;
+	}
 	if (c->ktls_rx)
 		op_recvmsg(w, c);
 	else
-		op_recv(w, c, c->raw + c->raw_len, sizeof(c->raw) - c->raw_len);
+		op_recv(w, c, c->io->raw + c->raw_len, sizeof(c->io->raw) - c->raw_len);
 }
 
 /* user-space RX: records in, requests out */
@@ -444,8 +499,8 @@ static void fallback_input(struct worker *w, struct conn *c)
 	int err = open_records(c);
 
 	if (err == -EMSGSIZE) {
-		memset(&c->r, 0, sizeof(c->r));	/* not the last request's */
-		c->r.status = 431;
+		memset(&c->io->r, 0, sizeof(c->io->r));	/* not the last request's */
+		c->io->r.status = 431;
 		respond_error(w, c, 431);
 		return;
 	}
@@ -462,7 +517,7 @@ static void ktls_input(struct worker *w, struct conn *c, int res)
 	struct cmsghdr *cm = CMSG_FIRSTHDR(&c->msg);
 	uint8_t type = cm && cm->cmsg_level == SOL_TLS &&
 		       cm->cmsg_type == TLS_GET_RECORD_TYPE ? *CMSG_DATA(cm) : 0;
-	uint8_t *p = c->req + c->req_len, msg[5];
+	uint8_t *p = c->io->req + c->req_len, msg[5];
 	int err;
 
 	if (!type || type == HS_CT_APPLICATION_DATA) {
@@ -567,7 +622,7 @@ static void respond_more(struct worker *w, struct conn *c)
 
 	if (c->ktls_tx) {
 		if (c->head_off < c->head_len) {
-			op_send(w, c, c->head + c->head_off,
+			op_send(w, c, c->io->head + c->head_off,
 				c->head_len - c->head_off, c->left ? MSG_MORE : 0);
 			return;
 		}
@@ -641,7 +696,18 @@ void srv_conn_start(struct worker *w, struct conn *c, int fd)
 	c->deadline = c->start + w->o->handshake_ms;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	srv_peer_name(fd, c->peer, sizeof(c->peer));
-	if (hs_conn_new(w->o->tls, &c->tls)) {
+	/* a silent connection holds no engine and no buffers */
+	op_poll(w, c);
+}
+
+/* the first bytes of a connection, or of its next request */
+static void readable(struct worker *w, struct conn *c)
+{
+	if (c->st != C_HANDSHAKE) {
+		read_request(w, c);
+		return;
+	}
+	if (hs_conn_new(w->o->tls, &c->tls) || srv_io_get(w, c)) {
 		end_conn(w, c, "no engine");
 		return;
 	}
@@ -653,7 +719,7 @@ void srv_conn_event(struct worker *w, struct conn *c, enum op op, int res)
 	c->busy = false;
 	if (c->st == C_LINGER) {
 		if (res > 0 && !c->shut)
-			op_recv(w, c, c->raw, sizeof(c->raw));	/* dropped */
+			op_recv(w, c, w->sink, sizeof(w->sink));	/* dropped */
 		else
 			srv_conn_free(w, c, c->end_why);
 		return;
@@ -685,6 +751,9 @@ void srv_conn_event(struct worker *w, struct conn *c, enum op op, int res)
 			c->raw_len += (size_t)res;
 			fallback_input(w, c);
 		}
+		return;
+	case OP_POLL:
+		readable(w, c);
 		return;
 	case OP_RECVMSG:
 		if (res < 0)

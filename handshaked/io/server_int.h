@@ -21,7 +21,7 @@
 
 enum op {
 	OP_ACCEPT = 1, OP_RECV, OP_RECVMSG, OP_SEND, OP_SPLICE_IN, OP_SPLICE_OUT,
-	OP_READ, OP_TICK, OP_WAKE, OP_CANCEL,
+	OP_READ, OP_POLL, OP_TICK, OP_WAKE, OP_CANCEL,
 };
 
 /* user_data: op in bits 56..63, generation 32..55, slot 0..31 */
@@ -56,6 +56,26 @@ enum state {
  */
 #define LINGER_MS 2000
 
+/*
+ * What a connection needs only while it reads or answers: taken when
+ * bytes arrive, given back when it waits for the next request with
+ * nothing buffered (POLL, not a RECV with a buffer), so an idle
+ * connection costs its struct conn and its engine's keys, not these.
+ */
+struct conn_io {
+	uint8_t raw[RAW_MAX];		/* TLS bytes not yet given to the engine */
+	/*
+	 * Plaintext, requests not yet answered: a head (at most
+	 * HTTP_HEAD_MAX) and a whole record of pipelined ones after it.
+	 */
+	uint8_t req[HTTP_HEAD_MAX + 16384 + 256];
+	char head[HEAD_MAX];		/* the response head */
+	struct http_request r;		/* the request being answered */
+};
+
+/* conn_io kept for reuse per worker; beyond, freed and trimmed */
+#define IO_CACHE 16
+
 struct conn {
 	enum state st;
 	uint32_t gen;
@@ -70,16 +90,10 @@ struct conn {
 	struct hs_conn *tls;
 	struct hsd_path path;
 	uint64_t tx_records;		/* kTLS: records under this TX key */
-	uint8_t raw[RAW_MAX];		/* TLS bytes not yet given to the engine */
+	struct conn_io *io;		/* NULL while idle */
 	size_t raw_len;
-	/*
-	 * Plaintext, requests not yet answered: a head (at most
-	 * HTTP_HEAD_MAX) and a whole record of pipelined ones after it.
-	 */
-	uint8_t req[HTTP_HEAD_MAX + 16384 + 256];
 	size_t req_len, req_hw;		/* high-water mark: what to wipe */
 	enum op op;			/* the one in flight, when busy */
-	char head[HEAD_MAX];
 	size_t head_len, head_off;
 	int file;
 	uint64_t off, left;		/* body still to go */
@@ -93,7 +107,6 @@ struct conn {
 	uint64_t bytes;			/* body bytes sent */
 	unsigned int requests;
 	int status;			/* of the last response */
-	struct http_request r;
 	char peer[INET6_ADDRSTRLEN + 8];
 };
 
@@ -108,6 +121,10 @@ struct worker {
 	bool registered;		/* RLIMIT_MEMLOCK may say no: plain READ */
 	bool accept_paused;		/* at the fd limit: re-armed by the tick */
 	int *free_bufs, n_free_bufs, n_bufs;
+	struct conn_io *io_cache[IO_CACHE];
+	unsigned int n_io_cache;
+	unsigned int freed;		/* conn_io and engine buffers since a trim */
+	uint8_t sink[RAW_MAX];		/* lingering connections' dropped bytes */
 	uint64_t tick_ts;
 	struct __kernel_timespec tick;
 	uint64_t wake_v;
@@ -154,5 +171,8 @@ void srv_conn_event(struct worker *w, struct conn *c, enum op op, int res);
 void srv_conn_tick(struct worker *w, struct conn *c, uint64_t now,
 		   bool grace_over);
 void srv_conn_free(struct worker *w, struct conn *c, const char *end);
+/* a connection's conn_io: taken (0 or -ENOMEM), given back (wiped) */
+int srv_io_get(struct worker *w, struct conn *c);
+void srv_io_put(struct worker *w, struct conn *c);
 
 #endif

@@ -19,8 +19,8 @@ int hs_pick_sig(struct hs_conn *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->n_peer_sigs; i++) {
-		uint16_t s = c->peer_sigs[i];
+	for (i = 0; i < c->h->n_peer_sigs; i++) {
+		uint16_t s = c->h->peer_sigs[i];
 
 		if (hs_we_accept_sig(s) &&
 		    hsd_scheme_fits_key(c->cfg.key, s, hs_is13(c))) {
@@ -53,7 +53,7 @@ int hs_build_certificate(struct hs_conn *c, struct hs_buf *b)
 		send = send && !hs_pick_sig(c);
 	c->sent_client_cert = is_client(c) && send;
 	if (hs_is13(c))
-		hs_put_vec(b, 1, c->cr_context, is_client(c) ? c->cr_context_len : 0);
+		hs_put_vec(b, 1, c->h->cr_context, is_client(c) ? c->h->cr_context_len : 0);
 	m = hs_vec_open(b, 3);
 	for (i = 0; send && i < ch->n; i++) {
 		hs_put_vec(b, 3, ch->der[i], ch->len[i]);
@@ -126,8 +126,8 @@ int hs_parse_certificate(struct hs_conn *c, struct hs_cur *body)
 		if (hs_cur_vec(body, 1, 0, &ctx))
 			goto bad;
 		/* RFC 8446 4.4.2: the request's context, empty for a server */
-		if (hs_cur_left(&ctx) != (is_client(c) ? 0 : c->cr_context_len) ||
-		    memcmp(ctx.p, c->cr_context, hs_cur_left(&ctx)))
+		if (hs_cur_left(&ctx) != (is_client(c) ? 0 : c->h->cr_context_len) ||
+		    memcmp(ctx.p, c->h->cr_context, hs_cur_left(&ctx)))
 			return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
 				       "certificate_request_context differs");
 	}
@@ -201,16 +201,16 @@ int hs_parse_certificate_request(struct hs_conn *c, struct hs_cur *body)
 	int err;
 
 	c->cert_requested = true;
-	c->n_peer_sigs = 0;
+	c->h->n_peer_sigs = 0;
 	if (!hs_is13(c)) {
 		if (hs_cur_vec(body, 1, 1, &types) || hs_cur_vec(body, 2, 2, &sigs) ||
 		    hs_cur_left(&sigs) % 2 || hs_cur_vec(body, 2, 0, &cas) ||
 		    hs_cur_end(body))
 			return hs_fail(c, HS_ALERT_DECODE_ERROR, -EBADMSG,
 				       "malformed CertificateRequest");
-		while (hs_cur_left(&sigs) && c->n_peer_sigs < 32) {
+		while (hs_cur_left(&sigs) && c->h->n_peer_sigs < 32) {
 			hs_cur_u16(&sigs, &s);
-			c->peer_sigs[c->n_peer_sigs++] = s;
+			c->h->peer_sigs[c->h->n_peer_sigs++] = s;
 		}
 		return 0;
 	}
@@ -219,8 +219,8 @@ int hs_parse_certificate_request(struct hs_conn *c, struct hs_cur *body)
 	    hs_cur_end(body))
 		return hs_fail(c, HS_ALERT_DECODE_ERROR, -EBADMSG,
 			       "malformed CertificateRequest");
-	memcpy(c->cr_context, ctx.p, hs_cur_left(&ctx));
-	c->cr_context_len = hs_cur_left(&ctx);
+	memcpy(c->h->cr_context, ctx.p, hs_cur_left(&ctx));
+	c->h->cr_context_len = hs_cur_left(&ctx);
 	err = hs_ext_parse(c, &exts, &w);
 	if (err)
 		return err;

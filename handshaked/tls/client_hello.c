@@ -191,8 +191,8 @@ static int fill_binders(struct hs_conn *c, struct hs_buf *b, size_t binders_at)
 	msg[1] = (uint8_t)(b->len >> 16);
 	msg[2] = (uint8_t)(b->len >> 8);
 	msg[3] = (uint8_t)b->len;
-	for (i = 0; i < c->n_offers && !err; i++) {
-		const struct hs_offer *k = &c->offers[i];
+	for (i = 0; i < c->h->n_offers && !err; i++) {
+		const struct hs_offer *k = &c->h->offers[i];
 
 		c->ks_hash = k->hash;
 		/* one hash of the truncated message per hash function */
@@ -221,11 +221,11 @@ static void make_offers(struct hs_conn *c)
 	const struct hs_suite *s;
 	size_t i;
 
-	c->n_offers = 0;
+	c->h->n_offers = 0;
 	s = r ? hs_suite_find(r->suite) : NULL;
 	if (r && r->version == HS_TLS13 && r->ticket_len && s &&
 	    hs_suite_allowed(c, s)) {
-		struct hs_offer *o = &c->offers[c->n_offers++];
+		struct hs_offer *o = &c->h->offers[c->h->n_offers++];
 
 		o->id = r->ticket;
 		o->id_len = r->ticket_len;
@@ -236,8 +236,8 @@ static void make_offers(struct hs_conn *c)
 		o->hash = s->hash;
 		o->resumption = true;
 	}
-	for (i = 0; i < c->cfg.n_psks && c->n_offers <= HS_MAX_PSKS; i++) {
-		struct hs_offer *o = &c->offers[c->n_offers++];
+	for (i = 0; i < c->cfg.n_psks && c->h->n_offers <= HS_MAX_PSKS; i++) {
+		struct hs_offer *o = &c->h->offers[c->h->n_offers++];
 
 		memset(o, 0, sizeof(*o));
 		o->id = c->cfg.psks[i].identity;
@@ -260,7 +260,7 @@ int hs_build_client_hello(struct hs_conn *c, struct hs_buf *b)
 
 	if (!c->hrr && offers13(c))
 		make_offers(c);
-	psk = offers13(c) && c->n_offers;
+	psk = offers13(c) && c->h->n_offers;
 	if (!c->hrr) {
 		err = hs_random(c, c->client_random, 32);
 		/* RFC 8446 D.4: a 32-byte session ID in compatibility mode */
@@ -347,9 +347,9 @@ int hs_build_client_hello(struct hs_conn *c, struct hs_buf *b)
 				hs_put_u16(b, HS_TLS12);
 			hs_vec_close(b, m2);
 		});
-		if (c->cookie_len)
+		if (c->h->cookie_len)
 			EXT(c, b, HS_EXT_COOKIE, {
-				hs_put_vec(b, 2, c->cookie, c->cookie_len);
+				hs_put_vec(b, 2, c->h->cookie, c->h->cookie_len);
 			});
 		if (!c->cfg.psk_only)
 			EXT(c, b, HS_EXT_KEY_SHARE, { put_key_shares(c, b); });
@@ -364,17 +364,17 @@ int hs_build_client_hello(struct hs_conn *c, struct hs_buf *b)
 		/* RFC 8446 4.2.11: pre_shared_key is the last extension */
 		EXT(c, b, HS_EXT_PRE_SHARED_KEY, {
 			m2 = hs_vec_open(b, 2);
-			for (i = 0; i < c->n_offers; i++) {
-				hs_put_vec(b, 2, c->offers[i].id,
-					   c->offers[i].id_len);
+			for (i = 0; i < c->h->n_offers; i++) {
+				hs_put_vec(b, 2, c->h->offers[i].id,
+					   c->h->offers[i].id_len);
 				/* external PSKs: obfuscated_ticket_age 0 */
-				hs_put_u32(b, c->offers[i].age);
+				hs_put_u32(b, c->h->offers[i].age);
 			}
 			hs_vec_close(b, m2);
 			binders_at = b->len;
 			m2 = hs_vec_open(b, 2);
-			for (i = 0; i < c->n_offers; i++) {
-				size_t hl = hsd_hash_len(c->offers[i].hash);
+			for (i = 0; i < c->h->n_offers; i++) {
+				size_t hl = hsd_hash_len(c->h->offers[i].hash);
 
 				uint8_t *z;
 

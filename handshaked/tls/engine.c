@@ -43,6 +43,11 @@ int hs_conn_new(const struct hs_config *cfg, struct hs_conn **out)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
+	c->h = calloc(1, sizeof(*c->h));
+	if (!c->h) {
+		free(c);
+		return -ENOMEM;
+	}
 	c->cfg = *cfg;
 	c->cr = cfg->crypto;
 	c->role = cfg->role;
@@ -136,9 +141,58 @@ void hs_conn_free(struct hs_conn *c)
 	free(c->pend);
 	free(c->scratch);
 	free(c->out);
-	/* every secret in the struct: key schedule, PSK, shared secret */
+	if (c->session) {
+		hsd_wipe(c->session, sizeof(*c->session));
+		free(c->session);
+	}
+	if (c->h) {
+		/* the shared secret, the early and handshake secrets */
+		hsd_wipe(c->h, sizeof(*c->h));
+		free(c->h);
+	}
+	/* every secret in the struct: key schedule, PSK */
 	hsd_wipe(c, sizeof(*c));
 	free(c);
+}
+
+/*
+ * After the handshake a connection needs its keys and a few counters,
+ * not the buffers the handshake grew: these are freed here and come back
+ * on first use (a post-handshake message, an alert), so a server holding
+ * many idle connections pays for the state, not for the handshake.
+ */
+int hs_conn_shed(struct hs_conn *c)
+{
+	if (!c->done || c->rec_len || c->hmsg_len || c->pend_len ||
+	    c->out_len != c->out_off)
+		return -EBUSY;
+	hsd_hash_free(c->th);
+	c->th = NULL;
+	hs_kex_reset(c);
+	hsd_wipe(c->h, sizeof(*c->h));
+	free(c->h);
+	c->h = NULL;
+	hsd_pkey_free(c->peer_key);
+	c->peer_key = NULL;
+	/* the transcript's messages: the peer's Certificate among them */
+	hsd_wipe(c->th_buf, c->th_buf_len);
+	free(c->th_buf);
+	free(c->hmsg);
+	free(c->rec);
+	free(c->pend);
+	free(c->scratch);
+	free(c->out);
+	c->th_buf = c->hmsg = c->rec = c->pend = c->scratch = c->out = NULL;
+	c->th_buf_len = c->th_cap = c->hmsg_cap = c->scratch_cap = 0;
+	c->out_len = c->out_off = c->out_cap = 0;
+	return 0;
+}
+
+struct hs_session *hs_session_slot(struct hs_conn *c)
+{
+	if (!c->session)
+		c->session = calloc(1, sizeof(*c->session));
+	return c->session;
 }
 
 /* ---- errors and alerts ---- */
@@ -194,10 +248,10 @@ int hs_error(const struct hs_conn *c, uint8_t *alert, bool *received,
  */
 int hs_grow(uint8_t **buf, size_t *cap, size_t len, size_t need, size_t max)
 {
-	size_t n = *cap;
+	size_t n = *cap ? *cap : 4096;	/* 0: shed (hs_conn_shed) */
 	uint8_t *p;
 
-	if (need <= n)
+	if (need <= *cap)
 		return 0;
 	if (need > max)
 		return -EMSGSIZE;
@@ -208,8 +262,10 @@ int hs_grow(uint8_t **buf, size_t *cap, size_t len, size_t need, size_t max)
 	p = malloc(n);
 	if (!p)
 		return -ENOMEM;
-	memcpy(p, *buf, len);
-	hsd_wipe(*buf, len);
+	if (len) {
+		memcpy(p, *buf, len);
+		hsd_wipe(*buf, len);
+	}
 	free(*buf);
 	*buf = p;
 	*cap = n;
@@ -659,6 +715,11 @@ int hs_take_record(struct hs_conn *c, const uint8_t *in, size_t len,
 		take = want - c->rec_len;
 		if (take > len - *off)
 			take = len - *off;
+		if (!c->rec) {	/* shed since the handshake */
+			c->rec = malloc(HS_RECORD_HEADER + HS_MAX_CIPHERTEXT12);
+			if (!c->rec)
+				return -ENOMEM;
+		}
 		had = c->rec_len;
 		memcpy(c->rec + c->rec_len, in + *off, take);
 		c->rec_len += take;

@@ -77,8 +77,8 @@ static int p_supported_groups(struct hs_conn *c, struct hs_cur *d,
 		hs_cur_u16(&list, &g);
 		if (!hsd_group_known(g) || hs_peer_has_group(c, g))
 			continue;
-		if (c->n_peer_groups < ARRAY_SIZE(c->peer_groups))
-			c->peer_groups[c->n_peer_groups++] = g;
+		if (c->h->n_peer_groups < ARRAY_SIZE(c->h->peer_groups))
+			c->h->peer_groups[c->h->n_peer_groups++] = g;
 	}
 	return 0;
 }
@@ -110,7 +110,7 @@ static int p_signature_algorithms(struct hs_conn *c, struct hs_cur *d,
 		return bad(c, "signature_algorithms");
 	if (w->ch)
 		w->ch->have_sigs = true;
-	c->n_peer_sigs = 0;
+	c->h->n_peer_sigs = 0;
 	/* kept: the schemes we use, once each, in the peer's order */
 	while (hs_cur_left(&list)) {
 		size_t i;
@@ -118,10 +118,10 @@ static int p_signature_algorithms(struct hs_conn *c, struct hs_cur *d,
 		hs_cur_u16(&list, &s);
 		if (!hs_we_accept_sig(s))
 			continue;
-		for (i = 0; i < c->n_peer_sigs && c->peer_sigs[i] != s; i++)
+		for (i = 0; i < c->h->n_peer_sigs && c->h->peer_sigs[i] != s; i++)
 			;
-		if (i == c->n_peer_sigs && i < ARRAY_SIZE(c->peer_sigs))
-			c->peer_sigs[c->n_peer_sigs++] = s;
+		if (i == c->h->n_peer_sigs && i < ARRAY_SIZE(c->h->peer_sigs))
+			c->h->peer_sigs[c->h->n_peer_sigs++] = s;
 	}
 	return 0;
 }
@@ -439,14 +439,14 @@ static size_t sent_slot(uint16_t type)
 
 void hs_ext_mark_sent(struct hs_conn *c, uint16_t type)
 {
-	c->sent_exts[sent_slot(type)] = true;
+	c->h->sent_exts[sent_slot(type)] = true;
 }
 
 bool hs_ext_was_sent(const struct hs_conn *c, uint16_t type)
 {
 	size_t s = sent_slot(type);
 
-	return s && c->sent_exts[s];
+	return s && c->h->sent_exts[s];
 }
 
 int hs_ext_parse(struct hs_conn *c, struct hs_cur *block, struct hs_ext_walk *w)

@@ -31,7 +31,7 @@ static int verify_data(struct hs_conn *c, bool client, uint8_t *out,
 	*n = hs_hash_len(c);
 	err = hs_transcript_hash(c, th);
 	if (!err)
-		err = hs13_finished(c, client ? c->c_hs : c->s_hs, th, out);
+		err = hs13_finished(c, client ? c->h->c_hs : c->h->s_hs, th, out);
 	return err;
 }
 

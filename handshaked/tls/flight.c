@@ -70,6 +70,8 @@ static int out_reserve(struct hs_conn *c, size_t n)
 	}
 	if (c->out_len + n > HS_OUT_MAX)
 		return -ENOBUFS;
+	if (!cap)
+		cap = 4096;	/* shed since the handshake (hs_conn_shed) */
 	while (cap < c->out_len + n)
 		cap *= 2;
 	if (cap > HS_OUT_MAX)
@@ -195,6 +197,10 @@ int hs_queue_plain_ccs(struct hs_conn *c)
 
 size_t hs_output(struct hs_conn *c, const uint8_t **p)
 {
+	if (!c->out) {
+		*p = NULL;
+		return 0;
+	}
 	*p = c->out + c->out_off;
 	return c->out_len - c->out_off;
 }

@@ -129,6 +129,41 @@ struct hs_dir {
 };
 
 /* ---- the connection ---- */
+/*
+ * What only the handshake needs: allocated with the connection, freed by
+ * hs_conn_shed() once it is done (its secrets wiped), so a connection
+ * that carries data for hours keeps its keys and not these.
+ */
+struct hs_handshake {
+	uint8_t cookie[128];
+	size_t cookie_len;
+	bool sent_exts[64];		/* client: which extension types we sent */
+	uint16_t peer_sigs[32];		/* signature_algorithms of the peer */
+	size_t n_peer_sigs;
+	uint16_t peer_groups[16];
+	size_t n_peer_groups;
+	uint8_t peer_share[HSD_KEX_PUB_MAX];
+	size_t peer_share_len;
+	uint8_t shared[HSD_KEX_SECRET_MAX];
+	size_t shared_len;
+	struct hs_offer {
+		const uint8_t *id;
+		size_t id_len;
+		uint32_t age;		/* obfuscated_ticket_age */
+		const uint8_t *key;
+		size_t key_len;
+		enum hsd_hash_id hash;
+		bool resumption;
+		const struct hs_psk *ext;
+	} offers[HS_MAX_PSKS + 1];
+	size_t n_offers;
+	uint8_t early_secret[HSD_HASH_MAX];
+	uint8_t handshake_secret[HSD_HASH_MAX];
+	uint8_t c_hs[HSD_HASH_MAX], s_hs[HSD_HASH_MAX];
+	uint8_t cr_context[255];
+	size_t cr_context_len;
+};
+
 struct hs_conn {
 	struct hs_config cfg;
 	const struct hsd_crypto *cr;
@@ -173,6 +208,8 @@ struct hs_conn {
 	uint8_t *scratch;	/* message bodies are built here */
 	size_t scratch_cap;
 
+	struct hs_handshake *h;	/* NULL once shed */
+
 	struct hs_dir rx, tx;
 
 	/* transcript: buffered until the hash is known (TLS 1.3 CH) */
@@ -195,13 +232,6 @@ struct hs_conn {
 	bool hrr_next;			/* server: this ClientHello gets one */
 	bool hrr_ccs_sent;		/* server: compatibility CCS queued */
 	uint16_t hrr_group;
-	uint8_t cookie[128];
-	size_t cookie_len;
-	bool sent_exts[64];		/* client: which extension types we sent */
-	uint16_t peer_sigs[32];		/* signature_algorithms of the peer */
-	size_t n_peer_sigs;
-	uint16_t peer_groups[16];
-	size_t n_peer_groups;
 	bool peer_ems;			/* extended_master_secret offered */
 	bool peer_reneg_info;
 	bool peer_ec_point_formats;	/* ec_point_formats offered */
@@ -215,10 +245,6 @@ struct hs_conn {
 	struct hsd_kex *kex[2];
 	uint16_t kex_group[2];
 	size_t n_kex;
-	uint8_t peer_share[HSD_KEX_PUB_MAX];
-	size_t peer_share_len;
-	uint8_t shared[HSD_KEX_SECRET_MAX];
-	size_t shared_len;
 
 	/* PSK / resumption */
 	struct hs_psk psk;		/* the selected one (server: looked up) */
@@ -231,24 +257,10 @@ struct hs_conn {
 	bool ch1_psk_selected;
 	bool psk_dhe;
 	/* client: the PSK identities offered (resumption first) */
-	struct hs_offer {
-		const uint8_t *id;
-		size_t id_len;
-		uint32_t age;		/* obfuscated_ticket_age */
-		const uint8_t *key;
-		size_t key_len;
-		enum hsd_hash_id hash;
-		bool resumption;
-		const struct hs_psk *ext;
-	} offers[HS_MAX_PSKS + 1];
-	size_t n_offers;
 
 	/* TLS 1.3 key schedule */
 	enum hsd_hash_id ks_hash;
-	uint8_t early_secret[HSD_HASH_MAX];
-	uint8_t handshake_secret[HSD_HASH_MAX];
 	uint8_t master_secret[HSD_HASH_MAX];	/* 1.2: 48 bytes */
-	uint8_t c_hs[HSD_HASH_MAX], s_hs[HSD_HASH_MAX];
 	uint8_t c_ap[HSD_HASH_MAX], s_ap[HSD_HASH_MAX];
 	uint8_t exporter_master[HSD_HASH_MAX];
 	uint8_t resumption_master[HSD_HASH_MAX];
@@ -259,7 +271,8 @@ struct hs_conn {
 	bool fallback_scsv;
 
 	/* post-handshake */
-	struct hs_session session;	/* client: latest resumable session */
+	/* client: latest resumable session (hs_session_slot: on first use) */
+	struct hs_session *session;
 	bool have_session;
 	bool key_update_pending;	/* peer asked; ours not sent yet */
 	bool tx_offloaded;		/* kTLS seals our records */
@@ -270,8 +283,6 @@ struct hs_conn {
 	/* certificates */
 	bool cert_requested;		/* client: CertificateRequest seen */
 	bool tickets_early;		/* server: tickets went with Finished */
-	uint8_t cr_context[255];
-	size_t cr_context_len;
 	bool sent_client_cert;		/* client: non-empty Certificate */
 	struct hsd_cert_chain peer_chain;
 	struct hsd_pkey *peer_key;
@@ -298,6 +309,8 @@ int hs_queue_record(struct hs_conn *c, uint8_t type, const uint8_t *p,
 int hs_queue_plain_ccs(struct hs_conn *c);
 int hs_flush_pending(struct hs_conn *c);
 int hs_grow(uint8_t **buf, size_t *cap, size_t len, size_t need, size_t max);
+/* the client's session record, allocated on first use; NULL: no memory */
+struct hs_session *hs_session_slot(struct hs_conn *c);
 size_t hs_out_room(const struct hs_conn *c);
 int hs_record_header(struct hs_conn *c, const uint8_t hdr[HS_RECORD_HEADER]);
 int hs_take_record(struct hs_conn *c, const uint8_t *in, size_t len,

@@ -57,7 +57,7 @@ int hs13_derive_early(struct hs_conn *c, const uint8_t *psk, size_t psklen)
 
 	/* no PSK: IKM is HashLen zeros */
 	return hsd_hkdf_extract(c->cr, hash_of(c), NULL, 0, psk ? psk : zeros,
-				psk ? psklen : hl, c->early_secret);
+				psk ? psklen : hl, c->h->early_secret);
 }
 
 int hs13_binder_key(struct hs_conn *c, const uint8_t *psk, size_t psklen,
@@ -70,7 +70,7 @@ int hs13_binder_key(struct hs_conn *c, const uint8_t *psk, size_t psklen,
 	if (!err)
 		err = empty_hash(c, eh);
 	if (!err)
-		err = derive_secret(c, c->early_secret,
+		err = derive_secret(c, c->h->early_secret,
 				    external ? "ext binder" : "res binder", eh,
 				    out);
 	return err;
@@ -110,32 +110,32 @@ int hs13_derive_handshake(struct hs_conn *c)
 	if (!err)
 		err = empty_hash(c, eh);
 	if (!err)
-		err = derive_secret(c, c->early_secret, "derived", eh, derived);
+		err = derive_secret(c, c->h->early_secret, "derived", eh, derived);
 	/* psk_ke: no (EC)DHE, the IKM is zeros */
 	if (!err)
 		err = hsd_hkdf_extract(c->cr, hash_of(c), derived, hl,
-				       c->shared_len ? c->shared : zeros,
-				       c->shared_len ? c->shared_len : hl,
-				       c->handshake_secret);
+				       c->h->shared_len ? c->h->shared : zeros,
+				       c->h->shared_len ? c->h->shared_len : hl,
+				       c->h->handshake_secret);
 	if (!err)
 		err = hs_transcript_hash(c, th);
 	if (!err)
-		err = derive_secret(c, c->handshake_secret, "c hs traffic", th,
-				    c->c_hs);
+		err = derive_secret(c, c->h->handshake_secret, "c hs traffic", th,
+				    c->h->c_hs);
 	if (!err)
-		err = derive_secret(c, c->handshake_secret, "s hs traffic", th,
-				    c->s_hs);
+		err = derive_secret(c, c->h->handshake_secret, "s hs traffic", th,
+				    c->h->s_hs);
 	hsd_wipe(derived, sizeof(derived));
-	hsd_wipe(c->shared, sizeof(c->shared));
+	hsd_wipe(c->h->shared, sizeof(c->h->shared));
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
 			       "handshake key schedule failed");
-	hs_keylog(c, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", c->c_hs, hl);
-	hs_keylog(c, "SERVER_HANDSHAKE_TRAFFIC_SECRET", c->s_hs, hl);
-	err = hs13_set_traffic(c, &c->tx, c->role == HS_CLIENT ? c->c_hs : c->s_hs);
+	hs_keylog(c, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", c->h->c_hs, hl);
+	hs_keylog(c, "SERVER_HANDSHAKE_TRAFFIC_SECRET", c->h->s_hs, hl);
+	err = hs13_set_traffic(c, &c->tx, c->role == HS_CLIENT ? c->h->c_hs : c->h->s_hs);
 	if (!err)
 		err = hs13_set_traffic(c, &c->rx,
-				       c->role == HS_CLIENT ? c->s_hs : c->c_hs);
+				       c->role == HS_CLIENT ? c->h->s_hs : c->h->c_hs);
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
 			       "cannot install handshake keys");
@@ -152,7 +152,7 @@ int hs13_derive_application(struct hs_conn *c)
 
 	err = empty_hash(c, eh);
 	if (!err)
-		err = derive_secret(c, c->handshake_secret, "derived", eh,
+		err = derive_secret(c, c->h->handshake_secret, "derived", eh,
 				    derived);
 	if (!err)
 		err = hsd_hkdf_extract(c->cr, hash_of(c), derived, hl, zeros, hl,
@@ -203,7 +203,7 @@ int hs13_derive_resumption_early(struct hs_conn *c)
 
 	err = hs_transcript_hash(c, th);
 	if (!err)
-		err = hs13_finished(c, c->c_hs, th, fin + 4);
+		err = hs13_finished(c, c->h->c_hs, th, fin + 4);
 	fin[0] = HS_MT_FINISHED;
 	fin[1] = 0;
 	fin[2] = 0;

@@ -33,7 +33,7 @@ static bool offered(const struct offer *o, uint16_t id)
 
 bool hs_peer_has_group(const struct hs_conn *c, uint16_t g)
 {
-	return hs_listed(c->peer_groups, c->n_peer_groups, g);
+	return hs_listed(c->h->peer_groups, c->h->n_peer_groups, g);
 }
 
 static uint16_t pick_version(struct hs_conn *c, const struct offer *o)
@@ -326,11 +326,11 @@ static int choose_group(struct hs_conn *c, const struct offer *o, bool *hrr)
 		if (c->hrr && g != c->hrr_group)
 			break;
 		c->p.group = g;
-		if (hs_cur_left(&share) > sizeof(c->peer_share))
+		if (hs_cur_left(&share) > sizeof(c->h->peer_share))
 			return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
 				       "key share too large");
-		memcpy(c->peer_share, share.p, hs_cur_left(&share));
-		c->peer_share_len = hs_cur_left(&share);
+		memcpy(c->h->peer_share, share.p, hs_cur_left(&share));
+		c->h->peer_share_len = hs_cur_left(&share);
 		return 0;
 	}
 	/* RFC 8446 4.1.4: after HRR the share must be for the HRR group */
@@ -385,9 +385,9 @@ static int negotiate13(struct hs_conn *c, struct offer *o)
 		return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
 			       "legacy_compression_methods is not [null]");
 	/* RFC 8446 4.2.2: the cookie of our HRR back, unchanged; none else */
-	if (c->hrr && (o->ch.have_cookie != (c->cookie_len > 0) ||
-		       o->ch.cookie_len != c->cookie_len ||
-		       hsd_ct_memcmp(o->ch.cookie, c->cookie, c->cookie_len)))
+	if (c->hrr && (o->ch.have_cookie != (c->h->cookie_len > 0) ||
+		       o->ch.cookie_len != c->h->cookie_len ||
+		       hsd_ct_memcmp(o->ch.cookie, c->h->cookie, c->h->cookie_len)))
 		return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
 			       "cookie missing or changed after HelloRetryRequest");
 	forget_psk(c);
@@ -453,8 +453,8 @@ int hs_parse_client_hello(struct hs_conn *c, struct hs_cur *body)
 	w.ch = &o.ch;
 	w.msg = body->p;
 	/* a second ClientHello is parsed afresh */
-	c->n_peer_groups = 0;
-	c->n_peer_sigs = 0;
+	c->h->n_peer_groups = 0;
+	c->h->n_peer_sigs = 0;
 	c->peer_ec_point_formats = false;
 	memset(c->sni, 0, sizeof(c->sni));
 	if (hs_cur_u16(body, &o.legacy_version) ||

@@ -121,11 +121,14 @@ int hs_app_write(struct hs_conn *c, const uint8_t *p, size_t n)
 /* RFC 8446 4.6.1 */
 static int new_session_ticket13(struct hs_conn *c, struct hs_cur *b)
 {
-	struct hs_session *s = &c->session;
+	struct hs_session *s = NULL;
 	struct hs_cur nonce, ticket, exts;
 	uint32_t lifetime, age_add;
 	int err;
 
+	if (c->role == HS_CLIENT && !(s = hs_session_slot(c)))
+		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, -ENOMEM,
+			       "no memory for a session");
 	if (c->role != HS_CLIENT)
 		return hs_fail(c, HS_ALERT_UNEXPECTED_MESSAGE, -EPROTO,
 			       "NewSessionTicket from a client");
@@ -335,7 +338,7 @@ int hs_get_session(const struct hs_conn *c, struct hs_session *out)
 {
 	if (!c->have_session)
 		return -ENOENT;
-	*out = c->session;
+	*out = *c->session;
 	return 0;
 }
 

@@ -50,13 +50,13 @@ int hs_kex_respond(struct hs_conn *c, uint16_t group, struct hsd_kex **out,
 	int err;
 
 	if (hsd_group_is_hybrid(group))
-		return hsd_kex_respond(c->cr, group, c->peer_share,
-				       c->peer_share_len, out, pub, publen,
-				       c->shared, &c->shared_len);
+		return hsd_kex_respond(c->cr, group, c->h->peer_share,
+				       c->h->peer_share_len, out, pub, publen,
+				       c->h->shared, &c->h->shared_len);
 	err = hs_kex_make(c, group, out, pub, publen);
 	if (!err) {
-		err = hsd_kex_derive(*out, c->peer_share, c->peer_share_len,
-				     c->shared, &c->shared_len);
+		err = hsd_kex_derive(*out, c->h->peer_share, c->h->peer_share_len,
+				     c->h->shared, &c->h->shared_len);
 		if (err) {
 			hsd_kex_free(*out);
 			*out = NULL;

@@ -57,17 +57,17 @@ int hs_build_hello_retry_request(struct hs_conn *c, struct hs_buf *b)
 
 	err = transcript_to_message_hash(c);
 	if (!err && c->cfg.hrr_cookie)
-		err = hs_random(c, c->cookie, 32);
+		err = hs_random(c, c->h->cookie, 32);
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err, "HRR failed");
-	c->cookie_len = c->cfg.hrr_cookie ? 32 : 0;
+	c->h->cookie_len = c->cfg.hrr_cookie ? 32 : 0;
 	put_hello_head(c, b, hs_hrr_random);
 	m = hs_vec_open(b, 2);
 	EXT(c, b, HS_EXT_SUPPORTED_VERSIONS, { hs_put_u16(b, HS_TLS13); });
 	EXT(c, b, HS_EXT_KEY_SHARE, { hs_put_u16(b, c->hrr_group); });
-	if (c->cookie_len)
+	if (c->h->cookie_len)
 		EXT(c, b, HS_EXT_COOKIE, {
-			hs_put_vec(b, 2, c->cookie, c->cookie_len);
+			hs_put_vec(b, 2, c->h->cookie, c->h->cookie_len);
 		});
 	hs_vec_close(b, m);
 	c->hrr = true;
@@ -196,11 +196,11 @@ static int parse_hrr(struct hs_conn *c, struct hs_sh_info *sh)
 		c->hrr_group = c->n_kex ? c->kex_group[0] : 0;
 	}
 	if (sh->have_cookie) {
-		if (sh->cookie_len > sizeof(c->cookie))
+		if (sh->cookie_len > sizeof(c->h->cookie))
 			return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
 				       "cookie too large");
-		memcpy(c->cookie, sh->cookie, sh->cookie_len);
-		c->cookie_len = sh->cookie_len;
+		memcpy(c->h->cookie, sh->cookie, sh->cookie_len);
+		c->h->cookie_len = sh->cookie_len;
 	}
 	c->hrr = true;
 	c->p.hello_retry = true;
@@ -212,8 +212,8 @@ static bool offered_external_psk(const struct hs_conn *c)
 {
 	size_t i;
 
-	for (i = 0; i < c->n_offers; i++)
-		if (c->offers[i].ext)
+	for (i = 0; i < c->h->n_offers; i++)
+		if (c->h->offers[i].ext)
 			return true;
 	return false;
 }
@@ -224,12 +224,12 @@ static int parse_sh13(struct hs_conn *c, struct hs_sh_info *sh)
 	int err;
 
 	if (sh->have_psk) {
-		const struct hs_offer *o = &c->offers[sh->psk_index];
+		const struct hs_offer *o = &c->h->offers[sh->psk_index];
 
-		if (sh->psk_index >= c->n_offers)
+		if (sh->psk_index >= c->h->n_offers)
 			return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
 				       "server chose PSK %u of %zu",
-				       sh->psk_index, c->n_offers);
+				       sh->psk_index, c->h->n_offers);
 		memset(&c->psk, 0, sizeof(c->psk));
 		memcpy(c->psk.key, o->key, o->key_len);
 		c->psk.key_len = o->key_len;
@@ -265,8 +265,8 @@ static int parse_sh13(struct hs_conn *c, struct hs_sh_info *sh)
 			return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, -EPROTO,
 				       "server share for a group we did not send");
 		err = hsd_kex_derive(c->kex[i], sh->share.p,
-				     hs_cur_left(&sh->share), c->shared,
-				     &c->shared_len);
+				     hs_cur_left(&sh->share), c->h->shared,
+				     &c->h->shared_len);
 		if (err)
 			return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, err,
 				       "invalid server key share");

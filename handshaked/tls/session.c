@@ -152,20 +152,22 @@ int hs_session_save12(struct hs_conn *c)
 		return 0;
 	}
 	/* client: what hs_get_session() hands out, ticket from NST if any */
+	if (!hs_session_slot(c))
+		return -ENOMEM;
 	{
-		uint8_t ticket[sizeof(c->session.ticket)];
-		size_t tl = c->session.ticket_len;
-		uint32_t lt = c->session.lifetime;
+		uint8_t ticket[sizeof(c->session->ticket)];
+		size_t tl = c->session->ticket_len;
+		uint32_t lt = c->session->lifetime;
 
-		memcpy(ticket, c->session.ticket, tl);
-		fill12(c, &c->session);
-		memcpy(c->session.ticket, ticket, tl);
-		c->session.ticket_len = tl;
-		c->session.lifetime = lt;
-		c->session.received_ms = hs_now(c);
+		memcpy(ticket, c->session->ticket, tl);
+		fill12(c, c->session);
+		memcpy(c->session->ticket, ticket, tl);
+		c->session->ticket_len = tl;
+		c->session->lifetime = lt;
+		c->session->received_ms = hs_now(c);
 		if (c->cfg.server_name)
-			snprintf(c->session.server_name,
-				 sizeof(c->session.server_name), "%s",
+			snprintf(c->session->server_name,
+				 sizeof(c->session->server_name), "%s",
 				 c->cfg.server_name);
 		c->have_session = tl || c->session_id_len;
 	}
@@ -231,10 +233,13 @@ int hs12_parse_new_session_ticket(struct hs_conn *c, struct hs_cur *body)
 	    hs_cur_end(body))
 		return hs_fail(c, HS_ALERT_DECODE_ERROR, -EBADMSG,
 			       "malformed NewSessionTicket");
-	if (hs_cur_left(&t) <= sizeof(c->session.ticket)) {
-		memcpy(c->session.ticket, t.p, hs_cur_left(&t));
-		c->session.ticket_len = hs_cur_left(&t);
-		c->session.lifetime = hint;
+	if (!hs_session_slot(c))
+		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, -ENOMEM,
+			       "no memory for a session");
+	if (hs_cur_left(&t) <= sizeof(c->session->ticket)) {
+		memcpy(c->session->ticket, t.p, hs_cur_left(&t));
+		c->session->ticket_len = hs_cur_left(&t);
+		c->session->lifetime = hint;
 	}
 	return 0;
 }

@@ -323,6 +323,13 @@ size_t hs_output(struct hs_conn *c, const uint8_t **p);
 void hs_output_consumed(struct hs_conn *c, size_t n);
 
 bool hs_is_done(const struct hs_conn *c);
+/*
+ * Once done and with nothing buffered (output sent, no partial record or
+ * message): free what only the handshake needed (about 60 KiB), for a
+ * connection that will idle. -EBUSY otherwise. What a later record needs
+ * is allocated again on demand.
+ */
+int hs_conn_shed(struct hs_conn *c);
 
 /*
  * Two engines joined in memory (the daemon's warm-up, tests, benchmarks):

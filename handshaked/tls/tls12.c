@@ -29,8 +29,8 @@ static uint16_t group_for(const struct hs_conn *c, const struct hs_suite *s)
 	bool peer_ffdhe = false;
 	size_t i;
 
-	for (i = 0; i < c->n_peer_groups; i++)
-		peer_ffdhe |= (c->peer_groups[i] >> 8) == 1;
+	for (i = 0; i < c->h->n_peer_groups; i++)
+		peer_ffdhe |= (c->h->peer_groups[i] >> 8) == 1;
 	for (i = 0; i < c->cfg.n_groups; i++) {
 		uint16_t g = c->cfg.groups[i];
 		bool ff = (g >> 8) == 1;
@@ -41,7 +41,7 @@ static uint16_t group_for(const struct hs_conn *c, const struct hs_suite *s)
 		if (s->kx == HS_KX_ECDHE && !ff &&
 		    (hs_peer_has_group(c, g) ||
 		     /* RFC 8422 4: no extension means any curve, take P-256 */
-		     (!c->n_peer_groups && g == HSD_GROUP_SECP256R1)))
+		     (!c->h->n_peer_groups && g == HSD_GROUP_SECP256R1)))
 			return g;
 		/* RFC 7919 4: without listed FFDHE groups, any will do */
 		if (s->kx == HS_KX_DHE && ff && (hs_peer_has_group(c, g) || !peer_ffdhe))
@@ -265,16 +265,16 @@ int hs12_parse_server_key_exchange(struct hs_conn *c, struct hs_cur *body)
 		pt = ys;
 	}
 	if (c->suite->kx == HS_KX_DHE) {
-		int err = dh_y_padded(c, pt.p, hs_cur_left(&pt), c->peer_share,
-				      sizeof(c->peer_share), &c->peer_share_len);
+		int err = dh_y_padded(c, pt.p, hs_cur_left(&pt), c->h->peer_share,
+				      sizeof(c->h->peer_share), &c->h->peer_share_len);
 
 		if (err)
 			return err;
 	} else {
-		if (hs_cur_left(&pt) > sizeof(c->peer_share))
+		if (hs_cur_left(&pt) > sizeof(c->h->peer_share))
 			goto bad;
-		memcpy(c->peer_share, pt.p, hs_cur_left(&pt));
-		c->peer_share_len = hs_cur_left(&pt);
+		memcpy(c->h->peer_share, pt.p, hs_cur_left(&pt));
+		c->h->peer_share_len = hs_cur_left(&pt);
 	}
 	if (ske_tbs(c, params, (size_t)(body->p - params), tbs, sizeof(tbs),
 		    &tbslen))
@@ -318,10 +318,10 @@ static void strip_zeros(struct hs_conn *c)
 {
 	size_t z = 0;
 
-	while (z < c->shared_len && !c->shared[z])
+	while (z < c->h->shared_len && !c->h->shared[z])
 		z++;
-	memmove(c->shared, c->shared + z, c->shared_len - z);
-	c->shared_len -= z;
+	memmove(c->h->shared, c->h->shared + z, c->h->shared_len - z);
+	c->h->shared_len -= z;
 }
 
 int hs12_build_client_key_exchange(struct hs_conn *c, struct hs_buf *b)
@@ -332,12 +332,12 @@ int hs12_build_client_key_exchange(struct hs_conn *c, struct hs_buf *b)
 
 	if (c->suite->kx == HS_KX_RSA) {
 		/* RFC 5246 7.4.7.1: client_version, then 46 random bytes */
-		c->shared[0] = (uint8_t)(HS_TLS12 >> 8);
-		c->shared[1] = (uint8_t)HS_TLS12;
-		c->shared_len = 48;
-		err = hs_random(c, c->shared + 2, 46);
+		c->h->shared[0] = (uint8_t)(HS_TLS12 >> 8);
+		c->h->shared[1] = (uint8_t)HS_TLS12;
+		c->h->shared_len = 48;
+		err = hs_random(c, c->h->shared + 2, 46);
 		if (!err)
-			err = hsd_rsa_encrypt(c->cr, c->peer_key, c->shared, 48,
+			err = hsd_rsa_encrypt(c->cr, c->peer_key, c->h->shared, 48,
 					      pub, &publen);
 		if (err)
 			return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
@@ -351,8 +351,8 @@ int hs12_build_client_key_exchange(struct hs_conn *c, struct hs_buf *b)
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err, "key generation");
 	c->n_kex = 1;
-	err = hsd_kex_derive(c->kex[0], c->peer_share, c->peer_share_len,
-			     c->shared, &c->shared_len);
+	err = hsd_kex_derive(c->kex[0], c->h->peer_share, c->h->peer_share_len,
+			     c->h->shared, &c->h->shared_len);
 	if (err)
 		return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, err,
 			       "invalid server key share");
@@ -381,22 +381,22 @@ int hs12_parse_client_key_exchange(struct hs_conn *c, struct hs_cur *body)
 		 * fails later at Finished, like any wrong key.
 		 */
 		err = hsd_rsa_decrypt_pms(c->cr, c->cfg.key, v.p, hs_cur_left(&v),
-					  c->client_version, c->shared);
+					  c->client_version, c->h->shared);
 		if (err)
 			return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err,
 				       "RSA decryption failed");
-		c->shared_len = 48;
+		c->h->shared_len = 48;
 		return 0;
 	}
 	if (c->suite->kx == HS_KX_DHE) {
-		err = dh_y_padded(c, v.p, hs_cur_left(&v), c->peer_share,
-				  sizeof(c->peer_share), &c->peer_share_len);
+		err = dh_y_padded(c, v.p, hs_cur_left(&v), c->h->peer_share,
+				  sizeof(c->h->peer_share), &c->h->peer_share_len);
 		if (err)
 			return err;
-		v = hs_cur_init(c->peer_share, c->peer_share_len);
+		v = hs_cur_init(c->h->peer_share, c->h->peer_share_len);
 	}
-	err = hsd_kex_derive(c->kex[0], v.p, hs_cur_left(&v), c->shared,
-			     &c->shared_len);
+	err = hsd_kex_derive(c->kex[0], v.p, hs_cur_left(&v), c->h->shared,
+			     &c->h->shared_len);
 	if (err)
 		return hs_fail(c, HS_ALERT_ILLEGAL_PARAMETER, err,
 			       "invalid client key share");
@@ -437,18 +437,18 @@ int hs12_after_key_exchange(struct hs_conn *c)
 		/* RFC 7627 4: session_hash through ClientKeyExchange */
 		err = hs_transcript_hash(c, seed);
 		if (!err)
-			err = hsd_tls12_prf(c->cr, c->suite->hash, c->shared,
-					    c->shared_len,
+			err = hsd_tls12_prf(c->cr, c->suite->hash, c->h->shared,
+					    c->h->shared_len,
 					    "extended master secret", seed,
 					    hs_hash_len(c), c->master_secret, 48);
 	} else {
 		memcpy(seed, c->client_random, 32);
 		memcpy(seed + 32, c->server_random, 32);
-		err = hsd_tls12_prf(c->cr, c->suite->hash, c->shared,
-				    c->shared_len, "master secret", seed, 64,
+		err = hsd_tls12_prf(c->cr, c->suite->hash, c->h->shared,
+				    c->h->shared_len, "master secret", seed, 64,
 				    c->master_secret, 48);
 	}
-	hsd_wipe(c->shared, sizeof(c->shared));
+	hsd_wipe(c->h->shared, sizeof(c->h->shared));
 	if (err)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, err, "master secret");
 	return hs12_keys_from_master(c);

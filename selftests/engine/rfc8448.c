@@ -380,7 +380,7 @@ TEST(resumed_binder)
 	EXPECT_TRUE(same(th, 32,
 		"63224b2e4573f2d3454ca84b9d009a04f6be9e05711a8396473aefa01e924a14"));
 	ASSERT_EQ(0, hs13_binder_key(c, psk, 32, false, key));
-	EXPECT_TRUE(same(c->early_secret, 32,
+	EXPECT_TRUE(same(c->h->early_secret, 32,
 		"9b2188e9b2fc6d64d71dc329900e20bb41915000f678aa839cbb797cb7d8332c"));
 	EXPECT_TRUE(same(key, 32,
 		"69fe131a3bbad5d63c64eebcc30e395b9d8107726a13d074e389dbc8a4e47256"));

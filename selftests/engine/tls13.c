@@ -459,7 +459,7 @@ TEST_F(tls13, hello_retry_request)
 	EXPECT_STREQ(">1 <2 >1 <2 <8 <11 <15 <20 >20", self->ct.log);
 	EXPECT_STREQ("<1 >2 <1 >2 >8 >11 >15 >20 <20", self->st.log);
 	/* RFC 8446 4.2.2: a stateful server sends no cookie */
-	EXPECT_EQ(0U, self->cl->cookie_len);
+	EXPECT_EQ(0U, self->cl->h->cookie_len);
 	EXPECT_FALSE(hs_ext_was_sent(self->cl, HS_EXT_COOKIE));
 }
 
@@ -475,9 +475,9 @@ TEST_F(tls13, hello_retry_request_with_a_cookie_when_configured)
 	self->scfg.n_groups = 1;
 	self->scfg.hrr_cookie = true;
 	ok(_metadata, self);
-	EXPECT_EQ(32U, self->cl->cookie_len);
+	EXPECT_EQ(32U, self->cl->h->cookie_len);
 	EXPECT_TRUE(hs_ext_was_sent(self->cl, HS_EXT_COOKIE));
-	EXPECT_EQ(0, memcmp(self->cl->cookie, self->sv->cookie, 32));
+	EXPECT_EQ(0, memcmp(self->cl->h->cookie, self->sv->h->cookie, 32));
 }
 
 /*
@@ -1074,7 +1074,7 @@ TEST_F(tls13, hrr_second_client_hello_without_psk_gets_no_psk_authentication)
 	tk = use_tickets(_metadata, self, 3600, &now);
 	ASSERT_NE(NULL, tk);
 	up_to_hrr(_metadata, self, p);
-	self->cl->n_offers = 0;		/* ClientHello 2 without the PSK */
+	self->cl->h->n_offers = 0;		/* ClientHello 2 without the PSK */
 	ASSERT_EQ(0, pump(self->cl, self->sv));
 	EXPECT_STREQ(">1 <2 >1 <2 <8 <11 <15 <20 >20", self->ct.log);
 	EXPECT_FALSE(hs_params(self->sv)->psk);
@@ -1104,7 +1104,7 @@ TEST_F(tls13, hrr_second_client_hello_cannot_switch_psk)
 
 	up_to_hrr(_metadata, self, p);
 	/* ClientHello 2 offers another identity the server also knows */
-	self->cl->offers[0].id = (const uint8_t *)"id-sha384";
+	self->cl->h->offers[0].id = (const uint8_t *)"id-sha384";
 	ASSERT_NE(0, pump(self->cl, self->sv));
 	EXPECT_FALSE(hs_params(self->sv)->psk);
 	EXPECT_FALSE(hs_params(self->sv)->peer_authenticated);
@@ -1269,6 +1269,58 @@ TEST_F(tls13, key_update_through_post_handshake_is_reported)
 	EXPECT_EQ(0, memcmp(peer.secret, after.secret, after.secret_len));
 	EXPECT_EQ(HS_POST_KEY_UPDATE, hs_post_handshake(self->sv, msg, sizeof(msg)));
 	EXPECT_EQ(2U, hs_keyupdates_rx(self->sv));
+}
+
+/*
+ * A connection shed after its handshake (hs_conn_shed: the handshake's
+ * buffers freed) still carries data both ways, answers and sends
+ * KeyUpdates, and closes: what it needs comes back on use.
+ */
+TEST_F(tls13, shed_connection_keeps_working)
+{
+	static const char a[] = "after shedding", b[] = "and after a KeyUpdate";
+	uint8_t buf[20000];
+	const uint8_t *q;
+	size_t n, used, got;
+
+	ok(_metadata, self);
+	ASSERT_EQ(0, hs_conn_shed(self->cl));
+	ASSERT_EQ(0, hs_conn_shed(self->sv));
+	EXPECT_EQ(0U, hs_output(self->sv, &q));
+	ASSERT_EQ(0, hs_app_write(self->cl, (const uint8_t *)a, sizeof(a)));
+	/* queued output: not now */
+	EXPECT_EQ(-EBUSY, hs_conn_shed(self->cl));
+	ASSERT_EQ(sizeof(a), deliver(_metadata, self->cl, self->sv, buf, sizeof(buf)));
+	EXPECT_STREQ(a, (char *)buf);
+	ASSERT_EQ(0, hs_conn_shed(self->sv));
+	ASSERT_EQ(0, hs_key_update(self->cl, true));
+	ASSERT_EQ(0, hs_app_write(self->cl, (const uint8_t *)b, sizeof(b)));
+	ASSERT_EQ(sizeof(b), deliver(_metadata, self->cl, self->sv, buf, sizeof(buf)));
+	EXPECT_STREQ(b, (char *)buf);
+	ASSERT_EQ(0, hs_app_write(self->sv, (const uint8_t *)a, sizeof(a)));
+	ASSERT_EQ(sizeof(a), deliver(_metadata, self->sv, self->cl, buf, sizeof(buf)));
+	EXPECT_STREQ(a, (char *)buf);
+	keys_agree(_metadata, self);
+	ASSERT_EQ(0, hs_conn_shed(self->cl));
+	ASSERT_EQ(0, hs_conn_shed(self->sv));
+	/* a record split across reads after shedding */
+	ASSERT_EQ(0, hs_app_write(self->sv, (const uint8_t *)b, sizeof(b)));
+	n = hs_output(self->sv, &q);
+	ASSERT_EQ(0, hs_app_read(self->cl, q, 3, &used, buf, sizeof(buf), &got));
+	EXPECT_EQ(3U, used);
+	EXPECT_EQ(0U, got);
+	EXPECT_EQ(-EBUSY, hs_conn_shed(self->cl));	/* a partial record */
+	ASSERT_EQ(0, hs_app_read(self->cl, q + 3, n - 3, &used, buf, sizeof(buf), &got));
+	hs_output_consumed(self->sv, n);
+	EXPECT_EQ(sizeof(b), got);
+	ASSERT_EQ(0, hs_conn_shed(self->sv));
+	/* close_notify from a shed connection */
+	ASSERT_EQ(0, hs_send_alert(self->sv, HS_ALERT_CLOSE_NOTIFY));
+	n = hs_output(self->sv, &q);
+	ASSERT_LT(0U, n);
+	EXPECT_EQ(0, hs_app_read(self->cl, q, n, &used, buf, sizeof(buf), &got));
+	hs_output_consumed(self->sv, used);
+	EXPECT_TRUE(hs_peer_closed(self->cl));
 }
 
 /* RFC 8446 6.1: no KeyUpdate after our close_notify */
