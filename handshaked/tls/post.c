@@ -126,7 +126,9 @@ static int new_session_ticket13(struct hs_conn *c, struct hs_cur *b)
 	uint32_t lifetime, age_add;
 	int err;
 
-	if (c->role == HS_CLIENT && !(s = hs_session_slot(c)))
+	if (c->role == HS_CLIENT)
+		s = hs_session_slot(c);
+	if (c->role == HS_CLIENT && !s)
 		return hs_fail(c, HS_ALERT_INTERNAL_ERROR, -ENOMEM,
 			       "no memory for a session");
 	if (c->role != HS_CLIENT)
