@@ -63,6 +63,22 @@ struct http_request {
  */
 int http_parse_request(const uint8_t *p, size_t n, struct http_request *r);
 
+/* a response head as a client reads it (ktlsh bench) */
+struct http_response_head {
+	int status;
+	uint8_t minor;
+	bool keep_alive;
+	uint64_t body_len;		/* bytes of body after the head */
+};
+
+/*
+ * The head's length (> 0), 0 if more bytes are needed, -EBADMSG if it is
+ * malformed, -EMSGSIZE if too long, -EPROTO for a body not framed by
+ * Content-Length (chunked, or up to the close).
+ */
+int http_parse_response(const uint8_t *p, size_t n, bool head_request,
+			struct http_response_head *h);
+
 /* What the file server found at the request's path. */
 struct http_file {
 	uint64_t size;

@@ -412,3 +412,76 @@ int http_parse_request(const uint8_t *p, size_t n, struct http_request *r)
 	r->keep_alive = r->minor ? !s.close : s.keep && !s.close;
 	return (int)end;
 }
+
+/*
+ * The client's side (ktlsh bench): a response head, RFC 9112 4 (status
+ * line) and 6.3 (its body's length). Bodies are framed by Content-Length
+ * only: chunked or close-delimited bodies are refused with -EPROTO, since
+ * the file server never sends them and a load generator must count bytes
+ * exactly. A length on a HEAD or 304/204/1xx answer means no body.
+ */
+int http_parse_response(const uint8_t *p, size_t n, bool head_request,
+			struct http_response_head *h)
+{
+	struct hs_cur c, line, tok, name, v;
+	bool close = false, keep = false, have_cl = false;
+	unsigned int fields = 0;
+	uint64_t code, cl = 0;
+	size_t end, lead;
+
+	memset(h, 0, sizeof(*h));
+	end = head_end(p, n, &lead);
+	if (!end)
+		return n >= HTTP_HEAD_MAX ? -EMSGSIZE : 0;
+	if (end > HTTP_HEAD_MAX || lead)
+		return -EBADMSG;
+	c = hs_cur_init(p, end);
+	/* HTTP/1.x SP 3DIGIT SP reason */
+	if (next_line(&c, &line) || until(&line, ' ', &tok))
+		return -EBADMSG;
+	if (is(&tok, "http/1.1"))
+		h->minor = 1;
+	else if (!is(&tok, "http/1.0"))
+		return -EBADMSG;
+	/* the reason phrase may be empty, its space absent (RFC 9112 4) */
+	if (until(&line, ' ', &tok))
+		tok = line;
+	if (hs_cur_left(&tok) != 3 || number(&tok, &code) || hs_cur_left(&tok) ||
+	    code < 100 || code > 599)
+		return -EBADMSG;
+	h->status = (int)code;
+	for (;;) {
+		if (next_line(&c, &line))
+			return -EBADMSG;
+		if (!hs_cur_left(&line))
+			break;
+		if (++fields > FIELDS_MAX || until(&line, ':', &name) ||
+		    !hs_cur_left(&name))
+			return -EBADMSG;
+		v = line;
+		trim(&v);
+		if (is(&name, "content-length")) {
+			uint64_t x;
+
+			if (number(&v, &x) || hs_cur_left(&v) ||
+			    (have_cl && x != cl))
+				return -EBADMSG;
+			cl = x;
+			have_cl = true;
+		} else if (is(&name, "transfer-encoding")) {
+			return -EPROTO;
+		} else if (is(&name, "connection")) {
+			connection(v, &close, &keep);
+		}
+	}
+	h->keep_alive = h->minor ? !close : keep && !close;
+	if (head_request || h->status < 200 || h->status == 204 ||
+	    h->status == 304) {
+		h->body_len = 0;
+	} else if (have_cl) {
+		h->body_len = cl;
+	} else {
+		return -EPROTO;	/* close-delimited: not counted exactly */
+	}
+	return (int)end;
+}

@@ -11,7 +11,8 @@
  *   modinv (the divsteps inverse against BN_mod_inverse: [modulus][x])
  *   http_request (the file server's request parser and response head:
  *   a complete head parses alike from every longer input, never from a
- *   shorter one; the path is decoded, bounded, NUL-free)
+ *   shorter one; the path is decoded, bounded, NUL-free) http_response
+ *   (the response head ktlsh bench reads: the same, and its body length)
  * Parsers are driven with a connection put into the state they expect;
  * the *_flight targets feed whole peer flights to each role.
  */
@@ -37,6 +38,7 @@ enum {
 	T_server_key_exchange, T_client_key_exchange, T_new_session_ticket12,
 	T_post_handshake, T_record, T_session, T_client_flight, T_server_flight,
 	T_accept, T_config, T_x25519, T_ecdsa_p256, T_modinv, T_http_request,
+	T_http_response,
 };
 
 #define CAT(a, b) a##b
@@ -220,6 +222,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		char err[128];
 
 		hsd_cfg_parse((const char *)d, n, &cfg, err, sizeof(err));
+		return 0;
+	}
+	case T_http_response: {
+		struct http_response_head h, h2;
+		int end = http_parse_response(d, n, n & 1, &h);
+
+		if (end > (int)n || (end < 0 && end != -EBADMSG &&
+				     end != -EPROTO && end != -EMSGSIZE))
+			abort();
+		if (end > 0 && (h.status < 100 || h.status > 599 ||
+				http_parse_response(d, (size_t)end, n & 1, &h2) != end ||
+				h2.body_len != h.body_len ||
+				http_parse_response(d, (size_t)end - 1, n & 1, &h2) > 0))
+			abort();
 		return 0;
 	}
 	case T_http_request: {

@@ -158,6 +158,17 @@ int main(int argc, char **argv)
 			save(argv[1], "http_request", (int)i, 0, false,
 			     (const uint8_t *)reqs[i], strlen(reqs[i]));
 	}
+	{
+		static const char *const resps[] = {
+			"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: keep-alive\r\n\r\nhello",
+			"HTTP/1.0 304 Not Modified\r\nETag: \"x\"\r\n\r\n",
+			"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes 0-1/9\r\nContent-Length: 2\r\n\r\n",
+			"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+		};
+		for (size_t i = 0; i < ARRAY_SIZE(resps); i++)
+			save(argv[1], "http_response", (int)i, 0, false,
+			     (const uint8_t *)resps[i], strlen(resps[i]));
+	}
 	/* a scalar whose radix-16 digits are all 8: every digit carries */
 	memset(buf32, 0x88, sizeof(buf32));
 	save(argv[1], "x25519", 0, 0, false, buf32, sizeof(buf32));

@@ -412,6 +412,52 @@ TEST(error_pages)
 	EXPECT_EQ(-ENOSPC, http_respond(&r, NULL, 404, 0, h, 40, &o));
 }
 
+/* the client's side: response heads as ktlsh bench reads them */
+static int resp(const char *s, bool head, struct http_response_head *h)
+{
+	return http_parse_response((const uint8_t *)s, strlen(s), head, h);
+}
+
+TEST(response_heads)
+{
+	static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\nbody";
+	struct http_response_head h;
+
+	EXPECT_EQ((int)sizeof(ok) - 1 - 4, resp(ok, false, &h));
+	EXPECT_EQ(200, h.status);
+	EXPECT_EQ(12U, h.body_len);
+	EXPECT_TRUE(h.keep_alive);
+	/* not all there yet */
+	EXPECT_EQ(0, resp("HTTP/1.1 200 OK\r\nContent-Len", false, &h));
+	/* HEAD, 304: no body whatever the length says */
+	EXPECT_LT(0, resp("HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\n", true, &h));
+	EXPECT_EQ(0U, h.body_len);
+	EXPECT_LT(0, resp("HTTP/1.1 304 Not Modified\r\n\r\n", false, &h));
+	EXPECT_EQ(0U, h.body_len);
+	/* 1.0 closes unless asked; 1.1 keeps unless told */
+	EXPECT_LT(0, resp("HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n", false, &h));
+	EXPECT_FALSE(h.keep_alive);
+	EXPECT_LT(0, resp("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n", false, &h));
+	EXPECT_FALSE(h.keep_alive);
+	EXPECT_EQ(404, h.status);
+	/* an empty reason phrase */
+	EXPECT_LT(0, resp("HTTP/1.1 204\r\n\r\n", false, &h));
+	EXPECT_EQ(204, h.status);
+	/* refused: bodies not framed by a length, bad status lines, lengths */
+	EXPECT_EQ(-EPROTO, resp("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false, &h));
+	EXPECT_EQ(-EPROTO, resp("HTTP/1.1 200 OK\r\n\r\n", false, &h));
+	EXPECT_EQ(-EBADMSG, resp("HTTP/2 200 OK\r\n\r\n", false, &h));
+	EXPECT_EQ(-EBADMSG, resp("HTTP/1.1 20 OK\r\n\r\n", false, &h));
+	EXPECT_EQ(-EBADMSG, resp("HTTP/1.1 2000 OK\r\n\r\n", false, &h));
+	EXPECT_EQ(-EBADMSG, resp("HTTP/1.1 099 x\r\n\r\n", false, &h));
+	EXPECT_EQ(-EBADMSG, resp("HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n", false, &h));
+	EXPECT_EQ(-EBADMSG, resp("HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n", false, &h));
+	EXPECT_EQ(-EBADMSG, resp("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n", false, &h));
+	EXPECT_EQ(-EBADMSG, resp("HTTP/1.1 200 OK\r\nno colon\r\n\r\n", false, &h));
+	EXPECT_EQ(-EBADMSG, resp("HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n", false, &h));
+	EXPECT_EQ(-EBADMSG, resp("\r\nHTTP/1.1 200 OK\r\n\r\n", false, &h));
+}
+
 TEST(content_types)
 {
 	EXPECT_STREQ("text/html; charset=utf-8", http_content_type("/a/index.HTML"));
