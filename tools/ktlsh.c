@@ -4,7 +4,8 @@
  *   ktlsh probe [-j]     what this kernel offers for TLS offload
  *   ktlsh client, server TLS over stdin/stdout, a socket at a time
  *   ktlsh serve          the io_uring HTTPS file server
- * (bench and stat arrive with their issues.)
+ *   ktlsh bench          an HTTPS load generator (io_uring, our engine)
+ * (stat arrives with the module's issue.)
  */
 #include <errno.h>
 #include <liburing.h>
@@ -26,6 +27,8 @@ static void usage(FILE *f)
 		"  ktlsh server --port N [...]   TLS server (-h for options)\n"
 		"  ktlsh serve --root DIR --port N --cert F --key F [...]\n"
 		"                                HTTPS file server on io_uring (-h for options)\n"
+		"  ktlsh bench URL [-c N] [-d S] [--new-conn] [--threads N] [-j]\n"
+		"                                HTTPS load generator (-h for options)\n"
 		"  ktlsh -h                      this help\n");
 }
 
@@ -175,7 +178,7 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "probe"))
 		return cmd_probe(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "client") || !strcmp(argv[1], "server") ||
-	    !strcmp(argv[1], "serve")) {
+	    !strcmp(argv[1], "serve") || !strcmp(argv[1], "bench")) {
 		struct hsd_crypto *cr;
 		int rc;
 
@@ -185,6 +188,7 @@ int main(int argc, char **argv)
 		}
 		rc = argv[1][0] == 'c' ? cmd_client(argc - 1, argv + 1, cr) :
 		     !strcmp(argv[1], "serve") ? cmd_serve(argc - 1, argv + 1, cr) :
+		     !strcmp(argv[1], "bench") ? cmd_bench(argc - 1, argv + 1, cr) :
 					 cmd_server(argc - 1, argv + 1, cr);
 		hsd_crypto_free(cr);
 		return rc;

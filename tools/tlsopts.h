@@ -54,5 +54,6 @@ void tls_report(const char *who, struct hs_conn *c, int err);
 int cmd_client(int argc, char **argv, struct hsd_crypto *cr);
 int cmd_server(int argc, char **argv, struct hsd_crypto *cr);
 int cmd_serve(int argc, char **argv, struct hsd_crypto *cr);
+int cmd_bench(int argc, char **argv, struct hsd_crypto *cr);
 
 #endif

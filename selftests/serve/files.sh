@@ -346,6 +346,40 @@ check memory_per_idle_connection idle_memory
 echo "# idle connection: $IDLE_PER bytes of server memory each ($CONNS open)"
 stop
 
+# ---- ktlsh bench: the load generator counts what it fetched exactly ----
+serve
+bench() {
+	local j req by min max
+	j=$("$KTLSH" bench "https://127.0.0.1:$PORT/16385.bin" --servername server.test \
+		--ca "$C/ca.pem" -c 4 -d 2 -j --server-pid "$SERVE_PID" 2>> "$tmp/log") || return 1
+	echo "bench: $j" >> "$tmp/log"
+	req=$(echo "$j" | sed -n 's/.*"requests": \([0-9]*\).*/\1/p')
+	by=$(echo "$j" | sed -n 's/.*"bytes": \([0-9]*\).*/\1/p')
+	# at the deadline up to one body per connection is under way
+	min=$((req * 16385)) max=$(((req + 4) * 16385))
+	[ "$req" -gt 0 ] && [ "$by" -ge "$min" ] && [ "$by" -le "$max" ] &&
+	echo "$j" | grep -q '"errors": 0,' &&
+	echo "$j" | grep -q '"server_cpu_s": [0-9]' || return 1
+	# a new connection per request: one handshake each
+	j=$("$KTLSH" bench "https://127.0.0.1:$PORT/1.bin" --servername server.test \
+		--ca "$C/ca.pem" -c 2 -d 1 --new-conn -j 2>> "$tmp/log") || return 1
+	echo "bench: $j" >> "$tmp/log"
+	req=$(echo "$j" | sed -n 's/.*"requests": \([0-9]*\).*/\1/p')
+	hs=$(echo "$j" | sed -n 's/.*"handshakes": \([0-9]*\).*/\1/p')
+	[ "$req" -gt 0 ] && [ "$hs" -ge "$req" ] && [ "$hs" -le $((req + 2)) ] || return 1
+	# a file that is not there is an error, not a result
+	! "$KTLSH" bench "https://127.0.0.1:$PORT/absent" --servername server.test \
+		--ca "$C/ca.pem" -c 1 -d 1 > /dev/null 2>&1 || return 1
+	# result files side by side, where gnuplot is installed
+	if command -v gnuplot > /dev/null; then
+		echo "$j" > "$tmp/a.json"
+		"$KTLSH" bench --plot "$tmp/p.png" "$tmp/a.json" "$tmp/a.json" &&
+		[ "$(head -c 4 "$tmp/p.png" | od -An -c | tr -d ' ')" = "211PNG" ] || return 1
+	fi
+}
+check ktlsh_bench_counts_exactly bench
+stop
+
 # ---- slow, stalled and garbage clients: cut off, a good one served ----
 serve --header-timeout 1500 --timeout 1500
 slow_clients() {
