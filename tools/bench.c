@@ -549,15 +549,29 @@ static int plot(const char *png, int n, char **files)
 			field(text, "p99_us"));
 	}
 	fclose(f);
-	snprintf(cmd, sizeof(cmd), "gnuplot -e \"set terminal png size 1200,400; "
-		 "set output '%s'; set style data histograms; set style fill solid; "
-		 "set boxwidth 0.8; set xtics rotate by -20; set multiplot layout 1,3; "
-		 "set title 'requests/s'; plot '%s' using 2:xtic(1) notitle; "
-		 "set title 'MB/s'; plot '%s' using 3:xtic(1) notitle; "
-		 "set title 'latency p50, p99 (us)'; plot '%s' using 4:xtic(1) title 'p50', "
-		 "'' using 5 title 'p99'; unset multiplot\"", png, dat, dat, dat);
+	/* the script beside the data: dat.gp */
+	snprintf(cmd, sizeof(cmd), "%s.gp", dat);
+	g = fopen(cmd, "w");
+	if (!g) {
+		unlink(dat);
+		return -errno;
+	}
+	fprintf(g, "set terminal png size 1200,400\n");
+	fprintf(g, "set output '%s'\n", png);
+	fprintf(g, "set style data histograms\nset style fill solid\n");
+	fprintf(g, "set boxwidth 0.8\nset xtics rotate by -20\n");
+	fprintf(g, "set multiplot layout 1,3\n");
+	fprintf(g, "set title 'requests/s'\nplot '%s' using 2:xtic(1) notitle\n", dat);
+	fprintf(g, "set title 'MB/s'\nplot '%s' using 3:xtic(1) notitle\n", dat);
+	fprintf(g, "set title 'latency p50, p99 (us)'\n");
+	fprintf(g, "plot '%s' using 4:xtic(1) title 'p50', '' using 5 title 'p99'\n", dat);
+	fprintf(g, "unset multiplot\n");
+	fclose(g);
+	snprintf(cmd, sizeof(cmd), "gnuplot %s.gp", dat);
 	rc = system(cmd);
 	unlink(dat);
+	snprintf(cmd, sizeof(cmd), "%s.gp", dat);
+	unlink(cmd);
 	if (rc) {
 		fprintf(stderr, "ktlsh bench: gnuplot failed (is it installed?)\n");
 		return -EIO;
@@ -715,6 +729,8 @@ int cmd_bench(int argc, char **argv, struct hsd_crypto *cr)
 	}
 	el = (double)(now_ns() - start) / 1e9;
 	cpu1 = pid ? proc_cpu((int)pid) : 0;
+	if (cpu1 < 0)
+		cpu1 = cpu0 - 1;	/* the server is gone: no figure */
 	for (i = 0; i < threads; i++) {
 		pthread_join(t[i].th, NULL);
 		for (k = 0; k < BUCKETS; k++)
@@ -735,38 +751,40 @@ int cmd_bench(int argc, char **argv, struct hsd_crypto *cr)
 			}
 		}
 	}
+	cpu1 -= cpu0;
 	if (json) {
-		printf("{\"tool\": \"ktlsh bench\", \"url\": \"%s\", \"conns\": %ld, "
-		       "\"threads\": %ld, \"new_conn\": %s, \"seconds\": %.3f, "
-		       "\"requests\": %llu, \"requests_per_s\": %.1f, \"bytes\": %llu, "
-		       "\"bytes_per_s\": %.1f, \"handshakes\": %llu, "
-		       "\"handshakes_per_s\": %.1f, \"errors\": %llu, \"p50_us\": %.0f, "
-		       "\"p99_us\": %.0f, \"max_us\": %llu",
-		       url, conns, threads, b.new_conn ? "true" : "false", el,
-		       (unsigned long long)requests, (double)requests / el,
-		       (unsigned long long)bytes, (double)bytes / el,
-		       (unsigned long long)hs, (double)hs / el,
-		       (unsigned long long)errors, qv[0], qv[1],
-		       (unsigned long long)max_us);
-		if (pid && cpu1 >= 0)
-			printf(", \"server_pid\": %ld, \"server_cpu_s\": %.3f, "
-			       "\"server_cpu_s_per_gb\": %.4f, "
-			       "\"server_cpu_us_per_request\": %.2f",
-			       pid, cpu1 - cpu0,
-			       bytes ? (cpu1 - cpu0) / ((double)bytes / 1e9) : 0,
-			       requests ? (cpu1 - cpu0) * 1e6 / (double)requests : 0);
+		printf("{\"tool\": \"ktlsh bench\", \"url\": \"%s\", ", url);
+		printf("\"conns\": %ld, \"threads\": %ld, ", conns, threads);
+		printf("\"new_conn\": %s, ", b.new_conn ? "true" : "false");
+		printf("\"seconds\": %.3f, \"requests\": %llu, ", el,
+		       (unsigned long long)requests);
+		printf("\"requests_per_s\": %.1f, ", (double)requests / el);
+		printf("\"bytes\": %llu, ", (unsigned long long)bytes);
+		printf("\"bytes_per_s\": %.1f, ", (double)bytes / el);
+		printf("\"handshakes\": %llu, ", (unsigned long long)hs);
+		printf("\"handshakes_per_s\": %.1f, ", (double)hs / el);
+		printf("\"errors\": %llu, ", (unsigned long long)errors);
+		printf("\"p50_us\": %.0f, \"p99_us\": %.0f, ", qv[0], qv[1]);
+		printf("\"max_us\": %llu", (unsigned long long)max_us);
+		if (pid && cpu1 >= 0) {
+			printf(", \"server_pid\": %ld, ", pid);
+			printf("\"server_cpu_s\": %.3f, ", cpu1);
+			printf("\"server_cpu_s_per_gb\": %.4f, ",
+			       bytes ? cpu1 / ((double)bytes / 1e9) : 0);
+			printf("\"server_cpu_us_per_request\": %.2f",
+			       requests ? cpu1 * 1e6 / (double)requests : 0);
+		}
 		printf("}\n");
 	} else {
-		printf("%llu requests in %.2f s: %.1f requests/s, %.2f MB/s, "
-		       "%.1f handshakes/s\nlatency p50 %.0f us, p99 %.0f us, max %llu us\n",
-		       (unsigned long long)requests, el, (double)requests / el,
-		       (double)bytes / el / 1e6, (double)hs / el, qv[0], qv[1],
-		       (unsigned long long)max_us);
+		printf("%llu requests in %.2f s: ", (unsigned long long)requests, el);
+		printf("%.1f requests/s, %.2f MB/s, %.1f handshakes/s\n",
+		       (double)requests / el, (double)bytes / el / 1e6, (double)hs / el);
+		printf("latency p50 %.0f us, p99 %.0f us, max %llu us\n", qv[0],
+		       qv[1], (unsigned long long)max_us);
 		if (pid && cpu1 >= 0)
-			printf("server: %.3f CPU s, %.4f CPU s per GB, %.2f CPU us per request\n",
-			       cpu1 - cpu0,
-			       bytes ? (cpu1 - cpu0) / ((double)bytes / 1e9) : 0,
-			       requests ? (cpu1 - cpu0) * 1e6 / (double)requests : 0);
+			printf("server: %.3f CPU s, %.4f per GB, %.2f us per request\n",
+			       cpu1, bytes ? cpu1 / ((double)bytes / 1e9) : 0,
+			       requests ? cpu1 * 1e6 / (double)requests : 0);
 	}
 	if (errors)
 		fprintf(stderr, "ktlsh bench: %llu errors, the first: %s\n",
