@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -15,11 +16,17 @@
 
 #include "handshaked/io/files.h"
 
-static int open_beneath(int dirfd, const char *path)
+/*
+ * O_PATH: nothing is opened for I/O yet, so a device node or a FIFO under
+ * the root is looked at (fstat), never opened: no driver's open() runs,
+ * no FIFO waits for a writer.
+ */
+static int open_beneath(int dirfd, const char *path, int flags)
 {
 	struct open_how how = {
-		/* O_NONBLOCK: a FIFO under the root must not hang the thread */
-		.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+		/* openat2 refuses O_NOCTTY with O_PATH: EINVAL */
+		.flags = (unsigned int)flags | O_CLOEXEC |
+			 (flags & O_PATH ? 0 : O_NOCTTY),
 		.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
 	};
 	long fd = syscall(SYS_openat2, dirfd, path, &how, sizeof(how));
@@ -27,51 +34,79 @@ static int open_beneath(int dirfd, const char *path)
 	return fd < 0 ? -errno : (int)fd;
 }
 
+/*
+ * The regular file behind @pfd (O_PATH), opened for reading. Through its
+ * /proc/self/fd link: the very inode that was checked, not the path
+ * again (which could have changed meanwhile). Without /proc, the path is
+ * opened once more, without blocking, and must be the same inode.
+ */
+static int reopen(int pfd, int rootfd, const char *path, const struct stat *st)
+{
+	struct stat again;
+	char link[32];
+	int fd;
+
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", pfd);
+	fd = open(link, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd >= 0 || errno != ENOENT)
+		return fd >= 0 ? fd : -errno;
+	fd = open_beneath(rootfd, path, O_RDONLY | O_NONBLOCK);
+	if (fd < 0)
+		return fd;
+	if (fstat(fd, &again) || again.st_ino != st->st_ino ||
+	    again.st_dev != st->st_dev ||
+	    fcntl(fd, F_SETFL, O_RDONLY)) {	/* blocking: io_uring READ waits */
+		close(fd);
+		return -EAGAIN;
+	}
+	return fd;
+}
+
 int hsd_file_open(int rootfd, const char *path, struct stat *st, bool *index)
 {
-	int fd, idx;
+	int pfd, fd, err;
 
 	*index = false;
 	/* the request's "/a/b" is "a/b" beneath the root; "/" the root */
 	while (*path == '/')
 		path++;
-	fd = open_beneath(rootfd, *path ? path : ".");
-	if (fd < 0)
-		return fd;
-	if (fstat(fd, st)) {
-		idx = -errno;
-		close(fd);
-		return idx;
+	if (!*path)
+		path = ".";
+	pfd = open_beneath(rootfd, path, O_PATH);
+	if (pfd < 0)
+		return pfd;
+	if (fstat(pfd, st)) {
+		err = -errno;
+		close(pfd);
+		return err;
 	}
 	if (S_ISDIR(st->st_mode)) {
 		/* a directory is served by its index.html */
-		idx = open_beneath(fd, "index.html");
-		close(fd);
-		if (idx < 0)
-			return idx == -ENOENT ? -EISDIR : idx;
-		fd = idx;
-		*index = true;
-		if (fstat(fd, st)) {
-			idx = -errno;
-			close(fd);
-			return idx;
+		fd = open_beneath(pfd, "index.html", O_PATH);
+		if (fd < 0) {
+			close(pfd);
+			return fd == -ENOENT ? -EISDIR : fd;
 		}
-	}
-	if (!S_ISREG(st->st_mode)) {
+		if (fstat(fd, st)) {
+			err = -errno;
+			close(fd);
+			close(pfd);
+			return err;
+		}
+		if (S_ISREG(st->st_mode))
+			err = reopen(fd, pfd, "index.html", st);
+		else
+			err = -EPERM;
 		close(fd);
-		return -EPERM;
+		close(pfd);
+		if (err >= 0)
+			*index = true;
+		return err;
 	}
-	/*
-	 * A regular file: blocking again, or io_uring's reads may end in
-	 * -EAGAIN on a page-cache miss where the file system cannot wait
-	 * without blocking (NFS, FUSE).
-	 */
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK)) {
-		idx = -errno;
-		close(fd);
-		return idx;
-	}
-	return fd;
+	/* a regular file only: no device, FIFO or socket */
+	err = S_ISREG(st->st_mode) ? reopen(pfd, rootfd, path, st) : -EPERM;
+	close(pfd);
+	return err;
 }
 
 int hsd_file_status(int err)

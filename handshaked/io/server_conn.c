@@ -122,6 +122,8 @@ void srv_conn_free(struct worker *w, struct conn *c, const char *end)
 	c->st = C_FREE;
 	c->gen++;
 	c->busy = c->shut = c->ktls_tx = c->ktls_rx = c->in_head = false;
+	c->parking = false;
+	c->quiet_since = 0;
 	c->reset = false;
 	c->end_why = NULL;
 	c->raw_len = c->req_len = c->req_hw = c->head_len = c->head_off = 0;
@@ -181,6 +183,7 @@ static void end_conn(struct worker *w, struct conn *c, const char *why)
 static void after_handshake(struct worker *w, struct conn *c);
 static void next_request(struct worker *w, struct conn *c);
 static void read_request(struct worker *w, struct conn *c);
+static void park(struct worker *w, struct conn *c);
 static void respond_more(struct worker *w, struct conn *c);
 
 /* send what the engine has to send, or go on reading */
@@ -469,15 +472,23 @@ static void next_request(struct worker *w, struct conn *c)
 	else if (!c->in_head)
 		c->deadline = now_ms() + w->o->header_ms;
 	c->in_head = c->req_len > 0;
-	/* nothing buffered: wait without buffers (struct conn_io) */
-	if (!c->req_len && !c->raw_len) {
-		srv_io_put(w, c);
-		if (!hs_conn_shed(c->tls))
-			w->freed++;
-		op_poll(w, c);
-		return;
-	}
+	/*
+	 * Nothing buffered: read on with the buffers a while (a keep-alive
+	 * client's next request comes at once, one operation); the tick
+	 * parks a connection that stays quiet (srv_conn_tick).
+	 */
+	c->quiet_since = !c->req_len && !c->raw_len ? now_ms() : 0;
 	read_request(w, c);
+}
+
+/* quiet: wait for the next request without buffers (struct conn_io) */
+static void park(struct worker *w, struct conn *c)
+{
+	c->quiet_since = 0;
+	srv_io_put(w, c);
+	if (!hs_conn_shed(c->tls))
+		w->freed++;
+	op_poll(w, c);
 }
 
 /* a read for the request under way, into the connection's conn_io */
@@ -728,6 +739,13 @@ void srv_conn_event(struct worker *w, struct conn *c, enum op op, int res)
 		end_conn(w, c, w->stopping ? "server stopping" : "deadline");
 		return;
 	}
+	c->parking = false;
+	/* the tick's cancel of a quiet read: what was read, if any, stays */
+	if (res == -ECANCELED && (op == OP_RECV || op == OP_RECVMSG) &&
+	    c->st == C_REQUEST && !c->req_len && !c->raw_len) {
+		park(w, c);
+		return;
+	}
 	if (res < 0 && res != -EAGAIN && res != -EINTR) {
 		c->reset = true;
 		end_conn(w, c, res == -ECONNRESET ? "reset" : "socket error");
@@ -854,6 +872,16 @@ void srv_conn_tick(struct worker *w, struct conn *c, uint64_t now,
 	    !c->ktls_tx) {
 		respond_more(w, c);	/* waited for a buffer */
 		return;
+	}
+	/* a read with buffers and nothing in them for a tick: park it */
+	if (c->st == C_REQUEST && c->busy && !c->parking && c->quiet_since &&
+	    (c->op == OP_RECV || c->op == OP_RECVMSG) && !c->req_len &&
+	    !c->raw_len && now - c->quiet_since >= TICK_MS) {
+		struct io_uring_sqe *s = sqe(w);
+
+		io_uring_prep_cancel64(s, ud(w, c, c->op), 0);
+		io_uring_sqe_set_data64(s, UD(OP_CANCEL, 0, 0));
+		c->parking = true;
 	}
 	if (now < c->deadline && !grace_over &&
 	    !(w->stopping && c->st == C_REQUEST && !c->req_len))

@@ -90,7 +90,9 @@ struct conn {
 	struct hs_conn *tls;
 	struct hsd_path path;
 	uint64_t tx_records;		/* kTLS: records under this TX key */
-	struct conn_io *io;		/* NULL while idle */
+	struct conn_io *io;		/* NULL while parked */
+	uint64_t quiet_since;		/* a read with nothing buffered since */
+	bool parking;			/* its cancel is on the way */
 	size_t raw_len;
 	size_t req_len, req_hw;		/* high-water mark: what to wipe */
 	enum op op;			/* the one in flight, when busy */

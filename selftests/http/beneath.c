@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -36,7 +37,7 @@ static void put(const char *path, const char *text)
 /*
  * top/outside.txt, top/root/ the served root:
  *   a.txt  dir/index.html  empty/  in -> a.txt  out -> ../outside.txt
- *   abs -> /etc/hostname  dirlink -> dir  fifo  proc -> /proc/self/root
+ *   abs -> /etc/hostname  dirlink -> dir  fifo  null (1,3)  proc -> /proc/self/root
  */
 FIXTURE_SETUP(root)
 {
@@ -57,6 +58,9 @@ FIXTURE_SETUP(root)
 	ASSERT_EQ(0, symlink("dir", AT("root/dirlink")));
 	ASSERT_EQ(0, symlink("/proc/self/root", AT("root/proc")));
 	ASSERT_EQ(0, mkfifo(AT("root/fifo"), 0644));
+	/* a device node (root only): looked at with O_PATH, never opened */
+	if (mknod(AT("root/null"), S_IFCHR | 0644, makedev(1, 3)))
+		TH_LOG("no device node: %s", strerror(errno));
 	self->rootfd = open(AT("root"), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	ASSERT_LE(0, self->rootfd);
 #undef AT
@@ -150,6 +154,9 @@ TEST_F(root, what_is_not_a_file)
 	EXPECT_EQ(404, status_of(self->rootfd, "/empty/"));
 	/* a FIFO is refused at once, not waited on */
 	EXPECT_EQ(403, status_of(self->rootfd, "/fifo"));
+	/* a device node too, without opening it */
+	if (!faccessat(self->rootfd, "null", F_OK, AT_SYMLINK_NOFOLLOW))
+		EXPECT_EQ(403, status_of(self->rootfd, "/null"));
 }
 
 TEST_HARNESS_MAIN
