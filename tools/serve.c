@@ -32,6 +32,8 @@ static void serve_usage(FILE *f)
 		"  --idle-timeout MS        keep-alive between requests (default 60000)\n"
 		"  --write-timeout MS       a client that stops reading (default 30000)\n"
 		"  --grace MS               at SIGTERM, for responses in flight (default 10000)\n"
+		"  --file-cache MS          reuse an open file this long (default 1000, 0: off):\n"
+		"                           a file changed meanwhile is served as it was\n"
 		"  --rekey-records N        tests: TLS 1.3 kTLS TX rekeys after N records (a\n"
 		"                           kernel that cannot rekey keeps user space)\n"
 		"  -v                       a line per connection: peer, version, suite,\n"
@@ -60,6 +62,7 @@ int cmd_serve(int argc, char **argv, struct hsd_crypto *cr)
 	struct hsd_server_opts so = {
 		.max_conns = 10000, .handshake_ms = 10000, .header_ms = 10000,
 		.idle_ms = 60000, .write_ms = 30000, .grace_ms = 10000,
+		.file_cache_ms = 1000,
 		.log = stderr, .access_log = -1,
 		.ready = say_ready,
 	};
@@ -103,6 +106,12 @@ int cmd_serve(int argc, char **argv, struct hsd_crypto *cr)
 			num = &so.write_ms;
 		} else if (!strcmp(a, "--grace")) {
 			num = &so.grace_ms;
+		} else if (!strcmp(a, "--file-cache") && v && !strcmp(v, "0")) {
+			so.file_cache_ms = 0;
+			i++;
+			continue;
+		} else if (!strcmp(a, "--file-cache")) {
+			num = &so.file_cache_ms;
 		} else if (!strcmp(a, "--rekey-records")) {
 			n = number(v, 1L << 40);
 			if (n < 0) {

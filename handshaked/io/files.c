@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -129,4 +130,81 @@ int hsd_file_status(int err)
 	default:
 		return 500;
 	}
+}
+
+/* ---- the open-file cache ---- */
+
+void hsd_file_cache_init(struct hsd_file_cache *fc, unsigned int valid_ms)
+{
+	size_t i;
+
+	memset(fc, 0, sizeof(*fc));
+	fc->valid_ms = valid_ms;
+	for (i = 0; i < HSD_FILE_CACHE_SLOTS; i++)
+		fc->e[i].fd = -1;
+}
+
+static void drop(struct hsd_cached_file *e)
+{
+	if (e->fd >= 0)
+		close(e->fd);
+	free(e->path);
+	e->path = NULL;
+	e->fd = -1;
+}
+
+/* FNV-1a: the slot; the path itself is compared */
+static uint64_t path_hash(const char *p)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	while (*p)
+		h = (h ^ (uint8_t)*p++) * 0x100000001b3ULL;
+	return h;
+}
+
+int hsd_file_cache_open(struct hsd_file_cache *fc, int rootfd, const char *path,
+			uint64_t now_ms, struct stat *st, bool *index)
+{
+	uint64_t h = path_hash(path);
+	struct hsd_cached_file *e = &fc->e[h % HSD_FILE_CACHE_SLOTS];
+	int fd;
+
+	if (!fc->valid_ms)
+		return hsd_file_open(rootfd, path, st, index);
+	if (e->fd >= 0 && e->hash == h && now_ms < e->expires_ms &&
+	    !strcmp(e->path, path)) {
+		fd = fcntl(e->fd, F_DUPFD_CLOEXEC, 0);
+		if (fd < 0)
+			return -errno;
+		*st = e->st;
+		*index = e->index;
+		fc->hits++;
+		return fd;
+	}
+	fc->misses++;
+	fd = hsd_file_open(rootfd, path, st, index);
+	if (fd < 0)
+		return fd;
+	drop(e);
+	e->path = strdup(path);
+	e->fd = e->path ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+	if (e->fd < 0) {
+		drop(e);	/* not kept: served all the same */
+		return fd;
+	}
+	e->hash = h;
+	e->st = *st;
+	e->index = *index;
+	e->expires_ms = now_ms + fc->valid_ms;
+	return fd;
+}
+
+void hsd_file_cache_expire(struct hsd_file_cache *fc, uint64_t now_ms)
+{
+	size_t i;
+
+	for (i = 0; i < HSD_FILE_CACHE_SLOTS; i++)
+		if (fc->e[i].fd >= 0 && now_ms >= fc->e[i].expires_ms)
+			drop(&fc->e[i]);
 }

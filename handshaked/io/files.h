@@ -4,6 +4,7 @@
 #define HSD_FILES_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 /*
@@ -16,5 +17,32 @@
 int hsd_file_open(int rootfd, const char *path, struct stat *st, bool *index);
 /* the HTTP status for hsd_file_open()'s error (404, 403, 503, 500) */
 int hsd_file_status(int err);
+
+/*
+ * Open files kept for a while (like nginx's open_file_cache): a request
+ * for a path opened less than @valid_ms ago gets a dup() of that open
+ * file, no path walk. A file replaced or removed meanwhile is served as
+ * it was for at most @valid_ms. One per thread: no locking.
+ */
+#define HSD_FILE_CACHE_SLOTS 64
+
+struct hsd_file_cache {
+	unsigned int valid_ms;		/* 0: off, every request opens */
+	struct hsd_cached_file {
+		int fd;			/* -1: empty */
+		uint64_t hash, expires_ms;
+		char *path;
+		struct stat st;
+		bool index;
+	} e[HSD_FILE_CACHE_SLOTS];
+	uint64_t hits, misses;
+};
+
+void hsd_file_cache_init(struct hsd_file_cache *fc, unsigned int valid_ms);
+/* as hsd_file_open(), through the cache; the fd is the caller's */
+int hsd_file_cache_open(struct hsd_file_cache *fc, int rootfd, const char *path,
+			uint64_t now_ms, struct stat *st, bool *index);
+/* close what expired (all of it with @now_ms UINT64_MAX) */
+void hsd_file_cache_expire(struct hsd_file_cache *fc, uint64_t now_ms);
 
 #endif

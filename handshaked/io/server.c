@@ -221,6 +221,7 @@ static void on_tick(struct worker *w)
 			srv_conn_tick(w, &w->c[i], now, grace_over);
 	}
 	w->accept_paused = false;
+	hsd_file_cache_expire(&w->files, now);
 	/*
 	 * Buffers of connections gone idle or closed went back to malloc,
 	 * whose heap keeps the pages: a burst of handshakes would stay in
@@ -351,6 +352,7 @@ static void worker_free(struct worker *w)
 		close(w->wake);
 	if (w->rootfd >= 0)
 		close(w->rootfd);
+	hsd_file_cache_expire(&w->files, UINT64_MAX);
 	while (w->n_io_cache)
 		free(w->io_cache[--w->n_io_cache]);
 	free(w->c);
@@ -369,6 +371,7 @@ static int worker_init(struct worker *w, const struct hsd_server_opts *o,
 	w->o = o;
 	w->lfd = w->wake = w->rootfd = -1;
 	w->n = conns;
+	hsd_file_cache_init(&w->files, o->file_cache_ms);
 	/* buffers for user-space bodies: no more than the connections */
 	w->n_bufs = conns < 64 ? (int)conns : 64;
 	w->c = calloc(conns, sizeof(*w->c));
@@ -425,8 +428,10 @@ int hsd_server_run(const struct hsd_server_opts *o)
 
 	if (!w)
 		return -ENOMEM;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		w[i].lfd = w[i].wake = w[i].rootfd = -1;
+		hsd_file_cache_init(&w[i].files, 0);
+	}
 	if (!per)
 		per = 1;
 	for (i = 0; i < n && !err; i++)

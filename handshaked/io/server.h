@@ -26,6 +26,8 @@ struct hsd_server_opts {
 	unsigned int idle_ms;		/* keep-alive between requests */
 	unsigned int write_ms;		/* without progress sending */
 	unsigned int grace_ms;		/* after stop: responses in flight */
+	/* open files reused for this long (hsd_file_cache), 0: off */
+	unsigned int file_cache_ms;
 	int verbose;			/* a line per connection on @log */
 	FILE *log;
 	int access_log;			/* common log format, -1: none */

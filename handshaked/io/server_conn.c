@@ -396,7 +396,8 @@ static void serve_request(struct worker *w, struct conn *c)
 		respond_error(w, c, 405);
 		return;
 	}
-	fd = hsd_file_open(w->rootfd, c->io->r.path, &st, &index);
+	fd = hsd_file_cache_open(&w->files, w->rootfd, c->io->r.path, now_ms(),
+				 &st, &index);
 	if (fd < 0) {
 		respond_error(w, c, hsd_file_status(fd));
 		return;
@@ -668,14 +669,22 @@ static void respond_more(struct worker *w, struct conn *c)
 		response_done(w, c);
 		return;
 	}
-	/* user space: sealed records out first, then the next chunk */
+	/*
+	 * User space: sealed records out, then the next chunk. What is
+	 * less than a chunk (the head, a short send's rest) waits for the
+	 * next chunk's records: one SEND, one wakeup of the peer, not two.
+	 */
 	n = hs_output(c->tls, &p);
-	if (n) {
+	if (n && (!c->left || n >= CHUNK)) {
 		op_send(w, c, p, n, 0);
 		return;
 	}
 	if (c->left) {
-		if (take_buf(w, c) < 0) {
+		if (take_buf(w, c) < 0 && n) {
+			op_send(w, c, p, n, 0);	/* no chunk yet: what is sealed */
+			return;
+		}
+		if (c->buf < 0) {
 			/* every buffer busy: the tick retries */
 			c->deadline = now_ms() + w->o->write_ms;
 			return;

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "handshaked/http/http.h"
+#include "handshaked/io/files.h"
 #include "handshaked/io/path.h"
 #include "handshaked/io/server.h"
 #include "handshaked/tls/tls.h"
@@ -127,6 +128,7 @@ struct worker {
 	unsigned int n_io_cache;
 	unsigned int freed;		/* conn_io and engine buffers since a trim */
 	uint8_t sink[RAW_MAX];		/* lingering connections' dropped bytes */
+	struct hsd_file_cache files;
 	uint64_t tick_ts;
 	struct __kernel_timespec tick;
 	uint64_t wake_v;

@@ -159,4 +159,76 @@ TEST_F(root, what_is_not_a_file)
 		EXPECT_EQ(403, status_of(self->rootfd, "/null"));
 }
 
+/* the first bytes of what @fd reads, as a string */
+static void content(int fd, char *out, size_t cap)
+{
+	ssize_t n = pread(fd, out, cap - 1, 0);
+
+	out[n > 0 ? n : 0] = 0;
+}
+
+/*
+ * The open-file cache: a path opened within valid_ms is the same open
+ * file (a dup, the caller's to close), replaced files are seen once it
+ * expires, refusals are never cached, and off means every request opens.
+ */
+TEST_F(root, open_file_cache)
+{
+	struct hsd_file_cache fc;
+	char p[160], q[160], got[32];
+	struct stat st;
+	bool index;
+	int fd, fd2;
+
+	hsd_file_cache_init(&fc, 1000);
+	fd = hsd_file_cache_open(&fc, self->rootfd, "/a.txt", 5000, &st, &index);
+	ASSERT_LE(0, fd);
+	content(fd, got, sizeof(got));
+	EXPECT_STREQ("a\n", got);
+	close(fd);
+	/* replaced: within the validity the old file, after it the new */
+	snprintf(p, sizeof(p), "%s/root/a.new", self->top);
+	put(p, "new\n");
+	snprintf(q, sizeof(q), "%s/root/a.txt", self->top);
+	ASSERT_EQ(0, rename(p, q));
+	fd = hsd_file_cache_open(&fc, self->rootfd, "/a.txt", 5999, &st, &index);
+	ASSERT_LE(0, fd);
+	content(fd, got, sizeof(got));
+	EXPECT_STREQ("a\n", got);
+	EXPECT_EQ(1U, fc.hits);
+	fd2 = hsd_file_cache_open(&fc, self->rootfd, "/a.txt", 6000, &st, &index);
+	ASSERT_LE(0, fd2);
+	content(fd2, got, sizeof(got));
+	EXPECT_STREQ("new\n", got);
+	EXPECT_EQ(4, st.st_size);
+	/* each fd is its own: closing one leaves the other readable */
+	close(fd);
+	content(fd2, got, sizeof(got));
+	EXPECT_STREQ("new\n", got);
+	close(fd2);
+	/* a directory's index.html comes back with its index flag */
+	fd = hsd_file_cache_open(&fc, self->rootfd, "/dir/", 6000, &st, &index);
+	ASSERT_LE(0, fd);
+	close(fd);
+	index = false;
+	fd = hsd_file_cache_open(&fc, self->rootfd, "/dir/", 6001, &st, &index);
+	ASSERT_LE(0, fd);
+	EXPECT_TRUE(index);
+	close(fd);
+	/* refusals are not remembered, nor served from the cache */
+	EXPECT_EQ(-EXDEV, hsd_file_cache_open(&fc, self->rootfd, "/../outside.txt",
+					      6001, &st, &index));
+	EXPECT_GT(0, hsd_file_cache_open(&fc, self->rootfd, "/fifo", 6001, &st, &index));
+	/* expiry closes what the cache held */
+	hsd_file_cache_expire(&fc, UINT64_MAX);
+	for (size_t i = 0; i < HSD_FILE_CACHE_SLOTS; i++)
+		EXPECT_EQ(-1, fc.e[i].fd);
+	/* off: every request opens */
+	hsd_file_cache_init(&fc, 0);
+	fd = hsd_file_cache_open(&fc, self->rootfd, "/a.txt", 1, &st, &index);
+	ASSERT_LE(0, fd);
+	close(fd);
+	EXPECT_EQ(0U, fc.hits + fc.misses);
+}
+
 TEST_HARNESS_MAIN
