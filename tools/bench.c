@@ -35,7 +35,7 @@
 #define SUB 16
 #define BUCKETS (40 * SUB)
 
-enum bst { B_CONNECT, B_HANDSHAKE, B_REQUEST, B_RESPONSE };
+enum bst { B_CONNECT, B_HANDSHAKE, B_REQUEST, B_RESPONSE, B_IDLE };
 enum bop { BOP_CONNECT = 1, BOP_SEND, BOP_RECV };
 
 struct bconn {
@@ -80,6 +80,7 @@ struct bench {
 	size_t req_len;
 	bool head_request;
 	bool new_conn;
+	bool idle;			/* --idle: handshake, then hold, no requests */
 	_Atomic bool stop;
 	const char *first_error;
 	pthread_mutex_t lock;
@@ -227,6 +228,12 @@ static void send_request(struct bthread *t, struct bconn *c)
 static void handshake_done(struct bthread *t, struct bconn *c)
 {
 	atomic_fetch_add_explicit(&t->s.handshakes, 1, memory_order_relaxed);
+	if (t->b->idle) {
+		/* held open: a read notices the server closing it */
+		c->st = B_IDLE;
+		recv_more(t, c);
+		return;
+	}
 	send_request(t, c);
 }
 
@@ -322,6 +329,20 @@ static void on_recv(struct bthread *t, struct bconn *c, int res)
 			return;
 		}
 		handshake_done(t, c);
+		return;
+	}
+	if (c->st == B_IDLE) {
+		/* tickets, a KeyUpdate: taken; data nobody asked for: an error */
+		err = hs_app_read(c->tls, c->raw, c->raw_len, &used, pt,
+				  sizeof(pt), &got);
+		memmove(c->raw, c->raw + used, c->raw_len - used);
+		c->raw_len -= used;
+		if (err || got || hs_peer_closed(c->tls)) {
+			close_conn(t, c, "an idle connection ended");
+			return;
+		}
+		if (!flush(t, c))
+			recv_more(t, c);
 		return;
 	}
 	while (!err && off < c->raw_len && !done) {
@@ -588,6 +609,8 @@ static void bench_usage(FILE *f)
 		"  -d SECONDS        duration (default 10)\n"
 		"  --new-conn        a new connection (handshake) per request\n"
 		"  --head            HEAD instead of GET\n"
+		"  --idle            open -c connections and hold them, no requests\n"
+		"                    (\"all N open\" on stderr once they are)\n"
 		"  --threads N       rings (default 1)\n"
 		"  --server-pid PID  the server's CPU time per GB and per request\n"
 		"  -j                JSON on stdout\n"
@@ -614,7 +637,7 @@ int cmd_bench(int argc, char **argv, struct hsd_crypto *cr)
 	double cpu0 = 0, cpu1, el, q[2] = { 0.50, 0.99 }, qv[2] = { 0, 0 };
 	uint64_t start, requests = 0, bytes = 0, hs = 0, errors = 0, max_us = 0;
 	uint64_t hist[BUCKETS] = { 0 }, seen;
-	bool json = false;
+	bool json = false, said = false;
 	int i, r, rc = 1;
 	unsigned int k, j;
 
@@ -640,6 +663,8 @@ int cmd_bench(int argc, char **argv, struct hsd_crypto *cr)
 			i++;
 		} else if (!strcmp(a, "--new-conn")) {
 			b.new_conn = true;
+		} else if (!strcmp(a, "--idle")) {
+			b.idle = true;
 		} else if (!strcmp(a, "--head")) {
 			b.head_request = true;
 		} else if (!strcmp(a, "-j")) {
@@ -705,10 +730,18 @@ int cmd_bench(int argc, char **argv, struct hsd_crypto *cr)
 		}
 	}
 	for (k = 1; k <= (unsigned int)secs && !atomic_load(&b.stop); k++) {
-		uint64_t rq = 0, by = 0;
+		uint64_t rq = 0, by = 0, hn = 0;
 
-		while (now_ns() < start + (uint64_t)k * 1000000000ULL)
+		while (now_ns() < start + (uint64_t)k * 1000000000ULL) {
 			usleep(20000);
+			for (i = 0, hn = 0; b.idle && !said && i < threads; i++)
+				hn += atomic_load_explicit(&t[i].s.handshakes,
+							   memory_order_relaxed);
+			if (b.idle && !said && hn >= (uint64_t)conns) {
+				fprintf(stderr, "ktlsh bench: all %ld open\n", conns);
+				said = true;
+			}
+		}
 		for (i = 0; i < threads; i++) {
 			rq += atomic_load_explicit(&t[i].s.requests, memory_order_relaxed);
 			by += atomic_load_explicit(&t[i].s.bytes, memory_order_relaxed);
@@ -789,7 +822,7 @@ int cmd_bench(int argc, char **argv, struct hsd_crypto *cr)
 	if (errors)
 		fprintf(stderr, "ktlsh bench: %llu errors, the first: %s\n",
 			(unsigned long long)errors, b.first_error);
-	rc = requests && !errors ? 0 : 1;
+	rc = (b.idle ? hs >= (uint64_t)conns : requests > 0) && !errors ? 0 : 1;
 out:
 	for (i = 0; t && i < threads; i++) {
 		for (k = 0; k < t[i].n; k++)

@@ -367,6 +367,10 @@ bench() {
 	req=$(echo "$j" | sed -n 's/.*"requests": \([0-9]*\).*/\1/p')
 	hs=$(echo "$j" | sed -n 's/.*"handshakes": \([0-9]*\).*/\1/p')
 	[ "$req" -gt 0 ] && [ "$hs" -ge "$req" ] && [ "$hs" -le $((req + 2)) ] || return 1
+	# held open without requests: every one handshaken
+	"$KTLSH" bench "https://127.0.0.1:$PORT/" --servername server.test \
+		--ca "$C/ca.pem" -c 3 -d 1 --idle > /dev/null 2> "$tmp/idle.err" &&
+	grep -q "all 3 open" "$tmp/idle.err" || return 1
 	# a file that is not there is an error, not a result
 	! "$KTLSH" bench "https://127.0.0.1:$PORT/absent" --servername server.test \
 		--ca "$C/ca.pem" -c 1 -d 1 > /dev/null 2>&1 || return 1
