@@ -32,13 +32,13 @@ void srv_log_conn(struct worker *w, struct conn *c, const char *end)
 	if (!w->o->verbose || !w->o->log)
 		return;
 	fprintf(w->o->log,
-		"serve: peer=%s version=%s suite=%s path=\"%s\" requests=%u bytes=%llu ms=%llu end=%s\n",
+		"serve: peer=%s version=%s suite=%s path=\"%s\" requests=%u bytes=%llu ms=%llu parked=%u end=%s\n",
 		c->peer, p && p->version == HS_TLS13 ? "TLSv1.3" :
 		p && p->version == HS_TLS12 ? "TLSv1.2" : "-",
 		p && p->suite ? p->suite->name : "-",
 		c->path.why[0] ? c->path.why : "-", c->requests,
 		(unsigned long long)c->bytes,
-		(unsigned long long)(now_ms() - c->start), end);
+		(unsigned long long)(now_ms() - c->start), c->parks, end);
 	fflush(w->o->log);
 }
 

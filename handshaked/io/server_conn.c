@@ -123,6 +123,7 @@ void srv_conn_free(struct worker *w, struct conn *c, const char *end)
 	c->gen++;
 	c->busy = c->shut = c->ktls_tx = c->ktls_rx = c->in_head = false;
 	c->parking = false;
+	c->parks = 0;
 	c->quiet_since = 0;
 	c->reset = false;
 	c->end_why = NULL;
@@ -486,6 +487,7 @@ static void next_request(struct worker *w, struct conn *c)
 static void park(struct worker *w, struct conn *c)
 {
 	c->quiet_since = 0;
+	c->parks++;
 	srv_io_put(w, c);
 	if (!hs_conn_shed(c->tls))
 		w->freed++;

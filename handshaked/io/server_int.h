@@ -94,6 +94,7 @@ struct conn {
 	struct conn_io *io;		/* NULL while parked */
 	uint64_t quiet_since;		/* a read with nothing buffered since */
 	bool parking;			/* its cancel is on the way */
+	unsigned int parks;		/* times parked (the -v line) */
 	size_t raw_len;
 	size_t req_len, req_hw;		/* high-water mark: what to wipe */
 	enum op op;			/* the one in flight, when busy */
