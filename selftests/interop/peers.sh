@@ -11,7 +11,6 @@ C=$2
 # below the ephemeral range (32768-60999): a client's local port there can
 # hold a listening port even with SO_REUSEADDR ("Address already in use")
 PORT=$((20000 + RANDOM % 10000))
-n=0 failed=0
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 
@@ -32,18 +31,7 @@ fi
 
 echo "TAP version 13"
 
-result() {	# name status [reason]
-	n=$((n + 1))
-	if [ "$2" = ok ]; then
-		echo "ok $n $1"
-	elif [ "$2" = skip ]; then
-		echo "ok $n $1 # SKIP $3"
-	else
-		echo "not ok $n $1"
-		failed=$((failed + 1))
-		sed 's/^/# /' "$tmp/log" 2>/dev/null | tail -n 15
-	fi
-}
+. "$(dirname "$0")/../tap.sh"
 
 # listening yet? (not by connecting: that would use up -naccept 1)
 wait_port() {

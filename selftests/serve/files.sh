@@ -17,7 +17,6 @@ PLAIN=${3:-$1}
 [ -x "$PLAIN" ] || PLAIN=$KTLSH
 HERE=$(cd "$(dirname "$0")" && pwd)
 PORT=$((20000 + RANDOM % 10000))
-n=0 failed=0
 tmp=$(mktemp -d)
 root=$tmp/root
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -25,25 +24,8 @@ ulimit -n 8192 2>/dev/null
 
 echo "TAP version 13"
 
-result() {	# name ok|fail|skip [reason]
-	n=$((n + 1))
-	if [ "$2" = ok ]; then
-		echo "ok $n $1"
-	elif [ "$2" = skip ]; then
-		echo "ok $n $1 # SKIP $3"
-	else
-		echo "not ok $n $1"
-		failed=$((failed + 1))
-		sed 's/^/# /' "$tmp/log" 2>/dev/null | tail -n 20
-		sed 's/^/# server: /' "$tmp/serve.log" 2>/dev/null | tail -n 10
-	fi
-	: > "$tmp/log"
-}
-check() {	# name command...: ok when the command succeeds
-	local name=$1
-	shift
-	if "$@" >> "$tmp/log" 2>&1; then result "$name" ok; else result "$name" fail; fi
-}
+. "$HERE/../tap.sh"
+TAP_LOGS="$tmp/serve.log:server"
 
 next_port() {
 	PORT=$((PORT + 1))
