@@ -23,6 +23,7 @@
 
 #include "handshaked/daemon/daemon.h"
 #include "handshaked/io/output.h"
+#include "handshaked/io/peer.h"
 #include "handshaked/kernel/kabi.h"
 #include "handshaked/kernel/keys.h"
 #include "handshaked/kernel/ktls.h"
@@ -45,7 +46,7 @@ struct hsd_request {
 	uint64_t busy_us, busy_from;
 	/* of which: credentials and engine set-up, the engine, kTLS keys */
 	uint64_t queue_us, setup_us, engine_us, ktls_us;
-	char peer[INET6_ADDRSTRLEN + 8];
+	char peer[HSD_PEER_NAME_MAX];
 	const char *auth;
 	bool server;
 	bool out_wait;		/* EPOLLOUT wanted */
@@ -62,29 +63,6 @@ static const char *auth_name(uint32_t mode)
 	case HANDSHAKE_AUTH_X509: return "x509";
 	default: return "unknown";
 	}
-}
-
-static void peer_name(int fd, char *out, size_t cap)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char a[INET6_ADDRSTRLEN] = "?";
-	unsigned int port = 0;
-
-	if (!getpeername(fd, (struct sockaddr *)&ss, &sl)) {
-		if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-			inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-			port = ntohs(s4->sin_port);
-		} else if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-			inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-			port = ntohs(s6->sin6_port);
-		}
-	}
-	snprintf(out, cap, "%s:%u", a, port);
 }
 
 /* the server's PSK lookup: the identity among our keyrings' "psk" keys */
@@ -553,7 +531,7 @@ int hsd_request_start(struct hsd_daemon *d, const struct hsd_accept *a)
 		 a->timeout_ms : d->cfg.timeout_ms);
 	h->creds = d->creds;
 	h->creds->refs++;
-	peer_name(h->fd, h->peer, sizeof(h->peer));
+	hsd_peer_name(h->fd, h->peer, sizeof(h->peer));
 	i = h->slot;
 	if (a->message_type != HANDSHAKE_MSG_TYPE_CLIENTHELLO && !h->server) {
 		finish(d, i, -EOPNOTSUPP, "unknown message type");

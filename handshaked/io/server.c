@@ -76,8 +76,10 @@ void srv_access_line(struct worker *w, struct conn *c, uint64_t len)
 		return;
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S %z", &tm);
-	memcpy(peer, c->peer, sizeof(peer));
-	colon = strrchr(peer, ' ');
+	/* the address alone: "[v6]:port" or "v4:port" without the port */
+	memcpy(peer, c->peer[0] == '[' ? c->peer + 1 : c->peer, sizeof(peer) - 1);
+	peer[sizeof(peer) - 1] = 0;
+	colon = strrchr(peer, c->peer[0] == '[' ? ']' : ':');
 	if (colon)
 		*colon = 0;
 	escape(path, sizeof(path), c->io->r.path[0] ? c->io->r.path : "-");
@@ -87,34 +89,6 @@ void srv_access_line(struct worker *w, struct conn *c, uint64_t len)
 	if (n > 0 && write(w->o->access_log, line,
 			   (size_t)n < sizeof(line) ? (size_t)n : sizeof(line)) < 0)
 		w->err = -errno;
-}
-
-/* "192.0.2.1 443": the peer of @fd for logs (IPv4-mapped shown as IPv4) */
-void srv_peer_name(int fd, char *out, size_t cap)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl = sizeof(ss);
-	char a[INET6_ADDRSTRLEN] = "?";
-	int port = 0;
-
-	if (!getpeername(fd, (struct sockaddr *)&ss, &sl)) {
-		if (ss.ss_family == AF_INET6) {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-
-			if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
-				inet_ntop(AF_INET, &s6->sin6_addr.s6_addr[12], a,
-					  sizeof(a));
-			else
-				inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-			port = ntohs(s6->sin6_port);
-		} else if (ss.ss_family == AF_INET) {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-
-			inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-			port = ntohs(s4->sin_port);
-		}
-	}
-	snprintf(out, cap, "%s %d", a, port);
 }
 
 /* RFC 9110 15.5.9: a head that never finished, best effort, then close */

@@ -717,7 +717,7 @@ void srv_conn_start(struct worker *w, struct conn *c, int fd)
 	c->start = now_ms();
 	c->deadline = c->start + w->o->handshake_ms;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	srv_peer_name(fd, c->peer, sizeof(c->peer));
+	hsd_peer_name(fd, c->peer, sizeof(c->peer));
 	/* a silent connection holds no engine and no buffers */
 	op_poll(w, c);
 }

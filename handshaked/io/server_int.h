@@ -17,6 +17,7 @@
 #include "handshaked/http/http.h"
 #include "handshaked/io/files.h"
 #include "handshaked/io/path.h"
+#include "handshaked/io/peer.h"
 #include "handshaked/io/server.h"
 #include "handshaked/tls/tls.h"
 
@@ -111,7 +112,7 @@ struct conn {
 	uint64_t bytes;			/* body bytes sent */
 	unsigned int requests;
 	int status;			/* of the last response */
-	char peer[INET6_ADDRSTRLEN + 8];
+	char peer[HSD_PEER_NAME_MAX];
 };
 
 struct worker {
@@ -165,7 +166,6 @@ static inline uint64_t ud(struct worker *w, struct conn *c, enum op op)
 /* server.c: the -v line of a connection that ends, a response's log line */
 void srv_log_conn(struct worker *w, struct conn *c, const char *end);
 void srv_access_line(struct worker *w, struct conn *c, uint64_t len);
-void srv_peer_name(int fd, char *out, size_t cap);
 /* a 408 to a head that never finished, best effort, before the close */
 void srv_say_408(struct conn *c);
 
