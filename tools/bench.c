@@ -618,14 +618,6 @@ static void bench_usage(FILE *f)
 	tls_opts_usage(f);
 }
 
-static long num(const char *v, long max)
-{
-	char *end;
-	long n = v ? strtol(v, &end, 10) : -1;
-
-	return v && !*end && n > 0 && n <= max ? n : -1;
-}
-
 int cmd_bench(int argc, char **argv, struct hsd_crypto *cr)
 {
 	struct tls_opts o = { .cr = cr };
@@ -650,16 +642,16 @@ int cmd_bench(int argc, char **argv, struct hsd_crypto *cr)
 			bench_usage(stdout);
 			return 0;
 		} else if (!strcmp(a, "-c")) {
-			conns = num(v, 100000);
+			conns = opt_number(v, 100000);
 			i++;
 		} else if (!strcmp(a, "-d")) {
-			secs = num(v, 86400);
+			secs = opt_number(v, 86400);
 			i++;
 		} else if (!strcmp(a, "--threads")) {
-			threads = num(v, 256);
+			threads = opt_number(v, 256);
 			i++;
 		} else if (!strcmp(a, "--server-pid")) {
-			pid = num(v, 1 << 22);
+			pid = opt_number(v, 1 << 22);
 			i++;
 		} else if (!strcmp(a, "--new-conn")) {
 			b.new_conn = true;

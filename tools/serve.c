@@ -47,15 +47,6 @@ static void say_ready(void *arg, int port)
 	fprintf(stderr, "ktlsh serve: listening on port %d\n", port);
 }
 
-/* a positive number of at most @max from @v, else -1 */
-static long number(const char *v, long max)
-{
-	char *end;
-	long n = v ? strtol(v, &end, 10) : -1;
-
-	return v && !*end && n > 0 && n <= max ? n : -1;
-}
-
 int cmd_serve(int argc, char **argv, struct hsd_crypto *cr)
 {
 	struct tls_opts o = { .cr = cr };
@@ -113,7 +104,7 @@ int cmd_serve(int argc, char **argv, struct hsd_crypto *cr)
 		} else if (!strcmp(a, "--file-cache")) {
 			num = &so.file_cache_ms;
 		} else if (!strcmp(a, "--rekey-records")) {
-			n = number(v, 1L << 40);
+			n = opt_number(v, 1L << 40);
 			if (n < 0) {
 				fprintf(stderr, "ktlsh serve: --rekey-records takes a count\n");
 				return 1;
@@ -123,7 +114,7 @@ int cmd_serve(int argc, char **argv, struct hsd_crypto *cr)
 			continue;
 		}
 		if (num) {
-			n = number(v, max);
+			n = opt_number(v, max);
 			if (n < 0) {
 				fprintf(stderr, "ktlsh serve: %s takes 1..%ld\n", a, max);
 				return 1;

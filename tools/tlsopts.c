@@ -386,3 +386,11 @@ void tls_report(const char *who, struct hs_conn *c, int err)
 	else
 		fprintf(stderr, "ktlsh %s: %s\n", who, strerror(-err));
 }
+
+long opt_number(const char *v, long max)
+{
+	char *end;
+	long n = v ? strtol(v, &end, 10) : -1;
+
+	return v && !*end && n > 0 && n <= max ? n : -1;
+}

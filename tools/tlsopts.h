@@ -45,6 +45,9 @@ void tls_opts_usage(FILE *f);
 /* one more ALPN protocol we speak (RFC 7301), in order: 0 or -1 */
 int tls_opts_add_alpn(struct tls_opts *o, const char *name);
 
+/* a positive number of at most @max from @v, else -1 */
+long opt_number(const char *v, long max);
+
 /* Save the connection's session to --sess-out (client). */
 void tls_save_session(struct tls_opts *o, struct hs_conn *c);
 

@@ -306,30 +306,32 @@ stop
 KTLSH_SAVED=$KTLSH KTLSH=$PLAIN
 serve
 KTLSH=$KTLSH_SAVED
-idle_memory() {	# what each further idle connection costs the server
-	local pid=$SERVE_PID first=$((CONNS / 4)) r1 r2 per
-	# a first batch warms what is paid once (buffer caches, arenas)...
-	python3 "$HERE/clients.py" idle "$PORT" "$C/ca.pem" $first 30 > "$tmp/idle1.out" &
-	local p1=$!
-	for _ in $(seq 600); do grep -q ready "$tmp/idle1.out" && break; sleep 0.1; done
-	grep -q ready "$tmp/idle1.out" || return 1
+# hold N connections open for S seconds in the background (pid in
+# HELD); once they are all handshaken, the server's resident KiB in RSS
+held_rss() {	# N S OUT
+	python3 "$HERE/clients.py" idle "$PORT" "$C/ca.pem" "$1" "$2" > "$3" &
+	HELD=$!
+	for _ in $(seq 600); do grep -q ready "$3" && break; sleep 0.1; done
+	grep -q ready "$3" || return 1
 	# quiet reads are parked after a tick, what was freed is trimmed at
 	# the next: well within 2 s, even in an emulated guest
 	sleep 2
-	r1=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+	RSS=$(awk '/^VmRSS/ { print $2 }' "/proc/$SERVE_PID/status")
+}
+idle_memory() {	# what each further idle connection costs the server
+	local r1 r2 per p1
+	# a first batch warms what is paid once (buffer caches, arenas)...
+	held_rss $((CONNS / 4)) 30 "$tmp/idle1.out" || return 1
+	r1=$RSS p1=$HELD
 	# ...then CONNS more, held open beside them
-	python3 "$HERE/clients.py" idle "$PORT" "$C/ca.pem" $CONNS 3 > "$tmp/idle.out" &
-	local p2=$!
-	for _ in $(seq 600); do grep -q ready "$tmp/idle.out" && break; sleep 0.1; done
-	grep -q ready "$tmp/idle.out" || return 1
-	sleep 2
-	r2=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+	held_rss $CONNS 3 "$tmp/idle.out" || return 1
+	r2=$RSS
+	wait $HELD
 	kill $p1 2>/dev/null
-	wait $p2
 	wait $p1 2>/dev/null
 	per=$(( (r2 - r1) * 1024 / CONNS ))
 	IDLE_PER=$per
-	echo "idle: $per bytes per connection ($CONNS after $first)" >> "$tmp/log"
+	echo "idle: $per bytes per connection ($CONNS after $((CONNS / 4)))" >> "$tmp/log"
 	# issue 19: at most 16 KiB of the server's memory per idle connection
 	[ "$per" -le $((16 * 1024)) ]
 }
