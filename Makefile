@@ -59,7 +59,7 @@ DEB_BUILD := build-essential pkg-config libssl-dev libnl-3-dev libnl-genl-3-dev 
 	python3-jsonschema
 DEB_VM := qemu-system-x86 busybox-static cpio xz-utils zstd kmod dwarves
 DEB_TEST := openssl gnutls-bin keyutils iproute2 procps nvme-cli nfs-kernel-server \
-	nginx wrk curl gnuplot-nox chromium libnss3-tools
+	nginx wrk curl wget gnuplot-nox chromium libnss3-tools
 DEB_ALL := $(DEB_BUILD) $(DEB_VM) $(DEB_TEST)
 # make demo: what builds user space, fetches, and boots the 7.3 guest
 DEB_DEMO := build-essential pkg-config libssl-dev libnl-3-dev libnl-genl-3-dev \

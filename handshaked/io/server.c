@@ -160,7 +160,14 @@ static void arm_accept(struct worker *w)
 {
 	struct io_uring_sqe *s = sqe(w);
 
-	io_uring_prep_multishot_accept(s, w->lfd, NULL, NULL, SOCK_CLOEXEC);
+	/*
+	 * Non-blocking sockets: the ring's own operations poll as they
+	 * would anyway, and a splice into a full socket (io-wq runs every
+	 * splice) returns -EAGAIN at once instead of holding a worker
+	 * thread for as long as the peer does not read.
+	 */
+	io_uring_prep_multishot_accept(s, w->lfd, NULL, NULL,
+				       SOCK_CLOEXEC | SOCK_NONBLOCK);
 	io_uring_sqe_set_data64(s, UD(OP_ACCEPT, 0, 0));
 	w->accepting = true;
 }
@@ -371,6 +378,17 @@ static int worker_init(struct worker *w, const struct hsd_server_opts *o,
 	w->n_free_bufs = w->n_bufs;
 	/* one operation per connection, plus accept, tick, wake, cancel */
 	err = io_uring_queue_init(conns + 8 < 4096 ? conns + 8 : 4096, &w->ring, 0);
+	/*
+	 * io-wq: file reads that miss the page cache (bounded workers) and
+	 * splices (unbounded), neither of which waits on a peer: a few
+	 * suffice, and no burst of them grows threads without end (5.15+;
+	 * older kernels keep their defaults).
+	 */
+	if (!err) {
+		unsigned int most[2] = { 16, 64 };
+
+		io_uring_register_iowq_max_workers(&w->ring, most);
+	}
 	/*
 	 * Registered buffers are pinned memory, counted against the user's
 	 * RLIMIT_MEMLOCK: refused (not root, a low limit), the reads go

@@ -93,14 +93,20 @@ void srv_io_put(struct worker *w, struct conn *c)
 	c->io = NULL;
 }
 
-static void op_poll(struct worker *w, struct conn *c)
+/* wait for the socket without a buffer: POLLIN (OP_POLL), POLLOUT (OP_POLL_OUT) */
+static void op_poll_for(struct worker *w, struct conn *c, enum op op)
 {
 	struct io_uring_sqe *s = sqe(w);
 
-	io_uring_prep_poll_add(s, c->fd, POLLIN);
-	io_uring_sqe_set_data64(s, ud(w, c, OP_POLL));
+	io_uring_prep_poll_add(s, c->fd, op == OP_POLL ? POLLIN : POLLOUT);
+	io_uring_sqe_set_data64(s, ud(w, c, op));
 	c->busy = true;
-	c->op = OP_POLL;
+	c->op = op;
+}
+
+static void op_poll(struct worker *w, struct conn *c)
+{
+	op_poll_for(w, c, OP_POLL);
 }
 
 void srv_conn_free(struct worker *w, struct conn *c, const char *end)
@@ -219,61 +225,67 @@ static void handshake_input(struct worker *w, struct conn *c)
 }
 
 /*
- * Open what the engine holds of application records (they came with the
- * client's Finished) into the request buffer. 0, or -errno.
+ * Open the records read so far straight into the request buffer: the
+ * engine decrypts from conn_io.raw into conn_io.req, no copy between. A
+ * head is refused (431) before it reaches HTTP_HEAD_MAX, so a read always
+ * finds room for a whole record after it; -ENOBUFS all the same is a
+ * head too large. 0, or -errno.
  */
 static int open_records(struct conn *c)
 {
-	uint8_t out[16384 + 256];
-	size_t used, got;
-	int err;
+	size_t off = 0, used, got;
+	int err = 0;
 
-	while (c->raw_len) {
-		err = hs_app_read(c->tls, c->io->raw, c->raw_len, &used, out,
-				  sizeof(out), &got);
+	while (off < c->raw_len) {
+		err = hs_app_read(c->tls, c->io->raw + off, c->raw_len - off,
+				  &used, c->io->req + c->req_len,
+				  sizeof(c->io->req) - c->req_len, &got);
 		if (err)
-			return err;
-		memmove(c->io->raw, c->io->raw + used, c->raw_len - used);
-		c->raw_len -= used;
-		if (got > sizeof(c->io->req) - c->req_len)
-			return -EMSGSIZE;
-		memcpy(c->io->req + c->req_len, out, got);
+			break;
+		off += used;
 		c->req_len += got;
 		if (c->req_len > c->req_hw)
 			c->req_hw = c->req_len;
-		hsd_wipe(out, got);
 		if (!used && !got)
 			break;	/* a part of a record: the engine keeps it */
 	}
-	return 0;
+	memmove(c->io->raw, c->io->raw + off, c->raw_len - off);
+	c->raw_len -= off;
+	return err == -ENOBUFS ? -EMSGSIZE : err;
 }
 
-/* the keys go to the kernel once nothing is half-read or half-sent */
+/*
+ * The keys go to the kernel once nothing is half-read or half-sent. RX
+ * first: refused, nothing is in the kernel yet and the connection stays
+ * whole in user space; TX refused after it, our records are sealed in
+ * user space and the kernel opens the peer's (a key taken by the kernel
+ * cannot be taken back, so RX then TX never leaves a dead end).
+ */
 static void install_ktls(struct worker *w, struct conn *c)
 {
 	uint64_t seq;
 	int err;
 
+	err = hsd_ktls_install_rx(c->fd, c->tls);
+	if (err) {
+		snprintf(c->path.why, sizeof(c->path.why),
+			 "user space: kTLS refused the RX key (%s)", strerror(-err));
+		c->path.ktls = false;
+		next_request(w, c);
+		return;
+	}
+	c->ktls_rx = true;
 	err = hsd_ktls_install_tx(c->fd, c->tls, &seq);
 	if (err) {
 		snprintf(c->path.why, sizeof(c->path.why),
-			 "user space: kTLS refused the key (%s)", strerror(-err));
-		c->path.ktls = false;
+			 "kTLS RX, user-space TX: kTLS refused the TX key (%s)",
+			 strerror(-err));
 		next_request(w, c);
 		return;
 	}
 	c->ktls_tx = true;
 	c->tx_records = seq;
 	hs_tx_offloaded(c->tls, seq);
-	err = hsd_ktls_install_rx(c->fd, c->tls);
-	if (err) {
-		/* TX is the kernel's already: no way back for this one */
-		snprintf(c->path.why, sizeof(c->path.why),
-			 "kTLS RX refused (%s)", strerror(-err));
-		end_conn(w, c, "kTLS RX refused");
-		return;
-	}
-	c->ktls_rx = true;
 	snprintf(c->path.why, sizeof(c->path.why), "kTLS (TX and RX, body spliced)");
 	/* --no-pad: trusted clients, records decrypted in place (§3.2) */
 	if (w->o->path.rx_no_pad && hs_params(c->tls)->version == HS_TLS13) {
@@ -832,7 +844,19 @@ void srv_conn_event(struct worker *w, struct conn *c, enum op op, int res)
 		c->left -= (uint64_t)res;
 		respond_more(w, c);
 		return;
+	case OP_POLL_OUT:
+		respond_more(w, c);	/* room again: the splice resumes */
+		return;
 	case OP_SPLICE_OUT:
+		/*
+		 * The socket is non-blocking: a full send buffer (a slow
+		 * peer) ends the splice with -EAGAIN instead of holding an
+		 * io-wq worker; it resumes when POLLOUT says there is room.
+		 */
+		if (res == -EAGAIN) {
+			op_poll_for(w, c, OP_POLL_OUT);
+			return;
+		}
 		if (res > 0) {
 			c->piped -= (size_t)res;
 			c->bytes += (uint64_t)res;

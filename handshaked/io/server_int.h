@@ -23,7 +23,7 @@
 
 enum op {
 	OP_ACCEPT = 1, OP_RECV, OP_RECVMSG, OP_SEND, OP_SPLICE_IN, OP_SPLICE_OUT,
-	OP_READ, OP_POLL, OP_TICK, OP_WAKE, OP_CANCEL,
+	OP_READ, OP_POLL, OP_POLL_OUT, OP_TICK, OP_WAKE, OP_CANCEL,
 };
 
 /* user_data: op in bits 56..63, generation 32..55, slot 0..31 */
