@@ -17,7 +17,7 @@ C=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
 n=0 failed=0
 tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 DEADLINE_MS=1500
 
 echo "TAP version 13"

@@ -12,7 +12,7 @@ C=$2
 # hold a listening port even with SO_REUSEADDR ("Address already in use")
 PORT=$((20000 + RANDOM % 10000))
 tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 # under another libcrypto's launcher (selftests/vm/kernel openssl), ktlsh
 # runs with it too, and `openssl` in PATH is its own

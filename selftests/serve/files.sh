@@ -19,7 +19,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 PORT=$((20000 + RANDOM % 10000))
 tmp=$(mktemp -d)
 root=$tmp/root
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 ulimit -n 8192 2>/dev/null
 
 echo "TAP version 13"
