@@ -336,6 +336,11 @@ static void worker_free(struct worker *w)
 	hsd_file_cache_expire(&w->files, UINT64_MAX);
 	while (w->n_io_cache)
 		free(w->io_cache[--w->n_io_cache]);
+	while (w->n_pipes) {
+		w->n_pipes--;
+		close(w->pipes[w->n_pipes].fd[0]);
+		close(w->pipes[w->n_pipes].fd[1]);
+	}
 	free(w->c);
 	free(w->free_slots);
 	free(w->free_bufs);

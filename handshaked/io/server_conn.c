@@ -116,10 +116,7 @@ void srv_conn_free(struct worker *w, struct conn *c, const char *end)
 		close(c->fd);
 	if (c->file >= 0)
 		close(c->file);
-	if (c->pipe[0] >= 0) {
-		close(c->pipe[0]);
-		close(c->pipe[1]);
-	}
+	srv_pipe_put(w, c);
 	if (c->buf >= 0)
 		w->free_bufs[w->n_free_bufs++] = c->buf;
 	hs_conn_free(c->tls);
@@ -134,7 +131,8 @@ void srv_conn_free(struct worker *w, struct conn *c, const char *end)
 	c->reset = false;
 	c->end_why = NULL;
 	c->raw_len = c->req_len = c->req_hw = c->head_len = c->head_off = 0;
-	c->piped = 0;
+	c->piped = c->piped_head = 0;
+	c->linked = c->link_failed = false;
 	c->tx_records = c->bytes = c->left = c->off = 0;
 	c->requests = 0;
 	c->path.why[0] = 0;
@@ -632,11 +630,139 @@ static void response_done(struct worker *w, struct conn *c)
 		close(c->file);
 	c->file = -1;
 	put_buf(w, c);
+	srv_pipe_put(w, c);
 	if (!c->keep) {
 		end_conn(w, c, "response with Connection: close");
 		return;
 	}
 	next_request(w, c);
+}
+
+void srv_pipe_put(struct worker *w, struct conn *c)
+{
+	if (c->pipe[0] < 0)
+		return;
+	/* what a failed response left in it is nobody's to send */
+	if (!c->piped && w->n_pipes < PIPE_CACHE) {
+		w->pipes[w->n_pipes++] = (struct spare_pipe){
+			.fd = { c->pipe[0], c->pipe[1] }, .size = c->pipe_size };
+	} else {
+		close(c->pipe[0]);
+		close(c->pipe[1]);
+	}
+	c->pipe[0] = c->pipe[1] = -1;
+	c->piped = c->piped_head = 0;
+}
+
+/* a pipe for the body, as large as the kernel lets us have */
+static int open_pipe(struct worker *w, struct conn *c)
+{
+	int sz;
+
+	if (c->pipe[0] >= 0)
+		return 0;
+	if (w->n_pipes) {
+		w->n_pipes--;
+		c->pipe[0] = w->pipes[w->n_pipes].fd[0];
+		c->pipe[1] = w->pipes[w->n_pipes].fd[1];
+		c->pipe_size = w->pipes[w->n_pipes].size;
+		return 0;
+	}
+	if (pipe2(c->pipe, O_CLOEXEC))
+		return -errno;
+	/* a larger pipe: fewer round trips per file */
+	sz = fcntl(c->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
+	if (sz < 0)
+		sz = fcntl(c->pipe[1], F_GETPIPE_SZ);
+	c->pipe_size = sz > 0 ? (unsigned int)sz : 4096;
+	return 0;
+}
+
+/* the pipe into the socket; kTLS closes no record while @more */
+static void op_splice_out(struct worker *w, struct conn *c, size_t n, bool more)
+{
+	struct io_uring_sqe *s = sqe(w);
+
+	io_uring_prep_splice(s, c->pipe[0], -1, c->fd, -1, (unsigned int)n,
+			     more ? SPLICE_F_MORE : 0);
+	io_uring_sqe_set_data64(s, ud(w, c, OP_SPLICE_OUT));
+	c->busy = true;
+	c->op = OP_SPLICE_OUT;
+}
+
+/*
+ * kTLS TX. A head without a body is SENT. Otherwise the head is written
+ * into the (empty) pipe, and the file's next chunk is SPLICEd in behind it
+ * by an operation linked to the SPLICE out: io_uring runs a splice only in
+ * an io-wq worker, and the linked pair runs in one worker, one wakeup, and
+ * the head and the body's start leave in one record. What a short splice
+ * in or a short splice out leaves in the pipe goes out on its own first.
+ */
+static void respond_ktls(struct worker *w, struct conn *c)
+{
+	struct io_uring_sqe *s;
+	long room;
+	ssize_t r;
+	size_t n;
+
+	if (c->head_off < c->head_len && !c->left) {
+		op_send(w, c, c->io->head + c->head_off, c->head_len - c->head_off, 0);
+		return;
+	}
+	if (c->left && open_pipe(w, c)) {
+		end_conn(w, c, "no pipe");
+		return;
+	}
+	if (!c->piped && c->head_off < c->head_len) {
+		/* an empty pipe of at least a page: never blocks */
+		r = write(c->pipe[1], c->io->head + c->head_off,
+			  c->head_len - c->head_off);
+		if (r <= 0) {
+			end_conn(w, c, "pipe write failed");
+			return;
+		}
+		c->head_off += (size_t)r;
+		c->piped = c->piped_head = (size_t)r;
+	}
+	/* the pipe holds more than a head: that goes first, on its own */
+	if (c->piped && (c->piped != c->piped_head || c->head_off < c->head_len ||
+			 !c->left)) {
+		op_splice_out(w, c, c->piped, c->left || c->head_off < c->head_len);
+		return;
+	}
+	if (!c->left) {
+		response_done(w, c);
+		return;
+	}
+	/*
+	 * The chunk must fit the pipe's free slots (a page each; the head
+	 * takes one, an unaligned offset one more): a file splice into a
+	 * full pipe would wait for room that only the splice out behind it
+	 * could make.
+	 */
+	room = (long)c->pipe_size - (c->piped ? 4096 : 0) - (c->off & 4095 ? 4096 : 0);
+	if (room < 4096 && c->piped) {
+		/* a pipe of a page or two (the user's pipe pages ran out) */
+		op_splice_out(w, c, c->piped, true);
+		return;
+	}
+	if (room < 4096)
+		room = 4096 - (long)(c->off & 4095);	/* to the page's end */
+	n = c->left < (uint64_t)room ? (size_t)c->left : (size_t)room;
+	/* both in one submission: a link cut in two is no link */
+	if (io_uring_sq_space_left(&w->ring) < 2)
+		io_uring_submit(&w->ring);
+	s = sqe(w);
+	io_uring_prep_splice(s, c->file, (int64_t)c->off, c->pipe[1], -1,
+			     (unsigned int)n, 0);
+	io_uring_sqe_set_data64(s, ud(w, c, OP_SPLICE_LINK));
+	/* a short or failed splice in posts its completion, and ends the link */
+	s->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
+	c->link_len = n;
+	c->link_res = 0;
+	c->link_failed = false;
+	c->linked = true;
+	op_splice_out(w, c, c->piped + n, c->left > n);
 }
 
 /* the next operation of a response */
@@ -647,40 +773,7 @@ static void respond_more(struct worker *w, struct conn *c)
 	size_t n;
 
 	if (c->ktls_tx) {
-		if (c->head_off < c->head_len) {
-			op_send(w, c, c->io->head + c->head_off,
-				c->head_len - c->head_off, c->left ? MSG_MORE : 0);
-			return;
-		}
-		if (c->piped) {
-			s = sqe(w);
-			io_uring_prep_splice(s, c->pipe[0], -1, c->fd, -1,
-					     (unsigned int)c->piped,
-					     c->left ? SPLICE_F_MORE : 0);
-			io_uring_sqe_set_data64(s, ud(w, c, OP_SPLICE_OUT));
-			c->busy = true;
-			c->op = OP_SPLICE_OUT;
-			return;
-		}
-		if (c->left) {
-			if (c->pipe[0] < 0) {
-				if (pipe2(c->pipe, O_CLOEXEC)) {
-					end_conn(w, c, "no pipe");
-					return;
-				}
-				/* a larger pipe: fewer round trips per file */
-				fcntl(c->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
-			}
-			s = sqe(w);
-			n = c->left < PIPE_SIZE ? (size_t)c->left : PIPE_SIZE;
-			io_uring_prep_splice(s, c->file, (int64_t)c->off,
-					     c->pipe[1], -1, (unsigned int)n, 0);
-			io_uring_sqe_set_data64(s, ud(w, c, OP_SPLICE_IN));
-			c->busy = true;
-			c->op = OP_SPLICE_IN;
-			return;
-		}
-		response_done(w, c);
+		respond_ktls(w, c);
 		return;
 	}
 	/*
@@ -748,9 +841,42 @@ static void readable(struct worker *w, struct conn *c)
 	handshake_step(w, c);
 }
 
+/*
+ * The splice out of a linked pair completed (or was cancelled because the
+ * splice in before it fell short): count what the splice in moved. -1
+ * when the connection ended.
+ */
+static int settle_link(struct worker *w, struct conn *c, int *res)
+{
+	int got = c->link_failed ? c->link_res : (int)c->link_len;
+
+	c->linked = c->link_failed = false;
+	if (*res == -ECANCELED)
+		*res = 0;		/* never ran: the pipe is as it was */
+	if (got == -EAGAIN || got == -EINTR)
+		return 0;
+	if (got <= 0) {
+		end_conn(w, c, "file read failed");
+		return -1;
+	}
+	c->piped += (size_t)got;
+	c->off += (uint64_t)got;
+	c->left -= (uint64_t)got;
+	return 0;
+}
+
 void srv_conn_event(struct worker *w, struct conn *c, enum op op, int res)
 {
+	if (op == OP_SPLICE_LINK) {
+		/* short or failed (a full one posts nothing): its pair is next */
+		c->link_failed = true;
+		c->link_res = res;
+		return;
+	}
 	c->busy = false;
+	if (op == OP_SPLICE_OUT && c->linked && c->st == C_RESPOND && !c->shut &&
+	    settle_link(w, c, &res))
+		return;
 	if (c->st == C_LINGER) {
 		if (res > 0 && !c->shut)
 			op_recv(w, c, w->sink, sizeof(w->sink));	/* dropped */
@@ -858,8 +984,11 @@ void srv_conn_event(struct worker *w, struct conn *c, enum op op, int res)
 			return;
 		}
 		if (res > 0) {
+			size_t h = (size_t)res < c->piped_head ? (size_t)res : c->piped_head;
+
 			c->piped -= (size_t)res;
-			c->bytes += (uint64_t)res;
+			c->piped_head -= h;
+			c->bytes += (uint64_t)res - h;
 			c->deadline = now_ms() + w->o->write_ms;
 			if (ktls_account(c, (size_t)res)) {
 				end_conn(w, c, "rekey needed and refused");

@@ -24,6 +24,7 @@
 enum op {
 	OP_ACCEPT = 1, OP_RECV, OP_RECVMSG, OP_SEND, OP_SPLICE_IN, OP_SPLICE_OUT,
 	OP_READ, OP_POLL, OP_POLL_OUT, OP_TICK, OP_WAKE, OP_CANCEL,
+	OP_SPLICE_LINK,	/* a splice in linked to the splice out after it */
 };
 
 /* user_data: op in bits 56..63, generation 32..55, slot 0..31 */
@@ -38,7 +39,7 @@ enum op {
 /* fallback body chunk: four 16 KiB records per SEND */
 #define CHUNK (64 * 1024)
 #define HEAD_MAX 1024
-#define PIPE_SIZE (256 * 1024)
+#define PIPE_SIZE (1024 * 1024)
 #define TICK_MS 250
 
 enum state {
@@ -77,6 +78,18 @@ struct conn_io {
 
 /* conn_io kept for reuse per worker; beyond, freed and trimmed */
 #define IO_CACHE 16
+/*
+ * kTLS bodies go through a pipe, taken for a response and given back
+ * empty after it: pipes (their slots count against the user's pipe pages,
+ * fs/pipe-user-pages-soft) scale with responses in flight, not with open
+ * connections. Beyond this many spare ones per thread they are closed.
+ */
+#define PIPE_CACHE 64
+
+struct spare_pipe {
+	int fd[2];
+	unsigned int size;
+};
 
 struct conn {
 	enum state st;
@@ -103,7 +116,13 @@ struct conn {
 	int file;
 	uint64_t off, left;		/* body still to go */
 	int pipe[2];
+	unsigned int pipe_size;		/* what F_SETPIPE_SZ gave */
 	size_t piped;			/* in the pipe, not yet in the socket */
+	size_t piped_head;		/* of which the response head */
+	/* a splice in linked to the splice out in flight (respond_ktls) */
+	bool linked, link_failed;
+	int link_res;			/* its result, when it failed */
+	size_t link_len;
 	int buf;			/* fallback: registered buffer, or -1 */
 	struct msghdr msg;
 	struct iovec iov;
@@ -128,6 +147,8 @@ struct worker {
 	int *free_bufs, n_free_bufs, n_bufs;
 	struct conn_io *io_cache[IO_CACHE];
 	unsigned int n_io_cache;
+	struct spare_pipe pipes[PIPE_CACHE];
+	unsigned int n_pipes;
 	unsigned int freed;		/* conn_io and engine buffers since a trim */
 	uint8_t sink[RAW_MAX];		/* lingering connections' dropped bytes */
 	struct hsd_file_cache files;
@@ -176,6 +197,8 @@ void srv_conn_event(struct worker *w, struct conn *c, enum op op, int res);
 void srv_conn_tick(struct worker *w, struct conn *c, uint64_t now,
 		   bool grace_over);
 void srv_conn_free(struct worker *w, struct conn *c, const char *end);
+/* a response is over: its pipe, empty, back to the thread's spares */
+void srv_pipe_put(struct worker *w, struct conn *c);
 /* a connection's conn_io: taken (0 or -ENOMEM), given back (wiped) */
 int srv_io_get(struct worker *w, struct conn *c);
 void srv_io_put(struct worker *w, struct conn *c);
