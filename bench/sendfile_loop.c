@@ -45,6 +45,7 @@ struct loop {
 struct one {
 	const struct loop *l;
 	int fd;
+	uint8_t in[BUF];	/* the handshake's bytes, then requests */
 };
 
 static int handshake(int fd, struct hs_conn *c, uint8_t *in, size_t *have)
@@ -94,7 +95,7 @@ static void *serve(void *arg)
 {
 	struct one *o = arg;
 	struct hsd_path_opts po = { .kernel_rekey = -1 };
-	static __thread uint8_t in[BUF];
+	uint8_t *in = o->in;
 	struct hsd_stream *s = NULL;
 	struct hs_conn *c;
 	size_t have = 0, scan = 0;
@@ -215,7 +216,8 @@ int main(int argc, char **argv)
 		}
 		/* a response's last record goes out now, not after the peer's ACK */
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		*o = (struct one){ .l = &l, .fd = fd };
+		o->l = &l;
+		o->fd = fd;
 		if (pthread_create(&t, &attr, serve, o)) {
 			close(fd);
 			free(o);
