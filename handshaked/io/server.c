@@ -357,6 +357,9 @@ static int worker_init(struct worker *w, const struct hsd_server_opts *o,
 	w->o = o;
 	w->lfd = w->wake = w->rootfd = -1;
 	w->n = conns;
+	w->page = sysconf(_SC_PAGESIZE);
+	if (w->page <= 0)
+		w->page = 4096;
 	hsd_file_cache_init(&w->files, o->file_cache_ms);
 	/* buffers for user-space bodies: no more than the connections */
 	w->n_bufs = conns < 64 ? (int)conns : 64;

@@ -116,7 +116,7 @@ void srv_conn_free(struct worker *w, struct conn *c, const char *end)
 		close(c->fd);
 	if (c->file >= 0)
 		close(c->file);
-	srv_pipe_put(w, c);
+	srv_pipe_put(w, c, false);
 	if (c->buf >= 0)
 		w->free_bufs[w->n_free_bufs++] = c->buf;
 	hs_conn_free(c->tls);
@@ -630,7 +630,7 @@ static void response_done(struct worker *w, struct conn *c)
 		close(c->file);
 	c->file = -1;
 	put_buf(w, c);
-	srv_pipe_put(w, c);
+	srv_pipe_put(w, c, true);
 	if (!c->keep) {
 		end_conn(w, c, "response with Connection: close");
 		return;
@@ -638,12 +638,15 @@ static void response_done(struct worker *w, struct conn *c)
 	next_request(w, c);
 }
 
-void srv_pipe_put(struct worker *w, struct conn *c)
+void srv_pipe_put(struct worker *w, struct conn *c, bool spare)
 {
 	if (c->pipe[0] < 0)
 		return;
-	/* what a failed response left in it is nobody's to send */
-	if (!c->piped && w->n_pipes < PIPE_CACHE) {
+	/*
+	 * Only a response that ended well leaves it empty; what any other
+	 * end left in it is nobody's to send: closed.
+	 */
+	if (spare && !c->piped && !c->linked && w->n_pipes < PIPE_CACHE) {
 		w->pipes[w->n_pipes++] = (struct spare_pipe){
 			.fd = { c->pipe[0], c->pipe[1] }, .size = c->pipe_size };
 	} else {
@@ -670,11 +673,19 @@ static int open_pipe(struct worker *w, struct conn *c)
 	}
 	if (pipe2(c->pipe, O_CLOEXEC))
 		return -errno;
+	/*
+	 * The write end non-blocking: a file splice into a pipe with no free
+	 * slot fails with -EAGAIN (a short splice, handled) instead of
+	 * waiting in io-wq for room that never comes; the head's write
+	 * never waits either. The read end blocks: the splice out never
+	 * starts on a pipe we count as empty.
+	 */
+	fcntl(c->pipe[1], F_SETFL, O_NONBLOCK);
 	/* a larger pipe: fewer round trips per file */
 	sz = fcntl(c->pipe[1], F_SETPIPE_SZ, PIPE_SIZE);
 	if (sz < 0)
 		sz = fcntl(c->pipe[1], F_GETPIPE_SZ);
-	c->pipe_size = sz > 0 ? (unsigned int)sz : 4096;
+	c->pipe_size = sz > 0 ? (unsigned int)sz : (unsigned int)w->page;
 	return 0;
 }
 
@@ -740,23 +751,38 @@ static void respond_ktls(struct worker *w, struct conn *c)
 	 * full pipe would wait for room that only the splice out behind it
 	 * could make.
 	 */
-	room = (long)c->pipe_size - (c->piped ? 4096 : 0) - (c->off & 4095 ? 4096 : 0);
-	if (room < 4096 && c->piped) {
+	room = (long)c->pipe_size - (c->piped ? w->page : 0) -
+	       (c->off % (uint64_t)w->page ? w->page : 0);
+	if (room < w->page && c->piped) {
 		/* a pipe of a page or two (the user's pipe pages ran out) */
 		op_splice_out(w, c, c->piped, true);
 		return;
 	}
-	if (room < 4096)
-		room = 4096 - (long)(c->off & 4095);	/* to the page's end */
+	if (room < w->page)	/* to the page's end */
+		room = w->page - (long)(c->off % (uint64_t)w->page);
 	n = c->left < (uint64_t)room ? (size_t)c->left : (size_t)room;
 	/* both in one submission: a link cut in two is no link */
 	if (io_uring_sq_space_left(&w->ring) < 2)
 		io_uring_submit(&w->ring);
+	if (io_uring_sq_space_left(&w->ring) < 2) {
+		/* still no room for two: the splice in alone */
+		s = sqe(w);
+		io_uring_prep_splice(s, c->file, (int64_t)c->off, c->pipe[1], -1,
+				     (unsigned int)n, 0);
+		io_uring_sqe_set_data64(s, ud(w, c, OP_SPLICE_IN));
+		c->busy = true;
+		c->op = OP_SPLICE_IN;
+		return;
+	}
 	s = sqe(w);
 	io_uring_prep_splice(s, c->file, (int64_t)c->off, c->pipe[1], -1,
 			     (unsigned int)n, 0);
 	io_uring_sqe_set_data64(s, ud(w, c, OP_SPLICE_LINK));
-	/* a short or failed splice in posts its completion, and ends the link */
+	/*
+	 * A short or failed splice in posts its completion and ends the
+	 * pair: the splice out behind it is cancelled without one (the
+	 * kernel skips a failed link's CQEs after a CQE_SKIP_SUCCESS head).
+	 */
 	s->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
 	c->link_len = n;
 	c->link_res = 0;
@@ -842,23 +868,19 @@ static void readable(struct worker *w, struct conn *c)
 }
 
 /*
- * The splice out of a linked pair completed (or was cancelled because the
- * splice in before it fell short): count what the splice in moved. -1
- * when the connection ended.
+ * A linked pair ended: with the splice out's completion when the splice
+ * in moved all it was asked, or with the splice in's own when it fell
+ * short or failed (the splice out then never ran). What the splice in
+ * moved is in the pipe, counted here whatever becomes of the connection;
+ * its error, if any, is returned.
  */
-static int settle_link(struct worker *w, struct conn *c, int *res)
+static int settle_link(struct conn *c)
 {
 	int got = c->link_failed ? c->link_res : (int)c->link_len;
 
 	c->linked = c->link_failed = false;
-	if (*res == -ECANCELED)
-		*res = 0;		/* never ran: the pipe is as it was */
-	if (got == -EAGAIN || got == -EINTR)
-		return 0;
-	if (got <= 0) {
-		end_conn(w, c, "file read failed");
-		return -1;
-	}
+	if (got <= 0)
+		return got ? got : -ENODATA;	/* 0: the file shrank */
 	c->piped += (size_t)got;
 	c->off += (uint64_t)got;
 	c->left -= (uint64_t)got;
@@ -867,16 +889,18 @@ static int settle_link(struct worker *w, struct conn *c, int *res)
 
 void srv_conn_event(struct worker *w, struct conn *c, enum op op, int res)
 {
+	int link_err = 0;
+
 	if (op == OP_SPLICE_LINK) {
-		/* short or failed (a full one posts nothing): its pair is next */
+		/* short or failed: the pair ends here, the splice out unrun */
 		c->link_failed = true;
 		c->link_res = res;
-		return;
+		op = OP_SPLICE_OUT;
+		res = 0;
 	}
 	c->busy = false;
-	if (op == OP_SPLICE_OUT && c->linked && c->st == C_RESPOND && !c->shut &&
-	    settle_link(w, c, &res))
-		return;
+	if (op == OP_SPLICE_OUT && c->linked)
+		link_err = settle_link(c);
 	if (c->st == C_LINGER) {
 		if (res > 0 && !c->shut)
 			op_recv(w, c, w->sink, sizeof(w->sink));	/* dropped */
@@ -889,6 +913,10 @@ void srv_conn_event(struct worker *w, struct conn *c, enum op op, int res)
 		return;
 	}
 	c->parking = false;
+	if (link_err && link_err != -EAGAIN && link_err != -EINTR) {
+		end_conn(w, c, "file read failed");
+		return;
+	}
 	/* the tick's cancel of a quiet read: what was read, if any, stays */
 	if (res == -ECANCELED && (op == OP_RECV || op == OP_RECVMSG) &&
 	    c->st == C_REQUEST && !c->req_len && !c->raw_len) {

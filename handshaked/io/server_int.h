@@ -149,6 +149,7 @@ struct worker {
 	unsigned int n_io_cache;
 	struct spare_pipe pipes[PIPE_CACHE];
 	unsigned int n_pipes;
+	long page;			/* a pipe slot holds this much */
 	unsigned int freed;		/* conn_io and engine buffers since a trim */
 	uint8_t sink[RAW_MAX];		/* lingering connections' dropped bytes */
 	struct hsd_file_cache files;
@@ -197,8 +198,8 @@ void srv_conn_event(struct worker *w, struct conn *c, enum op op, int res);
 void srv_conn_tick(struct worker *w, struct conn *c, uint64_t now,
 		   bool grace_over);
 void srv_conn_free(struct worker *w, struct conn *c, const char *end);
-/* a response is over: its pipe, empty, back to the thread's spares */
-void srv_pipe_put(struct worker *w, struct conn *c);
+/* its pipe back to the thread's spares (@spare, and empty) or closed */
+void srv_pipe_put(struct worker *w, struct conn *c, bool spare);
 /* a connection's conn_io: taken (0 or -ENOMEM), given back (wiped) */
 int srv_io_get(struct worker *w, struct conn *c);
 void srv_io_put(struct worker *w, struct conn *c);

@@ -453,6 +453,30 @@ mtls() {
 check verify_client_mtls mtls
 stop
 
+# ---- a file cut short while it is served: that response ends (the
+# client sees a short body at once, not at a timeout), the server goes on
+# serving and stops cleanly ----
+serve
+truncated() {
+	local t0 rc=0
+	cp "$root/100M.bin" "$root/cut.bin" || return 1
+	t0=$(date +%s)
+	curl_ --limit-rate 4M "$(url /cut.bin)" -o "$tmp/cut" &
+	local cpid=$!
+	sleep 1
+	truncate -s 1M "$root/cut.bin"
+	wait "$cpid" && { echo "curl got a whole body from a cut file" >> "$tmp/log"; rc=1; }
+	echo "cut short after $(($(date +%s) - t0)) s, got $(stat -c %s "$tmp/cut") bytes" >> "$tmp/log"
+	[ $(($(date +%s) - t0)) -lt 60 ] || rc=1
+	rm -f "$root/cut.bin"
+	curl_ "$(url /16385.bin)" -o "$tmp/after" && cmp -s "$tmp/after" "$root/16385.bin" || rc=1
+	stop || rc=1
+	grep -q 'end=file read failed' "$tmp/serve.log" || {
+		echo "no \"file read failed\" in the server's log" >> "$tmp/log"; rc=1; }
+	return $rc
+}
+check file_cut_short_while_served truncated
+
 # ---- SIGTERM: the transfer in flight completes, then the server exits 0 ----
 serve --access-log "$tmp/access.log"
 curl_ "$(url /a%0D%0A127.0.0.1%22)" -o /dev/null
