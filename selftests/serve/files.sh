@@ -364,10 +364,12 @@ idle_memory() {	# what each further idle connection costs the server
 	echo "idle: $per bytes per connection ($CONNS after $((CONNS / 4)))" >> "$tmp/log"
 	# issue 19: at most 16 KiB of the server's memory per idle connection
 	# (the host). A kTLS connection in the guest still keeps the engine's
-	# AEAD contexts, unused there, and 200 connections measure coarsely:
-	# 24 KiB there until those go
+	# AEAD contexts, unused there, and 200 connections on an emulated CPU
+	# measure coarsely (12.8-28 KiB seen across runs of the same build):
+	# 32 KiB there until those go. The figure of the issue's target is
+	# bench/serve's, 10,000 connections on the host.
 	local most=16
-	[ "$(hostname)" = hsdvm ] && most=24
+	[ "$(hostname)" = hsdvm ] && most=32
 	[ "$per" -le $((most * 1024)) ]
 }
 IDLE_PER=?
