@@ -4,8 +4,8 @@
  * validators, conditional requests, one byte range, content types, dates.
  * Pure: the caller says what the file is and what time it is.
  */
+#include <ctype.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -73,16 +73,24 @@ static const struct {
 const char *http_content_type(const char *name)
 {
 	const char *dot = strrchr(name, '.'), *slash = strrchr(name, '/');
-	size_t i;
+	char ext[8];
+	size_t i, n;
 
-	if (dot && (!slash || dot > slash))
-		for (i = 0; i < ARRAY_SIZE(types); i++)
-			if (!strcasecmp(dot + 1, types[i].ext))
-				return types[i].type;
+	if (!dot || (slash && dot < slash))
+		return "application/octet-stream";
+	/* lower-cased once, then compared exactly: every extension is short */
+	for (n = 0; dot[n + 1] && n < sizeof(ext) - 1; n++)
+		ext[n] = (char)tolower((unsigned char)dot[n + 1]);
+	if (dot[n + 1])
+		return "application/octet-stream";
+	ext[n] = 0;
+	for (i = 0; i < ARRAY_SIZE(types); i++)
+		if (types[i].ext[0] == ext[0] && !strcmp(ext, types[i].ext))
+			return types[i].type;
 	return "application/octet-stream";
 }
 
-static const char *const days[] = {
+static const char *const days_of_week[] = {
 	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat",
 };
 static const char *const months[] = {
@@ -90,23 +98,58 @@ static const char *const months[] = {
 	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 };
 
+/* two digits of @v at @p */
+static void two(char *p, unsigned int v)
+{
+	p[0] = (char)('0' + v / 10 % 10);
+	p[1] = (char)('0' + v % 10);
+}
+
+/*
+ * IMF-fixdate (RFC 9110 5.6.7) without gmtime_r(), which takes glibc's
+ * time-zone lock on every call: days since the epoch to the civil date
+ * in the proleptic Gregorian calendar (eras of 400 years, 146097 days,
+ * counted from March so that the leap day ends the year).
+ */
 void http_format_date(time_t t, char out[30])
 {
-	static const struct tm epoch = { .tm_mday = 1, .tm_year = 70, .tm_wday = 4 };
-	struct tm tm;
-	char tmp[64];
+	int64_t days = t / 86400, secs = t % 86400, era, doe, yoe, doy, mp, y;
+	unsigned int d, m;
 
-	/* a time gmtime cannot express prints as the epoch, never garbage */
-	if (!gmtime_r(&t, &tm))
-		tm = epoch;
+	if (secs < 0) {
+		secs += 86400;
+		days--;
+	}
 	/* four-digit years only: the format has no room for more */
-	if (tm.tm_year > 9999 - 1900)
-		tm.tm_year = 9999 - 1900;
-	snprintf(tmp, sizeof(tmp), "%s, %02d %s %04d %02d:%02d:%02d GMT",
-		 days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
-		 tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-	memcpy(out, tmp, 29);
-	out[29] = 0;
+	if (days > 2932896)		/* 9999-12-31 */
+		days = 2932896, secs = 86399;
+	if (days < -719468)		/* 0000-03-01 */
+		days = -719468, secs = 0;
+	days += 719468;			/* from 0000-03-01 */
+	era = days / 146097;
+	doe = days - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = (unsigned int)(doy - (153 * mp + 2) / 5 + 1);
+	m = (unsigned int)(mp < 10 ? mp + 3 : mp - 9);
+	y = yoe + era * 400 + (m <= 2);
+	/* 1970-01-01 was a Thursday */
+	memcpy(out, days_of_week[((days - 719468) % 7 + 11) % 7], 3);
+	memcpy(out + 3, ", ", 2);
+	two(out + 5, d);
+	out[7] = ' ';
+	memcpy(out + 8, months[m - 1], 3);
+	out[11] = ' ';
+	two(out + 12, (unsigned int)(y / 100));
+	two(out + 14, (unsigned int)(y % 100));
+	out[16] = ' ';
+	two(out + 17, (unsigned int)(secs / 3600));
+	out[19] = ':';
+	two(out + 20, (unsigned int)(secs / 60 % 60));
+	out[22] = ':';
+	two(out + 23, (unsigned int)(secs % 60));
+	memcpy(out + 25, " GMT", 5);
 }
 
 static int month(const char *m)
@@ -161,12 +204,35 @@ time_t http_parse_date(const char *s, size_t n)
 	return timegm(&tm);
 }
 
+/* @v in hex at @p, no leading zeros; the end */
+static char *hex(char *p, uint64_t v)
+{
+	char tmp[16];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
 void http_etag(const struct http_file *f, char out[HTTP_ETAG_MAX + 1])
 {
-	snprintf(out, HTTP_ETAG_MAX + 1, "\"%llx-%llx-%llx\"",
-		 (unsigned long long)f->ino, (unsigned long long)f->size,
-		 (unsigned long long)f->mtime.tv_sec * 1000000000ULL +
-		 (unsigned long long)f->mtime.tv_nsec);
+	char *p = out;
+
+	/* inode, size and mtime in ns: "%llx-%llx-%llx", quoted (3 x 16 + 4) */
+	*p++ = '"';
+	p = hex(p, (uint64_t)f->ino);
+	*p++ = '-';
+	p = hex(p, f->size);
+	*p++ = '-';
+	p = hex(p, (uint64_t)f->mtime.tv_sec * 1000000000ULL +
+		   (uint64_t)f->mtime.tv_nsec);
+	*p++ = '"';
+	*p = 0;
 }
 
 /*
@@ -200,23 +266,33 @@ struct head {
 	bool overflow;
 };
 
-static void put(struct head *h, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void put(struct head *h, const char *fmt, ...)
+/* the head is built by appending: no printf on every response */
+static void put_n(struct head *h, const char *s, size_t n)
 {
-	va_list ap;
-	int n;
-
-	if (h->overflow)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(h->p + h->len, h->cap - h->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= h->cap - h->len)
+	if (h->overflow || n >= h->cap - h->len) {
 		h->overflow = true;
-	else
-		h->len += (size_t)n;
+		return;
+	}
+	memcpy(h->p + h->len, s, n);
+	h->len += n;
+	h->p[h->len] = 0;
+}
+
+static void put(struct head *h, const char *s)
+{
+	put_n(h, s, strlen(s));
+}
+
+static void put_u64(struct head *h, uint64_t v)
+{
+	char tmp[20];
+	size_t n = sizeof(tmp);
+
+	do {
+		tmp[--n] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	put_n(h, tmp + n, sizeof(tmp) - n);
 }
 
 static void status_line(struct head *h, int status, time_t now)
@@ -224,8 +300,13 @@ static void status_line(struct head *h, int status, time_t now)
 	char date[30];
 
 	http_format_date(now, date);
-	put(h, "HTTP/1.1 %d %s\r\nDate: %s\r\nServer: ktlsh\r\n", status,
-	    http_reason(status), date);
+	put(h, "HTTP/1.1 ");
+	put_u64(h, (uint64_t)status);
+	put(h, " ");
+	put(h, http_reason(status));
+	put(h, "\r\nDate: ");
+	put_n(h, date, 29);
+	put(h, "\r\nServer: ktlsh\r\n");
 }
 
 static void connection(struct head *h, const struct http_request *r,
@@ -255,12 +336,13 @@ static void page(struct head *h, const struct http_request *r, int status,
 	status_line(h, status, now);
 	if (status == 405)
 		put(h, "Allow: GET, HEAD\r\n");
-	put(h, "Content-Type: text/html; charset=utf-8\r\nContent-Length: %d\r\n",
-	    n);
+	put(h, "Content-Type: text/html; charset=utf-8\r\nContent-Length: ");
+	put_u64(h, n > 0 ? (uint64_t)n : 0);
+	put(h, "\r\n");
 	connection(h, r, out);
 	put(h, "\r\n");
 	if (!r || r->method != HTTP_HEAD)
-		put(h, "%s", body);
+		put(h, body);
 }
 
 /*
@@ -312,7 +394,11 @@ int http_respond(const struct http_request *r, const struct http_file *f,
 	     r->if_modified_since != -1 && mtime <= r->if_modified_since)) {
 		out->status = 304;
 		status_line(&h, 304, now);
-		put(&h, "ETag: %s\r\nLast-Modified: %s\r\n", etag, lm);
+		put(&h, "ETag: ");
+		put(&h, etag);
+		put(&h, "\r\nLast-Modified: ");
+		put_n(&h, lm, 29);
+		put(&h, "\r\n");
 		connection(&h, r, out);
 		put(&h, "\r\n");
 		goto done;
@@ -340,15 +426,25 @@ int http_respond(const struct http_request *r, const struct http_file *f,
 		out->status = 206;
 	}
 	status_line(&h, out->status, now);
-	put(&h, "Content-Type: %s\r\nContent-Length: %llu\r\n",
-	    http_content_type(f->name),
-	    (unsigned long long)(f->size ? last - first + 1 : 0));
-	if (out->status == 206)
-		put(&h, "Content-Range: bytes %llu-%llu/%llu\r\n",
-		    (unsigned long long)first, (unsigned long long)last,
-		    (unsigned long long)f->size);
-	put(&h, "Last-Modified: %s\r\nETag: %s\r\nAccept-Ranges: bytes\r\n",
-	    lm, etag);
+	put(&h, "Content-Type: ");
+	put(&h, http_content_type(f->name));
+	put(&h, "\r\nContent-Length: ");
+	put_u64(&h, f->size ? last - first + 1 : 0);
+	put(&h, "\r\n");
+	if (out->status == 206) {
+		put(&h, "Content-Range: bytes ");
+		put_u64(&h, first);
+		put(&h, "-");
+		put_u64(&h, last);
+		put(&h, "/");
+		put_u64(&h, f->size);
+		put(&h, "\r\n");
+	}
+	put(&h, "Last-Modified: ");
+	put_n(&h, lm, 29);
+	put(&h, "\r\nETag: ");
+	put(&h, etag);
+	put(&h, "\r\nAccept-Ranges: bytes\r\n");
 	connection(&h, r, out);
 	put(&h, "\r\n");
 	if (r->method == HTTP_GET && f->size) {
@@ -362,8 +458,9 @@ unsatisfiable:
 	/* RFC 9110 15.5.17: the current length in Content-Range */
 	out->status = 416;
 	status_line(&h, 416, now);
-	put(&h, "Content-Range: bytes */%llu\r\nContent-Length: 0\r\n",
-	    (unsigned long long)f->size);
+	put(&h, "Content-Range: bytes */");
+	put_u64(&h, f->size);
+	put(&h, "\r\nContent-Length: 0\r\n");
 	connection(&h, r, out);
 	put(&h, "\r\n");
 done:

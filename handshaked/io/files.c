@@ -151,6 +151,7 @@ static void drop(struct hsd_cached_file *e)
 	free(e->path);
 	e->path = NULL;
 	e->fd = -1;
+	e->refs = 0;
 }
 
 /* FNV-1a: the slot; the path itself is compared */
@@ -163,41 +164,54 @@ static uint64_t path_hash(const char *p)
 	return h;
 }
 
-int hsd_file_cache_open(struct hsd_file_cache *fc, int rootfd, const char *path,
-			uint64_t now_ms, struct stat *st, bool *index)
+int hsd_file_cache_get(struct hsd_file_cache *fc, int rootfd, const char *path,
+		       uint64_t now_ms, struct stat *st, bool *index, int *slot)
 {
 	uint64_t h = path_hash(path);
-	struct hsd_cached_file *e = &fc->e[h % HSD_FILE_CACHE_SLOTS];
+	size_t i = h % HSD_FILE_CACHE_SLOTS;
+	struct hsd_cached_file *e = &fc->e[i];
 	int fd;
 
+	*slot = -1;
 	if (!fc->valid_ms)
 		return hsd_file_open(rootfd, path, st, index);
 	if (e->fd >= 0 && e->hash == h && now_ms < e->expires_ms &&
 	    !strcmp(e->path, path)) {
-		fd = fcntl(e->fd, F_DUPFD_CLOEXEC, 0);
-		if (fd < 0)
-			return -errno;
+		e->refs++;
 		*st = e->st;
 		*index = e->index;
+		*slot = (int)i;
 		fc->hits++;
-		return fd;
+		return e->fd;
 	}
 	fc->misses++;
 	fd = hsd_file_open(rootfd, path, st, index);
-	if (fd < 0)
+	/* a slot still in use keeps what it has: this open is the caller's */
+	if (fd < 0 || e->refs)
 		return fd;
 	drop(e);
 	e->path = strdup(path);
-	e->fd = e->path ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
-	if (e->fd < 0) {
-		drop(e);	/* not kept: served all the same */
-		return fd;
-	}
+	if (!e->path)
+		return fd;	/* not kept: served all the same */
+	e->fd = fd;
+	e->refs = 1;
 	e->hash = h;
 	e->st = *st;
 	e->index = *index;
 	e->expires_ms = now_ms + fc->valid_ms;
+	*slot = (int)i;
 	return fd;
+}
+
+void hsd_file_cache_put(struct hsd_file_cache *fc, int fd, int slot)
+{
+	if (slot < 0) {
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	if (fc->e[slot].refs)
+		fc->e[slot].refs--;
 }
 
 void hsd_file_cache_expire(struct hsd_file_cache *fc, uint64_t now_ms)
@@ -205,6 +219,7 @@ void hsd_file_cache_expire(struct hsd_file_cache *fc, uint64_t now_ms)
 	size_t i;
 
 	for (i = 0; i < HSD_FILE_CACHE_SLOTS; i++)
-		if (fc->e[i].fd >= 0 && now_ms >= fc->e[i].expires_ms)
+		if (fc->e[i].fd >= 0 && now_ms >= fc->e[i].expires_ms &&
+		    (!fc->e[i].refs || now_ms == UINT64_MAX))
 			drop(&fc->e[i]);
 }

@@ -20,9 +20,11 @@ int hsd_file_status(int err);
 
 /*
  * Open files kept for a while (like nginx's open_file_cache): a request
- * for a path opened less than @valid_ms ago gets a dup() of that open
- * file, no path walk. A file replaced or removed meanwhile is served as
- * it was for at most @valid_ms. One per thread: no locking.
+ * for a path opened less than @valid_ms ago shares that open file, no
+ * path walk, no dup() and no close() per request (the file is read at
+ * explicit offsets only, so one open file serves every reader). A file
+ * replaced or removed meanwhile is served as it was for at most
+ * @valid_ms. One per thread: no locking.
  */
 #define HSD_FILE_CACHE_SLOTS 64
 
@@ -30,6 +32,7 @@ struct hsd_file_cache {
 	unsigned int valid_ms;		/* 0: off, every request opens */
 	struct hsd_cached_file {
 		int fd;			/* -1: empty */
+		unsigned int refs;	/* requests using it: not dropped */
 		uint64_t hash, expires_ms;
 		char *path;
 		struct stat st;
@@ -39,10 +42,16 @@ struct hsd_file_cache {
 };
 
 void hsd_file_cache_init(struct hsd_file_cache *fc, unsigned int valid_ms);
-/* as hsd_file_open(), through the cache; the fd is the caller's */
-int hsd_file_cache_open(struct hsd_file_cache *fc, int rootfd, const char *path,
-			uint64_t now_ms, struct stat *st, bool *index);
-/* close what expired (all of it with @now_ms UINT64_MAX) */
+/*
+ * As hsd_file_open(), through the cache. *slot says whose the fd is: the
+ * cache's (>= 0), or the caller's (-1, as when the cache is off or the
+ * entry is busy with an older open of the path). Either way it goes
+ * back with hsd_file_cache_put().
+ */
+int hsd_file_cache_get(struct hsd_file_cache *fc, int rootfd, const char *path,
+		       uint64_t now_ms, struct stat *st, bool *index, int *slot);
+void hsd_file_cache_put(struct hsd_file_cache *fc, int fd, int slot);
+/* close what expired and is not in use (@now_ms UINT64_MAX: all of it) */
 void hsd_file_cache_expire(struct hsd_file_cache *fc, uint64_t now_ms);
 
 #endif

@@ -62,7 +62,7 @@ static void escape(char *out, size_t cap, const char *in)
 }
 
 /* the access log: common log format */
-void srv_access_line(struct worker *w, struct conn *c, uint64_t len)
+void srv_access_write(struct worker *w, struct conn *c, uint64_t len)
 {
 	char line[4 * HTTP_TARGET_MAX + 256], when[64], peer[sizeof(c->peer)];
 	char path[4 * HTTP_TARGET_MAX + 1];
@@ -72,8 +72,6 @@ void srv_access_line(struct worker *w, struct conn *c, uint64_t len)
 	char *colon;
 	int n;
 
-	if (w->o->access_log < 0)
-		return;
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S %z", &tm);
 	/* the address alone: "[v6]:port" or "v4:port" without the port */
@@ -127,7 +125,7 @@ static struct conn *take_slot(struct worker *w)
 		return NULL;
 	c = &w->c[w->free_slots[--w->n_free]];
 	c->st = C_HANDSHAKE;
-	c->fd = c->file = c->pipe[0] = c->pipe[1] = c->buf = -1;
+	c->fd = c->file = c->file_slot = c->pipe[0] = c->pipe[1] = c->buf = -1;
 	w->active++;
 	return c;
 }

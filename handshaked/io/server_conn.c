@@ -114,8 +114,7 @@ void srv_conn_free(struct worker *w, struct conn *c, const char *end)
 	srv_log_conn(w, c, end);
 	if (c->fd >= 0)
 		close(c->fd);
-	if (c->file >= 0)
-		close(c->file);
+	srv_file_put(w, c);
 	srv_pipe_put(w, c, false);
 	if (c->buf >= 0)
 		w->free_bufs[w->n_free_bufs++] = c->buf;
@@ -351,10 +350,8 @@ static void start_body(struct worker *w, struct conn *c,
 {
 	c->off = resp->body_off;
 	c->left = resp->body_from_file ? resp->body_len : 0;
-	if (!c->left && c->file >= 0) {
-		close(c->file);
-		c->file = -1;
-	}
+	if (!c->left)
+		srv_file_put(w, c);
 }
 
 /* queue the head: kTLS sends it as it is, user space seals it first */
@@ -400,15 +397,15 @@ static void serve_request(struct worker *w, struct conn *c)
 	struct http_file f;
 	struct stat st;
 	bool index;
-	int fd;
+	int fd, slot;
 
 	c->requests++;
 	if (c->io->r.method == HTTP_OTHER) {
 		respond_error(w, c, 405);
 		return;
 	}
-	fd = hsd_file_cache_open(&w->files, w->rootfd, c->io->r.path, now_ms(),
-				 &st, &index);
+	fd = hsd_file_cache_get(&w->files, w->rootfd, c->io->r.path, now_ms(),
+				&st, &index, &slot);
 	if (fd < 0) {
 		respond_error(w, c, hsd_file_status(fd));
 		return;
@@ -418,13 +415,13 @@ static void serve_request(struct worker *w, struct conn *c)
 	f.ino = st.st_ino;
 	f.dev = st.st_dev;
 	f.name = index ? "index.html" : c->io->r.path;
+	c->file = fd;
+	c->file_slot = slot;
 	if (http_respond(&c->io->r, &f, 0, time(NULL), c->io->head, sizeof(c->io->head),
 			 &resp)) {
-		close(fd);
 		end_conn(w, c, "response head");
 		return;
 	}
-	c->file = fd;
 	c->status = resp.status;
 	c->head_len = resp.head_len;
 	c->keep = !resp.close && !w->stopping;
@@ -626,9 +623,7 @@ static void put_buf(struct worker *w, struct conn *c)
 
 static void response_done(struct worker *w, struct conn *c)
 {
-	if (c->file >= 0)
-		close(c->file);
-	c->file = -1;
+	srv_file_put(w, c);
 	put_buf(w, c);
 	srv_pipe_put(w, c, true);
 	if (!c->keep) {
@@ -636,6 +631,14 @@ static void response_done(struct worker *w, struct conn *c)
 		return;
 	}
 	next_request(w, c);
+}
+
+/* the response's file back to the cache, or closed */
+void srv_file_put(struct worker *w, struct conn *c)
+{
+	if (c->file >= 0)
+		hsd_file_cache_put(&w->files, c->file, c->file_slot);
+	c->file = c->file_slot = -1;
 }
 
 void srv_pipe_put(struct worker *w, struct conn *c, bool spare)
@@ -689,6 +692,36 @@ static int open_pipe(struct worker *w, struct conn *c)
 	return 0;
 }
 
+/* the file's next @n bytes into the connection's buffer */
+static void op_read(struct worker *w, struct conn *c, size_t n)
+{
+	struct io_uring_sqe *s = sqe(w);
+	uint8_t *p = w->bufs + (size_t)c->buf * CHUNK;
+
+	if (w->registered)
+		io_uring_prep_read_fixed(s, c->file, p, (unsigned int)n, c->off,
+					 c->buf);
+	else
+		io_uring_prep_read(s, c->file, p, (unsigned int)n, c->off);
+	io_uring_sqe_set_data64(s, ud(w, c, OP_READ));
+	c->busy = true;
+	c->op = OP_READ;
+}
+
+/*
+ * Is the head worth a SEND of its own? In the pipe it takes a page, and
+ * a body that fits the pipe's pages exactly (1 MiB in a 1 MiB pipe) then
+ * needs one more splice pair, one more io-wq wakeup, for its last page.
+ */
+static bool head_costs_a_chunk(const struct worker *w, const struct conn *c)
+{
+	uint64_t pipe = c->pipe_size;
+	uint64_t odd = c->off % (uint64_t)w->page ? (uint64_t)w->page : 0;
+
+	return (c->left + odd + (uint64_t)w->page + pipe - 1) / pipe >
+	       (c->left + odd + pipe - 1) / pipe;
+}
+
 /* the pipe into the socket; kTLS closes no record while @more */
 static void op_splice_out(struct worker *w, struct conn *c, size_t n, bool more)
 {
@@ -722,6 +755,11 @@ static void respond_ktls(struct worker *w, struct conn *c)
 	}
 	if (c->left && open_pipe(w, c)) {
 		end_conn(w, c, "no pipe");
+		return;
+	}
+	if (!c->piped && c->head_off < c->head_len && head_costs_a_chunk(w, c)) {
+		op_send(w, c, c->io->head + c->head_off, c->head_len - c->head_off,
+			MSG_MORE);
 		return;
 	}
 	if (!c->piped && c->head_off < c->head_len) {
@@ -795,7 +833,6 @@ static void respond_ktls(struct worker *w, struct conn *c)
 static void respond_more(struct worker *w, struct conn *c)
 {
 	const uint8_t *p;
-	struct io_uring_sqe *s;
 	size_t n;
 
 	if (c->ktls_tx) {
@@ -822,19 +859,8 @@ static void respond_more(struct worker *w, struct conn *c)
 			c->deadline = now_ms() + w->o->write_ms;
 			return;
 		}
-		s = sqe(w);
 		n = c->left < CHUNK ? (size_t)c->left : CHUNK;
-		if (w->registered)
-			io_uring_prep_read_fixed(s, c->file,
-						 w->bufs + (size_t)c->buf * CHUNK,
-						 (unsigned int)n, c->off, c->buf);
-		else
-			io_uring_prep_read(s, c->file,
-					   w->bufs + (size_t)c->buf * CHUNK,
-					   (unsigned int)n, c->off);
-		io_uring_sqe_set_data64(s, ud(w, c, OP_READ));
-		c->busy = true;
-		c->op = OP_READ;
+		op_read(w, c, n);
 		return;
 	}
 	response_done(w, c);

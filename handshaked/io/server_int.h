@@ -114,6 +114,7 @@ struct conn {
 	enum op op;			/* the one in flight, when busy */
 	size_t head_len, head_off;
 	int file;
+	int file_slot;			/* its hsd_file_cache slot, or -1 */
 	uint64_t off, left;		/* body still to go */
 	int pipe[2];
 	unsigned int pipe_size;		/* what F_SETPIPE_SZ gave */
@@ -187,7 +188,14 @@ static inline uint64_t ud(struct worker *w, struct conn *c, enum op op)
 
 /* server.c: the -v line of a connection that ends, a response's log line */
 void srv_log_conn(struct worker *w, struct conn *c, const char *end);
-void srv_access_line(struct worker *w, struct conn *c, uint64_t len);
+void srv_access_write(struct worker *w, struct conn *c, uint64_t len);
+
+/* the access log's line, if there is a log: its 32 KiB frame only then */
+static inline void srv_access_line(struct worker *w, struct conn *c, uint64_t len)
+{
+	if (w->o->access_log >= 0)
+		srv_access_write(w, c, len);
+}
 /* a 408 to a head that never finished, best effort, before the close */
 void srv_say_408(struct conn *c);
 
@@ -200,6 +208,7 @@ void srv_conn_tick(struct worker *w, struct conn *c, uint64_t now,
 void srv_conn_free(struct worker *w, struct conn *c, const char *end);
 /* its pipe back to the thread's spares (@spare, and empty) or closed */
 void srv_pipe_put(struct worker *w, struct conn *c, bool spare);
+void srv_file_put(struct worker *w, struct conn *c);
 /* a connection's conn_io: taken (0 or -ENOMEM), given back (wiped) */
 int srv_io_get(struct worker *w, struct conn *c);
 void srv_io_put(struct worker *w, struct conn *c);

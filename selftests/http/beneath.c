@@ -169,65 +169,102 @@ static void content(int fd, char *out, size_t cap)
 
 /*
  * The open-file cache: a path opened within valid_ms is the same open
- * file (a dup, the caller's to close), replaced files are seen once it
- * expires, refusals are never cached, and off means every request opens.
+ * file, shared (no dup); replaced files are seen once it expires; an
+ * entry in use is never dropped (a newer open goes to the caller); every
+ * get is matched by a put; refusals are never cached; off means every
+ * request opens a file of its own.
  */
+static unsigned int refs(const struct hsd_file_cache *fc)
+{
+	unsigned int n = 0;
+
+	for (size_t i = 0; i < HSD_FILE_CACHE_SLOTS; i++)
+		n += fc->e[i].refs;
+	return n;
+}
+
 TEST_F(root, open_file_cache)
 {
 	struct hsd_file_cache fc;
 	char p[160], q[160], got[32];
+	int fd, fd2, s, s2;
 	struct stat st;
 	bool index;
-	int fd, fd2;
 
 	hsd_file_cache_init(&fc, 1000);
-	fd = hsd_file_cache_open(&fc, self->rootfd, "/a.txt", 5000, &st, &index);
+	fd = hsd_file_cache_get(&fc, self->rootfd, "/a.txt", 5000, &st, &index, &s);
 	ASSERT_LE(0, fd);
+	ASSERT_LE(0, s);
 	content(fd, got, sizeof(got));
 	EXPECT_STREQ("a\n", got);
-	close(fd);
+	/* a second reader meanwhile shares the open file itself */
+	fd2 = hsd_file_cache_get(&fc, self->rootfd, "/a.txt", 5001, &st, &index, &s2);
+	EXPECT_EQ(fd, fd2);
+	EXPECT_EQ(s, s2);
+	EXPECT_EQ(2U, refs(&fc));
+	hsd_file_cache_put(&fc, fd2, s2);
+	hsd_file_cache_put(&fc, fd, s);
+	EXPECT_EQ(0U, refs(&fc));
 	/* replaced: within the validity the old file, after it the new */
 	snprintf(p, sizeof(p), "%s/root/a.new", self->top);
 	put(p, "new\n");
 	snprintf(q, sizeof(q), "%s/root/a.txt", self->top);
 	ASSERT_EQ(0, rename(p, q));
-	fd = hsd_file_cache_open(&fc, self->rootfd, "/a.txt", 5999, &st, &index);
+	fd = hsd_file_cache_get(&fc, self->rootfd, "/a.txt", 5999, &st, &index, &s);
 	ASSERT_LE(0, fd);
 	content(fd, got, sizeof(got));
 	EXPECT_STREQ("a\n", got);
-	EXPECT_EQ(1U, fc.hits);
-	fd2 = hsd_file_cache_open(&fc, self->rootfd, "/a.txt", 6000, &st, &index);
+	EXPECT_EQ(2U, fc.hits);
+	/* expired while still in use: the entry stays, the new open is ours */
+	hsd_file_cache_expire(&fc, 6000);
+	EXPECT_LE(0, fcntl(fd, F_GETFD));
+	fd2 = hsd_file_cache_get(&fc, self->rootfd, "/a.txt", 6000, &st, &index, &s2);
 	ASSERT_LE(0, fd2);
+	EXPECT_EQ(-1, s2);
 	content(fd2, got, sizeof(got));
 	EXPECT_STREQ("new\n", got);
 	EXPECT_EQ(4, st.st_size);
-	/* each fd is its own: closing one leaves the other readable */
-	close(fd);
-	content(fd2, got, sizeof(got));
-	EXPECT_STREQ("new\n", got);
-	close(fd2);
-	/* a directory's index.html comes back with its index flag */
-	fd = hsd_file_cache_open(&fc, self->rootfd, "/dir/", 6000, &st, &index);
+	content(fd, got, sizeof(got));	/* the old reader reads on */
+	EXPECT_STREQ("a\n", got);
+	hsd_file_cache_put(&fc, fd2, s2);	/* closed: it was ours */
+	EXPECT_EQ(-1, fcntl(fd2, F_GETFD));
+	hsd_file_cache_put(&fc, fd, s);
+	/* no longer in use: the next get replaces it */
+	fd = hsd_file_cache_get(&fc, self->rootfd, "/a.txt", 6001, &st, &index, &s);
 	ASSERT_LE(0, fd);
-	close(fd);
+	EXPECT_LE(0, s);
+	content(fd, got, sizeof(got));
+	EXPECT_STREQ("new\n", got);
+	hsd_file_cache_put(&fc, fd, s);
+	EXPECT_LE(0, fcntl(fd, F_GETFD));	/* kept by the cache */
+	/* a directory's index.html comes back with its index flag */
+	fd = hsd_file_cache_get(&fc, self->rootfd, "/dir/", 6000, &st, &index, &s);
+	ASSERT_LE(0, fd);
+	hsd_file_cache_put(&fc, fd, s);
 	index = false;
-	fd = hsd_file_cache_open(&fc, self->rootfd, "/dir/", 6001, &st, &index);
+	fd = hsd_file_cache_get(&fc, self->rootfd, "/dir/", 6001, &st, &index, &s);
 	ASSERT_LE(0, fd);
 	EXPECT_TRUE(index);
-	close(fd);
+	hsd_file_cache_put(&fc, fd, s);
 	/* refusals are not remembered, nor served from the cache */
-	EXPECT_EQ(-EXDEV, hsd_file_cache_open(&fc, self->rootfd, "/../outside.txt",
-					      6001, &st, &index));
-	EXPECT_GT(0, hsd_file_cache_open(&fc, self->rootfd, "/fifo", 6001, &st, &index));
+	EXPECT_EQ(-EXDEV, hsd_file_cache_get(&fc, self->rootfd, "/../outside.txt",
+					     6001, &st, &index, &s));
+	EXPECT_EQ(-1, s);
+	EXPECT_GT(0, hsd_file_cache_get(&fc, self->rootfd, "/fifo", 6001, &st,
+					&index, &s));
+	EXPECT_EQ(0U, refs(&fc));
 	/* expiry closes what the cache held */
 	hsd_file_cache_expire(&fc, UINT64_MAX);
 	for (size_t i = 0; i < HSD_FILE_CACHE_SLOTS; i++)
 		EXPECT_EQ(-1, fc.e[i].fd);
-	/* off: every request opens */
+	EXPECT_EQ(-1, fcntl(fd, F_GETFD));
+	/* off: every request opens, and the put closes */
 	hsd_file_cache_init(&fc, 0);
-	fd = hsd_file_cache_open(&fc, self->rootfd, "/a.txt", 1, &st, &index);
+	fd = hsd_file_cache_get(&fc, self->rootfd, "/a.txt", 1, &st, &index, &s);
 	ASSERT_LE(0, fd);
-	close(fd);
+	EXPECT_EQ(-1, s);
+	hsd_file_cache_put(&fc, fd, s);
+	EXPECT_EQ(-1, fcntl(fd, F_GETFD));
 	EXPECT_EQ(0U, fc.hits + fc.misses);
 }
 

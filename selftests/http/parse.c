@@ -6,7 +6,10 @@
  * Range and the conditional fields.
  */
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "kselftest_harness.h"
 
@@ -231,6 +234,64 @@ TEST(dates)
 
 	http_format_date(784111777, out);
 	EXPECT_STREQ("Sun, 06 Nov 1994 08:49:37 GMT", out);
+}
+
+/*
+ * The date is computed without gmtime_r(): it must agree with it (and
+ * strftime's names) from year 1 to 9999, leap days and centuries
+ * included, and clamp what four digits cannot hold.
+ */
+TEST(dates_agree_with_gmtime)
+{
+	char out[30], want[64];
+	struct tm tm;
+	int64_t t;
+	int bad = 0;
+
+	/* every 86400 * 7 + 3671 s: all weekdays and times of day drift by */
+	for (t = -62135596800LL; t < 253402300800LL; t += 86400LL * 7 + 3671) {
+		time_t tt = (time_t)t;
+
+		ASSERT_NE(NULL, gmtime_r(&tt, &tm));
+		/* IMF-fixdate's year is four digits, %Y's is not padded */
+		strftime(want, sizeof(want), "%a, %d %b ", &tm);
+		snprintf(want + 12, sizeof(want) - 12, "%04d", tm.tm_year + 1900);
+		strftime(want + 16, sizeof(want) - 16, " %H:%M:%S GMT", &tm);
+		http_format_date(tt, out);
+		if (strcmp(want, out) && bad++ < 5)
+			TH_LOG("%lld: %s, want %s", (long long)t, out, want);
+	}
+	EXPECT_EQ(0, bad);
+	/* the edges: the last second of 2000-02-29, 2100-03-01, one before 1970 */
+	http_format_date(951868799, out);
+	EXPECT_STREQ("Tue, 29 Feb 2000 23:59:59 GMT", out);
+	http_format_date(4107542400, out);
+	EXPECT_STREQ("Mon, 01 Mar 2100 00:00:00 GMT", out);
+	http_format_date(-1, out);
+	EXPECT_STREQ("Wed, 31 Dec 1969 23:59:59 GMT", out);
+	/* beyond four digits: clamped, never garbage */
+	http_format_date((time_t)INT64_MAX, out);
+	EXPECT_STREQ("Fri, 31 Dec 9999 23:59:59 GMT", out);
+	http_format_date((time_t)INT64_MIN, out);
+	EXPECT_STREQ("Wed, 01 Mar 0000 00:00:00 GMT", out);
+}
+
+TEST(etag_is_inode_size_mtime)
+{
+	struct http_file f = {
+		.size = 0x123456789ULL, .ino = 0,
+		.mtime = { .tv_sec = 1, .tv_nsec = 10 },
+	};
+	char e[HTTP_ETAG_MAX + 1];
+
+	http_etag(&f, e);
+	EXPECT_STREQ("\"0-123456789-3b9aca0a\"", e);
+	f.ino = UINT64_MAX;
+	f.size = UINT64_MAX;
+	f.mtime.tv_sec = 0;
+	f.mtime.tv_nsec = 0;
+	http_etag(&f, e);
+	EXPECT_STREQ("\"ffffffffffffffff-ffffffffffffffff-0\"", e);
 }
 
 static const struct http_file file = {
@@ -464,6 +525,12 @@ TEST(content_types)
 	EXPECT_STREQ("image/png", http_content_type("x.png"));
 	EXPECT_STREQ("application/octet-stream", http_content_type("/a.d/noext"));
 	EXPECT_STREQ("application/octet-stream", http_content_type("/a/b."));
+	EXPECT_STREQ("image/png", http_content_type("/A.PnG"));
+	EXPECT_STREQ("font/woff2", http_content_type("/f.woff2"));
+	/* an extension longer than any known one, or one that only starts like it */
+	EXPECT_STREQ("application/octet-stream", http_content_type("/x.htmlxxxxxxxx"));
+	EXPECT_STREQ("application/octet-stream", http_content_type("/x.htmlx"));
+	EXPECT_STREQ("application/octet-stream", http_content_type("/x.bin"));
 }
 
 TEST_HARNESS_MAIN
