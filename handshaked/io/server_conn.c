@@ -62,6 +62,13 @@ static void op_recvmsg(struct worker *w, struct conn *c)
 	c->msg.msg_control = c->cbuf;
 	c->msg.msg_controllen = sizeof(c->cbuf);
 	io_uring_prep_recvmsg(s, c->fd, &c->msg, 0);
+	/*
+	 * Nothing buffered (a response just ended): the next request is
+	 * rarely there yet, so wait for it first rather than try a read that
+	 * fails, then wait (Linux 5.19+).
+	 */
+	if (!c->req_len)
+		s->ioprio |= IORING_RECVSEND_POLL_FIRST;
 	io_uring_sqe_set_data64(s, ud(w, c, OP_RECVMSG));
 	c->busy = true;
 	c->op = OP_RECVMSG;

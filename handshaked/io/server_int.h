@@ -138,6 +138,7 @@ struct conn {
 struct worker {
 	const struct hsd_server_opts *o;
 	struct io_uring ring;
+	unsigned int ring_flags;	/* IORING_SETUP_* it has */
 	pthread_t th;
 	int lfd, wake, rootfd;
 	struct conn *c;
