@@ -277,6 +277,9 @@ static void *run(void *arg)
 		if (syscall(__NR_io_uring_register, w->ring.ring_fd,
 			    IORING_REGISTER_ENABLE_RINGS, NULL, 0) < 0) {
 			w->err = -errno;
+			/* no connection may wait on a listener nobody serves */
+			close(w->lfd);
+			w->lfd = -1;
 			return NULL;
 		}
 	}
@@ -340,6 +343,10 @@ static void worker_free(struct worker *w)
 		close(w->wake);
 	if (w->rootfd >= 0)
 		close(w->rootfd);
+	/* every response gave its file back: anything else is our bug, said */
+	for (i = 0; i < HSD_FILE_CACHE_SLOTS; i++)
+		if (w->files.e[i].refs && !w->err)
+			w->err = -EBADFD;
 	hsd_file_cache_expire(&w->files, UINT64_MAX);
 	while (w->n_io_cache)
 		free(w->io_cache[--w->n_io_cache]);
@@ -471,13 +478,13 @@ int hsd_server_run(const struct hsd_server_opts *o)
 	for (i = 0; i < started; i++)
 		if (write(w[i].wake, &one, sizeof(one)) < 0)
 			err = err ? err : -errno;
-	for (i = 0; i < started; i++) {
+	for (i = 0; i < started; i++)
 		pthread_join(w[i].th, NULL);
+	for (i = 0; i < n; i++) {
+		worker_free(&w[i]);
 		if (!err && w[i].err)
 			err = w[i].err;
 	}
-	for (i = 0; i < n; i++)
-		worker_free(&w[i]);
 	free(w);
 	return err;
 }

@@ -179,6 +179,13 @@ static void end_conn(struct worker *w, struct conn *c, const char *why)
 				hs_output_consumed(c->tls, (size_t)sent);
 		}
 		if (!shutdown(c->fd, SHUT_WR)) {
+			/*
+			 * Nothing is in flight: the file goes back now, not
+			 * after the linger (a busy cache entry is never
+			 * replaced), and the pipe is closed.
+			 */
+			srv_file_put(w, c);
+			srv_pipe_put(w, c, false);
 			c->st = C_LINGER;
 			c->end_why = why;
 			c->deadline = now_ms() + LINGER_MS;

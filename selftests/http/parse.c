@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -442,7 +443,9 @@ TEST(error_pages)
 {
 	struct http_request r;
 	struct http_response o;
+	const char *cl, *body;
 	char h[1024];
+	size_t n;
 
 	ASSERT_LT(0, parse("GET /missing HTTP/1.1\r\nHost: h\r\n\r\n", &r));
 	ASSERT_EQ(0, http_respond(&r, NULL, 404, 0, h, sizeof(h), &o));
@@ -469,8 +472,25 @@ TEST(error_pages)
 	EXPECT_EQ(408, o.status);
 	EXPECT_TRUE(o.close);
 
+	/* the page's Content-Length is its body's length */
+	ASSERT_EQ(0, http_respond(NULL, NULL, 404, 0, h, sizeof(h), &o));
+	cl = strstr(h, "\r\nContent-Length: ");
+	body = strstr(h, "\r\n\r\n");
+	ASSERT_NE(NULL, cl);
+	ASSERT_NE(NULL, body);
+	body += 4;
+	EXPECT_EQ(strtoul(cl + 18, NULL, 10), strlen(body));
+	EXPECT_EQ(o.head_len, (size_t)(body - h) + strlen(body));
+
 	/* a head that does not fit is an error, never a cut head */
 	EXPECT_EQ(-ENOSPC, http_respond(&r, NULL, 404, 0, h, 40, &o));
+	/* one that fits exactly (with its NUL) is whole; a byte less is not */
+	ASSERT_EQ(0, http_respond(&r, NULL, 404, 0, h, sizeof(h), &o));
+	n = o.head_len;
+	EXPECT_EQ(0, http_respond(&r, NULL, 404, 0, h, n + 1, &o));
+	EXPECT_EQ(n, o.head_len);
+	EXPECT_EQ(n, strlen(h));
+	EXPECT_EQ(-ENOSPC, http_respond(&r, NULL, 404, 0, h, n, &o));
 }
 
 /* the client's side: response heads as ktlsh bench reads them */
