@@ -131,6 +131,10 @@ static int configure(struct hsd_daemon *d, struct hsd_request *h,
 	/* groups the engine lacks (ML-KEM before OpenSSL 3.5) are skipped */
 	cfg->groups = d->cfg.groups;
 	cfg->n_groups = d->cfg.n_groups;
+	if (d->cfg.n_suites) {
+		cfg->suites = d->cfg.suites;
+		cfg->n_suites = d->cfg.n_suites;
+	}
 	cfg->role = h->server ? HS_SERVER : HS_CLIENT;
 	if (a->auth_mode == HANDSHAKE_AUTH_X509 && a->cert > 0 && a->privkey > 0) {
 		err = keyring_credential(d, h);

@@ -16,6 +16,7 @@
 
 #include "handshaked/daemon/config.h"
 #include "handshaked/crypto/crypto.h"
+#include "handshaked/tls/tls.h"
 
 #define CFG_FILE_MAX (1 << 20)
 
@@ -145,6 +146,31 @@ static int set_groups(struct hsd_cfg *c, const char *v, size_t n)
 	return c->n_groups ? 0 : -EINVAL;
 }
 
+static int set_suites(struct hsd_cfg *c, const char *v, size_t n)
+{
+	const struct hs_suite *s;
+	char name[64];
+	size_t off = 0, used;
+	int err;
+
+	c->n_suites = 0;
+	while (off < n) {
+		err = unescape(v + off, n - off, true, name, sizeof(name), &used);
+		if (err)
+			return err;
+		off += used;
+		if (!name[0])
+			continue;
+		s = hs_suite_by_name(name);
+		if (!s || s->version != HS_TLS13)
+			return -EINVAL;
+		if (c->n_suites == HSD_CFG_SUITES_MAX)
+			return -E2BIG;
+		c->suites[c->n_suites++] = s->id;
+	}
+	return c->n_suites ? 0 : -EINVAL;
+}
+
 static int set_x509(struct hsd_cfg_x509 *x, const char *k, const char *v,
 		    size_t n)
 {
@@ -190,6 +216,8 @@ static int set_key(struct hsd_cfg *c, const char *g, const char *k,
 			err = set_bool(&c->server_tickets, v, n);
 		else if (!strcmp(k, "groups"))
 			err = set_groups(c, v, n);
+		else if (!strcmp(k, "cipher_suites"))
+			err = set_suites(c, v, n);
 	}
 	return err;
 }

@@ -13,6 +13,7 @@
 #define HSD_CFG_PATH_MAX 256
 #define HSD_CFG_KEYRINGS_MAX 16
 #define HSD_CFG_GROUPS_MAX 8
+#define HSD_CFG_SUITES_MAX 8
 
 /* [authenticate.client] / [authenticate.server] */
 struct hsd_cfg_x509 {
@@ -44,6 +45,13 @@ struct hsd_cfg {
 	 */
 	uint16_t groups[HSD_CFG_GROUPS_MAX];
 	size_t n_groups;
+	/*
+	 * cipher_suites=a;b: TLS 1.3 suites in preference order (IANA names,
+	 * "TLS_" optional). Unset: the engine's order (AES-128-GCM first).
+	 * Kernel consumers speak TLS 1.3 only, so a TLS 1.2 suite is refused.
+	 */
+	uint16_t suites[HSD_CFG_SUITES_MAX];
+	size_t n_suites;
 };
 
 void hsd_cfg_defaults(struct hsd_cfg *c);

@@ -9,6 +9,7 @@
 #include "kselftest_harness.h"
 
 #include "handshaked/daemon/config.h"
+#include "handshaked/tls/tls.h"
 #include "handshaked/kernel/kabi.h"
 #include "handshaked/kernel/keys.h"
 #include "handshaked/kernel/upcall.h"
@@ -183,6 +184,9 @@ TEST(config_errors_say_where)
 		"[handshaked]\nserver_tickets=yes\n",
 		"[handshaked]\ngroups=x25519;ffdhe9999\n",
 		"[handshaked]\ngroups=\n",
+		"[handshaked]\ncipher_suites=TLS_AES_128_GCM_SHA256;TLS_NOPE\n",
+		"[handshaked]\ncipher_suites=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256\n",
+		"[handshaked]\ncipher_suites=;\n",
 	};
 	struct hsd_cfg c;
 	char err[128];
@@ -230,6 +234,23 @@ TEST(config_groups_default_without_ffdhe)
 	ASSERT_EQ(2U, c.n_groups);
 	EXPECT_EQ(HSD_GROUP_SECP256R1, c.groups[0]);
 	EXPECT_EQ(HSD_GROUP_FFDHE3072, c.groups[1]);
+}
+
+/* the suites in the order given, IANA names with or without TLS_ */
+TEST(config_cipher_suites)
+{
+	static const char text[] =
+		"[handshaked]\ncipher_suites=TLS_AES_256_GCM_SHA384;chacha20_poly1305_sha256;\n";
+	struct hsd_cfg c;
+	char err[128];
+
+	hsd_cfg_defaults(&c);
+	EXPECT_EQ(0U, c.n_suites);	/* the engine's order */
+	ASSERT_EQ(0, hsd_cfg_parse(text, strlen(text), &c, err, sizeof(err)))
+		TH_LOG("%s", err);
+	ASSERT_EQ(2U, c.n_suites);
+	EXPECT_EQ(HS_TLS_AES_256_GCM_SHA384, c.suites[0]);
+	EXPECT_EQ(HS_TLS_CHACHA20_POLY1305_SHA256, c.suites[1]);
 }
 
 TEST(key_description_split)

@@ -545,7 +545,8 @@ TEST_F_TIMEOUT(peer, nvme_hello_retry_request_between_two_handshaked, 120)
  * tlshd's client (GnuTLS) sends shares for its first groups only;
  * handshaked's nfsd side accepts only secp521r1, which the client offers
  * without a share: a HelloRetryRequest, and the second ClientHello
- * carries a P-521 share.
+ * carries a P-521 share. Its cipher_suites puts AES-256-GCM first: the
+ * server's preference is what both ends report.
  */
 TEST_F_TIMEOUT(peer, nfs_hello_retry_request_to_a_tlshd_client, 120)
 {
@@ -556,13 +557,19 @@ TEST_F_TIMEOUT(peer, nfs_hello_retry_request_to_a_tlshd_client, 120)
 	ASSERT_EQ(0, start_tlshd(self, &self->theirs, self->init_ns, conf))
 		TH_LOG("%s", daemon_log(&self->theirs));
 	x509_config(conf, sizeof(conf), HSD_CERTS);
-	strncat(conf, "[handshaked]\ngroups=secp521r1\n", sizeof(conf) - strlen(conf) - 1);
+	strncat(conf, "[handshaked]\ngroups=secp521r1\n"
+		"cipher_suites=TLS_AES_256_GCM_SHA384;TLS_AES_128_GCM_SHA256\n",
+		sizeof(conf) - strlen(conf) - 1);
 	ASSERT_EQ(0, start_ours(self, &self->ours, self->peer_ns, "server", conf));
 	nfs_io(_metadata, self, "tls");
 	EXPECT_TRUE(daemon_wait_logged(&self->ours, "role=server", DAEMON_WAIT_MS));
-	EXPECT_TRUE(daemon_logged2(&self->ours, "role=server", "group=secp521r1 hrr=yes "))
+	/* the suite is the first of our cipher_suites (AES-128-GCM without it) */
+	EXPECT_TRUE(daemon_logged2(&self->ours, "role=server",
+				   "suite=TLS_AES_256_GCM_SHA384 group=secp521r1 hrr=yes "))
 		TH_LOG("%s", daemon_log(&self->ours));
 	EXPECT_TRUE(daemon_logged(&self->theirs, "(TLS1.3)-(ECDHE-SECP521R1)"))
+		TH_LOG("%s", daemon_log(&self->theirs));
+	EXPECT_TRUE(daemon_logged(&self->theirs, "-(AES-256-GCM)"))
 		TH_LOG("%s", daemon_log(&self->theirs));
 	EXPECT_TRUE(daemon_logged(&self->theirs, "was successful"));
 }
