@@ -121,21 +121,33 @@ static int set_keyrings(struct hsd_cfg *c, const char *v, size_t n)
 	return 0;
 }
 
+/* a list's next non-empty item from @off on: 1, 0 at its end, or -errno */
+static int next_name(const char *v, size_t n, size_t *off, char *name,
+		     size_t cap)
+{
+	size_t used;
+	int err;
+
+	while (*off < n) {
+		err = unescape(v + *off, n - *off, true, name, cap, &used);
+		if (err)
+			return err;
+		*off += used;
+		if (name[0])
+			return 1;
+	}
+	return 0;
+}
+
 static int set_groups(struct hsd_cfg *c, const char *v, size_t n)
 {
 	char name[32];
-	size_t off = 0, used;
+	size_t off = 0;
 	uint16_t g;
 	int err;
 
 	c->n_groups = 0;
-	while (off < n) {
-		err = unescape(v + off, n - off, true, name, sizeof(name), &used);
-		if (err)
-			return err;
-		off += used;
-		if (!name[0])
-			continue;
+	while ((err = next_name(v, n, &off, name, sizeof(name))) > 0) {
 		g = hsd_group_by_name(name);
 		if (!g)
 			return -EINVAL;
@@ -143,24 +155,18 @@ static int set_groups(struct hsd_cfg *c, const char *v, size_t n)
 			return -E2BIG;
 		c->groups[c->n_groups++] = g;
 	}
-	return c->n_groups ? 0 : -EINVAL;
+	return err ? err : c->n_groups ? 0 : -EINVAL;
 }
 
 static int set_suites(struct hsd_cfg *c, const char *v, size_t n)
 {
 	const struct hs_suite *s;
 	char name[64];
-	size_t off = 0, used;
+	size_t off = 0;
 	int err;
 
 	c->n_suites = 0;
-	while (off < n) {
-		err = unescape(v + off, n - off, true, name, sizeof(name), &used);
-		if (err)
-			return err;
-		off += used;
-		if (!name[0])
-			continue;
+	while ((err = next_name(v, n, &off, name, sizeof(name))) > 0) {
 		s = hs_suite_by_name(name);
 		if (!s || s->version != HS_TLS13)
 			return -EINVAL;
@@ -168,7 +174,7 @@ static int set_suites(struct hsd_cfg *c, const char *v, size_t n)
 			return -E2BIG;
 		c->suites[c->n_suites++] = s->id;
 	}
-	return c->n_suites ? 0 : -EINVAL;
+	return err ? err : c->n_suites ? 0 : -EINVAL;
 }
 
 static int set_x509(struct hsd_cfg_x509 *x, const char *k, const char *v,

@@ -214,6 +214,16 @@ void hsd_file_cache_put(struct hsd_file_cache *fc, int fd, int slot)
 		fc->e[slot].refs--;
 }
 
+unsigned int hsd_file_cache_in_use(const struct hsd_file_cache *fc)
+{
+	unsigned int n = 0;
+	size_t i;
+
+	for (i = 0; i < HSD_FILE_CACHE_SLOTS; i++)
+		n += fc->e[i].refs;
+	return n;
+}
+
 void hsd_file_cache_expire(struct hsd_file_cache *fc, uint64_t now_ms)
 {
 	size_t i;

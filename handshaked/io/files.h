@@ -51,6 +51,8 @@ void hsd_file_cache_init(struct hsd_file_cache *fc, unsigned int valid_ms);
 int hsd_file_cache_get(struct hsd_file_cache *fc, int rootfd, const char *path,
 		       uint64_t now_ms, struct stat *st, bool *index, int *slot);
 void hsd_file_cache_put(struct hsd_file_cache *fc, int fd, int slot);
+/* references held: gets not yet matched by a put */
+unsigned int hsd_file_cache_in_use(const struct hsd_file_cache *fc);
 /* close what expired and is not in use (@now_ms UINT64_MAX: all of it) */
 void hsd_file_cache_expire(struct hsd_file_cache *fc, uint64_t now_ms);
 

@@ -344,9 +344,8 @@ static void worker_free(struct worker *w)
 	if (w->rootfd >= 0)
 		close(w->rootfd);
 	/* every response gave its file back: anything else is our bug, said */
-	for (i = 0; i < HSD_FILE_CACHE_SLOTS; i++)
-		if (w->files.e[i].refs && !w->err)
-			w->err = -EBADFD;
+	if (hsd_file_cache_in_use(&w->files) && !w->err)
+		w->err = -EBADFD;
 	hsd_file_cache_expire(&w->files, UINT64_MAX);
 	while (w->n_io_cache)
 		free(w->io_cache[--w->n_io_cache]);
@@ -364,6 +363,8 @@ static void worker_free(struct worker *w)
 static int worker_init(struct worker *w, const struct hsd_server_opts *o,
 		       unsigned int conns)
 {
+	/* one operation per connection, plus accept, tick, wake, cancel */
+	unsigned int entries = conns + 8 < 4096 ? conns + 8 : 4096;
 	struct iovec *iov;
 	unsigned int i;
 	int err;
@@ -398,7 +399,6 @@ static int worker_init(struct worker *w, const struct hsd_server_opts *o,
 		w->free_bufs[i] = (int)i;
 	}
 	w->n_free_bufs = w->n_bufs;
-	/* one operation per connection, plus accept, tick, wake, cancel */
 	/*
 	 * One thread submits to its ring, and waits on it for every
 	 * completion: DEFER_TASKRUN runs the completions' task work when the
@@ -409,12 +409,10 @@ static int worker_init(struct worker *w, const struct hsd_server_opts *o,
 	 */
 	w->ring_flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN |
 			IORING_SETUP_R_DISABLED;
-	err = io_uring_queue_init(conns + 8 < 4096 ? conns + 8 : 4096, &w->ring,
-				  w->ring_flags);
+	err = io_uring_queue_init(entries, &w->ring, w->ring_flags);
 	if (err == -EINVAL) {
 		w->ring_flags = 0;
-		err = io_uring_queue_init(conns + 8 < 4096 ? conns + 8 : 4096,
-					  &w->ring, 0);
+		err = io_uring_queue_init(entries, &w->ring, 0);
 	}
 	/*
 	 * io-wq: file reads that miss the page cache (bounded workers) and

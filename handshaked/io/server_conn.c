@@ -736,6 +736,18 @@ static bool head_costs_a_chunk(const struct worker *w, const struct conn *c)
 	       (c->left + odd + pipe - 1) / pipe;
 }
 
+/* the file's next @n bytes into the pipe, completing as @op */
+static struct io_uring_sqe *op_splice_in(struct worker *w, struct conn *c,
+					 size_t n, enum op op)
+{
+	struct io_uring_sqe *s = sqe(w);
+
+	io_uring_prep_splice(s, c->file, (int64_t)c->off, c->pipe[1], -1,
+			     (unsigned int)n, 0);
+	io_uring_sqe_set_data64(s, ud(w, c, op));
+	return s;
+}
+
 /* the pipe into the socket; kTLS closes no record while @more */
 static void op_splice_out(struct worker *w, struct conn *c, size_t n, bool more)
 {
@@ -771,12 +783,12 @@ static void respond_ktls(struct worker *w, struct conn *c)
 		end_conn(w, c, "no pipe");
 		return;
 	}
-	if (!c->piped && c->head_off < c->head_len && head_costs_a_chunk(w, c)) {
-		op_send(w, c, c->io->head + c->head_off, c->head_len - c->head_off,
-			MSG_MORE);
-		return;
-	}
 	if (!c->piped && c->head_off < c->head_len) {
+		if (head_costs_a_chunk(w, c)) {
+			op_send(w, c, c->io->head + c->head_off,
+				c->head_len - c->head_off, MSG_MORE);
+			return;
+		}
 		/* an empty pipe of at least a page: never blocks */
 		r = write(c->pipe[1], c->io->head + c->head_off,
 			  c->head_len - c->head_off);
@@ -818,18 +830,12 @@ static void respond_ktls(struct worker *w, struct conn *c)
 		io_uring_submit(&w->ring);
 	if (io_uring_sq_space_left(&w->ring) < 2) {
 		/* still no room for two: the splice in alone */
-		s = sqe(w);
-		io_uring_prep_splice(s, c->file, (int64_t)c->off, c->pipe[1], -1,
-				     (unsigned int)n, 0);
-		io_uring_sqe_set_data64(s, ud(w, c, OP_SPLICE_IN));
+		s = op_splice_in(w, c, n, OP_SPLICE_IN);
 		c->busy = true;
 		c->op = OP_SPLICE_IN;
 		return;
 	}
-	s = sqe(w);
-	io_uring_prep_splice(s, c->file, (int64_t)c->off, c->pipe[1], -1,
-			     (unsigned int)n, 0);
-	io_uring_sqe_set_data64(s, ud(w, c, OP_SPLICE_LINK));
+	s = op_splice_in(w, c, n, OP_SPLICE_LINK);
 	/*
 	 * A short or failed splice in posts its completion and ends the
 	 * pair: the splice out behind it is cancelled without one (the
@@ -837,9 +843,7 @@ static void respond_ktls(struct worker *w, struct conn *c)
 	 */
 	s->flags |= IOSQE_IO_LINK | IOSQE_CQE_SKIP_SUCCESS;
 	c->link_len = n;
-	c->link_res = 0;
-	c->link_failed = false;
-	c->linked = true;
+	c->linked = true;	/* link_failed is false until its CQE says */
 	op_splice_out(w, c, c->piped + n, c->left > n);
 }
 

@@ -174,15 +174,6 @@ static void content(int fd, char *out, size_t cap)
  * get is matched by a put; refusals are never cached; off means every
  * request opens a file of its own.
  */
-static unsigned int refs(const struct hsd_file_cache *fc)
-{
-	unsigned int n = 0;
-
-	for (size_t i = 0; i < HSD_FILE_CACHE_SLOTS; i++)
-		n += fc->e[i].refs;
-	return n;
-}
-
 TEST_F(root, open_file_cache)
 {
 	struct hsd_file_cache fc;
@@ -201,10 +192,10 @@ TEST_F(root, open_file_cache)
 	fd2 = hsd_file_cache_get(&fc, self->rootfd, "/a.txt", 5001, &st, &index, &s2);
 	EXPECT_EQ(fd, fd2);
 	EXPECT_EQ(s, s2);
-	EXPECT_EQ(2U, refs(&fc));
+	EXPECT_EQ(2U, hsd_file_cache_in_use(&fc));
 	hsd_file_cache_put(&fc, fd2, s2);
 	hsd_file_cache_put(&fc, fd, s);
-	EXPECT_EQ(0U, refs(&fc));
+	EXPECT_EQ(0U, hsd_file_cache_in_use(&fc));
 	/* replaced: within the validity the old file, after it the new */
 	snprintf(p, sizeof(p), "%s/root/a.new", self->top);
 	put(p, "new\n");
@@ -252,7 +243,7 @@ TEST_F(root, open_file_cache)
 	EXPECT_EQ(-1, s);
 	EXPECT_GT(0, hsd_file_cache_get(&fc, self->rootfd, "/fifo", 6001, &st,
 					&index, &s));
-	EXPECT_EQ(0U, refs(&fc));
+	EXPECT_EQ(0U, hsd_file_cache_in_use(&fc));
 	/* expiry closes what the cache held */
 	hsd_file_cache_expire(&fc, UINT64_MAX);
 	for (size_t i = 0; i < HSD_FILE_CACHE_SLOTS; i++)
