@@ -12,6 +12,13 @@
 #include <uapi/linux/ktlsh.h>
 
 int ktlsh_nl_get_info_doit(struct sk_buff *skb, struct genl_info *info);
+int ktlsh_nl_handshake_doit(struct sk_buff *skb, struct genl_info *info);
+int ktlsh_nl_cancel_doit(struct sk_buff *skb, struct genl_info *info);
+int ktlsh_nl_get_request_dumpit(struct sk_buff *skb,
+				struct netlink_callback *cb);
+int ktlsh_nl_get_params_doit(struct sk_buff *skb, struct genl_info *info);
+int ktlsh_nl_report_doit(struct sk_buff *skb, struct genl_info *info);
+int ktlsh_nl_get_stats_doit(struct sk_buff *skb, struct genl_info *info);
 
 extern struct genl_family ktlsh_nl_family;
 

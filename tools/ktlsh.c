@@ -5,7 +5,8 @@
  *   ktlsh client, server TLS over stdin/stdout, a socket at a time
  *   ktlsh serve          the io_uring HTTPS file server
  *   ktlsh bench          an HTTPS load generator (io_uring, our engine)
- * (stat arrives with the module's issue.)
+ *   ktlsh handshake      TLS with the handshake done by the kernel (ktlsh.ko)
+ *   ktlsh stat           the module's counters and requests in flight
  */
 #include <errno.h>
 #include <liburing.h>
@@ -29,6 +30,10 @@ static void usage(FILE *f)
 		"                                HTTPS file server on io_uring (-h for options)\n"
 		"  ktlsh bench URL [-c N] [-d S] [--new-conn] [--threads N] [-j]\n"
 		"                                HTTPS load generator (-h for options)\n"
+		"  ktlsh handshake client|server [...]\n"
+		"                                TLS whose handshake the kernel does through\n"
+		"                                ktlsh.ko and handshaked (-h for options)\n"
+		"  ktlsh stat [-j]               ktlsh.ko's counters and requests in flight\n"
 		"  ktlsh -h                      this help\n");
 }
 
@@ -177,6 +182,10 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "probe"))
 		return cmd_probe(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "handshake"))
+		return cmd_kernel_handshake(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "stat"))
+		return cmd_stat(argc - 1, argv + 1);
 	if (!strcmp(argv[1], "client") || !strcmp(argv[1], "server") ||
 	    !strcmp(argv[1], "serve") || !strcmp(argv[1], "bench")) {
 		struct hsd_crypto *cr;

@@ -58,5 +58,7 @@ int cmd_client(int argc, char **argv, struct hsd_crypto *cr);
 int cmd_server(int argc, char **argv, struct hsd_crypto *cr);
 int cmd_serve(int argc, char **argv, struct hsd_crypto *cr);
 int cmd_bench(int argc, char **argv, struct hsd_crypto *cr);
+int cmd_kernel_handshake(int argc, char **argv);
+int cmd_stat(int argc, char **argv);
 
 #endif

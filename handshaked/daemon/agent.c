@@ -27,6 +27,8 @@
 #include "handshaked/kernel/kabi.h"
 #include "handshaked/kernel/keys.h"
 #include "handshaked/kernel/ktls.h"
+#include "handshaked/kernel/ktlsh_nl.h"
+#include "handshaked/util.h"
 
 struct hsd_request {
 	struct hsd_daemon *d;
@@ -53,6 +55,10 @@ struct hsd_request {
 	/* server PSK: ACCEPT's keyring (6.17+), else the daemon's */
 	int32_t rings[3 + HSD_CFG_KEYRINGS_MAX];
 	size_t n_rings;
+	/* an application's request (ktlsh.ko): what it asked; NULL: kernel's */
+	struct hsd_kh_app *app;
+	uint8_t alpn[HSD_KH_ALPN_MAX * 256];	/* its ALPN list, wire form */
+	uint16_t app_suites[16];
 };
 
 static const char *auth_name(uint32_t mode)
@@ -111,6 +117,58 @@ static int keyring_credential(struct hsd_daemon *d, struct hsd_request *h)
 }
 
 /*
+ * An application's request (ktlsh.ko, GET-PARAMS): its TLS versions
+ * within the daemon's policy ([handshaked] app_min_version), its ALPN
+ * list and cipher suites. 0 or -errno.
+ */
+static int configure_app(const struct hsd_daemon *d, struct hsd_request *h,
+			 struct hs_config *cfg)
+{
+	const struct hsd_kh_app *app = h->app;
+	size_t i, off = 0, n = 0;
+	char list[256], *name, *save;
+
+	cfg->min_version = app->version_min ? app->version_min : HS_TLS12;
+	cfg->max_version = app->version_max ? app->version_max : HS_TLS13;
+	if (cfg->min_version < d->cfg.app_min_version)
+		cfg->min_version = d->cfg.app_min_version;
+	if (cfg->min_version > cfg->max_version)
+		return -EPROTONOSUPPORT;
+	for (i = 0; i < app->n_alpn; i++) {
+		size_t l = strlen(app->alpn[i]);
+
+		if (!l || l > 255 || off + 1 + l > sizeof(h->alpn))
+			return -EINVAL;
+		h->alpn[off++] = (uint8_t)l;
+		memcpy(h->alpn + off, app->alpn[i], l);
+		off += l;
+	}
+	if (off) {
+		cfg->alpn = h->alpn;
+		cfg->alpn_len = off;
+	}
+	/* the daemon's cipher_suites are TLS 1.3 ones: a TLS 1.2 range takes the engine's */
+	if (cfg->min_version < HS_TLS13) {
+		cfg->suites = NULL;
+		cfg->n_suites = 0;
+	}
+	if (!app->cipher_policy[0])
+		return 0;
+	snprintf(list, sizeof(list), "%s", app->cipher_policy);
+	for (name = strtok_r(list, ":;,", &save); name;
+	     name = strtok_r(NULL, ":;,", &save)) {
+		const struct hs_suite *s = hs_suite_by_name(name);
+
+		if (!s || n == ARRAY_SIZE(h->app_suites))
+			return -EINVAL;
+		h->app_suites[n++] = s->id;
+	}
+	cfg->suites = h->app_suites;
+	cfg->n_suites = n;
+	return 0;
+}
+
+/*
  * The engine's configuration for this request. Kernel consumers need
  * TLS 1.3. 0 or -errno (DONE reports it as a positive status).
  */
@@ -136,6 +194,11 @@ static int configure(struct hsd_daemon *d, struct hsd_request *h,
 		cfg->n_suites = d->cfg.n_suites;
 	}
 	cfg->role = h->server ? HS_SERVER : HS_CLIENT;
+	if (h->app) {
+		err = configure_app(d, h, cfg);
+		if (err)
+			return err;
+	}
 	if (a->auth_mode == HANDSHAKE_AUTH_X509 && a->cert > 0 && a->privkey > 0) {
 		err = keyring_credential(d, h);
 		if (err)
@@ -146,6 +209,8 @@ static int configure(struct hsd_daemon *d, struct hsd_request *h,
 	if (!h->server) {
 		/* verify the server against PEERNAME; never reverse DNS */
 		cfg->server_name = a->peername[0] ? a->peername : NULL;
+		if (h->app && h->app->peername[0])
+			cfg->server_name = h->app->peername;
 		cfg->trust = cr->client_trust;
 		switch (a->auth_mode) {
 		case HANDSHAKE_AUTH_UNAUTH:
@@ -192,7 +257,11 @@ static int configure(struct hsd_daemon *d, struct hsd_request *h,
 		 * linked into our process keyring for its own ACCEPT, must
 		 * not answer for the server side of the same machine.
 		 */
-		if (a->keyring > 0) {
+		if (h->app && h->app->keyring > 0) {
+			/* the application's own, which ktlsh.ko let us possess */
+			h->rings[0] = h->app->keyring;
+			h->n_rings = 1;
+		} else if (a->keyring > 0) {
 			h->rings[0] = a->keyring;
 			h->n_rings = 1;
 		} else {
@@ -267,6 +336,7 @@ static void slot_free(struct hsd_daemon *d, unsigned int s)
 	hsd_pkey_free(h->key);
 	explicit_bzero(h->psks, sizeof(h->psks));
 	hsd_creds_put(h->creds);
+	free(h->app);
 	/* the last live slot takes this one's place in the list */
 	last = d->live[--d->n_req];
 	d->live[h->live_pos] = last;
@@ -354,18 +424,28 @@ static void finish(struct hsd_daemon *d, unsigned int i, int result,
 	struct hsd_request *h = d->req[i];
 	const struct hs_params *p = h->tls ? hs_params(h->tls) : NULL;
 	int32_t auth[HSD_PEERIDS_MAX];
+	char app_tag[320] = "";
 	size_t n = 0;
 	int err;
 
+	if (h->app) {
+		snprintf(app_tag, sizeof(app_tag), " app=%u uid=%u alpn=%s",
+			 h->app->id, h->app->uid,
+			 !status && p && p->alpn[0] ? p->alpn : "-");
+		/* what kTLS's state cannot tell the application, before DONE */
+		if (!status && p && p->alpn[0] && d->kh)
+			hsd_kh_report(d->kh, h->fd, p->alpn);
+	}
 	if (!status && p && p->psk && p->psk_used)
 		auth[n++] = (int32_t)p->psk_used->tag;
 	else if (!status && p && h->server && p->peer_authenticated)
 		auth[n] = peer_cert_key(h), n += auth[n] != 0;
 	err = answer(d, h->fd, status, auth, n);
 	hsd_log(d, status ? 3 : 6,
-		"handshake peer=%s role=%s auth=%s version=%s suite=%s group=%s hrr=%s peer_auth=%s us=%llu queue_us=%llu busy_us=%llu setup_us=%llu engine_us=%llu ktls_us=%llu result=%s reason=\"%s\" done=%s",
-		h->peer, h->server ? "server" : "client", h->auth,
-		p && p->version == HS_TLS13 ? "TLSv1.3" : "-",
+		"handshake peer=%s role=%s auth=%s%s version=%s suite=%s group=%s hrr=%s peer_auth=%s us=%llu queue_us=%llu busy_us=%llu setup_us=%llu engine_us=%llu ktls_us=%llu result=%s reason=\"%s\" done=%s",
+		h->peer, h->server ? "server" : "client", h->auth, app_tag,
+		p && p->version == HS_TLS13 ? "TLSv1.3" :
+		p && p->version == HS_TLS12 && !status ? "TLSv1.2" : "-",
 		p && p->suite ? p->suite->name : "-",
 		p && p->group ? hsd_group_name(p->group) : "-",
 		p && p->hello_retry ? "yes" : "no",
@@ -501,6 +581,42 @@ static void hs_event(struct hsd_daemon *d, unsigned int i, bool expired)
 	h->busy_from = 0;
 }
 
+/*
+ * Is @h an application's request (ktlsh.ko)? Its parameters into h->app
+ * if so. 0 (either way) or -errno. The module's family is looked for
+ * again at most once a second while absent, and dropped when it goes.
+ */
+static int app_params(struct hsd_daemon *d, struct hsd_request *h)
+{
+	struct hsd_kh_app app;
+	uint64_t now = hsd_now_us();
+	int err;
+
+	if (!d->kh) {
+		if (d->kh_looked_us && now - d->kh_looked_us < 1000000)
+			return 0;
+		d->kh_looked_us = now;
+		if (hsd_kh_open(&d->kh))
+			return 0;
+	}
+	err = hsd_kh_get_params(d->kh, h->fd, &app);
+	if (err == -ENOENT)
+		return 0;	/* a kernel consumer's */
+	if (err) {
+		/* the module went away (or was reloaded): look again later */
+		hsd_kh_close(d->kh);
+		d->kh = NULL;
+		d->kh_looked_us = now;
+		hsd_log(d, LOG_DEBUG, "handshaked: ktlsh GET-PARAMS: %s", strerror(-err));
+		return 0;
+	}
+	h->app = malloc(sizeof(*h->app));
+	if (!h->app)
+		return -ENOMEM;
+	*h->app = app;
+	return 0;
+}
+
 int hsd_request_start(struct hsd_daemon *d, const struct hsd_accept *a)
 {
 	struct hs_config cfg = { 0 };
@@ -537,6 +653,17 @@ int hsd_request_start(struct hsd_daemon *d, const struct hsd_accept *a)
 	h->creds->refs++;
 	hsd_peer_name(h->fd, h->peer, sizeof(h->peer));
 	i = h->slot;
+	st = app_params(d, h);
+	if (st) {
+		finish(d, i, st, "application's parameters unreadable");
+		return st;
+	}
+	if (h->app && h->app->timeout_ms) {
+		uint64_t t = now + 1000ULL * h->app->timeout_ms;
+
+		if (t < h->deadline_us)
+			h->deadline_us = t;
+	}
 	if (a->message_type != HANDSHAKE_MSG_TYPE_CLIENTHELLO && !h->server) {
 		finish(d, i, -EOPNOTSUPP, "unknown message type");
 		return -EOPNOTSUPP;

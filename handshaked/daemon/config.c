@@ -24,6 +24,7 @@ void hsd_cfg_defaults(struct hsd_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->max_inflight = 1024;
+	c->app_min_version = 0x0303;
 	c->timeout_ms = 10000;
 	c->poll_ms = 1000;
 	c->groups[0] = HSD_GROUP_X25519MLKEM768;
@@ -95,6 +96,22 @@ static int set_bool(bool *dst, const char *v, size_t n)
 		*dst = true;
 	else if ((n == 5 && !memcmp(v, "false", 5)) || (n == 1 && v[0] == '0'))
 		*dst = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+/* "1.2" or "1.3" (also "TLSv1.2", "TLSv1.3") */
+static int set_version(uint16_t *dst, const char *v, size_t n)
+{
+	if (n > 4 && !memcmp(v, "TLSv", 4)) {
+		v += 4;
+		n -= 4;
+	}
+	if (n == 3 && !memcmp(v, "1.2", 3))
+		*dst = 0x0303;
+	else if (n == 3 && !memcmp(v, "1.3", 3))
+		*dst = 0x0304;
 	else
 		return -EINVAL;
 	return 0;
@@ -224,6 +241,8 @@ static int set_key(struct hsd_cfg *c, const char *g, const char *k,
 			err = set_groups(c, v, n);
 		else if (!strcmp(k, "cipher_suites"))
 			err = set_suites(c, v, n);
+		else if (!strcmp(k, "app_min_version"))
+			err = set_version(&c->app_min_version, v, n);
 	}
 	return err;
 }

@@ -52,6 +52,12 @@ struct hsd_cfg {
 	 */
 	uint16_t suites[HSD_CFG_SUITES_MAX];
 	size_t n_suites;
+	/*
+	 * app_min_version=1.2|1.3: the lowest TLS version an application's
+	 * request (ktlsh.ko) may negotiate, whatever it asks (1.2). Kernel
+	 * consumers always get TLS 1.3.
+	 */
+	uint16_t app_min_version;
 };
 
 void hsd_cfg_defaults(struct hsd_cfg *c);

@@ -45,6 +45,12 @@ struct hsd_daemon {
 	/* kTLS has TLS_TX_MAX_PAYLOAD_LEN (found at start by trying it) */
 	bool ktls_tx_max_payload;
 	struct hsd_upcall *nl;
+	/*
+	 * The ktlsh module's family (applications' requests), NULL while it
+	 * is not loaded; looked for again at most once a second.
+	 */
+	struct hsd_kh *kh;
+	uint64_t kh_looked_us;
 	/* keyrings a server searches for PSKs when ACCEPT names none */
 	int32_t rings[3 + HSD_CFG_KEYRINGS_MAX];
 	size_t n_rings;

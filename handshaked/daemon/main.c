@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "handshaked/daemon/daemon.h"
+#include "handshaked/kernel/ktlsh_nl.h"
 #include "handshaked/kernel/kabi.h"
 #include "handshaked/kernel/probe.h"
 
@@ -296,6 +297,7 @@ int main(int argc, char **argv)
 				     hsd_pkey_presigned_used(d.creds->client_key)));
 	hsd_acceptor_free(d.acceptor);
 	hsd_upcall_close(d.nl);
+	hsd_kh_close(d.kh);
 	hsd_creds_put(d.creds);
 	hsd_ahead_free(&d);
 	hsd_crypto_free(d.crypto);

@@ -13,9 +13,13 @@
  *   a complete head parses alike from every longer input, never from a
  *   shorter one; the path is decoded, bounded, NUL-free) http_response
  *   (the response head ktlsh bench reads: the same, and its body length)
+ *   ktlsh_reply (ktlsh.ko's HANDSHAKE-DONE, GET-PARAMS and GET-STATS
+ *   decoders: [which][attributes], framed as a genetlink message here)
  * Parsers are driven with a connection put into the state they expect;
  * the *_flight targets feed whole peer flights to each role.
  */
+#include <linux/genetlink.h>
+#include <linux/netlink.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +27,7 @@
 #include <openssl/err.h>
 
 #include "handshaked/daemon/config.h"
+#include "handshaked/kernel/ktlsh_nl.h"
 #include "handshaked/http/http.h"
 #include "handshaked/tls/hello.h"
 #include "handshaked/tls/session.h"
@@ -38,7 +43,7 @@ enum {
 	T_server_key_exchange, T_client_key_exchange, T_new_session_ticket12,
 	T_post_handshake, T_record, T_session, T_client_flight, T_server_flight,
 	T_accept, T_config, T_x25519, T_ecdsa_p256, T_modinv, T_http_request,
-	T_http_response,
+	T_http_response, T_ktlsh_reply,
 };
 
 #define CAT(a, b) a##b
@@ -215,6 +220,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *d, size_t n)
 		struct hsd_accept a;
 
 		hsd_accept_parse(d, n, &a);
+		return 0;
+	}
+	case T_ktlsh_reply: {
+		static uint8_t m[NLMSG_HDRLEN + GENL_HDRLEN + 65536]
+			__attribute__((aligned(8)));
+		struct nlmsghdr *nh = (struct nlmsghdr *)m;
+		static struct hsd_kh_result r;
+		static struct hsd_kh_app a;
+		static struct hsd_kh_stats st;
+
+		if (!n || n - 1 > 65536)
+			return 0;
+		memset(m, 0, NLMSG_HDRLEN + GENL_HDRLEN);
+		memcpy(m + NLMSG_HDRLEN + GENL_HDRLEN, d + 1, n - 1);
+		nh->nlmsg_len = (uint32_t)(NLMSG_HDRLEN + GENL_HDRLEN + n - 1);
+		switch (d[0] % 3) {
+		case 0:
+			hsd_kh_decode_done(m, nh->nlmsg_len, &r);
+			break;
+		case 1:
+			hsd_kh_decode_params(m, nh->nlmsg_len, &a);
+			break;
+		default:
+			hsd_kh_decode_stats(m, nh->nlmsg_len, &st);
+		}
 		return 0;
 	}
 	case T_config: {

@@ -71,6 +71,26 @@ static const uint8_t accept_seed[] =
 	"\x08\x00\x06\x00\x65\x00\x00\x00\x08\x00\x06\x00\x66\x00\x00\x00"
 	"\x14\x00\x07\x80\x08\x00\x01\x00\xc9\x00\x00\x00\x08\x00\x02\x00"
 	"\xca\x00\x00\x00\x06\x00\x08\x00\x61\x00";
+/* [0]: HANDSHAKE-DONE: id, sockfd, status, version, cipher, ALPN */
+static const uint8_t ktlsh_done_seed[] =
+	"\x00"
+	"\x08\x00\x01\x00\x07\x00\x00\x00\x08\x00\x02\x00\x05\x00\x00\x00"
+	"\x08\x00\x10\x00\x00\x00\x00\x00\x08\x00\x12\x00\x04\x03\x00\x00"
+	"\x08\x00\x13\x00\x33\x00\x00\x00\x07\x00\x14\x00\x68\x32\x00\x00";
+/* [1]: GET-PARAMS: id, role, auth, peer name, two ALPN names, versions */
+static const uint8_t ktlsh_params_seed[] =
+	"\x01"
+	"\x08\x00\x01\x00\x07\x00\x00\x00\x08\x00\x03\x00\x01\x00\x00\x00"
+	"\x08\x00\x04\x00\x03\x00\x00\x00\x0e\x00\x05\x00\x6c\x6f\x63\x61"
+	"\x6c\x68\x6f\x73\x74\x00\x00\x00\x07\x00\x0d\x00\x68\x32\x00\x00"
+	"\x0d\x00\x0d\x00\x68\x74\x74\x70\x2f\x31\x2e\x31\x00\x00\x00\x00"
+	"\x08\x00\x0b\x00\x03\x03\x00\x00\x08\x00\x0c\x00\x04\x03\x00\x00";
+/* [2]: GET-STATS: submitted, queued, one by-status nest */
+static const uint8_t ktlsh_stats_seed[] =
+	"\x02"
+	"\x0c\x00\x01\x00\x05\x00\x00\x00\x00\x00\x00\x00\x08\x00\x06\x00"
+	"\x01\x00\x00\x00\x18\x00\x0a\x00\x08\x00\x01\x00\x92\xff\xff\xff"
+	"\x0c\x00\x02\x00\x02\x00\x00\x00\x00\x00\x00\x00";
 static const char config_seed[] =
 	"[debug]\nloglevel=1\n[authenticate]\nkeyrings=a;b\\;c;\n"
 	"[authenticate.client]\nx509.truststore=/x\\sy\n[handshaked]\n"
@@ -142,6 +162,12 @@ int main(int argc, char **argv)
 	}
 	/* an ACCEPT reply: fd, class, type, auth, two identities, cert, name */
 	save(argv[1], "accept", 0, 0, false, accept_seed, sizeof(accept_seed) - 1);
+	save(argv[1], "ktlsh_reply", 0, 0, false, ktlsh_done_seed,
+	     sizeof(ktlsh_done_seed) - 1);
+	save(argv[1], "ktlsh_reply", 1, 0, false, ktlsh_params_seed,
+	     sizeof(ktlsh_params_seed) - 1);
+	save(argv[1], "ktlsh_reply", 2, 0, false, ktlsh_stats_seed,
+	     sizeof(ktlsh_stats_seed) - 1);
 	save(argv[1], "config", 0, 0, false, (const uint8_t *)config_seed,
 	     sizeof(config_seed) - 1);
 	/* file server requests: plain, conditional, ranged, pipelined, refused */

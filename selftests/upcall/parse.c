@@ -253,6 +253,32 @@ TEST(config_cipher_suites)
 	EXPECT_EQ(HS_TLS_CHACHA20_POLY1305_SHA256, c.suites[1]);
 }
 
+TEST(config_app_min_version)
+{
+	static const char *const bad[] = {
+		"[handshaked]\napp_min_version=1.1\n",
+		"[handshaked]\napp_min_version=1.3x\n",
+		"[handshaked]\napp_min_version=\n",
+	};
+	static const char v13[] = "[handshaked]\napp_min_version=1.3\n";
+	static const char v12[] = "[handshaked]\napp_min_version=TLSv1.2\n";
+	struct hsd_cfg c;
+	char err[128];
+	size_t i;
+
+	hsd_cfg_defaults(&c);
+	EXPECT_EQ(0x0303, c.app_min_version);	/* applications may use TLS 1.2 */
+	ASSERT_EQ(0, hsd_cfg_parse(v13, strlen(v13), &c, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(0x0304, c.app_min_version);
+	ASSERT_EQ(0, hsd_cfg_parse(v12, strlen(v12), &c, err, sizeof(err)))
+		TH_LOG("%s", err);
+	EXPECT_EQ(0x0303, c.app_min_version);
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		EXPECT_EQ(-EINVAL, hsd_cfg_parse(bad[i], strlen(bad[i]), &c, err,
+						 sizeof(err))) TH_LOG("case %zu", i);
+}
+
 TEST(key_description_split)
 {
 	char type[32], desc[300];
