@@ -80,6 +80,7 @@ struct ktlsh_net {
 
 enum ktlsh_req_flag {
 	KTLSH_REQ_ENDED,	/* ktlsh_req_end() ran */
+	KTLSH_REQ_CANCEL_TRIED,	/* a bulk end tried it (the fallback's mark) */
 };
 
 struct ktlsh_req {

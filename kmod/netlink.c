@@ -216,22 +216,34 @@ int ktlsh_nl_handshake_doit(struct sk_buff *skb, struct genl_info *info)
 	err = ktlsh_check_sock(sock, info->extack);
 	if (err)
 		goto out_discard;
+	/* its upstream queue, daemon and counters are the socket's namespace's */
+	if (!net_eq(sock_net(sock->sk), genl_info_net(info))) {
+		NL_SET_ERR_MSG(info->extack, "the socket is in another network namespace");
+		err = -EXDEV;
+		goto out_discard;
+	}
 	req->uid = current_euid();
 	req->portid = info->snd_portid;
 
-	/* from here on @req is the module's, whatever the outcome */
-	err = ktlsh_req_create(kn, req, &id, info->extack);
-	if (err)
-		return err;
-
+	/* the reply first: once the request exists, its id must reach the sender */
+	err = -ENOMEM;
 	msg = genlmsg_new(GENLMSG_DEFAULT_SIZE, GFP_KERNEL);
 	if (!msg)
-		return -ENOMEM;
+		goto out_discard;
 	hdr = genlmsg_iput(msg, info);
-	if (!hdr || nla_put_u32(msg, KTLSH_A_REQUEST_ID, id)) {
+	if (!hdr) {
 		nlmsg_free(msg);
-		return -EMSGSIZE;
+		err = -EMSGSIZE;
+		goto out_discard;
 	}
+	/* from here on @req is the module's, whatever the outcome */
+	err = ktlsh_req_create(kn, req, &id, info->extack);
+	if (err) {
+		nlmsg_free(msg);
+		return err;
+	}
+	/* room for one u32 in a fresh default-size message */
+	nla_put_u32(msg, KTLSH_A_REQUEST_ID, id);
 	genlmsg_end(msg, hdr);
 	return genlmsg_reply(msg, info);
 

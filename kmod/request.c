@@ -184,6 +184,13 @@ static void ktlsh_end_work(struct work_struct *work)
 {
 	struct ktlsh_req *req = container_of(work, struct ktlsh_req, end_work);
 
+	/*
+	 * The callback can come before the submission returned: the
+	 * submitter (holding req->lock) must still own the socket's file
+	 * reference, which the end gives back, until then.
+	 */
+	mutex_lock(&req->lock);
+	mutex_unlock(&req->lock);
 	ktlsh_req_end(req, req->up_status);
 	ktlsh_req_put(req);	/* the upstream's */
 }
@@ -313,8 +320,10 @@ static int ktlsh_try_submit(struct ktlsh_req *req, bool quiet)
 	/* no callback will come: the upstream's reference is ours again */
 	refcount_dec(&req->ref);
 	spin_lock_bh(&kn->lock);
+	/* GET-PARAMS may have counted it accepted meanwhile */
+	if (req->state == KTLSH_STATE_SUBMITTED)
+		kn->n_waiting--;
 	req->state = KTLSH_STATE_QUEUED;
-	kn->n_waiting--;
 	kn->n_upstream--;
 	if (err == -EAGAIN)
 		list_add(&req->qnode, &kn->queue);	/* keeps its turn */
@@ -348,6 +357,9 @@ static int ktlsh_try_submit(struct ktlsh_req *req, bool quiet)
 	fput(req->file);
 	req->file = NULL;
 	spin_lock_bh(&kn->lock);
+	/* a pump that saw our share full meanwhile has returned */
+	if (!kn->dying && !list_empty(&kn->queue))
+		mod_delayed_work(ktlsh_wq, &kn->pump, 0);
 	if (!--kn->n_live)
 		wake_up_all(&kn->wq);
 	spin_unlock_bh(&kn->lock);
@@ -417,7 +429,7 @@ int ktlsh_req_create(struct ktlsh_net *kn, struct ktlsh_req *req, u32 *id,
 		     struct netlink_ext_ack *extack)
 {
 	struct ktlsh_req *other;
-	bool busy = false;
+	bool busy = false, first;
 	u32 cookie[2];
 	int err;
 
@@ -467,7 +479,16 @@ int ktlsh_req_create(struct ktlsh_net *kn, struct ktlsh_req *req, u32 *id,
 	spin_unlock_bh(&kn->lock);
 
 	*id = req->id;
-	err = ktlsh_try_submit(req, true);
+	/*
+	 * Only if nothing waits before it; our reference keeps it while the
+	 * submission runs (its end may come from another CPU meanwhile)
+	 */
+	refcount_inc(&req->ref);
+	spin_lock_bh(&kn->lock);
+	first = list_first_entry(&kn->queue, struct ktlsh_req, qnode) == req;
+	spin_unlock_bh(&kn->lock);
+	err = first ? ktlsh_try_submit(req, true) : 1;
+	ktlsh_req_put(req);
 	if (err == -EAGAIN) {
 		spin_lock_bh(&kn->lock);
 		if (!kn->dying)
@@ -511,6 +532,38 @@ void ktlsh_req_accepted(struct ktlsh_req *req)
 	spin_unlock_bh(&kn->lock);
 }
 
+/* the same without memory to spare: the first match, until none is left */
+static unsigned int ktlsh_end_matching_one_by_one(struct ktlsh_net *kn,
+						  int status,
+						  bool (*match)(struct ktlsh_req *, u32),
+						  u32 arg)
+{
+	struct ktlsh_req *req, *found;
+	unsigned int n = 0;
+
+	for (;;) {
+		found = NULL;
+		spin_lock_bh(&kn->lock);
+		list_for_each_entry(req, &kn->reqs, node) {
+			/* one whose cancellation lost waits for its end_work */
+			if (test_bit(KTLSH_REQ_ENDED, &req->flags) ||
+			    test_bit(KTLSH_REQ_CANCEL_TRIED, &req->flags) ||
+			    !match(req, arg))
+				continue;
+			set_bit(KTLSH_REQ_CANCEL_TRIED, &req->flags);
+			refcount_inc(&req->ref);
+			found = req;
+			break;
+		}
+		spin_unlock_bh(&kn->lock);
+		if (!found)
+			return n;
+		ktlsh_req_cancel(found, status);
+		ktlsh_req_put(found);
+		n++;
+	}
+}
+
 /*
  * End every live request of @kn for which @match holds, with @status
  * (outside kn->lock: a cancellation sleeps). Returns how many matched.
@@ -532,7 +585,7 @@ static unsigned int ktlsh_end_matching(struct ktlsh_net *kn, int status,
 			return 0;
 		v = kvmalloc_array(cap, sizeof(*v), GFP_KERNEL);
 		if (!v)
-			return 0;
+			return ktlsh_end_matching_one_by_one(kn, status, match, arg);
 		spin_lock_bh(&kn->lock);
 		if (kn->n_live > cap) {
 			/* more came meanwhile: size the array again */

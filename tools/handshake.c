@@ -226,8 +226,7 @@ static void print_result(const struct kh_opts *o, const struct hsd_kh_result *r)
 		cipher = r->cipher ? num : "-";
 	}
 	if (o->json) {
-		printf("{\"id\":%u,\"status\":%d,\"error\":\"%s\",\"version\":\"%s\","
-		       "\"cipher\":\"%s\",\"alpn\":\"%s\",\"peer_auth\":%d}\n",
+		printf("{\"id\":%u,\"status\":%d,\"error\":\"%s\",\"version\":\"%s\",\"cipher\":\"%s\",\"alpn\":\"%s\",\"peer_auth\":%d}\n",
 		       r->id, r->status, r->status ? strerror(-r->status) : "",
 		       version_name(r->tls_version), cipher, r->alpn,
 		       r->peer_auth);
@@ -538,9 +537,7 @@ int cmd_stat(int argc, char **argv)
 		return 1;
 	}
 	if (json) {
-		printf("{\"submitted\":%llu,\"completed\":%llu,\"failed\":%llu,"
-		       "\"cancelled\":%llu,\"timed_out\":%llu,\"refused\":%llu,"
-		       "\"notify_failed\":%llu,\"queued\":%u,\"in_flight\":%u,\"by_status\":{",
+		printf("{\"submitted\":%llu,\"completed\":%llu,\"failed\":%llu,\"cancelled\":%llu,\"timed_out\":%llu,\"refused\":%llu,\"notify_failed\":%llu,\"queued\":%u,\"in_flight\":%u,\"by_status\":{",
 		       (unsigned long long)s.submitted, (unsigned long long)s.completed,
 		       (unsigned long long)s.failed, (unsigned long long)s.cancelled,
 		       (unsigned long long)s.timed_out, (unsigned long long)s.refused,

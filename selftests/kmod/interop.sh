@@ -20,7 +20,8 @@ echo "TAP version 13"
 . "$(dirname "$0")/../tap.sh"
 
 CASES=(app_client_openssl_server_tls13 app_client_openssl_server_tls12
-       openssl_client_app_server_tls13 openssl_client_app_server_tls12)
+       openssl_client_app_server_tls13 openssl_client_app_server_tls12
+       stat_counts_the_four_handshakes)
 skip_all() {
 	local c
 	for c in "${CASES[@]}"; do result "$c" skip "$1"; done
@@ -103,6 +104,15 @@ check app_client_openssl_server_tls13 app_client x 1.3 -tls1_3
 check app_client_openssl_server_tls12 app_client x 1.2 -tls1_2
 check openssl_client_app_server_tls13 app_server x 1.3 -tls1_3
 check openssl_client_app_server_tls12 app_server x 1.2 -tls1_2
+
+# ktlsh stat: the module's own count of what ended, nothing left in flight
+stat_ok() {
+	"$KTLSH" stat -j > "$tmp/stat" 2>> "$tmp/log"
+	cat "$tmp/stat" >> "$tmp/log"
+	grep -q '"submitted":4,"completed":4,"failed":0' "$tmp/stat" &&
+		grep -q '"queued":0,"in_flight":0,"by_status":{"0":4},"requests":\[\]' "$tmp/stat"
+}
+check stat_counts_the_four_handshakes stat_ok
 
 echo "1..$n"
 [ "$failed" = 0 ]
