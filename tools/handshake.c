@@ -380,7 +380,7 @@ static int kernel_handshake(struct kh_opts *o, int fd)
 static int connect_host(const char *target, char *host, size_t cap)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
-	char buf[300], *port;
+	char buf[256], *port;
 	int fd = -1;
 
 	snprintf(buf, sizeof(buf), "%s", target);
