@@ -122,18 +122,13 @@ static void ktlsh_read_ktls(struct ktlsh_req *req)
 }
 
 /*
- * The one end of @req: HANDSHAKE-DONE to the requester, the socket and
- * keys given back, the slot freed. Process context.
+ * Unpublish @req, which has just been marked ended, and give back what it
+ * holds: the socket, keys, its slot. @told: the requester hears of it
+ * (HANDSHAKE-DONE, counted); else it never saw the request. Process context.
  */
-static void ktlsh_req_end(struct ktlsh_req *req, int status)
+static void ktlsh_req_release(struct ktlsh_req *req, bool told)
 {
 	struct ktlsh_net *kn = req->kn;
-
-	if (test_and_set_bit(KTLSH_REQ_ENDED, &req->flags))
-		return;
-	req->status = status;
-	if (!status)
-		ktlsh_read_ktls(req);
 
 	spin_lock_bh(&ktlsh_by_sk_lock);
 	hash_del(&req->hnode);
@@ -147,19 +142,24 @@ static void ktlsh_req_end(struct ktlsh_req *req, int status)
 		kn->n_waiting--;
 	if (req->state != KTLSH_STATE_QUEUED)
 		kn->n_upstream--;
-	ktlsh_count_end(kn, status);
+	if (told)
+		ktlsh_count_end(kn, req->status);
+	else
+		kn->submitted--;
 	spin_unlock_bh(&kn->lock);
 
 	if (cancel_delayed_work(&req->timeout))
 		ktlsh_req_put(req);
-	ktlsh_notify_done(req);
+	if (told)
+		ktlsh_notify_done(req);
 	ktlsh_keys_release(kn, req);
 	fput(req->file);
 	req->file = NULL;
 
 	/*
 	 * Last: once n_live is 0 an exiting namespace may free kn, so the
-	 * pump kick and the wake-up happen under its lock.
+	 * pump kick and the wake-up happen under its lock. The kick also
+	 * serves a pump that saw our share full while this one was in it.
 	 */
 	spin_lock_bh(&kn->lock);
 	if (!kn->dying && !list_empty(&kn->queue))
@@ -167,7 +167,18 @@ static void ktlsh_req_end(struct ktlsh_req *req, int status)
 	if (!--kn->n_live)
 		wake_up_all(&kn->wq);
 	spin_unlock_bh(&kn->lock);
-	ktlsh_req_put(req);
+	ktlsh_req_put(req);	/* live */
+}
+
+/* The one end of @req, with @status. Process context. */
+static void ktlsh_req_end(struct ktlsh_req *req, int status)
+{
+	if (test_and_set_bit(KTLSH_REQ_ENDED, &req->flags))
+		return;
+	req->status = status;
+	if (!status)
+		ktlsh_read_ktls(req);
+	ktlsh_req_release(req, true);
 }
 
 /* the upstream's done callback: any context, so the end runs in a work */
@@ -343,27 +354,8 @@ static int ktlsh_try_submit(struct ktlsh_req *req, bool quiet)
 	 */
 	set_bit(KTLSH_REQ_ENDED, &req->flags);
 	mutex_unlock(&req->lock);
-	spin_lock_bh(&ktlsh_by_sk_lock);
-	hash_del(&req->hnode);
-	spin_unlock_bh(&ktlsh_by_sk_lock);
-	spin_lock_bh(&kn->lock);
-	list_del_init(&req->node);
-	xa_erase(&kn->ids, req->id);
-	kn->submitted--;
-	spin_unlock_bh(&kn->lock);
-	if (cancel_delayed_work(&req->timeout))
-		ktlsh_req_put(req);
-	ktlsh_keys_release(kn, req);
-	fput(req->file);
-	req->file = NULL;
-	spin_lock_bh(&kn->lock);
-	/* a pump that saw our share full meanwhile has returned */
-	if (!kn->dying && !list_empty(&kn->queue))
-		mod_delayed_work(ktlsh_wq, &kn->pump, 0);
-	if (!--kn->n_live)
-		wake_up_all(&kn->wq);
-	spin_unlock_bh(&kn->lock);
-	ktlsh_req_put(req);	/* live */
+	req->status = err;
+	ktlsh_req_release(req, false);
 	return err;
 }
 

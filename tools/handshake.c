@@ -10,7 +10,6 @@
  * ktlsh stat: the module's counters and the requests in flight.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -377,42 +376,12 @@ static int kernel_handshake(struct kh_opts *o, int fd)
 	return r.status;
 }
 
-static int connect_host(const char *target, char *host, size_t cap)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
-	char buf[256], *port;
-	int fd = -1;
-
-	snprintf(buf, sizeof(buf), "%s", target);
-	port = strrchr(buf, ':');
-	if (!port)
-		return -EINVAL;
-	*port++ = '\0';
-	if (buf[0] == '[') {
-		memmove(buf, buf + 1, strlen(buf));
-		buf[strcspn(buf, "]")] = '\0';
-	}
-	snprintf(host, cap, "%s", buf);
-	if (getaddrinfo(buf, port, &hints, &res))
-		return -EHOSTUNREACH;
-	for (ai = res; ai; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-		if (fd >= 0 && !connect(fd, ai->ai_addr, ai->ai_addrlen))
-			break;
-		if (fd >= 0)
-			close(fd);
-		fd = -1;
-	}
-	freeaddrinfo(res);
-	return fd >= 0 ? fd : -ECONNREFUSED;
-}
-
 static int kh_client(struct kh_opts *o)
 {
 	char host[256];
 	int fd, err;
 
-	fd = connect_host(o->target, host, sizeof(host));
+	fd = tls_connect(o->target, host, sizeof(host));
 	if (fd < 0) {
 		fprintf(stderr, "ktlsh handshake: connect %s: %s\n", o->target,
 			strerror(-fd));

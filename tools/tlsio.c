@@ -180,22 +180,24 @@ static void print_params(struct io *io, const char *who)
 		hsd_stream_why(io->conn));
 }
 
-static int connect_to(const char *hostport)
+int tls_connect(const char *hostport, char *host, size_t cap)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
-	char host[256], *port;
+	char name[256], *port;
 	int fd = -1;
 
-	snprintf(host, sizeof(host), "%s", hostport);
-	port = strrchr(host, ':');
+	snprintf(name, sizeof(name), "%s", hostport);
+	port = strrchr(name, ':');
 	if (!port)
 		return -EINVAL;
 	*port++ = 0;
-	if (host[0] == '[') {
-		memmove(host, host + 1, strlen(host));
-		host[strcspn(host, "]")] = 0;
+	if (name[0] == '[') {
+		memmove(name, name + 1, strlen(name));
+		name[strcspn(name, "]")] = 0;
 	}
-	if (getaddrinfo(host, port, &hints, &res))
+	if (host)
+		snprintf(host, cap, "%s", name);
+	if (getaddrinfo(name, port, &hints, &res))
 		return -EHOSTUNREACH;
 	for (ai = res; ai; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -317,7 +319,7 @@ int cmd_client(int argc, char **argv, struct hsd_crypto *cr)
 	}
 	err = tls_opts_finish(&o, HS_CLIENT);
 	if (!err)
-		err = io->fd = connect_to(target);
+		err = io->fd = tls_connect(target, NULL, 0);
 	if (err >= 0)
 		err = hs_conn_new(&o.cfg, &io->c);
 	if (!err)

@@ -45,6 +45,12 @@ void tls_opts_usage(FILE *f);
 /* one more ALPN protocol we speak (RFC 7301), in order: 0 or -1 */
 int tls_opts_add_alpn(struct tls_opts *o, const char *name);
 
+/*
+ * A TCP connection to "HOST:PORT" ("[v6]:PORT"): the fd or -errno; the
+ * host part into @host (@cap) when given.
+ */
+int tls_connect(const char *hostport, char *host, size_t cap);
+
 /* a positive number of at most @max from @v, else -1 */
 long opt_number(const char *v, long max);
 

@@ -82,6 +82,34 @@ static const char *env_up(struct daemon *d, const char *params, char *why,
 	return "";
 }
 
+/* every fixture: the module, tls.ko, handshaked, a ktlsh socket */
+static void fixture_up(struct __test_metadata *_metadata, struct daemon *d,
+		       struct hsd_kh **kh, bool *up)
+{
+	char why[256];
+	const char *skip;
+	int err;
+
+	skip = env_up(d, "", why, sizeof(why), &err);
+	if (skip[0])
+		SKIP(return, "%s", skip);
+	*up = true;
+	ASSERT_EQ(0, err) TH_LOG("setup: %s", strerror(-err));
+	ASSERT_EQ(0, hsd_kh_open(kh));
+}
+
+/* and down: the daemon must have run cleanly */
+static void fixture_down(struct __test_metadata *_metadata, struct daemon *d,
+			 struct hsd_kh *kh)
+{
+	hsd_kh_close(kh);
+	if (d->pid > 0)
+		kill(d->pid, SIGCONT);	/* fair stops it */
+	daemon_stop(d);
+	EXPECT_STREQ("", d->unclean) TH_LOG("%s", daemon_log(d));
+	EXPECT_EQ(0, ko_unload());
+}
+
 /* the next HANDSHAKE-DONE within @ms: 1, 0 (none came) or -errno */
 static int wait_done(struct hsd_kh *kh, struct hsd_kh_result *r, int ms)
 {
@@ -214,26 +242,13 @@ FIXTURE_VARIANT_ADD(app, tls12_mutual_x509_alpn)
 
 FIXTURE_SETUP(app)
 {
-	char why[256];
-	const char *skip;
-	int err;
-
-	skip = env_up(&self->d, "", why, sizeof(why), &err);
-	if (skip[0])
-		SKIP(return, "%s", skip);
-	self->up = true;
-	ASSERT_EQ(0, err) TH_LOG("setup: %s", strerror(-err));
-	ASSERT_EQ(0, hsd_kh_open(&self->kh));
+	fixture_up(_metadata, &self->d, &self->kh, &self->up);
 }
 
 FIXTURE_TEARDOWN(app)
 {
-	if (!self->up)
-		return;
-	hsd_kh_close(self->kh);
-	daemon_stop(&self->d);
-	EXPECT_STREQ("", self->d.unclean) TH_LOG("%s", daemon_log(&self->d));
-	EXPECT_EQ(0, ko_unload());
+	if (self->up)
+		fixture_down(_metadata, &self->d, self->kh);
 }
 
 static size_t split_alpn(const char *list, char *buf, size_t cap,
@@ -265,7 +280,7 @@ TEST_F(app, client_and_server_through_the_module)
 	struct hsd_kh_result r[2];
 	char ca[256], sa[256], why[256];
 	uint32_t ids[2];
-	int fds[2];
+	int fds[2], i;
 
 	cp.n_alpn = split_alpn(variant->client_alpn, ca, sizeof(ca), cp.alpn);
 	sp.n_alpn = split_alpn(variant->server_alpn, sa, sizeof(sa), sp.alpn);
@@ -276,7 +291,7 @@ TEST_F(app, client_and_server_through_the_module)
 		TH_LOG("client: %s", why);
 	ASSERT_EQ(2, wait_ids(self->kh, ids, r, 2, DAEMON_WAIT_MS))
 		TH_LOG("%s", daemon_log(&self->d));
-	for (int i = 0; i < 2; i++) {
+	for (i = 0; i < 2; i++) {
 		EXPECT_EQ(0, r[i].status) TH_LOG("%s: %s\n%s", i ? "server" : "client",
 						 strerror(-r[i].status), daemon_log(&self->d));
 		EXPECT_EQ(variant->want_version, r[i].tls_version);
@@ -290,6 +305,9 @@ TEST_F(app, client_and_server_through_the_module)
 	/* records both ways through kTLS, which the daemon keyed */
 	EXPECT_EQ(0, one_way(fds[0], fds[1], "from the application client"));
 	EXPECT_EQ(0, one_way(fds[1], fds[0], "from the application server"));
+	/* the daemon logs its line after its DONE: it may still be coming */
+	for (i = 0; i < 250 && !daemon_logged2(&self->d, "role=server", " app="); i++)
+		usleep(20000);
 	EXPECT_TRUE(daemon_logged2(&self->d, "role=server", " app="));
 	close(fds[0]);
 	close(fds[1]);
@@ -306,16 +324,7 @@ FIXTURE(errors)
 
 FIXTURE_SETUP(errors)
 {
-	char why[256];
-	const char *skip;
-	int err;
-
-	skip = env_up(&self->d, "", why, sizeof(why), &err);
-	if (skip[0])
-		SKIP(return, "%s", skip);
-	self->up = true;
-	ASSERT_EQ(0, err) TH_LOG("setup: %s", strerror(-err));
-	ASSERT_EQ(0, hsd_kh_open(&self->kh));
+	fixture_up(_metadata, &self->d, &self->kh, &self->up);
 }
 
 FIXTURE_TEARDOWN(errors)
@@ -330,10 +339,7 @@ FIXTURE_TEARDOWN(errors)
 		EXPECT_EQ(0U, s.in_flight);
 		EXPECT_EQ(0U, s.objects);
 	}
-	hsd_kh_close(self->kh);
-	daemon_stop(&self->d);
-	EXPECT_STREQ("", self->d.unclean) TH_LOG("%s", daemon_log(&self->d));
-	ko_unload();
+	fixture_down(_metadata, &self->d, self->kh);
 }
 
 static const struct hsd_kh_params client_anon = {
@@ -671,16 +677,7 @@ FIXTURE(fair)
 
 FIXTURE_SETUP(fair)
 {
-	char why[256];
-	const char *skip;
-	int err;
-
-	skip = env_up(&self->d, "", why, sizeof(why), &err);
-	if (skip[0])
-		SKIP(return, "%s", skip);
-	self->up = true;
-	ASSERT_EQ(0, err) TH_LOG("setup: %s", strerror(-err));
-	ASSERT_EQ(0, hsd_kh_open(&self->kh));
+	fixture_up(_metadata, &self->d, &self->kh, &self->up);
 	ASSERT_EQ(0, system("modprobe -q nfsd && modprobe -q nfsv4"));
 	ASSERT_EQ(0, nfs_dirs());
 	ASSERT_EQ(0, nfsd_up());
@@ -693,11 +690,7 @@ FIXTURE_TEARDOWN(fair)
 		return;
 	if (self->mounted)
 		umount2(MNT, 0);
-	hsd_kh_close(self->kh);
-	kill(self->d.pid, SIGCONT);
-	daemon_stop(&self->d);
-	EXPECT_STREQ("", self->d.unclean) TH_LOG("%s", daemon_log(&self->d));
-	ko_unload();
+	fixture_down(_metadata, &self->d, self->kh);
 }
 
 /*
@@ -764,26 +757,13 @@ FIXTURE(load)
 
 FIXTURE_SETUP(load)
 {
-	char why[256];
-	const char *skip;
-	int err;
-
-	skip = env_up(&self->d, "", why, sizeof(why), &err);
-	if (skip[0])
-		SKIP(return, "%s", skip);
-	self->up = true;
-	ASSERT_EQ(0, err) TH_LOG("setup: %s", strerror(-err));
-	ASSERT_EQ(0, hsd_kh_open(&self->kh));
+	fixture_up(_metadata, &self->d, &self->kh, &self->up);
 }
 
 FIXTURE_TEARDOWN(load)
 {
-	if (!self->up)
-		return;
-	hsd_kh_close(self->kh);
-	daemon_stop(&self->d);
-	EXPECT_STREQ("", self->d.unclean) TH_LOG("%s", daemon_log(&self->d));
-	ko_unload();
+	if (self->up)
+		fixture_down(_metadata, &self->d, self->kh);
 }
 
 static const struct hsd_kh_params server_x509 = {
