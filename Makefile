@@ -40,7 +40,7 @@ export HSD_LDLIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 
 USERDIRS := handshaked tools
 
-.PHONY: all deps deps-demo check asan modules bench bench-build style regen install clean fuzz fuzz-build fuzz-merge demo \
+.PHONY: all deps deps-demo check asan modules bench bench-build style regen install dkms-install dkms-uninstall clean fuzz fuzz-build fuzz-merge demo \
 	$(USERDIRS) selftests
 
 all: tools
@@ -58,7 +58,7 @@ DEB_BUILD := build-essential pkg-config libssl-dev libnl-3-dev libnl-genl-3-dev 
 	liburing-dev libkeyutils-dev clang llvm libclang-rt-14-dev python3-yaml \
 	python3-jsonschema
 DEB_VM := qemu-system-x86 busybox-static cpio xz-utils zstd kmod dwarves
-DEB_TEST := openssl gnutls-bin keyutils iproute2 procps nvme-cli nfs-kernel-server \
+DEB_TEST := openssl gnutls-bin keyutils dkms iproute2 procps nvme-cli nfs-kernel-server \
 	nginx wrk curl wget gnuplot-nox chromium libnss3-tools
 DEB_ALL := $(DEB_BUILD) $(DEB_VM) $(DEB_TEST)
 # make demo: what builds user space, fetches, and boots the 7.3 guest
@@ -123,6 +123,22 @@ regen:
 demo: deps-demo
 	$(MAKE) all
 	tools/demo
+
+# ktlsh.ko through DKMS: its sources where DKMS looks for them
+# (/usr/src/ktlsh-VERSION, dkms.conf), then built and installed for the
+# running kernel, and by DKMS again for each kernel installed later
+KTLSH_VERSION := $(shell sed -n 's/^\#define KTLSH_MODULE_VERSION "\(.*\)"/\1/p' kmod/ktlsh.h)
+DKMS_SRC = $(DESTDIR)/usr/src/ktlsh-$(KTLSH_VERSION)
+dkms-install:
+	install -D -m 0644 -t $(DKMS_SRC) dkms.conf Kbuild
+	install -D -m 0644 -t $(DKMS_SRC)/kmod kmod/Kbuild kmod/*.h \
+		$(filter-out %.mod.c,$(wildcard kmod/*.c))
+	install -D -m 0644 -t $(DKMS_SRC)/uapi/linux uapi/linux/ktlsh.h
+	$(if $(DESTDIR),,dkms install ktlsh/$(KTLSH_VERSION))
+
+dkms-uninstall:
+	-dkms remove ktlsh/$(KTLSH_VERSION) --all
+	rm -rf $(DKMS_SRC)
 
 PREFIX ?= /usr/local
 UNITDIR ?= /etc/systemd/system

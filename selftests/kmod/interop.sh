@@ -11,7 +11,7 @@ set -u
 KTLSH=$1
 C=$2
 TOP=$3
-KO=$TOP/kmod/ktlsh.ko
+KO=$TOP/build/modules/$(uname -r)/ktlsh.ko
 PORT=$((20000 + RANDOM % 10000))
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; sleep 0.5; rmmod ktlsh 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -29,10 +29,11 @@ skip_all() {
 	exit 0
 }
 [ -n "${HSD_VM_KERNEL:-}" ] || skip_all "needs a test kernel (selftests/vm/run)"
-vermagic=$(modinfo -F vermagic "$KO" 2>/dev/null | cut -d' ' -f1)
-[ -n "$vermagic" ] || skip_all "$KO not built (make modules)"
-[ "$vermagic" = "$(uname -r)" ] ||
-	skip_all "ktlsh.ko is built for $vermagic, not this kernel (other kernels need their own kbuild)"
+# the reasons name no kernel: selftests/expected holds them
+[ -r "$KO" ] ||
+	skip_all "no ktlsh.ko for this kernel (make modules builds 6.12 and 7.3, KDIR= others)"
+[ "$(modinfo -F vermagic "$KO" 2>/dev/null | cut -d' ' -f1)" = "$(uname -r)" ] ||
+	skip_all "the ktlsh.ko for this kernel has another vermagic"
 
 modprobe -q tls
 rmmod ktlsh 2>/dev/null

@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 # ktlsh.ko stands on the kernel's handshake upcall (Linux 6.4+): built for
-# Debian 12's own 6.1 it is refused with the reason, by kmod/Makefile and,
-# built some other way (the kernel's own `make M=`), by main.c. TAP output.
+# Debian 12's own 6.1 it is refused with the reason, by kmod/build (make
+# modules) and, built some other way (the kernel's own `make M=`, as DKMS
+# does), by main.c. TAP output.
 #   old_kernel.sh TOPDIR
 set -u
 TOP=$1
