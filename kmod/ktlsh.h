@@ -64,6 +64,12 @@ struct ktlsh_net {
 	struct xarray ids;		/* id -> live request */
 	u32 next_id;
 	unsigned int n_live;
+	/*
+	 * Of n_live: ended and told (HANDSHAKE-DONE sent), still giving back
+	 * what they hold. Not queued, not in flight: GET-STATS right after
+	 * the event must say so.
+	 */
+	unsigned int n_ending;
 	unsigned int n_waiting;		/* SUBMITTED, not yet ACCEPTED */
 	unsigned int n_upstream;	/* SUBMITTED or ACCEPTED */
 	int dying;			/* 0, or the status requests end with */

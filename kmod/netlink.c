@@ -451,7 +451,7 @@ int ktlsh_nl_get_stats_doit(struct sk_buff *skb, struct genl_info *info)
 	c[4] = kn->timed_out;
 	c[5] = kn->refused;
 	c[6] = kn->notify_failed;
-	queued = kn->n_live - kn->n_upstream;
+	queued = kn->n_live - kn->n_ending - kn->n_upstream;
 	upstream = kn->n_upstream;
 	n = kn->n_by_status;
 	memcpy(by, kn->by_status, n * sizeof(by[0]));

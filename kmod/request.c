@@ -146,6 +146,7 @@ static void ktlsh_req_release(struct ktlsh_req *req, bool told)
 		ktlsh_count_end(kn, req->status);
 	else
 		kn->submitted--;
+	kn->n_ending++;
 	spin_unlock_bh(&kn->lock);
 
 	if (cancel_delayed_work(&req->timeout))
@@ -164,6 +165,7 @@ static void ktlsh_req_release(struct ktlsh_req *req, bool told)
 	spin_lock_bh(&kn->lock);
 	if (!kn->dying && !list_empty(&kn->queue))
 		mod_delayed_work(ktlsh_wq, &kn->pump, 0);
+	kn->n_ending--;
 	if (!--kn->n_live)
 		wake_up_all(&kn->wq);
 	spin_unlock_bh(&kn->lock);

@@ -15,7 +15,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <linux/ktlsh.h>
+
+#include "handshaked/crypto/crypto.h"
 #include "handshaked/io/server.h"
+#include "handshaked/kernel/keys.h"
 #include "tools/tlsopts.h"
 
 static void serve_usage(FILE *f)
@@ -38,8 +42,142 @@ static void serve_usage(FILE *f)
 		"                           kernel that cannot rekey keeps user space)\n"
 		"  -v                       a line per connection: peer, version, suite,\n"
 		"                           kTLS or user space and why, bytes, duration\n"
+		"  --kernel-handshake       the kernel does each handshake (ktlsh.ko and\n"
+		"                           handshaked): this process never holds a\n"
+		"                           traffic key; --cert/--key go into a keyring\n"
+		"  --cert-serial N --key-serial N\n"
+		"                           with --kernel-handshake: certificate chain\n"
+		"                           (DER) and private key already in keys\n"
 		"TLS options:\n");
 	tls_opts_usage(f);
+}
+
+/* what --kernel-handshake asks the module for, and the keys it made */
+struct kernel_hs {
+	bool on;
+	struct hsd_kh_params p;
+	int32_t made_cert, made_key;	/* ours to drop at exit */
+	const char *cipher;
+	char alpn[256 + HSD_KH_ALPN_MAX];	/* the names, NUL-terminated */
+};
+
+/*
+ * --cert and --key for the kernel's handshake: checked here (the key
+ * must be the leaf's), then handed to the kernel as two keys only their
+ * possessor can read, named by every request. The private key is read,
+ * moved into the key and wiped: it is never used here.
+ */
+static int kernel_credential(struct tls_opts *o, struct kernel_hs *k)
+{
+	struct hsd_cert_chain chain;
+	struct hsd_pkey *pk = NULL;
+	uint8_t *der = NULL, *key = NULL;
+	size_t n = 0, i, keylen = 0;
+	char desc[64];
+	int err;
+	FILE *f;
+
+	err = hsd_cert_chain_load(o->cert, &chain);
+	if (err) {
+		fprintf(stderr, "ktlsh serve: %s: no certificate (%s)\n", o->cert,
+			strerror(-err));
+		return err;
+	}
+	f = fopen(o->key ? o->key : o->cert, "rb");
+	key = malloc(65536);
+	err = !f ? -errno : !key ? -ENOMEM : 0;
+	if (!err) {
+		keylen = fread(key, 1, 65536, f);
+		if (ferror(f) || keylen == 65536)
+			err = -EINVAL;
+	}
+	if (f)
+		fclose(f);
+	if (!err && (hsd_pkey_private_from_mem(o->cr, key, keylen, &pk) ||
+		     !hsd_cert_matches_key(chain.der[0], chain.len[0], pk)))
+		err = -EKEYREJECTED;
+	hsd_pkey_free(pk);
+	for (i = 0; i < chain.n; i++)
+		n += chain.len[i];
+	der = err ? NULL : malloc(n);
+	if (!err && !der)
+		err = -ENOMEM;
+	if (err) {
+		fprintf(stderr, "ktlsh serve: %s: %s\n", o->key ? o->key : o->cert,
+			err == -EKEYREJECTED ?
+			"not a private key of the certificate" : strerror(-err));
+		goto out;
+	}
+	/* the chain as the daemon reads it: DER certificates, leaf first */
+	for (n = 0, i = 0; i < chain.n; i++) {
+		memcpy(der + n, chain.der[i], chain.len[i]);
+		n += chain.len[i];
+	}
+	snprintf(desc, sizeof(desc), "ktlsh serve %d: certificate", (int)getpid());
+	k->made_cert = hsd_keys_add_private(desc, der, n);
+	snprintf(desc, sizeof(desc), "ktlsh serve %d: private key", (int)getpid());
+	k->made_key = hsd_keys_add_private(desc, key, keylen);
+	err = k->made_cert < 0 ? k->made_cert : k->made_key < 0 ? k->made_key : 0;
+	if (err)
+		fprintf(stderr, "ktlsh serve: the keys for the kernel: %s\n",
+			strerror(-err));
+	k->p.cert = k->made_cert;
+	k->p.privkey = k->made_key;
+out:
+	if (key) {
+		hsd_wipe(key, 65536);
+		free(key);
+	}
+	free(der);
+	hsd_cert_chain_clear(&chain);
+	return err;
+}
+
+/* the parameters of each request, from the options: 0, or 1 (said why) */
+static int kernel_params(struct tls_opts *o, struct hsd_server_opts *so,
+			 struct kernel_hs *k)
+{
+	const char *refused = o->verify_client ? "--verify-client" :
+			      o->no_ktls ? "--no-ktls" :
+			      o->cfg.n_groups ? "--groups" :
+			      o->n_psks || o->psk_identity ? "--psk-*" :
+			      o->keylog_path ? "--keylog" :
+			      o->cfg.record_size_limit ? "--record-size-limit" :
+			      so->rekey_records ? "--rekey-records" : NULL;
+	size_t i, off = 0;
+
+	if (refused) {
+		/* the daemon decides these for every request (handshaked.conf) */
+		fprintf(stderr, "ktlsh serve: %s is handshaked's to decide with --kernel-handshake\n",
+			refused);
+		return 1;
+	}
+	k->p.role = KTLSH_ROLE_SERVER;
+	k->p.auth = KTLSH_AUTH_X509;
+	k->p.timeout_ms = so->handshake_ms;
+	k->p.version_min = o->cfg.min_version;
+	k->p.version_max = o->cfg.max_version;
+	k->p.cipher_policy = k->cipher;
+	/* the ALPN list on the wire (RFC 7301 3.1) back into names */
+	for (i = 0; i < o->cfg.alpn_len && k->p.n_alpn < HSD_KH_ALPN_MAX;) {
+		size_t l = o->alpn[i];
+
+		if (!l || i + 1 + l > o->cfg.alpn_len || off + l + 1 > sizeof(k->alpn))
+			break;
+		memcpy(k->alpn + off, o->alpn + i + 1, l);
+		k->alpn[off + l] = '\0';
+		k->p.alpn[k->p.n_alpn++] = k->alpn + off;
+		off += l + 1;
+		i += 1 + l;
+	}
+	if ((k->p.cert > 0) != (k->p.privkey > 0)) {
+		fprintf(stderr, "ktlsh serve: --cert-serial and --key-serial go together\n");
+		return 1;
+	}
+	if (!k->p.cert && kernel_credential(o, k))
+		return 1;
+	so->kernel_handshake = &k->p;
+	return 0;
 }
 
 static void say_ready(void *arg, int port)
@@ -57,6 +195,7 @@ int cmd_serve(int argc, char **argv, struct hsd_crypto *cr)
 		.log = stderr, .access_log = -1,
 		.ready = say_ready,
 	};
+	struct kernel_hs k = { 0 };
 	const char *access = NULL;
 	sigset_t set;
 	struct stat st;
@@ -83,6 +222,23 @@ int cmd_serve(int argc, char **argv, struct hsd_crypto *cr)
 			so.verbose++;
 			continue;
 		}
+		if (!strcmp(a, "--kernel-handshake")) {
+			k.on = true;
+			continue;
+		}
+		if ((!strcmp(a, "--cert-serial") || !strcmp(a, "--key-serial")) && v) {
+			n = opt_number(v, INT32_MAX);
+			if (n < 0) {
+				fprintf(stderr, "ktlsh serve: %s takes a key serial\n", a);
+				return 1;
+			}
+			*(a[2] == 'c' ? &k.p.cert : &k.p.privkey) = (int32_t)n;
+			i++;
+			continue;
+		}
+		/* the names as given, for the kernel's handshake as well */
+		if (!strcmp(a, "--cipher") && v)
+			k.cipher = v;
 		if (!strcmp(a, "--threads")) {
 			num = &so.threads;
 			max = 1024;
@@ -131,8 +287,13 @@ int cmd_serve(int argc, char **argv, struct hsd_crypto *cr)
 			return 1;
 		}
 	}
-	if (!so.root || o.port <= 0 || o.port > 65535 || !o.cert) {
+	if (!so.root || o.port <= 0 || o.port > 65535 ||
+	    !(o.cert || (k.on && k.p.cert))) {
 		serve_usage(stderr);
+		return 1;
+	}
+	if (k.p.cert && !k.on) {
+		fprintf(stderr, "ktlsh serve: --cert-serial and --key-serial need --kernel-handshake\n");
 		return 1;
 	}
 	if (stat(so.root, &st) || !S_ISDIR(st.st_mode)) {
@@ -144,8 +305,11 @@ int cmd_serve(int argc, char **argv, struct hsd_crypto *cr)
 		return 1;
 	if (o.timeout_ms)
 		so.handshake_ms = o.timeout_ms;
-	err = tls_opts_finish(&o, HS_SERVER);
+	/* the kernel's handshake: no engine, no key loaded here */
+	err = k.on ? kernel_params(&o, &so, &k) : tls_opts_finish(&o, HS_SERVER);
 	if (err) {
+		hsd_keys_drop(k.made_cert);
+		hsd_keys_drop(k.made_key);
 		tls_opts_free(&o);
 		return 1;
 	}
@@ -155,6 +319,8 @@ int cmd_serve(int argc, char **argv, struct hsd_crypto *cr)
 		if (so.access_log < 0) {
 			fprintf(stderr, "ktlsh serve: %s: %s\n", access,
 				strerror(errno));
+			hsd_keys_drop(k.made_cert);
+			hsd_keys_drop(k.made_key);
 			tls_opts_free(&o);
 			return 1;
 		}
@@ -171,7 +337,9 @@ int cmd_serve(int argc, char **argv, struct hsd_crypto *cr)
 	signal(SIGPIPE, SIG_IGN);
 	so.stop_fd = signalfd(-1, &set, SFD_CLOEXEC);
 	err = so.stop_fd < 0 ? -errno : hsd_server_run(&so);
-	if (err)
+	if (err == -ENOENT && k.on)
+		fprintf(stderr, "ktlsh serve: ktlsh.ko is not loaded (--kernel-handshake needs it, and handshaked)\n");
+	else if (err)
 		fprintf(stderr, "ktlsh serve: %s\n", strerror(-err));
 	else
 		fprintf(stderr, "ktlsh serve: stopped\n");
@@ -179,6 +347,8 @@ int cmd_serve(int argc, char **argv, struct hsd_crypto *cr)
 		close(so.stop_fd);
 	if (so.access_log >= 0)
 		close(so.access_log);
+	hsd_keys_drop(k.made_cert);
+	hsd_keys_drop(k.made_key);
 	tls_opts_free(&o);
 	return err ? 1 : 0;
 }

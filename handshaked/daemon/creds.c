@@ -104,6 +104,16 @@ void hsd_link_keyrings(struct hsd_daemon *d)
 
 	d->n_rings = 0;
 	d->linked_us = hsd_now_us();
+	/*
+	 * The process keyring lives in each thread's credentials, shared by
+	 * the threads cloned after it exists: made here, before the
+	 * acceptor thread, it is one for all. Otherwise the kernel makes
+	 * one for the acceptor alone when an ACCEPT links a consumer's
+	 * keyring (ktlsh.ko's always), and the thread that reads the keys
+	 * does not possess them (EACCES).
+	 */
+	if (hsd_keys_process_keyring() < 0)
+		hsd_log(d, LOG_WARNING, "handshaked: no process keyring: keys lent with a request cannot be read");
 	for (i = 0; i < 3 + d->cfg.n_keyrings; i++) {
 		k = hsd_keys_link_named(i < 3 ? named[i] : d->cfg.keyrings[i - 3]);
 		if (k > 0)

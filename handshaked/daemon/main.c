@@ -268,9 +268,13 @@ int main(int argc, char **argv)
 		hsd_log(&d, LOG_ERR, "handshaked: start: %s", strerror(-e));
 		return 1;
 	}
-	if (!foreground && daemon(0, 0)) {
-		hsd_log(&d, LOG_ERR, "handshaked: daemon: %s", strerror(errno));
-		return 1;
+	if (!foreground) {
+		if (daemon(0, 0)) {
+			hsd_log(&d, LOG_ERR, "handshaked: daemon: %s", strerror(errno));
+			return 1;
+		}
+		/* a new process has no process keyring: linked again */
+		hsd_link_keyrings(&d);
 	}
 	/* after the fork and the capability drop: threads inherit both */
 	e = hsd_acceptor_start(&d, events, &d.acceptor);

@@ -29,14 +29,17 @@
 void srv_log_conn(struct worker *w, struct conn *c, const char *end)
 {
 	const struct hs_params *p = c->tls ? hs_params(c->tls) : NULL;
+	/* the kernel's handshake: what the module read back from kTLS */
+	uint16_t v = p ? p->version : c->kh_version;
+	const char *suite = p && p->suite ? p->suite->name :
+			    hsd_kh_cipher_name(c->kh_cipher, c->kh_version);
 
 	if (!w->o->verbose || !w->o->log)
 		return;
 	fprintf(w->o->log,
 		"serve: peer=%s version=%s suite=%s path=\"%s\" requests=%u bytes=%llu ms=%llu parked=%u end=%s\n",
-		c->peer, p && p->version == HS_TLS13 ? "TLSv1.3" :
-		p && p->version == HS_TLS12 ? "TLSv1.2" : "-",
-		p && p->suite ? p->suite->name : "-",
+		c->peer, v == HS_TLS13 ? "TLSv1.3" : v == HS_TLS12 ? "TLSv1.2" : "-",
+		suite ? suite : "-",
 		c->path.why[0] ? c->path.why : "-", c->requests,
 		(unsigned long long)c->bytes,
 		(unsigned long long)(now_ms() - c->start), c->parks, end);
@@ -181,6 +184,16 @@ static void arm_tick(struct worker *w)
 	io_uring_sqe_set_data64(s, UD(OP_TICK, 0, 0));
 }
 
+/* the ktlsh socket's events (multishot: re-armed only when it ends) */
+static void arm_kh(struct worker *w)
+{
+	struct io_uring_sqe *s = sqe(w);
+
+	io_uring_prep_poll_multishot(s, hsd_kh_fd(w->kh), POLLIN);
+	io_uring_sqe_set_data64(s, UD(OP_KH, 0, 0));
+	w->kh_armed = true;
+}
+
 static void arm_wake(struct worker *w)
 {
 	struct io_uring_sqe *s = sqe(w);
@@ -286,6 +299,8 @@ static void *run(void *arg)
 	arm_accept(w);
 	arm_tick(w);
 	arm_wake(w);
+	if (w->kh)
+		arm_kh(w);
 	while (!(w->stopping && !w->active && !w->accepting)) {
 		r = io_uring_submit_and_wait(&w->ring, 1);
 		if (r < 0 && r != -EINTR && r != -EAGAIN && r != -EBUSY) {
@@ -311,6 +326,11 @@ static void *run(void *arg)
 				break;
 			case OP_CANCEL:
 				break;
+			case OP_KH:
+				if (!(cqe->flags & IORING_CQE_F_MORE))
+					w->kh_armed = false;
+				srv_kh_events(w);
+				break;
 			default:
 				if (UD_SLOT(u) >= w->n)
 					break;
@@ -324,6 +344,8 @@ static void *run(void *arg)
 		io_uring_cq_advance(&w->ring, seen);
 		if (!w->accepting && !w->stopping && !w->accept_paused)
 			arm_accept(w);
+		if (w->kh && !w->kh_armed)
+			arm_kh(w);
 	}
 	return NULL;
 }
@@ -337,6 +359,9 @@ static void worker_free(struct worker *w)
 			srv_conn_free(w, &w->c[i], "exit");
 	if (w->ring.ring_fd > 0)
 		io_uring_queue_exit(&w->ring);
+	/* its requests, if any were left, end with it (NETLINK_URELEASE) */
+	hsd_kh_close(w->kh);
+	free(w->kh_slot);
 	if (w->lfd >= 0)
 		close(w->lfd);
 	if (w->wake >= 0)
@@ -440,6 +465,12 @@ static int worker_init(struct worker *w, const struct hsd_server_opts *o,
 	w->rootfd = open(o->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (w->wake < 0 || w->rootfd < 0)
 		return -errno;
+	/* one ktlsh socket per thread: its requests' DONE come to it alone */
+	if (o->kernel_handshake) {
+		err = hsd_kh_open(&w->kh);
+		if (err)
+			return err;
+	}
 	w->lfd = listener(o->port);
 	return w->lfd < 0 ? w->lfd : 0;
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "handshaked/io/path.h"
+#include "handshaked/kernel/ktlsh_nl.h"
 #include "handshaked/tls/tls.h"
 
 struct hsd_server_opts {
@@ -18,6 +19,14 @@ struct hsd_server_opts {
 	int port;
 	unsigned int threads;		/* 0: one per online CPU */
 	const struct hs_config *tls;	/* server role, shared by the threads */
+	/*
+	 * Non-NULL: the kernel does each handshake. Every accepted socket
+	 * goes to ktlsh.ko with these parameters (role server), handshaked
+	 * answers the upcall and installs the kTLS keys, and the socket
+	 * comes back encrypted: this process never holds a traffic key, and
+	 * @tls is not used. The module must be loaded and a daemon running.
+	 */
+	const struct hsd_kh_params *kernel_handshake;
 	struct hsd_path_opts path;	/* kTLS or not: configuration */
 	unsigned int max_conns;		/* over all threads */
 	/* deadlines, ms */

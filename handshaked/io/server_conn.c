@@ -7,7 +7,10 @@
  * come with RECVMSG, whose control message types each record (alerts,
  * KeyUpdate: doc/KERNEL-ABI.md §3.6). User space: the file is READ into a
  * registered buffer and sealed by the engine, records go out with SEND.
- * At most one operation is in flight per connection.
+ * With the kernel's handshake (--kernel-handshake) the engine is not
+ * used: the socket goes to ktlsh.ko and comes back with kTLS keys that
+ * this process never sees. At most one operation is in flight per
+ * connection.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -119,6 +122,15 @@ static void op_poll(struct worker *w, struct conn *c)
 void srv_conn_free(struct worker *w, struct conn *c, const char *end)
 {
 	srv_log_conn(w, c, end);
+	if (c->st == C_KERNEL) {
+		/*
+		 * Ended before its DONE (a deadline, the server stopping):
+		 * the request goes too. A DONE already on its way names an
+		 * id no connection has, and is dropped.
+		 */
+		hsd_kh_cancel(w->kh, c->kh_id);
+		w->kh_slot[c->fd] = -1;
+	}
 	if (c->fd >= 0)
 		close(c->fd);
 	srv_file_put(w, c);
@@ -141,6 +153,10 @@ void srv_conn_free(struct worker *w, struct conn *c, const char *end)
 	c->linked = c->link_failed = false;
 	c->tx_records = c->bytes = c->left = c->off = 0;
 	c->requests = 0;
+	c->kh_id = 0;
+	c->kh_version = c->kh_cipher = 0;
+	c->kh_record = 0;
+	c->kh_peer_closed = false;
 	c->path.why[0] = 0;
 	w->free_slots[w->n_free++] = (unsigned int)(c - w->c);
 	w->active--;
@@ -162,8 +178,9 @@ static void end_conn(struct worker *w, struct conn *c, const char *why)
 		srv_conn_free(w, c, c->end_why);
 		return;
 	}
-	if (c->tls && !c->shut && !c->reset) {
-		bool failed = hs_error(c->tls, &alert, &received, NULL);
+	/* with the kernel's handshake: no engine, kTLS both ways */
+	if ((c->tls || c->ktls_tx) && !c->shut && !c->reset) {
+		bool failed = c->tls && hs_error(c->tls, &alert, &received, NULL);
 
 		if (c->ktls_tx && !failed)
 			hsd_ktls_send_record(c->fd, HS_CT_ALERT, close_notify,
@@ -355,6 +372,146 @@ static void after_handshake(struct worker *w, struct conn *c)
 	fallback_input(w, c);
 }
 
+/* ---- the kernel's handshake (ktlsh.ko) ---- */
+
+/*
+ * What the kernel's handshake agreed bounds what we send: the record
+ * size the daemon gave the kernel for the peer's record_size_limit
+ * (TLS_TX_MAX_PAYLOAD_LEN, where the kernel has it; RFC 8449 4), to count
+ * records, and RFC 8446 5.5's per-key limit of the AEAD (TLS 1.3).
+ */
+static void kernel_limits(struct conn *c)
+{
+	enum hsd_aead_id id = HSD_AEAD_COUNT;
+	uint16_t v = 0;
+	socklen_t l = sizeof(v);
+	uint64_t limit;
+
+	c->kh_record = 16384;
+	if (!getsockopt(c->fd, SOL_TLS, TLS_TX_MAX_PAYLOAD_LEN, &v, &l) && v)
+		c->kh_record = v;
+	c->path.tx_limit = UINT64_MAX;
+	switch (c->kh_cipher) {
+	case TLS_CIPHER_AES_GCM_128:
+		id = HSD_AES_128_GCM;
+		break;
+	case TLS_CIPHER_AES_GCM_256:
+		id = HSD_AES_256_GCM;
+		break;
+	case TLS_CIPHER_AES_CCM_128:
+		id = HSD_AES_128_CCM;
+		break;
+	case TLS_CIPHER_CHACHA20_POLY1305:
+		id = HSD_CHACHA20_POLY1305;
+		break;
+	}
+	if (c->kh_version != 0x0304 || id == HSD_AEAD_COUNT)
+		return;
+	limit = hsd_aead_desc(id)->record_limit;
+	c->path.tx_limit = limit - (limit >> 4);
+}
+
+/* the module's HANDSHAKE-DONE for @c: the socket is back, with kTLS */
+static void kernel_done(struct worker *w, struct conn *c,
+			const struct hsd_kh_result *r)
+{
+	c->st = C_HANDSHAKE;	/* no longer the module's */
+	if (r->status) {
+		snprintf(c->path.why, sizeof(c->path.why),
+			 "the kernel's handshake failed (%s)", strerror(-r->status));
+		end_conn(w, c, "handshake failed");
+		return;
+	}
+	c->kh_version = r->tls_version;
+	c->kh_cipher = r->cipher;
+	c->ktls_tx = c->ktls_rx = true;
+	c->path.ktls = true;
+	kernel_limits(c);
+	snprintf(c->path.why, sizeof(c->path.why),
+		 "kTLS (TX and RX, body spliced), the kernel's handshake: no key here");
+	/* --no-pad: trusted clients, records decrypted in place (§3.2) */
+	if (w->o->path.rx_no_pad && c->kh_version == 0x0304) {
+		unsigned int on = 1;
+
+		if (setsockopt(c->fd, SOL_TLS, TLS_RX_EXPECT_NO_PAD, &on, sizeof(on)))
+			snprintf(c->path.why, sizeof(c->path.why),
+				 "kTLS (TX and RX, body spliced), the kernel's handshake, RX_EXPECT_NO_PAD refused");
+	}
+	if (srv_io_get(w, c)) {
+		end_conn(w, c, "out of memory");
+		return;
+	}
+	next_request(w, c);
+}
+
+static int kernel_slot_room(struct worker *w, int fd)
+{
+	unsigned int cap = w->kh_slot_cap ? w->kh_slot_cap : 1024, i;
+	int *n;
+
+	while (cap <= (unsigned int)fd)
+		cap *= 2;
+	if (cap == w->kh_slot_cap)
+		return 0;
+	n = realloc(w->kh_slot, cap * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	for (i = w->kh_slot_cap; i < cap; i++)
+		n[i] = -1;
+	w->kh_slot = n;
+	w->kh_slot_cap = cap;
+	return 0;
+}
+
+/*
+ * The socket goes to ktlsh.ko, which queues it for the kernel's upcall;
+ * handshaked does the handshake and installs the keys, and the module's
+ * HANDSHAKE-DONE (srv_kh_events) gives it back. Nothing here touches the
+ * socket meanwhile; the handshake deadline still holds (the tick cancels).
+ */
+static void kernel_submit(struct worker *w, struct conn *c)
+{
+	char why[128] = "";
+	int err;
+
+	err = kernel_slot_room(w, c->fd);
+	if (!err)
+		err = hsd_kh_submit(w->kh, c->fd, w->o->kernel_handshake,
+				    &c->kh_id, why, sizeof(why));
+	if (err) {
+		snprintf(c->path.why, sizeof(c->path.why),
+			 "ktlsh.ko refused the socket (%s%s%s)", strerror(-err),
+			 why[0] ? ": " : "", why);
+		end_conn(w, c, "kernel handshake refused");
+		return;
+	}
+	c->st = C_KERNEL;
+	w->kh_slot[c->fd] = (int)(c - w->c);
+	/* DONE events read while the reply was awaited are kept: now */
+	srv_kh_events(w);
+}
+
+void srv_kh_events(struct worker *w)
+{
+	struct hsd_kh_result r;
+	struct conn *c;
+	int slot;
+
+	while (hsd_kh_next(w->kh, &r) > 0) {
+		if (r.sockfd < 0 || (unsigned int)r.sockfd >= w->kh_slot_cap)
+			continue;
+		slot = w->kh_slot[r.sockfd];
+		if (slot < 0)
+			continue;
+		c = &w->c[slot];
+		/* that fd may be another connection's now: the id decides */
+		if (c->st != C_KERNEL || c->fd != r.sockfd || c->kh_id != r.id)
+			continue;
+		w->kh_slot[r.sockfd] = -1;
+		kernel_done(w, c, &r);
+	}
+}
+
 /* ---- requests ---- */
 
 static void respond_error(struct worker *w, struct conn *c, int status);
@@ -471,8 +628,16 @@ static void next_request(struct worker *w, struct conn *c)
 	 * RFC 8446 6.1: the peer's close_notify ends what it sends, not
 	 * what it may receive: the requests before it were answered above.
 	 */
-	if (hs_peer_closed(c->tls)) {
+	if (c->tls ? hs_peer_closed(c->tls) : c->kh_peer_closed) {
 		end_conn(w, c, "close_notify");
+		return;
+	}
+	/*
+	 * The kernel's handshake left no keys here to rekey with (RFC 8446
+	 * 5.5): past half the AEAD's limit, no further request is read.
+	 */
+	if (!c->tls && c->tx_records >= c->path.tx_limit / 2) {
+		end_conn(w, c, "AEAD limit near, no key here to rekey with");
 		return;
 	}
 	if (w->stopping && !c->req_len) {
@@ -510,7 +675,7 @@ static void park(struct worker *w, struct conn *c)
 	c->quiet_since = 0;
 	c->parks++;
 	srv_io_put(w, c);
-	if (!hs_conn_shed(c->tls))
+	if (c->tls && !hs_conn_shed(c->tls))
 		w->freed++;
 	op_poll(w, c);
 }
@@ -560,11 +725,31 @@ static void ktls_input(struct worker *w, struct conn *c, int res)
 			end_conn(w, c, "peer closed");
 			return;
 		}
-		hs_app_data_received(c->tls);
+		if (c->tls)
+			hs_app_data_received(c->tls);
 		c->req_len += (size_t)res;
 		if (c->req_len > c->req_hw)
 			c->req_hw = c->req_len;
 		next_request(w, c);
+		return;
+	}
+	if (type == HS_CT_ALERT && !c->tls) {
+		/* RFC 8446 6: close_notify ends what the peer sends; others end all */
+		if (res == 2 && p[1] == HS_ALERT_CLOSE_NOTIFY) {
+			c->kh_peer_closed = true;
+			next_request(w, c);
+		} else {
+			end_conn(w, c, "alert");
+		}
+		return;
+	}
+	if (!c->tls) {
+		/*
+		 * A KeyUpdate (RFC 8446 4.6.3) needs the traffic secrets,
+		 * which only handshaked held: the connection cannot go on.
+		 */
+		hsd_wipe(p, (size_t)res);
+		end_conn(w, c, "post-handshake message, and no key here (the kernel's handshake)");
 		return;
 	}
 	if (type == HS_CT_ALERT) {
@@ -604,6 +789,11 @@ static int ktls_account(struct conn *c, size_t n)
 	uint8_t msg[5];
 	int err;
 
+	if (!c->tls) {
+		/* the kernel's handshake: no key here to rekey with */
+		c->tx_records += n / c->kh_record + 1;
+		return c->tx_records < c->path.tx_limit ? 0 : -EKEYEXPIRED;
+	}
 	/* at most this many records: the peer's record_size_limit counts */
 	c->tx_records += n / hs_tx_max_plaintext(c->tls) + 1;
 	if (c->tx_records < c->path.tx_limit ||
@@ -893,6 +1083,10 @@ void srv_conn_start(struct worker *w, struct conn *c, int fd)
 	c->deadline = c->start + w->o->handshake_ms;
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	hsd_peer_name(fd, c->peer, sizeof(c->peer));
+	if (w->o->kernel_handshake) {
+		kernel_submit(w, c);
+		return;
+	}
 	/* a silent connection holds no engine and no buffers */
 	op_poll(w, c);
 }

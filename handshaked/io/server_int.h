@@ -25,6 +25,7 @@ enum op {
 	OP_ACCEPT = 1, OP_RECV, OP_RECVMSG, OP_SEND, OP_SPLICE_IN, OP_SPLICE_OUT,
 	OP_READ, OP_POLL, OP_POLL_OUT, OP_TICK, OP_WAKE, OP_CANCEL,
 	OP_SPLICE_LINK,	/* a splice in linked to the splice out after it */
+	OP_KH,		/* the thread's ktlsh socket is readable (events) */
 };
 
 /* user_data: op in bits 56..63, generation 32..55, slot 0..31 */
@@ -45,6 +46,7 @@ enum op {
 enum state {
 	C_FREE,
 	C_HANDSHAKE,	/* engine fed by RECV, its output SENT */
+	C_KERNEL,	/* with ktlsh.ko: the kernel's handshake, until its DONE */
 	C_DRAIN,	/* kTLS next: the rest of a record already begun */
 	C_REQUEST,	/* reading a request head */
 	C_RESPOND,	/* head and body going out */
@@ -102,7 +104,12 @@ struct conn {
 	bool in_head;			/* a request head has begun */
 	bool reset;			/* the peer reset or the socket failed */
 	const char *end_why;		/* why it ends, while lingering */
-	struct hs_conn *tls;
+	struct hs_conn *tls;		/* NULL with the kernel's handshake */
+	/* the kernel's handshake (C_KERNEL, then what it agreed) */
+	uint32_t kh_id;
+	uint16_t kh_version, kh_cipher;
+	size_t kh_record;		/* its TX record size, for the count */
+	bool kh_peer_closed;		/* the peer's close_notify, no engine */
 	struct hsd_path path;
 	uint64_t tx_records;		/* kTLS: records under this TX key */
 	struct conn_io *io;		/* NULL while parked */
@@ -155,6 +162,14 @@ struct worker {
 	unsigned int freed;		/* conn_io and engine buffers since a trim */
 	uint8_t sink[RAW_MAX];		/* lingering connections' dropped bytes */
 	struct hsd_file_cache files;
+	/*
+	 * The kernel's handshake: this thread's ktlsh socket (its requests'
+	 * DONE events come to it alone), and its sockets' slots by fd.
+	 */
+	struct hsd_kh *kh;
+	bool kh_armed;
+	int *kh_slot;
+	unsigned int kh_slot_cap;
 	uint64_t tick_ts;
 	struct __kernel_timespec tick;
 	uint64_t wake_v;
@@ -210,6 +225,8 @@ void srv_conn_free(struct worker *w, struct conn *c, const char *end);
 /* its pipe back to the thread's spares (@spare, and empty) or closed */
 void srv_pipe_put(struct worker *w, struct conn *c, bool spare);
 void srv_file_put(struct worker *w, struct conn *c);
+/* the ktlsh socket readable: each HANDSHAKE-DONE to its connection */
+void srv_kh_events(struct worker *w);
 /* a connection's conn_io: taken (0 or -ENOMEM), given back (wiped) */
 int srv_io_get(struct worker *w, struct conn *c);
 void srv_io_put(struct worker *w, struct conn *c);

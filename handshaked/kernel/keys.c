@@ -26,6 +26,13 @@ int hsd_keys_link(int32_t serial)
 	return 0;
 }
 
+int32_t hsd_keys_process_keyring(void)
+{
+	key_serial_t k = keyctl_get_keyring_ID(KEY_SPEC_PROCESS_KEYRING, 1);
+
+	return k < 0 ? -errno : k;
+}
+
 int hsd_keys_read(int32_t serial, uint8_t **out, size_t *len)
 {
 	void *p = NULL;
@@ -36,6 +43,28 @@ int hsd_keys_read(int32_t serial, uint8_t **out, size_t *len)
 	*out = p;
 	*len = (size_t)n;
 	return 0;
+}
+
+int32_t hsd_keys_add_private(const char *desc, const void *p, size_t n)
+{
+	key_serial_t k = add_key("user", desc, p, n, KEY_SPEC_PROCESS_KEYRING);
+
+	if (k < 0)
+		return -errno;
+	if (keyctl_setperm(k, KEY_POS_VIEW | KEY_POS_READ | KEY_POS_SEARCH |
+			   KEY_POS_LINK | KEY_POS_SETATTR) < 0) {
+		int err = -errno;
+
+		keyctl_invalidate(k);
+		return err;
+	}
+	return k;
+}
+
+void hsd_keys_drop(int32_t serial)
+{
+	if (serial > 0)
+		keyctl_invalidate(serial);
 }
 
 void hsd_keys_free(uint8_t *p, size_t len)

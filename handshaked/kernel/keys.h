@@ -20,12 +20,23 @@
 int32_t hsd_keys_link_named(const char *name);
 /* link keyring @serial (ACCEPT's KEYRING) into our process keyring */
 int hsd_keys_link(int32_t serial);
+/* this process's keyring, made if it has none: its serial or -errno */
+int32_t hsd_keys_process_keyring(void);
 
 /*
  * The payload of key @serial into a new buffer (*@out, *@len), to be
  * wiped and freed by the caller (hsd_keys_free).
  */
 int hsd_keys_read(int32_t serial, uint8_t **out, size_t *len);
+/*
+ * A "user" key in this process's keyring holding @p (@n bytes), which
+ * only its possessor may view, read, search and link: what ktlsh.ko lets
+ * a caller name (it checks with the caller's credentials) and lends to
+ * the daemon for one request. The serial, or -errno.
+ */
+int32_t hsd_keys_add_private(const char *desc, const void *p, size_t n);
+/* the key gone at once, for every keyring that holds it */
+void hsd_keys_drop(int32_t serial);
 void hsd_keys_free(uint8_t *p, size_t len);
 
 /*
