@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -481,6 +482,53 @@ static double proc_cpu(int pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* the CPU time of every process in @pids, summed: -1 if one is gone */
+static double procs_cpu(const long *pids, size_t n)
+{
+	double sum = 0, c;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		c = proc_cpu((int)pids[i]);
+		if (c < 0)
+			return -1;
+		sum += c;
+	}
+	return sum;
+}
+
+/*
+ * The whole machine's busy CPU time, s (/proc/stat: user, nice, system,
+ * irq, softirq, steal over every CPU): with this process's own taken off,
+ * what serving the load cost everywhere, kernel threads included.
+ */
+static double machine_busy(void)
+{
+	unsigned long long v[8] = { 0 };
+	FILE *f = fopen("/proc/stat", "r");
+	int n;
+
+	if (!f)
+		return -1;
+	n = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1],
+		   &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]);
+	fclose(f);
+	if (n != 8)
+		return -1;
+	return (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) /
+	       (double)sysconf(_SC_CLK_TCK);
+}
+
+static double self_cpu(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru))
+		return -1;
+	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
+}
+
 static int parse_url(struct bench *b, const char *url, char *host, size_t hcap,
 		     char *path, size_t pcap)
 {
@@ -612,7 +660,8 @@ static void bench_usage(FILE *f)
 		"  --idle            open -c connections and hold them, no requests\n"
 		"                    (\"all N open\" on stderr once they are)\n"
 		"  --threads N       rings (default 1)\n"
-		"  --server-pid PID  the server's CPU time per GB and per request\n"
+		"  --server-pid PID  the server's CPU time per GB and per request (repeat:\n"
+		"                    the sum of several processes, e.g. a daemon's too)\n"
 		"  -j                JSON on stdout\n"
 		"TLS options:\n");
 	tls_opts_usage(f);
@@ -624,7 +673,9 @@ int cmd_bench(int argc, char **argv, struct hsd_crypto *cr)
 	static struct bench b;
 	struct bthread *t = NULL;
 	const char *url = NULL;
-	long conns = 10, secs = 10, threads = 1, pid = 0;
+	long conns = 10, secs = 10, threads = 1, pids[8], pid = 0;
+	size_t n_pids = 0;
+	double busy0 = -1, busy1, self0 = -1, self1;
 	char host[256], path[HTTP_TARGET_MAX];
 	double cpu0 = 0, cpu1, el, q[2] = { 0.50, 0.99 }, qv[2] = { 0, 0 };
 	uint64_t start, requests = 0, bytes = 0, hs = 0, errors = 0, max_us = 0;
@@ -652,6 +703,10 @@ int cmd_bench(int argc, char **argv, struct hsd_crypto *cr)
 			i++;
 		} else if (!strcmp(a, "--server-pid")) {
 			pid = opt_number(v, 1 << 22);
+			if (n_pids == ARRAY_SIZE(pids))
+				pid = -1;
+			else if (pid > 0)
+				pids[n_pids++] = pid;
 			i++;
 		} else if (!strcmp(a, "--new-conn")) {
 			b.new_conn = true;
@@ -700,13 +755,15 @@ int cmd_bench(int argc, char **argv, struct hsd_crypto *cr)
 	t = calloc((size_t)threads, sizeof(*t));
 	if (!t)
 		goto out;
-	if (pid) {
-		cpu0 = proc_cpu((int)pid);
+	if (n_pids) {
+		cpu0 = procs_cpu(pids, n_pids);
 		if (cpu0 < 0) {
-			fprintf(stderr, "ktlsh bench: no process %ld\n", pid);
+			fprintf(stderr, "ktlsh bench: a --server-pid process is not there\n");
 			goto out;
 		}
 	}
+	busy0 = machine_busy();
+	self0 = self_cpu();
 	start = now_ns();
 	for (i = 0; i < threads; i++) {
 		t[i].b = &b;
@@ -753,9 +810,11 @@ int cmd_bench(int argc, char **argv, struct hsd_crypto *cr)
 		errors += atomic_load(&t[i].s.errors);
 	}
 	el = (double)(now_ns() - start) / 1e9;
-	cpu1 = pid ? proc_cpu((int)pid) : 0;
+	cpu1 = n_pids ? procs_cpu(pids, n_pids) : 0;
 	if (cpu1 < 0)
 		cpu1 = cpu0 - 1;	/* the server is gone: no figure */
+	busy1 = machine_busy();
+	self1 = self_cpu();
 	for (i = 0; i < threads; i++) {
 		pthread_join(t[i].th, NULL);
 		for (k = 0; k < BUCKETS; k++)
@@ -791,9 +850,21 @@ int cmd_bench(int argc, char **argv, struct hsd_crypto *cr)
 		printf("\"errors\": %llu, ", (unsigned long long)errors);
 		printf("\"p50_us\": %.0f, \"p99_us\": %.0f, ", qv[0], qv[1]);
 		printf("\"max_us\": %llu", (unsigned long long)max_us);
-		if (pid && cpu1 >= 0) {
-			printf(", \"server_pid\": %ld, ", pid);
+		if (busy0 >= 0 && busy1 >= 0 && self0 >= 0 && self1 >= 0) {
+			double rest = (busy1 - busy0) - (self1 - self0);
+
+			/* everything but this load generator, kernel included */
+			printf(", \"machine_busy_s\": %.3f, \"client_cpu_s\": %.3f, ",
+			       busy1 - busy0, self1 - self0);
+			printf("\"rest_cpu_us_per_handshake\": %.2f",
+			       hs && rest > 0 ? rest * 1e6 / (double)hs : 0);
+		}
+		if (n_pids && cpu1 >= 0) {
+			printf(", \"server_pid\": %ld, ", pids[0]);
+			printf("\"server_pids\": %zu, ", n_pids);
 			printf("\"server_cpu_s\": %.3f, ", cpu1);
+			printf("\"server_cpu_us_per_handshake\": %.2f, ",
+			       hs ? cpu1 * 1e6 / (double)hs : 0);
 			printf("\"server_cpu_s_per_gb\": %.4f, ",
 			       bytes ? cpu1 / ((double)bytes / 1e9) : 0);
 			printf("\"server_cpu_us_per_request\": %.2f",
@@ -806,7 +877,7 @@ int cmd_bench(int argc, char **argv, struct hsd_crypto *cr)
 		       (double)requests / el, (double)bytes / el / 1e6, (double)hs / el);
 		printf("latency p50 %.0f us, p99 %.0f us, max %llu us\n", qv[0],
 		       qv[1], (unsigned long long)max_us);
-		if (pid && cpu1 >= 0)
+		if (n_pids && cpu1 >= 0)
 			printf("server: %.3f CPU s, %.4f per GB, %.2f us per request\n",
 			       cpu1, bytes ? cpu1 / ((double)bytes / 1e9) : 0,
 			       requests ? cpu1 * 1e6 / (double)requests : 0);

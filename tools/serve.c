@@ -59,6 +59,7 @@ struct kernel_hs {
 	int32_t made_cert, made_key;	/* ours to drop at exit */
 	const char *cipher;
 	char alpn[256 + HSD_KH_ALPN_MAX];	/* the names, NUL-terminated */
+	char cipher_buf[512];		/* every --cipher list, ':' joined */
 };
 
 /*
@@ -74,8 +75,7 @@ static int kernel_credential(struct tls_opts *o, struct kernel_hs *k)
 	uint8_t *der = NULL, *key = NULL;
 	size_t n = 0, i, keylen = 0;
 	char desc[64];
-	int err;
-	FILE *f;
+	int err, fd;
 
 	err = hsd_cert_chain_load(o->cert, &chain);
 	if (err) {
@@ -83,16 +83,25 @@ static int kernel_credential(struct tls_opts *o, struct kernel_hs *k)
 			strerror(-err));
 		return err;
 	}
-	f = fopen(o->key ? o->key : o->cert, "rb");
+	/* read(2), not stdio: no buffer of the key's left unwiped */
+	fd = open(o->key ? o->key : o->cert, O_RDONLY | O_CLOEXEC);
 	key = malloc(65536);
-	err = !f ? -errno : !key ? -ENOMEM : 0;
-	if (!err) {
-		keylen = fread(key, 1, 65536, f);
-		if (ferror(f) || keylen == 65536)
-			err = -EINVAL;
+	err = fd < 0 ? -errno : !key ? -ENOMEM : 0;
+	while (!err && keylen < 65536) {
+		ssize_t r = read(fd, key + keylen, 65536 - keylen);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			err = r < 0 ? -errno : 0;
+			break;
+		}
+		keylen += (size_t)r;
 	}
-	if (f)
-		fclose(f);
+	if (!err && keylen == 65536)
+		err = -EFBIG;
+	if (fd >= 0)
+		close(fd);
 	if (!err && (hsd_pkey_private_from_mem(o->cr, key, keylen, &pk) ||
 		     !hsd_cert_matches_key(chain.der[0], chain.len[0], pk)))
 		err = -EKEYREJECTED;
@@ -138,12 +147,15 @@ static int kernel_params(struct tls_opts *o, struct hsd_server_opts *so,
 			 struct kernel_hs *k)
 {
 	const char *refused = o->verify_client ? "--verify-client" :
+			      o->ca ? "--ca" :
+			      o->cfg.middlebox_compat ? "--middlebox-compat" :
 			      o->no_ktls ? "--no-ktls" :
 			      o->cfg.n_groups ? "--groups" :
 			      o->n_psks || o->psk_identity ? "--psk-*" :
 			      o->keylog_path ? "--keylog" :
 			      o->cfg.record_size_limit ? "--record-size-limit" :
-			      so->rekey_records ? "--rekey-records" : NULL;
+			      so->rekey_records ? "--rekey-records" :
+			      o->cfg.tickets_to_send ? "--tickets" : NULL;
 	size_t i, off = 0;
 
 	if (refused) {
@@ -159,9 +171,14 @@ static int kernel_params(struct tls_opts *o, struct hsd_server_opts *so,
 	k->p.version_max = o->cfg.max_version;
 	k->p.cipher_policy = k->cipher;
 	/* the ALPN list on the wire (RFC 7301 3.1) back into names */
-	for (i = 0; i < o->cfg.alpn_len && k->p.n_alpn < HSD_KH_ALPN_MAX;) {
+	for (i = 0; i < o->cfg.alpn_len;) {
 		size_t l = o->alpn[i];
 
+		if (k->p.n_alpn == HSD_KH_ALPN_MAX) {
+			fprintf(stderr, "ktlsh serve: at most %d ALPN protocols go to the kernel\n",
+				HSD_KH_ALPN_MAX);
+			return 1;
+		}
 		if (!l || i + 1 + l > o->cfg.alpn_len || off + l + 1 > sizeof(k->alpn))
 			break;
 		memcpy(k->alpn + off, o->alpn + i + 1, l);
@@ -172,6 +189,10 @@ static int kernel_params(struct tls_opts *o, struct hsd_server_opts *so,
 	}
 	if ((k->p.cert > 0) != (k->p.privkey > 0)) {
 		fprintf(stderr, "ktlsh serve: --cert-serial and --key-serial go together\n");
+		return 1;
+	}
+	if (k->p.cert && (o->cert || o->key)) {
+		fprintf(stderr, "ktlsh serve: --cert/--key or --cert-serial/--key-serial, not both\n");
 		return 1;
 	}
 	if (!k->p.cert && kernel_credential(o, k))
@@ -236,9 +257,21 @@ int cmd_serve(int argc, char **argv, struct hsd_crypto *cr)
 			i++;
 			continue;
 		}
-		/* the names as given, for the kernel's handshake as well */
-		if (!strcmp(a, "--cipher") && v)
-			k.cipher = v;
+		/*
+		 * The names as given, for the kernel's handshake: copied
+		 * before tls_opt() splits the string in place
+		 */
+		if (!strcmp(a, "--cipher") && v) {
+			size_t used = strlen(k.cipher_buf);
+
+			if (used + 1 + strlen(v) >= sizeof(k.cipher_buf)) {
+				fprintf(stderr, "ktlsh serve: --cipher lists too long\n");
+				return 1;
+			}
+			snprintf(k.cipher_buf + used, sizeof(k.cipher_buf) - used,
+				 "%s%s", used ? ":" : "", v);
+			k.cipher = k.cipher_buf;
+		}
 		if (!strcmp(a, "--threads")) {
 			num = &so.threads;
 			max = 1024;
@@ -287,13 +320,13 @@ int cmd_serve(int argc, char **argv, struct hsd_crypto *cr)
 			return 1;
 		}
 	}
+	if ((k.p.cert || k.p.privkey) && !k.on) {
+		fprintf(stderr, "ktlsh serve: --cert-serial and --key-serial need --kernel-handshake\n");
+		return 1;
+	}
 	if (!so.root || o.port <= 0 || o.port > 65535 ||
 	    !(o.cert || (k.on && k.p.cert))) {
 		serve_usage(stderr);
-		return 1;
-	}
-	if (k.p.cert && !k.on) {
-		fprintf(stderr, "ktlsh serve: --cert-serial and --key-serial need --kernel-handshake\n");
 		return 1;
 	}
 	if (stat(so.root, &st) || !S_ISDIR(st.st_mode)) {

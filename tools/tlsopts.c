@@ -25,6 +25,8 @@ void tls_opts_usage(FILE *f)
 		"  --no-ktls                records in user space even where kTLS exists\n"
 		"  --no-pad                 TLS 1.3: tell kTLS RX the peer does not pad (trusted peers)\n"
 		"  --record-size-limit N    offer/answer RFC 8449 record_size_limit (64..16385)\n"
+		"  --tickets N              server: TLS 1.3 tickets per handshake (default 1,\n"
+		"                           0: none, no resumption by ticket)\n"
 		"  --timeout MS             the handshake's deadline (default 30000): a peer\n"
 		"                           that stalls fails it with ETIMEDOUT\n");
 }
@@ -199,6 +201,16 @@ int tls_opt(struct tls_opts *o, int argc, char **argv, int *i)
 			return -1;
 		}
 		o->timeout_ms = (unsigned int)n;
+	} else if (ARG("--tickets")) {
+		char *end;
+		unsigned long n = strtoul(v, &end, 10);
+
+		if (*end || n > 8) {
+			fprintf(stderr, "ktlsh: --tickets takes 0..8\n");
+			return -1;
+		}
+		o->tickets_set = true;
+		o->cfg.tickets_to_send = (unsigned int)n;
 	} else if (!strcmp(a, "--keyupdate")) {
 		o->keyupdate = true;
 	} else if (!strcmp(a, "--verify-client")) {
@@ -332,7 +344,8 @@ int tls_opts_finish(struct tls_opts *o, enum hs_role role)
 	}
 	if (role == HS_SERVER) {
 		/* resumption: tickets (7200 s, rotated hourly) and IDs */
-		err = hs_ticket_keys_new(o->cr, 7200, 3600, now_ms, NULL,
+		err = o->tickets_set && !o->cfg.tickets_to_send ? 0 :
+		      hs_ticket_keys_new(o->cr, 7200, 3600, now_ms, NULL,
 					 &o->tickets);
 		if (!err)
 			err = hs_session_cache_new(1024, 3600, now_ms, NULL,

@@ -21,6 +21,7 @@ struct tls_opts {
 	const char *psk_identity, *psk_key;
 	FILE *keylog;
 	bool keyupdate;
+	bool tickets_set;	/* --tickets N given (0: none) */
 	/* the handshake's deadline from the connection, ms (0: none) */
 	unsigned int timeout_ms;
 	bool no_ktls;

@@ -344,6 +344,13 @@ static void *run(void *arg)
 		io_uring_cq_advance(&w->ring, seen);
 		if (!w->accepting && !w->stopping && !w->accept_paused)
 			arm_accept(w);
+		/*
+		 * A cancel or a submission above may have read DONE events
+		 * while it awaited its reply: kept by the library, they do
+		 * not make the socket readable, so they are taken here.
+		 */
+		if (w->kh && hsd_kh_pending(w->kh))
+			srv_kh_events(w);
 		if (w->kh && !w->kh_armed)
 			arm_kh(w);
 	}

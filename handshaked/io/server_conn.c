@@ -422,6 +422,17 @@ static void kernel_done(struct worker *w, struct conn *c,
 		end_conn(w, c, "handshake failed");
 		return;
 	}
+	/*
+	 * The module read version and cipher back from the socket's kTLS
+	 * state: without them no key is installed, and nothing may be sent
+	 * (it would go out in the clear).
+	 */
+	if (!r->tls_version || !r->cipher) {
+		snprintf(c->path.why, sizeof(c->path.why),
+			 "the kernel's handshake reported success without kTLS keys");
+		end_conn(w, c, "handshake failed");
+		return;
+	}
 	c->kh_version = r->tls_version;
 	c->kh_cipher = r->cipher;
 	c->ktls_tx = c->ktls_rx = true;
@@ -491,7 +502,8 @@ static void kernel_submit(struct worker *w, struct conn *c)
 	srv_kh_events(w);
 }
 
-void srv_kh_events(struct worker *w)
+/* each DONE read (or kept by the library) to its connection */
+static void kernel_drain(struct worker *w)
 {
 	struct hsd_kh_result r;
 	struct conn *c;
@@ -510,6 +522,74 @@ void srv_kh_events(struct worker *w)
 		w->kh_slot[r.sockfd] = -1;
 		kernel_done(w, c, &r);
 	}
+}
+
+struct id_set {
+	uint32_t *v;
+	size_t n, cap;
+	bool failed;
+};
+
+static void id_add(const struct hsd_kh_entry *e, void *arg)
+{
+	struct id_set *s = arg;
+	uint32_t *n;
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 256;
+		n = realloc(s->v, s->cap * sizeof(*n));
+		if (!n) {
+			s->failed = true;
+			return;
+		}
+		s->v = n;
+	}
+	s->v[s->n++] = e->id;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * The socket overflowed and the kernel dropped messages: a connection
+ * whose request is no longer in flight has ended unheard. Ended here
+ * rather than left to its deadline (its DONE, if not lost, came first).
+ */
+static void kernel_reconcile(struct worker *w)
+{
+	struct id_set ids = { 0 };
+	unsigned int i;
+
+	if (hsd_kh_dump(w->kh, id_add, &ids) || ids.failed) {
+		free(ids.v);
+		return;		/* the deadlines will do */
+	}
+	kernel_drain(w);	/* what came with the dump */
+	qsort(ids.v, ids.n, sizeof(*ids.v), id_cmp);
+	for (i = 0; i < w->n; i++) {
+		struct conn *c = &w->c[i];
+
+		if (c->st != C_KERNEL ||
+		    bsearch(&c->kh_id, ids.v, ids.n, sizeof(*ids.v), id_cmp))
+			continue;
+		w->kh_slot[c->fd] = -1;
+		c->st = C_HANDSHAKE;	/* ended: nothing to cancel */
+		snprintf(c->path.why, sizeof(c->path.why),
+			 "the kernel's handshake ended unheard (netlink overflow)");
+		end_conn(w, c, "handshake lost");
+	}
+	free(ids.v);
+}
+
+void srv_kh_events(struct worker *w)
+{
+	kernel_drain(w);
+	if (hsd_kh_take_overrun(w->kh))
+		kernel_reconcile(w);
 }
 
 /* ---- requests ---- */

@@ -37,7 +37,13 @@ struct hsd_kh {
 	/* HANDSHAKE-DONE events read while waiting for a reply, FIFO */
 	struct hsd_kh_result *ev;
 	size_t ev_head, n_ev, cap_ev;
-	uint8_t rx[RX_BUF];
+	/*
+	 * The receive buffer overflowed (ENOBUFS): the kernel dropped
+	 * messages, events among them; told once by hsd_kh_take_overrun()
+	 */
+	bool overrun;
+	/* netlink messages are read in place: aligned as nlmsghdr wants */
+	uint8_t rx[RX_BUF] __attribute__((aligned(NLMSG_ALIGNTO)));
 };
 
 /* ---- messages out ---- */
@@ -309,7 +315,13 @@ static int transact(struct hsd_kh *h, struct msg *m, bool dump,
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
-			return -errno;
+			/* events were dropped; the reply comes all the same */
+			if (errno == ENOBUFS) {
+				h->overrun = true;
+				continue;
+			}
+			/* SO_RCVTIMEO: no reply (dropped, or the kernel stuck) */
+			return errno == EAGAIN ? -ETIMEDOUT : -errno;
 		}
 		left = (size_t)r;
 		for (nh = (struct nlmsghdr *)h->rx; NLMSG_OK(nh, left);
@@ -356,6 +368,7 @@ static int family_reply(const struct nlmsghdr *nh, void *arg)
 int hsd_kh_open(struct hsd_kh **out)
 {
 	struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+	struct timeval reply_wait = { .tv_sec = 5 };
 	int one = 1, rcvbuf = 1 << 20;
 	struct hsd_kh *h;
 	struct msg m;
@@ -370,8 +383,17 @@ int hsd_kh_open(struct hsd_kh **out)
 		free(h);
 		return err;
 	}
-	/* the events of many requests in flight must not be dropped */
-	setsockopt(h->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	/*
+	 * The events of many requests in flight must not be dropped:
+	 * SO_RCVBUF is capped by net.core.rmem_max, which root may pass
+	 */
+	if (setsockopt(h->fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
+		setsockopt(h->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
+	/*
+	 * A reply the kernel could not queue (the buffer full of events) is
+	 * dropped like them: a reply is awaited this long, not for ever
+	 */
+	setsockopt(h->fd, SOL_SOCKET, SO_RCVTIMEO, &reply_wait, sizeof(reply_wait));
 	setsockopt(h->fd, SOL_NETLINK, NETLINK_EXT_ACK, &one, sizeof(one));
 	setsockopt(h->fd, SOL_NETLINK, NETLINK_CAP_ACK, &one, sizeof(one));
 	if (bind(h->fd, (struct sockaddr *)&sa, sizeof(sa))) {
@@ -474,6 +496,10 @@ int hsd_kh_next(struct hsd_kh *h, struct hsd_kh_result *r)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == ENOBUFS) {
+				h->overrun = true;
+				continue;	/* what was not dropped is still there */
+			}
 			return errno == EAGAIN ? 0 : -errno;
 		}
 		left = (size_t)n;
@@ -483,6 +509,19 @@ int hsd_kh_next(struct hsd_kh *h, struct hsd_kh_result *r)
 			    genl_cmd(nh) == KTLSH_CMD_HANDSHAKE_DONE)
 				keep_event(h, nh);
 	}
+}
+
+bool hsd_kh_pending(const struct hsd_kh *h)
+{
+	return h->n_ev > 0;
+}
+
+bool hsd_kh_take_overrun(struct hsd_kh *h)
+{
+	bool o = h->overrun;
+
+	h->overrun = false;
+	return o;
 }
 
 int hsd_kh_cancel(struct hsd_kh *h, uint32_t id)

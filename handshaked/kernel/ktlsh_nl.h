@@ -104,6 +104,19 @@ int hsd_kh_submit(struct hsd_kh *h, int fd, const struct hsd_kh_params *p,
 		  uint32_t *id, char *why, size_t why_len);
 /* a HANDSHAKE-DONE without blocking: 1 (filled), 0 (none yet) or -errno */
 int hsd_kh_next(struct hsd_kh *h, struct hsd_kh_result *r);
+/*
+ * Events already read (while a reply was awaited) and kept: the fd does
+ * not poll readable for them, so a caller that polls asks this after any
+ * call that talks to the module.
+ */
+bool hsd_kh_pending(const struct hsd_kh *h);
+/*
+ * Did the socket's receive buffer overflow since the last call (ENOBUFS:
+ * the kernel dropped messages, HANDSHAKE-DONE events among them)? Then
+ * requests may have ended unheard: hsd_kh_dump() lists those still in
+ * flight.
+ */
+bool hsd_kh_take_overrun(struct hsd_kh *h);
 /* CANCEL by id: 0, -ENOENT (ended already), other -errno */
 int hsd_kh_cancel(struct hsd_kh *h, uint32_t id);
 int hsd_kh_get_stats(struct hsd_kh *h, struct hsd_kh_stats *s);

@@ -24,6 +24,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -200,6 +202,11 @@ FIXTURE_VARIANT(app)
 	const char *client_alpn, *server_alpn;	/* comma lists */
 	uint16_t want_version, want_cipher;
 	const char *want_alpn;
+	/*
+	 * PSK both ways: the client names a "psk" key, the server a keyring
+	 * holding it (as NVMe/TCP's); TLS 1.3 (RFC 8446 2.2)
+	 */
+	bool psk;
 };
 
 FIXTURE_VARIANT_ADD(app, tls13_default)
@@ -222,6 +229,14 @@ FIXTURE_VARIANT_ADD(app, tls13_chacha20_alpn)
 	.client_alpn = "h2,http/1.1", .server_alpn = "http/1.1",
 	.want_version = 0x0304, .want_cipher = TLS_CIPHER_CHACHA20_POLY1305,
 	.want_alpn = "http/1.1",
+};
+
+FIXTURE_VARIANT_ADD(app, tls13_psk_keyring)
+{
+	.psk = true,
+	.version_min = 0x0304, .version_max = 0x0304,
+	.client_auth = KTLSH_AUTH_PSK,
+	.want_version = 0x0304, .want_cipher = TLS_CIPHER_AES_GCM_128,
 };
 
 FIXTURE_VARIANT_ADD(app, tls12_only)
@@ -284,6 +299,23 @@ TEST_F(app, client_and_server_through_the_module)
 
 	cp.n_alpn = split_alpn(variant->client_alpn, ca, sizeof(ca), cp.alpn);
 	sp.n_alpn = split_alpn(variant->server_alpn, sa, sizeof(sa), sp.alpn);
+	if (variant->psk) {
+		static const uint8_t secret[32] = "ktlsh.ko test pre-shared key 32";
+		key_serial_t ring, k;
+
+		/* the "psk" key type is nvme-keyring's */
+		if (system("modprobe -q nvme-keyring"))
+			SKIP(return, "no nvme-keyring module (the psk key type)");
+		ring = add_key("keyring", "ktlsh-test-psks", NULL, 0,
+			       KEY_SPEC_SESSION_KEYRING);
+		ASSERT_LT(0, ring) TH_LOG("keyring: %s", strerror(errno));
+		k = add_key("psk", "ktlsh-test-identity", secret, sizeof(secret), ring);
+		ASSERT_LT(0, k) TH_LOG("psk key: %s", strerror(errno));
+		cp.peerids[0] = k;
+		cp.n_peerids = 1;
+		sp.auth = KTLSH_AUTH_PSK;
+		sp.keyring = ring;
+	}
 	ASSERT_EQ(0, hsd_tcp_loopback_pair(fds));
 	ASSERT_EQ(0, hsd_kh_submit(self->kh, fds[1], &sp, &ids[1], why, sizeof(why)))
 		TH_LOG("server: %s", why);
@@ -302,6 +334,11 @@ TEST_F(app, client_and_server_through_the_module)
 	/* the server verified the client's certificate: it has an identity */
 	if (variant->client_auth == KTLSH_AUTH_X509)
 		EXPECT_NE(0, r[1].peer_auth);
+	/* PSK: each side names the key the handshake used */
+	if (variant->psk) {
+		EXPECT_EQ(cp.peerids[0], r[0].peer_auth);
+		EXPECT_EQ(cp.peerids[0], r[1].peer_auth);
+	}
 	/* records both ways through kTLS, which the daemon keyed */
 	EXPECT_EQ(0, one_way(fds[0], fds[1], "from the application client"));
 	EXPECT_EQ(0, one_way(fds[1], fds[0], "from the application server"));
@@ -640,6 +677,85 @@ TEST_F(errors, module_unload_ends_requests_in_flight)
 	ASSERT_EQ(0, ko_load(""));
 	hsd_kh_close(self->kh);
 	ASSERT_EQ(0, hsd_kh_open(&self->kh));
+}
+
+/* into a new network namespace with lo up: 0, or -errno */
+static int netns_new(void)
+{
+	if (unshare(CLONE_NEWNET))
+		return -errno;
+	return system("ip link set lo up") ? -EIO : 0;
+}
+
+TEST_F(errors, socket_of_another_netns_is_exdev)
+{
+	struct hsd_kh_params p = client_anon;
+	char why[256];
+	uint32_t id;
+	int home, fds[2];
+
+	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, home);
+	ASSERT_EQ(0, netns_new());
+	ASSERT_EQ(0, hsd_tcp_loopback_pair(fds));
+	ASSERT_EQ(0, setns(home, CLONE_NEWNET));
+	close(home);
+	/* our ktlsh socket is the first namespace's; the TCP socket is not */
+	EXPECT_EQ(-EXDEV, hsd_kh_submit(self->kh, fds[0], &p, &id, why, sizeof(why)));
+	EXPECT_NE(NULL, strstr(why, "namespace")) TH_LOG("extack: %s", why);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+/*
+ * A namespace deleted while requests wait in it: its daemon stopped, so
+ * they stay in flight (two upstream, the rest in the module's queue);
+ * then everything of the namespace goes (daemon killed, requester and
+ * sockets closed, the last reference dropped). The requests end with
+ * their requester, the namespace exits, and no request object is left.
+ */
+TEST_F(errors, netns_deleted_with_requests_in_flight)
+{
+	struct hsd_kh_params p = client_anon;
+	struct hsd_kh_stats s = { 0 };
+	struct hsd_kh *kh2;
+	struct daemon d2 = { 0 };
+	char conf[1024], why[256];
+	int home, fds[6][2], i;
+	uint32_t id;
+
+	home = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, home);
+	ASSERT_EQ(0, netns_new());
+	nfs_config(conf, sizeof(conf), HSD_CERTS, "server-ec");
+	ASSERT_EQ(0, daemon_start(&d2, conf)) TH_LOG("%s", daemon_log(&d2));
+	ASSERT_EQ(0, hsd_kh_open(&kh2));
+	kill(d2.pid, SIGSTOP);
+	p.timeout_ms = 60000;
+	for (i = 0; i < 6; i++) {
+		ASSERT_EQ(0, hsd_tcp_loopback_pair(fds[i]));
+		ASSERT_EQ(0, hsd_kh_submit(kh2, fds[i][0], &p, &id, why, sizeof(why)))
+			TH_LOG("%d: %s", i, why);
+	}
+	ASSERT_EQ(0, hsd_kh_get_stats(kh2, &s));
+	EXPECT_EQ(6U, s.queued + s.in_flight);
+	/* everything of the namespace goes */
+	kill(d2.pid, SIGKILL);
+	daemon_reap(&d2);
+	hsd_kh_close(kh2);
+	for (i = 0; i < 6; i++) {
+		close(fds[i][0]);
+		close(fds[i][1]);
+	}
+	ASSERT_EQ(0, setns(home, CLONE_NEWNET));
+	close(home);
+	/* the namespace's exit runs in a work queue: a moment for it */
+	for (i = 0; i < 500; i++) {
+		if (hsd_kh_get_stats(self->kh, &s) || !s.objects)
+			break;
+		usleep(10000);
+	}
+	EXPECT_EQ(0U, s.objects);
 }
 
 TEST_F(errors, per_user_limit_is_emfile)

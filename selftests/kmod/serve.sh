@@ -19,7 +19,8 @@ echo "TAP version 13"
 
 CASES=(curl_fetches_every_size_byte_exact_tls13 curl_fetches_over_tls12
        keys_named_by_serial module_counted_every_handshake
-       silent_client_ends_by_the_deadline refused_without_the_module)
+       silent_client_ends_by_the_deadline daemon_options_refused
+       refused_without_the_module)
 skip_all() {
 	local c
 	for c in "${CASES[@]}"; do result "$c" skip "$1"; done
@@ -165,6 +166,24 @@ silent() {
 		"$tmp/serve.log"
 }
 check silent_client_ends_by_the_deadline silent
+
+# what handshaked decides for every request is refused with the reason
+refusals() {
+	local opt out
+	for opt in --verify-client "--groups x25519" "--tickets 2" "--ca $C/ca.pem"; do
+		# shellcheck disable=SC2086
+		out=$(timeout 10 "$KTLSH" serve --root "$tmp/www" --port "$PORT" \
+			--kernel-handshake --cert "$C/server-ec.pem" --key "$C/server-ec.key" \
+			$opt 2>&1) && { echo "$opt: accepted"; return 1; }
+		echo "$out"
+		echo "$out" | grep -qe "${opt%% *} is handshaked's to decide" || return 1
+	done
+	out=$(timeout 10 "$KTLSH" serve --root "$tmp/www" --port "$PORT" \
+		--cert-serial 1 --key-serial 2 2>&1) && return 1
+	echo "$out"
+	echo "$out" | grep -q "need --kernel-handshake"
+}
+check daemon_options_refused refusals
 
 # without ktlsh.ko: refused at start, with the reason
 unloaded() {
