@@ -43,6 +43,7 @@ struct hsd_request {
 	/* a credential from the keyring (ACCEPT's CERTIFICATE) */
 	struct hsd_cert_chain chain;
 	struct hsd_pkey *key;
+	struct hsd_keycred *kc;		/* chain and key from the cache */
 	uint64_t start_us, deadline_us;
 	/* time the loop spent on this handshake (the rest is waiting) */
 	uint64_t busy_us, busy_from;
@@ -94,25 +95,98 @@ static int psk_lookup(void *arg, const uint8_t *id, size_t len,
 	return err;
 }
 
-/* ACCEPT's CERTIFICATE: DER certificate and DER private key by serial */
+void hsd_keycred_clear(struct hsd_daemon *d)
+{
+	unsigned int i;
+
+	for (i = 0; i < HSD_KEYCRED_CACHE; i++) {
+		struct hsd_keycred *kc = &d->keycred[i];
+
+		hsd_cert_chain_clear(&kc->chain);
+		hsd_pkey_free(kc->key);
+		memset(kc, 0, sizeof(*kc));
+	}
+}
+
+/* the entry for these serials and payloads, or a free one, or NULL */
+static struct hsd_keycred *keycred_find(struct hsd_daemon *d, int32_t cert,
+					int32_t privkey, uint8_t digest[2][32],
+					bool *hit)
+{
+	struct hsd_keycred *spare = NULL, *kc;
+	unsigned int i;
+
+	*hit = false;
+	for (i = 0; i < HSD_KEYCRED_CACHE; i++) {
+		kc = &d->keycred[i];
+		if (kc->cert == cert && kc->privkey == privkey &&
+		    !hsd_ct_memcmp(kc->digest, digest, sizeof(kc->digest))) {
+			*hit = true;
+			return kc;
+		}
+		/* the least recently used of those no handshake holds */
+		if (!kc->refs && (!spare || !kc->cert || (spare->cert &&
+				  kc->used_us < spare->used_us)))
+			spare = kc;
+	}
+	return spare;
+}
+
+/*
+ * ACCEPT's CERTIFICATE: DER certificate chain and private key by serial.
+ * The payloads are read for every request (a key may have been updated
+ * or revoked, and the kernel checks our right to it each time); their
+ * parsing is cached by digest (struct hsd_keycred).
+ */
 static int keyring_credential(struct hsd_daemon *d, struct hsd_request *h)
 {
-	uint8_t *p = NULL;
-	size_t n = 0;
+	uint8_t *p[2] = { NULL, NULL }, digest[2][32];
+	struct hsd_keycred *kc = NULL;
+	size_t n[2] = { 0, 0 };
+	bool hit = false;
 	int err;
 
-	err = hsd_keys_read(h->acc.cert, &p, &n);
-	if (err)
-		return err;
-	err = hsd_cert_chain_from_der(p, n, &h->chain);
-	hsd_keys_free(p, n);
-	if (err)
-		return err;
-	err = hsd_keys_read(h->acc.privkey, &p, &n);
-	if (err)
-		return err;
-	err = hsd_pkey_private_from_mem(d->crypto, p, n, &h->key);
-	hsd_keys_free(p, n);
+	err = hsd_keys_read(h->acc.cert, &p[0], &n[0]);
+	if (!err)
+		err = hsd_keys_read(h->acc.privkey, &p[1], &n[1]);
+	if (!err)
+		err = hsd_hash(d->crypto, HSD_SHA256, p[0], n[0], digest[0]);
+	if (!err)
+		err = hsd_hash(d->crypto, HSD_SHA256, p[1], n[1], digest[1]);
+	if (!err)
+		kc = keycred_find(d, h->acc.cert, h->acc.privkey, digest, &hit);
+	if (!err && !hit) {
+		struct hsd_cert_chain chain;
+		struct hsd_pkey *key = NULL;
+
+		err = hsd_cert_chain_from_der(p[0], n[0], &chain);
+		if (!err) {
+			err = hsd_pkey_private_from_mem(d->crypto, p[1], n[1], &key);
+			if (err)
+				hsd_cert_chain_clear(&chain);
+		}
+		if (!err && kc) {
+			hsd_cert_chain_clear(&kc->chain);
+			hsd_pkey_free(kc->key);
+			kc->cert = h->acc.cert;
+			kc->privkey = h->acc.privkey;
+			memcpy(kc->digest, digest, sizeof(kc->digest));
+			kc->chain = chain;
+			kc->key = key;
+		} else if (!err) {
+			/* every entry in use: this request's own */
+			h->chain = chain;
+			h->key = key;
+		}
+	}
+	if (!err && kc) {
+		kc->refs++;
+		kc->used_us = hsd_now_us();
+		h->kc = kc;
+	}
+	hsd_wipe(digest, sizeof(digest));
+	hsd_keys_free(p[0], n[0]);
+	hsd_keys_free(p[1], n[1]);
 	return err;
 }
 
@@ -203,8 +277,8 @@ static int configure(struct hsd_daemon *d, struct hsd_request *h,
 		err = keyring_credential(d, h);
 		if (err)
 			return -ENOKEY;
-		cfg->chain = &h->chain;
-		cfg->key = h->key;
+		cfg->chain = h->kc ? &h->kc->chain : &h->chain;
+		cfg->key = h->kc ? h->kc->key : h->key;
 	}
 	if (!h->server) {
 		/* verify the server against PEERNAME; never reverse DNS */
@@ -334,6 +408,10 @@ static void slot_free(struct hsd_daemon *d, unsigned int s)
 	hs_conn_free(h->tls);
 	hsd_cert_chain_clear(&h->chain);
 	hsd_pkey_free(h->key);
+	h->key = NULL;
+	if (h->kc)
+		h->kc->refs--;
+	h->kc = NULL;
 	explicit_bzero(h->psks, sizeof(h->psks));
 	hsd_creds_put(h->creds);
 	free(h->app);

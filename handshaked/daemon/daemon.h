@@ -27,6 +27,23 @@ void hsd_creds_put(struct hsd_creds *c);
 
 struct hsd_request;
 
+/*
+ * A certificate and private key lent with requests (ACCEPT's CERTIFICATE
+ * and PRIVKEY serials: ktlsh.ko's applications, consumers' x509), parsed
+ * once and shared by the handshakes that name the same payloads: parsing
+ * a private key costs more than the handshake's own signature.
+ */
+#define HSD_KEYCRED_CACHE 8
+struct hsd_keycred {
+	int32_t cert, privkey;		/* serials; 0: an empty entry */
+	/* SHA-256 of each payload: a key updated in place is another */
+	uint8_t digest[2][32];
+	struct hsd_cert_chain chain;
+	struct hsd_pkey *key;
+	unsigned int refs;		/* handshakes using it */
+	uint64_t used_us;
+};
+
 struct hsd_daemon {
 	struct hsd_cfg cfg;
 	const char *cfg_path;
@@ -78,6 +95,7 @@ struct hsd_daemon {
 	unsigned int n_req, n_free, cap_req;
 	uint64_t served, failed;
 	uint64_t idle_said;		/* served + failed + 1 at the last idle line */
+	struct hsd_keycred keycred[HSD_KEYCRED_CACHE];
 };
 
 uint64_t hsd_now_us(void);
@@ -100,6 +118,8 @@ void hsd_log(const struct hsd_daemon *d, int level, const char *fmt, ...)
 #define HSD_EV_SIGNAL 2ULL
 #define HSD_EV_REQUEST (1ULL << 63)
 
+/* agent.c: the lent credentials parsed so far, dropped (at exit) */
+void hsd_keycred_clear(struct hsd_daemon *d);
 /* agent.c: the pool of @cap slots (0 or -ENOMEM), and its end */
 int hsd_request_pool_init(struct hsd_daemon *d, unsigned int cap);
 void hsd_request_pool_free(struct hsd_daemon *d);

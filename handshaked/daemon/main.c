@@ -302,6 +302,7 @@ int main(int argc, char **argv)
 	hsd_acceptor_free(d.acceptor);
 	hsd_upcall_close(d.nl);
 	hsd_kh_close(d.kh);
+	hsd_keycred_clear(&d);
 	hsd_creds_put(d.creds);
 	hsd_ahead_free(&d);
 	hsd_crypto_free(d.crypto);
