@@ -41,6 +41,7 @@
 #include "selftests/kmod/ktlsh_ko.h"
 #include "selftests/upcall/common.h"
 #include "selftests/upcall/nfsd.h"
+#include "selftests/upcall/nvmet.h"
 
 #define TLS_CIPHER_AES_GCM_128 51
 #define TLS_CIPHER_AES_GCM_256 52
@@ -802,6 +803,14 @@ FIXTURE(fair)
 
 FIXTURE_SETUP(fair)
 {
+	/*
+	 * Before the daemon starts: it links .nvme (nvme-keyring's) into
+	 * its keyring then, and reads the NVMe host's PSK through it
+	 */
+	if (getenv("HSD_VM_KERNEL") &&
+	    system("modprobe -q nvme-keyring && modprobe -q nvme-tcp && "
+		   "modprobe -q nvmet && modprobe -q nvmet-tcp"))
+		TH_LOG("NVMe/TCP modules missing");
 	fixture_up(_metadata, &self->d, &self->kh, &self->up);
 	ASSERT_EQ(0, system("modprobe -q nfsd && modprobe -q nfsv4"));
 	ASSERT_EQ(0, nfs_dirs());
@@ -869,6 +878,77 @@ TEST_F_TIMEOUT(fair, nfs_mounts_while_200_application_requests_wait, 300)
 		close(fds[i][0]);
 		close(fds[i][1]);
 	}
+}
+
+/*
+ * The same with NVMe/TCP: 200 application requests wait (the daemon
+ * stopped), and an NVMe/TCP TLS connect (PSK from .nvme) is asked for;
+ * it finds room upstream and is live once the daemon runs.
+ */
+TEST_F_TIMEOUT(fair, nvme_connects_while_200_application_requests_wait, 300)
+{
+	struct hsd_kh_params p = client_anon;
+	struct nvmet_target t;
+	struct hsd_kh_result r;
+	struct hsd_kh_stats s;
+	static int fds[200][2];
+	uint32_t ids[200];
+	char why[256], path[128], state[32];
+	int i, n = 0, status = -1, inst = -1;
+	long ms;
+	pid_t pid;
+
+	ASSERT_EQ(0, system("modprobe -q nvme-keyring && modprobe -q nvme-tcp && "
+			    "modprobe -q nvmet && modprobe -q nvmet-tcp"));
+	nvmet_init(&t, 40 + getpid() % 50);
+	nvmet_down(&t);
+	ASSERT_EQ(0, nvmet_psk_add(&t)) TH_LOG("add_key psk: %s", strerror(errno));
+	ASSERT_EQ(0, nvmet_up(&t)) TH_LOG("nvmet: %s", strerror(errno));
+	ASSERT_EQ(0, kill(self->d.pid, SIGSTOP));
+	p.timeout_ms = 120000;
+	for (i = 0; i < 200; i++) {
+		ASSERT_EQ(0, hsd_tcp_loopback_pair(fds[i]));
+		ASSERT_EQ(0, hsd_kh_submit(self->kh, fds[i][0], &p, &ids[i], why, sizeof(why)))
+			TH_LOG("request %d: %s", i, why);
+	}
+	ASSERT_EQ(0, hsd_kh_get_stats(self->kh, &s));
+	EXPECT_EQ(2U, s.in_flight);
+	EXPECT_EQ(198U, s.queued);
+	/* the connect blocks until it is live (or fails): in a child */
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		inst = nvme_connect(&t, "", &ms);
+		_exit(inst < 0 ? 255 : inst);
+	}
+	usleep(500000);
+	ASSERT_EQ(0, kill(self->d.pid, SIGCONT));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	if (WIFEXITED(status) && WEXITSTATUS(status) != 255)
+		inst = WEXITSTATUS(status);
+	EXPECT_LE(0, inst) TH_LOG("the connect failed\n%s", daemon_log(&self->d));
+	if (inst >= 0) {
+		snprintf(path, sizeof(path), "/sys/class/nvme/nvme%d/state", inst);
+		EXPECT_EQ(0, get(path, state, sizeof(state)));
+		EXPECT_STREQ("live\n", state);
+		nvme_disconnect(inst);
+	}
+	EXPECT_TRUE(daemon_wait_logged(&self->d, "role=client auth=psk version=TLSv1.3",
+				       DAEMON_WAIT_MS));
+	for (i = 0; i < 200; i++)
+		hsd_kh_cancel(self->kh, ids[i]);
+	while (n < 200 && wait_done(self->kh, &r, 10000) == 1) {
+		EXPECT_EQ(-ECANCELED, r.status);
+		n++;
+	}
+	EXPECT_EQ(200, n);
+	for (i = 0; i < 200; i++) {
+		close(fds[i][0]);
+		close(fds[i][1]);
+	}
+	nvme_disconnect_all();
+	nvmet_down(&t);
+	nvmet_psk_del(&t);
 }
 
 /* ---- many ---- */
