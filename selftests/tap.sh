@@ -2,6 +2,7 @@
 # TAP for the script tests, sourced: result and check, counting into $n
 # and $failed. A failure shows the tail of $tmp/log and of each file named
 # in $TAP_LOGS ("file:prefix" words); $tmp/log is emptied after each case.
+# wait_port: until something listens on a TCP port (5 s at most).
 n=0 failed=0
 TAP_LOGS=${TAP_LOGS:-}
 
@@ -27,4 +28,13 @@ check() {	# name command...: ok when the command succeeds
 	local name=$1
 	shift
 	if "$@" >> "$tmp/log" 2>&1; then result "$name" ok; else result "$name" fail; fi
+}
+
+wait_port() {
+	local i
+	for i in $(seq 100); do
+		[ -n "$(ss -Hltn "sport = :$1")" ] && return 0
+		sleep 0.05
+	done
+	return 1
 }

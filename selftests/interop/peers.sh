@@ -34,15 +34,6 @@ echo "TAP version 13"
 . "$(dirname "$0")/../tap.sh"
 
 # listening yet? (not by connecting: that would use up -naccept 1)
-wait_port() {
-	local i
-	for i in $(seq 100); do
-		[ -n "$(ss -Hltn "sport = :$1")" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
-
 next_port() {	# the next port no socket uses
 	PORT=$((PORT + 1))
 	while [ -n "$(ss -Hant "sport = :$PORT")" ]; do

@@ -794,11 +794,15 @@ TEST_F(errors, per_user_limit_is_emfile)
 
 /* ---- applications never crowd out the kernel's consumers ---- */
 
+#define CROWD 200
+
 FIXTURE(fair)
 {
 	struct daemon d;
 	struct hsd_kh *kh;
 	bool up, mounted;
+	int fds[CROWD][2];
+	uint32_t ids[CROWD];
 };
 
 FIXTURE_SETUP(fair)
@@ -828,6 +832,49 @@ FIXTURE_TEARDOWN(fair)
 }
 
 /*
+ * CROWD application requests while the daemon takes none (stopped): only
+ * upstream_backlog (2) of them go upstream, the rest wait in the module
+ */
+static void crowd(struct __test_metadata *_metadata, FIXTURE_DATA(fair) *self)
+{
+	struct hsd_kh_params p = client_anon;
+	struct hsd_kh_stats s;
+	char why[256];
+	int i;
+
+	ASSERT_EQ(0, kill(self->d.pid, SIGSTOP));
+	p.timeout_ms = 120000;
+	for (i = 0; i < CROWD; i++) {
+		ASSERT_EQ(0, hsd_tcp_loopback_pair(self->fds[i]));
+		ASSERT_EQ(0, hsd_kh_submit(self->kh, self->fds[i][0], &p, &self->ids[i],
+					   why, sizeof(why)))
+			TH_LOG("request %d: %s", i, why);
+	}
+	ASSERT_EQ(0, hsd_kh_get_stats(self->kh, &s));
+	EXPECT_EQ(2U, s.in_flight);
+	EXPECT_EQ(CROWD - 2U, s.queued);
+}
+
+/* the applications' requests are all still there, then end once each */
+static void uncrowd(struct __test_metadata *_metadata, FIXTURE_DATA(fair) *self)
+{
+	struct hsd_kh_result r;
+	int i, n = 0;
+
+	for (i = 0; i < CROWD; i++)
+		hsd_kh_cancel(self->kh, self->ids[i]);
+	while (n < CROWD && wait_done(self->kh, &r, 10000) == 1) {
+		EXPECT_EQ(-ECANCELED, r.status);
+		n++;
+	}
+	EXPECT_EQ(CROWD, n);
+	for (i = 0; i < CROWD; i++) {
+		close(self->fds[i][0]);
+		close(self->fds[i][1]);
+	}
+}
+
+/*
  * 200 application requests while the daemon takes none (stopped): only
  * upstream_backlog of them wait upstream, the rest in the module, so the
  * NFS mount's own request still finds room in the upstream queue (3 to 50
@@ -835,26 +882,11 @@ FIXTURE_TEARDOWN(fair)
  */
 TEST_F_TIMEOUT(fair, nfs_mounts_while_200_application_requests_wait, 300)
 {
-	struct hsd_kh_params p = client_anon;
-	struct hsd_kh_result r;
-	struct hsd_kh_stats s;
-	static int fds[200][2];
-	uint32_t ids[200];
-	char why[256];
-	int i, n = 0, status = -1;
+	int status = -1;
 	long ms;
 	pid_t pid;
 
-	ASSERT_EQ(0, kill(self->d.pid, SIGSTOP));
-	p.timeout_ms = 120000;
-	for (i = 0; i < 200; i++) {
-		ASSERT_EQ(0, hsd_tcp_loopback_pair(fds[i]));
-		ASSERT_EQ(0, hsd_kh_submit(self->kh, fds[i][0], &p, &ids[i], why, sizeof(why)))
-			TH_LOG("request %d: %s", i, why);
-	}
-	ASSERT_EQ(0, hsd_kh_get_stats(self->kh, &s));
-	EXPECT_EQ(2U, s.in_flight);
-	EXPECT_EQ(198U, s.queued);
+	crowd(_metadata, self);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid)
@@ -866,18 +898,7 @@ TEST_F_TIMEOUT(fair, nfs_mounts_while_200_application_requests_wait, 300)
 		TH_LOG("the mount failed\n%s", daemon_log(&self->d));
 	self->mounted = WIFEXITED(status) && !WEXITSTATUS(status);
 	EXPECT_TRUE(daemon_logged(&self->d, "role=client auth=anon version=TLSv1.3"));
-	/* the applications' requests are all still there, then end once each */
-	for (i = 0; i < 200; i++)
-		hsd_kh_cancel(self->kh, ids[i]);
-	while (n < 200 && wait_done(self->kh, &r, 10000) == 1) {
-		EXPECT_EQ(-ECANCELED, r.status);
-		n++;
-	}
-	EXPECT_EQ(200, n);
-	for (i = 0; i < 200; i++) {
-		close(fds[i][0]);
-		close(fds[i][1]);
-	}
+	uncrowd(_metadata, self);
 }
 
 /*
@@ -887,14 +908,9 @@ TEST_F_TIMEOUT(fair, nfs_mounts_while_200_application_requests_wait, 300)
  */
 TEST_F_TIMEOUT(fair, nvme_connects_while_200_application_requests_wait, 300)
 {
-	struct hsd_kh_params p = client_anon;
 	struct nvmet_target t;
-	struct hsd_kh_result r;
-	struct hsd_kh_stats s;
-	static int fds[200][2];
-	uint32_t ids[200];
-	char why[256], path[128], state[32];
-	int i, n = 0, status = -1, inst = -1;
+	char path[128], state[32];
+	int status = -1, inst = -1;
 	long ms;
 	pid_t pid;
 
@@ -904,16 +920,7 @@ TEST_F_TIMEOUT(fair, nvme_connects_while_200_application_requests_wait, 300)
 	nvmet_down(&t);
 	ASSERT_EQ(0, nvmet_psk_add(&t)) TH_LOG("add_key psk: %s", strerror(errno));
 	ASSERT_EQ(0, nvmet_up(&t)) TH_LOG("nvmet: %s", strerror(errno));
-	ASSERT_EQ(0, kill(self->d.pid, SIGSTOP));
-	p.timeout_ms = 120000;
-	for (i = 0; i < 200; i++) {
-		ASSERT_EQ(0, hsd_tcp_loopback_pair(fds[i]));
-		ASSERT_EQ(0, hsd_kh_submit(self->kh, fds[i][0], &p, &ids[i], why, sizeof(why)))
-			TH_LOG("request %d: %s", i, why);
-	}
-	ASSERT_EQ(0, hsd_kh_get_stats(self->kh, &s));
-	EXPECT_EQ(2U, s.in_flight);
-	EXPECT_EQ(198U, s.queued);
+	crowd(_metadata, self);
 	/* the connect blocks until it is live (or fails): in a child */
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -935,17 +942,7 @@ TEST_F_TIMEOUT(fair, nvme_connects_while_200_application_requests_wait, 300)
 	}
 	EXPECT_TRUE(daemon_wait_logged(&self->d, "role=client auth=psk version=TLSv1.3",
 				       DAEMON_WAIT_MS));
-	for (i = 0; i < 200; i++)
-		hsd_kh_cancel(self->kh, ids[i]);
-	while (n < 200 && wait_done(self->kh, &r, 10000) == 1) {
-		EXPECT_EQ(-ECANCELED, r.status);
-		n++;
-	}
-	EXPECT_EQ(200, n);
-	for (i = 0; i < 200; i++) {
-		close(fds[i][0]);
-		close(fds[i][1]);
-	}
+	uncrowd(_metadata, self);
 	nvme_disconnect_all();
 	nvmet_down(&t);
 	nvmet_psk_del(&t);

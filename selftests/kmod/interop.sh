@@ -11,7 +11,6 @@ set -u
 KTLSH=$1
 C=$2
 TOP=$3
-KO=$TOP/build/modules/$(uname -r)/ktlsh.ko
 PORT=$((20000 + RANDOM % 10000))
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; sleep 0.5; rmmod ktlsh 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -22,22 +21,8 @@ echo "TAP version 13"
 CASES=(app_client_openssl_server_tls13 app_client_openssl_server_tls12
        openssl_client_app_server_tls13 openssl_client_app_server_tls12
        stat_counts_the_four_handshakes)
-skip_all() {
-	local c
-	for c in "${CASES[@]}"; do result "$c" skip "$1"; done
-	echo "1..$n"
-	exit 0
-}
-[ -n "${HSD_VM_KERNEL:-}" ] || skip_all "needs a test kernel (selftests/vm/run)"
-# the reasons name no kernel: selftests/expected holds them
-[ -r "$KO" ] ||
-	skip_all "no ktlsh.ko for this kernel (make modules builds 6.12 and 7.3, KDIR= others)"
-[ "$(modinfo -F vermagic "$KO" 2>/dev/null | cut -d' ' -f1)" = "$(uname -r)" ] ||
-	skip_all "the ktlsh.ko for this kernel has another vermagic"
-
-modprobe -q tls
-rmmod ktlsh 2>/dev/null
-insmod "$KO" || skip_all "insmod failed"
+. "$(dirname "$0")/ko.sh"
+ko_load
 cat > "$tmp/conf" <<EOF
 [authenticate.client]
 x509.truststore=$C/ca.pem
@@ -48,22 +33,8 @@ x509.truststore=$C/ca.pem
 x509.certificate=$C/server-ec.pem
 x509.private_key=$C/server-ec.key
 EOF
-"$TOP/handshaked/handshaked" -f -v -c "$tmp/conf" 2> "$tmp/daemon.log" &
-dpid=$!
-for i in $(seq 100); do
-	grep -q serving "$tmp/daemon.log" && break
-	sleep 0.1
-done
+daemon_start "$tmp/conf"
 TAP_LOGS="$tmp/daemon.log:daemon"
-
-wait_port() {
-	local i
-	for i in $(seq 100); do
-		[ -n "$(ss -Hltn "sport = :$1")" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 # ktlsh handshake client | openssl s_server -rev: the line comes back reversed
 app_client() {	# name tls-version openssl-flag

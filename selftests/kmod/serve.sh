@@ -9,7 +9,6 @@ set -u
 KTLSH=$1
 C=$2
 TOP=$3
-KO=$TOP/build/modules/$(uname -r)/ktlsh.ko
 PORT=$((20000 + RANDOM % 10000))
 tmp=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; sleep 0.5; rmmod ktlsh 2>/dev/null; rm -rf "$tmp"' EXIT
@@ -21,33 +20,15 @@ CASES=(curl_fetches_every_size_byte_exact_tls13 curl_fetches_over_tls12
        keys_named_by_serial module_counted_every_handshake
        silent_client_ends_by_the_deadline daemon_options_refused
        refused_without_the_module)
-skip_all() {
-	local c
-	for c in "${CASES[@]}"; do result "$c" skip "$1"; done
-	echo "1..$n"
-	exit 0
-}
-[ -n "${HSD_VM_KERNEL:-}" ] || skip_all "needs a test kernel (selftests/vm/run)"
-# the reasons name no kernel: selftests/expected holds them
-[ -r "$KO" ] ||
-	skip_all "no ktlsh.ko for this kernel (make modules builds 6.12 and 7.3, KDIR= others)"
-[ "$(modinfo -F vermagic "$KO" 2>/dev/null | cut -d' ' -f1)" = "$(uname -r)" ] ||
-	skip_all "the ktlsh.ko for this kernel has another vermagic"
-
-modprobe -q tls
-rmmod ktlsh 2>/dev/null
-insmod "$KO" || skip_all "insmod failed"
+. "$(dirname "$0")/ko.sh"
+ko_load
 cat > "$tmp/conf" <<EOT
 [authenticate.server]
 x509.truststore=$C/ca.pem
 x509.certificate=$C/server-ec.pem
 x509.private_key=$C/server-ec.key
 EOT
-"$TOP/handshaked/handshaked" -f -v -c "$tmp/conf" 2> "$tmp/daemon.log" &
-for i in $(seq 100); do
-	grep -q serving "$tmp/daemon.log" && break
-	sleep 0.1
-done
+daemon_start "$tmp/conf"
 TAP_LOGS="$tmp/daemon.log:daemon $tmp/serve.log:serve"
 
 # files around the record size (16 KiB) and a large one
@@ -56,15 +37,6 @@ sizes=(0 1 16383 16384 16385 1048583)
 for s in "${sizes[@]}"; do
 	head -c "$s" /dev/urandom > "$tmp/www/f$s"
 done
-
-wait_port() {
-	local i
-	for i in $(seq 100); do
-		[ -n "$(ss -Hltn "sport = :$1")" ] && return 0
-		sleep 0.05
-	done
-	return 1
-}
 
 spid=
 start_serve() {	# serve options...
