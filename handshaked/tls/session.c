@@ -174,6 +174,38 @@ int hs_session_save12(struct hs_conn *c)
 	return 0;
 }
 
+/*
+ * Client, after a resumed TLS 1.2 handshake: the session goes on as it was
+ * (RFC 5246 7.3: the abbreviated handshake resumes it, it does not end
+ * it), with the ticket the server renewed in this handshake if it sent one
+ * (RFC 5077 3.3), so that hs_get_session() hands out what resumes next.
+ */
+int hs_session_keep12(struct hs_conn *c)
+{
+	const struct hs_session *r = c->cfg.resume;
+	uint8_t ticket[sizeof(r->ticket)];
+	size_t tl;
+	uint32_t lt;
+
+	if (c->role != HS_CLIENT || !r)
+		return 0;
+	if (!hs_session_slot(c))
+		return -ENOMEM;
+	/* the slot holds a NewSessionTicket of this handshake, if any */
+	tl = c->session->ticket_len;
+	lt = c->session->lifetime;
+	memcpy(ticket, c->session->ticket, tl);
+	*c->session = *r;
+	if (tl) {
+		memcpy(c->session->ticket, ticket, tl);
+		c->session->ticket_len = tl;
+		c->session->lifetime = lt;
+		c->session->received_ms = hs_now(c);
+	}
+	c->have_session = true;
+	return 0;
+}
+
 int hs_resume12_client(struct hs_conn *c, const uint8_t *sid, size_t sidlen)
 {
 	const struct hs_session *r = c->cfg.resume;

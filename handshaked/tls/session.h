@@ -11,6 +11,8 @@ int hs_resume12_server(struct hs_conn *c, struct hs_ch_info *ch,
 int hs_resume12_client(struct hs_conn *c, const uint8_t *sid, size_t sidlen);
 int hs_session_new_id12(struct hs_conn *c);
 int hs_session_save12(struct hs_conn *c);
+/* client: a resumed session kept, with a renewed ticket (RFC 5077 3.3) */
+int hs_session_keep12(struct hs_conn *c);
 
 /* Seal / open session state in a ticket. */
 int hs_ticket_seal(struct hs_ticket_keys *tk, const struct hs_session *s,

@@ -486,9 +486,9 @@ int hs12_after_ccs_server(struct hs_conn *c)
 
 int hs12_after_server_finished(struct hs_conn *c)
 {
-	if (!c->resumed12)
-		return hs_session_save12(c);
-	return 0;
+	int err = c->resumed12 ? hs_session_keep12(c) : hs_session_save12(c);
+
+	return err ? hs_fail(c, HS_ALERT_INTERNAL_ERROR, err, "no memory for a session") : 0;
 }
 
 int hs12_after_client_finished(struct hs_conn *c)

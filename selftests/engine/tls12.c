@@ -233,7 +233,7 @@ TEST_F(tls12, untrusted_server_is_unknown_ca)
 /* flow 4a: resumption by session ID (RFC 5246 7.3 Figure 2) */
 TEST_F(tls12, resumption_by_session_id)
 {
-	struct hs_session s;
+	struct hs_session s, s2;
 
 	self->scfg.session_cache = self->cache;
 	ok(_metadata, self);
@@ -241,6 +241,13 @@ TEST_F(tls12, resumption_by_session_id)
 	EXPECT_EQ(32U, s.session_id_len);
 	EXPECT_EQ(1U, hs_session_cache_count(self->cache));
 	self->ccfg.resume = &s;
+	ok(_metadata, self);
+	EXPECT_TRUE(hs_params(self->cl)->resumed);
+	EXPECT_TRUE(hs_params(self->sv)->resumed);
+	/* RFC 5246 7.3: the resumed session goes on, and resumes again */
+	ASSERT_EQ(0, hs_get_session(self->cl, &s2));
+	EXPECT_EQ(0, memcmp(s2.session_id, s.session_id, 32));
+	self->ccfg.resume = &s2;
 	ok(_metadata, self);
 	EXPECT_TRUE(hs_params(self->cl)->resumed);
 	EXPECT_TRUE(hs_params(self->sv)->resumed);
@@ -393,7 +400,7 @@ TEST_F(tls12, dhe_public_value_without_leading_zeros)
 /* flow 4b: resumption by ticket (RFC 5077 3.1 Figures 1-2) */
 TEST_F(tls12, resumption_by_ticket)
 {
-	struct hs_session s;
+	struct hs_session s, s2;
 
 	self->scfg.ticket_keys = self->tk;
 	ok(_metadata, self);
@@ -405,6 +412,15 @@ TEST_F(tls12, resumption_by_ticket)
 	ok(_metadata, self);
 	EXPECT_TRUE(hs_params(self->sv)->resumed);
 	EXPECT_STREQ(">1 <2 <4 <20 <20 >20 >20", self->ct.log);
+	/* RFC 5077 3.3: the ticket renewed in the abbreviated handshake is kept */
+	ASSERT_EQ(0, hs_get_session(self->cl, &s2));
+	EXPECT_LT(0U, s2.ticket_len);
+	EXPECT_FALSE(s2.ticket_len == s.ticket_len && !memcmp(s2.ticket, s.ticket, s.ticket_len));
+	EXPECT_EQ(0, memcmp(s2.secret, s.secret, s.secret_len));
+	self->ccfg.resume = &s2;
+	ok(_metadata, self);
+	EXPECT_TRUE(hs_params(self->sv)->resumed);
+	EXPECT_TRUE(hs_params(self->cl)->resumed);
 }
 
 TEST_F(tls12, ticket_survives_one_rotation_not_two)
