@@ -9,9 +9,11 @@
  *   upcall nvme-target PORT up|down   the target alone (for bursts of raw
  *                                TLS clients)
  *   upcall nfs N                 NFSv4.2 xprtsec=tls: N mount/umount cycles
- *   upcall burst PORT N          N TLS 1.3 PSK clients (our engine, one
+ *   upcall burst PORT N [GROUP]  N TLS 1.3 PSK clients (our engine, one
  *                                process) connect to the target's TLS port
- *                                at once: N server handshakes requested
+ *                                at once: N server handshakes requested;
+ *                                key shares for GROUP (default x25519);
+ *                                prints "negotiated: ..." (the first one's)
  *
  * Prints "ok=N failed=N" for the cycles; exit status 1 if any failed.
  */
@@ -27,6 +29,7 @@
 #include <unistd.h>
 
 #include "handshaked/io/output.h"
+#include "handshaked/util.h"
 #include "handshaked/tls/tls.h"
 #include "selftests/upcall/common.h"
 #include "selftests/upcall/nfsd.h"
@@ -167,7 +170,26 @@ static void client_readable(struct client *c)
  * every ClientHello, then the rest as answers come. 60 s at most. "ok"
  * counts clients the target answered over kTLS.
  */
-static int burst(int port, int n)
+/* what the first client to finish negotiated, as handshaked logs it */
+static void print_negotiated(const struct client *cl, int n)
+{
+	const struct hs_params *p;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (!cl[i].tls || !hs_is_done(cl[i].tls))
+			continue;
+		p = hs_params(cl[i].tls);
+		printf("negotiated: version=%s suite=%s group=%s hrr=%s\n",
+		       p->version == HS_TLS13 ? "TLSv1.3" : "TLSv1.2",
+		       p->suite ? p->suite->name : "none",
+		       p->group ? hsd_group_name(p->group) : "none",
+		       p->hello_retry ? "yes" : "no");
+		return;
+	}
+}
+
+static int burst(int port, int n, const char *group)
 {
 	struct sockaddr_in a = {
 		.sin_family = AF_INET,
@@ -177,6 +199,7 @@ static int burst(int port, int n)
 	struct hs_config cfg = { .role = HS_CLIENT, .min_version = HS_TLS13,
 				 .max_version = HS_TLS13 };
 	struct hs_psk p = { .key_len = sizeof(psk) };
+	uint16_t groups[] = { HSD_GROUP_X25519, HSD_GROUP_SECP256R1, HSD_GROUP_SECP384R1 };
 	struct epoll_event ev, evs[64];
 	struct hsd_crypto *cr;
 	struct client *cl = calloc(n, sizeof(*cl));
@@ -194,6 +217,19 @@ static int burst(int port, int n)
 	cfg.crypto = cr;
 	cfg.psks = &p;
 	cfg.n_psks = 1;
+	/* the key share goes with the first: GROUP, then the others */
+	for (i = 0; i < (int)ARRAY_SIZE(groups); i++) {
+		if (groups[i] == hsd_group_by_name(group)) {
+			groups[i] = groups[0];
+			groups[0] = hsd_group_by_name(group);
+		}
+	}
+	if (groups[0] != hsd_group_by_name(group)) {
+		fprintf(stderr, "upcall: no group %s\n", group);
+		return 2;
+	}
+	cfg.groups = groups;
+	cfg.n_groups = ARRAY_SIZE(groups);
 	ep = epoll_create1(0);
 	for (i = 0; i < n; i++) {
 		cl[i].fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -227,6 +263,7 @@ static int burst(int port, int n)
 			}
 		}
 	}
+	print_negotiated(cl, n);
 	for (i = 0; i < n; i++) {
 		ok += cl[i].state == 2;
 		if (cl[i].fd >= 0)
@@ -248,10 +285,11 @@ int main(int argc, char **argv)
 		return nvme_cycles(atoi(argv[2]), atoi(argv[3]));
 	if (argc == 4 && !strcmp(argv[1], "nvme-target"))
 		return nvme_target(atoi(argv[2]), !strcmp(argv[3], "up"), &t) ? 1 : 0;
-	if (argc == 4 && !strcmp(argv[1], "burst"))
-		return burst(atoi(argv[2]), atoi(argv[3]));
+	if ((argc == 4 || argc == 5) && !strcmp(argv[1], "burst"))
+		return burst(atoi(argv[2]), atoi(argv[3]), argc == 5 ? argv[4] : "x25519");
 	if (argc == 3 && !strcmp(argv[1], "nfs"))
 		return nfs_cycles(atoi(argv[2]));
-	fprintf(stderr, "usage: upcall nvme PORT N | nvme-target PORT up|down | nfs N | burst PORT N\n");
+	fprintf(stderr, "usage: upcall nvme PORT N | nvme-target PORT up|down | nfs N | "
+		"burst PORT N [GROUP]\n");
 	return 2;
 }

@@ -158,6 +158,11 @@ static EVP_PKEY *param_key(OSSL_LIB_CTX *lib, const char *type,
 	return k;
 }
 
+const char *hsd_crypto_version(void)
+{
+	return OpenSSL_version(OPENSSL_VERSION);
+}
+
 int hsd_crypto_new(struct hsd_crypto **out)
 {
 	/* RFC 7748 4.1: the base point, u = 9 */

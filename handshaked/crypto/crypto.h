@@ -18,6 +18,8 @@
 struct hsd_crypto;
 
 int hsd_crypto_new(struct hsd_crypto **out);
+/* the libcrypto this process runs on, e.g. "OpenSSL 3.0.19 ..." */
+const char *hsd_crypto_version(void);
 void hsd_crypto_free(struct hsd_crypto *c);
 
 /* Wipe a secret (never optimised away). */
@@ -380,5 +382,11 @@ enum hsd_x509_verdict hsd_x509_verify(struct hsd_x509_store *s,
 				      char *why, size_t whylen);
 /* how many verifications the cache answered */
 uint64_t hsd_x509_verify_hits(struct hsd_x509_store *s);
+/*
+ * Caching on (the default) or off: off, every certificate is parsed and
+ * every chain verified anew, as libssl does (benchmarks' cold figures).
+ * Set before the store is shared.
+ */
+void hsd_x509_store_set_cache(struct hsd_x509_store *s, bool on);
 
 #endif

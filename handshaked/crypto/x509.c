@@ -71,6 +71,7 @@ struct hsd_x509_store {
 	struct verify_cache_entry verified[VERIFY_CACHE];
 	uint64_t tick;
 	uint64_t verify_hits;
+	bool no_cache;		/* hsd_x509_store_set_cache(false) */
 };
 
 /* a parsed certificate (new reference), from the cache when possible */
@@ -82,7 +83,7 @@ static X509 *cert_get(struct hsd_x509_store *s, const uint8_t *der, size_t len)
 	X509 *x;
 	int i;
 
-	if (!s || hsd_hash(s->cr, HSD_SHA256, der, len, id))
+	if (!s || s->no_cache || hsd_hash(s->cr, HSD_SHA256, der, len, id))
 		goto parse;
 	pthread_mutex_lock(&s->lock);
 	victim = &s->cache[0];
@@ -430,6 +431,11 @@ uint64_t hsd_x509_verify_hits(struct hsd_x509_store *s)
 	return n;
 }
 
+void hsd_x509_store_set_cache(struct hsd_x509_store *s, bool on)
+{
+	s->no_cache = !on;
+}
+
 static enum hsd_x509_verdict verify_full(struct hsd_x509_store *s,
 					 const uint8_t *const *der,
 					 const size_t *len, size_t n,
@@ -513,7 +519,8 @@ enum hsd_x509_verdict hsd_x509_verify(struct hsd_x509_store *s,
 				      char *why, size_t whylen)
 {
 	uint8_t id[32];
-	bool cacheable = n && !verify_id(s, der, len, n, name, purpose, id);
+	bool cacheable = n && !s->no_cache &&
+			 !verify_id(s, der, len, n, name, purpose, id);
 	struct hsd_ec_table *table = NULL;
 	enum hsd_key_type type = HSD_KEY_OTHER;
 	EVP_PKEY *hit = cacheable ? verified_get(s, id, &table, &type) : NULL;

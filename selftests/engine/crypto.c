@@ -581,6 +581,40 @@ TEST_F(crypto, verified_chains_are_cached_exactly)
 	hsd_cert_chain_clear(&untrusted);
 }
 
+/*
+ * A store with caching off (the benchmarks' cold figures) verifies every
+ * chain in full, and still tells good from bad; turned on again, it
+ * caches as before.
+ */
+TEST_F(crypto, store_without_cache_verifies_every_time)
+{
+	struct hsd_cert_chain ec = { 0 }, untrusted = { 0 };
+	struct hsd_x509_store *st;
+	int i;
+
+	ASSERT_EQ(0, hsd_x509_store_new(self->cr, HSD_CERTS "/ca.pem", NULL,
+					NULL, &st));
+	ASSERT_EQ(0, hsd_cert_chain_load(HSD_CERTS "/server-ec.pem", &ec));
+	ASSERT_EQ(0, hsd_cert_chain_load(HSD_CERTS "/untrusted.pem", &untrusted));
+	hsd_x509_store_set_cache(st, false);
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(HSD_X509_OK, verify(st, &ec, "server.test", HSD_X509_SERVER, true));
+		EXPECT_EQ(HSD_KEY_EC_P256, verified_type(st, &ec));
+		EXPECT_EQ(HSD_X509_BAD_CERTIFICATE,
+			  verify(st, &ec, "other.test", HSD_X509_SERVER, true));
+		EXPECT_EQ(HSD_X509_UNKNOWN_CA,
+			  verify(st, &untrusted, "server.test", HSD_X509_SERVER, true));
+	}
+	EXPECT_EQ(0, (int)hsd_x509_verify_hits(st));
+	hsd_x509_store_set_cache(st, true);
+	EXPECT_EQ(HSD_X509_OK, verify(st, &ec, "server.test", HSD_X509_SERVER, true));
+	EXPECT_EQ(HSD_X509_OK, verify(st, &ec, "server.test", HSD_X509_SERVER, true));
+	EXPECT_EQ(1, (int)hsd_x509_verify_hits(st));
+	hsd_x509_store_free(st);
+	hsd_cert_chain_clear(&ec);
+	hsd_cert_chain_clear(&untrusted);
+}
+
 /* sign @msg with @k: the DER signature in @sig, its length or -1 */
 static int sign_msg(struct hsd_crypto *cr, struct hsd_pkey *k, uint16_t scheme,
 		    const char *msg, uint8_t *sig)
