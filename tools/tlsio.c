@@ -431,7 +431,8 @@ static int serve_one(struct io *io, struct tls_opts *o)
 		err = to_data_path(io, o);
 	if (err)
 		return err;
-	print_params(io, "server");
+	if (!o->quiet)
+		print_params(io, "server");
 	if (o->www)
 		return serve_www(io);
 	if (o->send_file)
@@ -478,7 +479,8 @@ static void server_usage(FILE *f)
 		"  --echo                      write back what is received\n"
 		"  --www                       answer one HTTP request, then close\n"
 		"  --send FILE                 send FILE (sendfile(2)), then close\n"
-		"  --once                      serve one connection and exit\n");
+		"  --once                      serve one connection and exit\n"
+		"  -q, --quiet                 no line per connection (errors only)\n");
 	tls_opts_usage(f);
 }
 

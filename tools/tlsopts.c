@@ -229,6 +229,8 @@ int tls_opt(struct tls_opts *o, int argc, char **argv, int *i)
 		o->www = true;
 	} else if (!strcmp(a, "--once")) {
 		o->once = true;
+	} else if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+		o->quiet = true;
 	} else {
 		return (a[0] == '-' && a[1] == '-' && (!strcmp(a, "--ca") ||
 			!strcmp(a, "--cert") || !strcmp(a, "--key") ||

@@ -34,6 +34,7 @@ struct tls_opts {
 	/* server */
 	int port;
 	bool echo, www, once;
+	bool quiet;	/* no line per connection (errors still) */
 	const char *send_file;
 };
 

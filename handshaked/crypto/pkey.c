@@ -295,7 +295,8 @@ int hsd_pkey_presign_fill_one(struct hsd_pkey *k)
 
 unsigned int hsd_pkey_presigned(const struct hsd_pkey *k)
 {
-	return k && k->pre_pid == (int)getpid() ? k->n_pre : 0;
+	/* n_pre first: no getpid() system call when none is made ahead */
+	return k && k->n_pre && k->pre_pid == (int)getpid() ? k->n_pre : 0;
 }
 
 bool hsd_pkey_presign_short(const struct hsd_pkey *k)

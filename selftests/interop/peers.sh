@@ -538,6 +538,33 @@ www_one_close_notify() {	# name, s_client version flag
 		result "$name" fail
 	fi
 }
+# --quiet (as s_server -quiet, for benchmarks): the response, and no line per
+# connection on stderr, where without it there is one
+www_quiet() {
+	local q out=()
+	for q in "" --quiet; do
+		next_port
+		# shellcheck disable=SC2086
+		timeout 20 "$KTLSH" server --port "$PORT" --www --once $q "${KS[@]}" \
+			> "$tmp/srv.out" 2>&1 &
+		local spid=$!
+		wait_port "$PORT"
+		printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 openssl s_client \
+			-connect "127.0.0.1:$PORT" -quiet -CAfile "$C/ca.pem" > "$tmp/cli.out" 2>&1
+		wait $spid 2>/dev/null
+		cat "$tmp/srv.out" "$tmp/cli.out" >> "$tmp/log"
+		grep -q '^HTTP/1.0 200' "$tmp/cli.out" || out+=(noresponse)
+		out+=("$(grep -c '^ktlsh server: TLSv1.3' "$tmp/srv.out")")
+	done
+	if [ "${out[*]}" = "1 0" ]; then
+		result ktlsh_server_quiet_prints_no_line_per_connection ok
+	else
+		echo "lines without and with --quiet: ${out[*]}" >> "$tmp/log"
+		result ktlsh_server_quiet_prints_no_line_per_connection fail
+	fi
+}
+: > "$tmp/log"
+www_quiet
 www_server
 for v in tls1_3 tls1_2; do
 	www_one_close_notify "openssl_client_ktlsh_server_${v}_www_one_close_notify" "-$v"
