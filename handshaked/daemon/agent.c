@@ -243,6 +243,37 @@ static int configure_app(const struct hsd_daemon *d, struct hsd_request *h,
 }
 
 /*
+ * A PSK is bound to a hash (RFC 8446 4.2.11), an NVMe/TCP one to a suite
+ * (NVMe0R01: TLS_AES_128_GCM_SHA256, NVMe0R02: TLS_AES_256_GCM_SHA384):
+ * the daemon's cipher_suites come first, then every other TLS 1.3 suite, so
+ * that a PSK the list leaves out still connects (with the listed suite where
+ * its hash allows). An application's own cipher policy is kept as it is.
+ */
+static void psk_suites(const struct hsd_daemon *d, struct hsd_request *h,
+		       struct hs_config *cfg)
+{
+	_Static_assert(ARRAY_SIZE(h->app_suites) >= HSD_CFG_SUITES_MAX,
+		       "the configured suites fit");
+	const struct hs_suite *s;
+	size_t i, j, n;
+
+	if (!cfg->n_suites || cfg->suites != d->cfg.suites)
+		return;
+	n = cfg->n_suites;
+	memcpy(h->app_suites, cfg->suites, n * sizeof(h->app_suites[0]));
+	for (i = 0; (s = hs_suite_at(i)) && n < ARRAY_SIZE(h->app_suites); i++) {
+		if (s->version != HS_TLS13)
+			continue;
+		for (j = 0; j < n && h->app_suites[j] != s->id; j++)
+			;
+		if (j == n)
+			h->app_suites[n++] = s->id;
+	}
+	cfg->suites = h->app_suites;
+	cfg->n_suites = n;
+}
+
+/*
  * The engine's configuration for this request. Kernel consumers need
  * TLS 1.3. 0 or -errno (DONE reports it as a positive status).
  */
@@ -304,6 +335,7 @@ static int configure(struct hsd_daemon *d, struct hsd_request *h,
 					h->n_psks++;
 			if (!h->n_psks)
 				return -ENOKEY;
+			psk_suites(d, h, cfg);
 			cfg->psks = h->psks;
 			cfg->n_psks = h->n_psks;
 			return 0;
@@ -342,6 +374,7 @@ static int configure(struct hsd_daemon *d, struct hsd_request *h,
 			memcpy(h->rings, d->rings, d->n_rings * sizeof(d->rings[0]));
 			h->n_rings = d->n_rings;
 		}
+		psk_suites(d, h, cfg);
 		cfg->psk_lookup = psk_lookup;
 		cfg->psk_lookup_arg = h;
 		return 0;

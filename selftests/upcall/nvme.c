@@ -557,6 +557,32 @@ TEST_F(nvme, retained_sha384_psk_connects)
 			  "suite=TLS_AES_256_GCM_SHA384");
 }
 
+/*
+ * cipher_suites and groups as tlshd negotiates (AES-256-GCM, P-384): the
+ * retained NVMe0R01 PSK is bound to SHA-256 (RFC 8446 4.2.11), so both ends
+ * take TLS_AES_128_GCM_SHA256 for it, and the listed group. Once refused
+ * with "no certificate and no usable PSK".
+ */
+TEST_F(nvme, sha256_psk_connects_when_cipher_suites_names_aes256_only)
+{
+	long ms;
+	int inst;
+
+	daemon_stop(&self->d);
+	ASSERT_EQ(0, daemon_start(&self->d, "[handshaked]\ngroups=secp384r1\n"
+				  "cipher_suites=TLS_AES_256_GCM_SHA384\n"));
+	inst = nvme_connect(&self->t, "", &ms);
+	ASSERT_LE(0, inst) TH_LOG("connect: %s\n%s", strerror(-inst),
+				  daemon_log(&self->d));
+	nvme_disconnect(inst);
+	EXPECT_TRUE(daemon_wait_logged(&self->d, "role=server auth=psk", DAEMON_WAIT_MS));
+	EXPECT_TRUE(daemon_logged2(&self->d, "role=client auth=psk version=TLSv1.3",
+				   "suite=TLS_AES_128_GCM_SHA256 group=secp384r1"))
+		TH_LOG("%s", daemon_log(&self->d));
+	EXPECT_TRUE(daemon_logged2(&self->d, "role=server auth=psk version=TLSv1.3",
+				   "suite=TLS_AES_128_GCM_SHA256 group=secp384r1"));
+}
+
 TEST_F(nvme, generated_psk_connects)
 {
 	/* the retained one would be preferred: only the generated one here */
