@@ -210,6 +210,9 @@ bool hsd_kex_pool_full(const struct hsd_kex_pool *p);
 int hsd_kex_pool_take(struct hsd_kex_pool *p, uint16_t group,
 		      struct hsd_kex **out, uint8_t *pub, size_t *publen);
 void hsd_kex_pool_free(struct hsd_kex_pool *p);
+/* the pool's group, and how many of its keys handshakes have taken */
+uint16_t hsd_kex_pool_group(const struct hsd_kex_pool *p);
+uint64_t hsd_kex_pool_used(const struct hsd_kex_pool *p);
 /*
  * true while @k (an X25519 key from a pool) has its derivation context and
  * peer key made ahead; its first derivation uses them up.

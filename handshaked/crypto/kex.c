@@ -642,6 +642,7 @@ struct hsd_kex_pool {
 	int pid;
 	uint16_t group;
 	size_t n, cap;
+	uint64_t used;
 	struct pooled_kex e[];
 };
 
@@ -710,11 +711,22 @@ int hsd_kex_pool_take(struct hsd_kex_pool *p, uint16_t group,
 	if (!p->n || group != p->group)
 		return -ENOENT;
 	e = &p->e[--p->n];
+	p->used++;
 	*out = e->k;
 	memcpy(pub, e->pub, e->publen);
 	*publen = e->publen;
 	e->k = NULL;
 	return 0;
+}
+
+uint16_t hsd_kex_pool_group(const struct hsd_kex_pool *p)
+{
+	return p ? p->group : 0;
+}
+
+uint64_t hsd_kex_pool_used(const struct hsd_kex_pool *p)
+{
+	return p ? p->used : 0;
 }
 
 void hsd_kex_pool_free(struct hsd_kex_pool *p)

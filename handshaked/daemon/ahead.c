@@ -2,8 +2,8 @@
 /*
  * Work done before it is needed. At start, one handshake in memory
  * (libcrypto's first-use set-up off the first request). While the loop
- * is idle: random bytes, X25519 key shares (KEX_POOL of them, each used
- * once: a loopback NFS or NVMe/TCP handshake has both its halves here,
+ * is idle: random bytes, key shares of the first configured group a pool
+ * can hold (X25519 by default; KEX_POOL of them, each used once: a loopback NFS or NVMe/TCP handshake has both its halves here,
  * and two key generations come off its critical path), then ECDSA nonces
  * for the configured keys (HSD_PRESIGN_MAX each, used once: a server's
  * CertificateVerify is then a few products mod n). Credentials from
@@ -17,16 +17,30 @@
 #include "handshaked/daemon/daemon.h"
 
 /*
- * X25519 key shares made ahead while the loop is idle: both halves of a
+ * Key shares made ahead while the loop is idle: both halves of a
  * loopback handshake (NFS, NVMe/TCP) come to this one daemon, so a burst
  * of this size starts without a key generation on its critical path.
  */
 #define KEX_POOL 16
 
-/* the pools; without one, what it holds is made per handshake */
+/*
+ * The pools; without one, what it holds is made per handshake. The key
+ * shares are of the first configured group a pool can hold (not a hybrid,
+ * whose ML-KEM half is made per handshake): the one our ClientHello offers
+ * a share for and our server prefers. groups=secp384r1 thus gets P-384
+ * shares made ahead, two P-384 key generations off a loopback handshake.
+ */
 void hsd_ahead_init(struct hsd_daemon *d)
 {
-	if (hsd_kex_pool_new(d->crypto, HSD_GROUP_X25519, KEX_POOL, &d->kex_pool))
+	size_t i;
+
+	d->kex_pool = NULL;
+	for (i = 0; i < d->cfg.n_groups && !d->kex_pool; i++)
+		if (hsd_kex_pool_new(d->crypto, d->cfg.groups[i], KEX_POOL,
+				     &d->kex_pool))
+			d->kex_pool = NULL;
+	if (!d->kex_pool &&
+	    hsd_kex_pool_new(d->crypto, HSD_GROUP_X25519, KEX_POOL, &d->kex_pool))
 		d->kex_pool = NULL;
 	if (hsd_rand_pool_new(&d->rand_pool))
 		d->rand_pool = NULL;

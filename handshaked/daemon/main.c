@@ -294,11 +294,13 @@ int main(int argc, char **argv)
 	hsd_log(&d, LOG_INFO, "handshaked: serving the kernel's handshake upcall");
 	e = loop(&d, sfd);
 	hsd_acceptor_stop(d.acceptor);
-	hsd_log(&d, LOG_INFO, "handshaked: exit, %llu handshakes served, %llu failed, %llu ACCEPTs found none waiting, %llu signatures on nonces made ahead",
+	hsd_log(&d, LOG_INFO, "handshaked: exit, %llu handshakes served, %llu failed, %llu ACCEPTs found none waiting, %llu signatures on nonces made ahead, %llu %s key shares made ahead",
 		(unsigned long long)d.served, (unsigned long long)d.failed,
 		(unsigned long long)hsd_acceptor_empty(d.acceptor),
 		(unsigned long long)(hsd_pkey_presigned_used(d.creds->server_key) +
-				     hsd_pkey_presigned_used(d.creds->client_key)));
+				     hsd_pkey_presigned_used(d.creds->client_key)),
+		(unsigned long long)hsd_kex_pool_used(d.kex_pool),
+		d.kex_pool ? hsd_group_name(hsd_kex_pool_group(d.kex_pool)) : "no");
 	hsd_acceptor_free(d.acceptor);
 	hsd_upcall_close(d.nl);
 	hsd_kh_close(d.kh);

@@ -561,16 +561,21 @@ TEST_F(nvme, retained_sha384_psk_connects)
  * cipher_suites and groups as tlshd negotiates (AES-256-GCM, P-384): the
  * retained NVMe0R01 PSK is bound to SHA-256 (RFC 8446 4.2.11), so both ends
  * take TLS_AES_128_GCM_SHA256 for it, and the listed group. Once refused
- * with "no certificate and no usable PSK".
+ * with "no certificate and no usable PSK". Both key shares are P-384 ones
+ * made ahead while the daemon was idle (the pool once made X25519 only).
  */
 TEST_F(nvme, sha256_psk_connects_when_cipher_suites_names_aes256_only)
 {
+	unsigned long long used = 0;
+	const char *p;
 	long ms;
-	int inst;
+	int inst, n;
 
 	daemon_stop(&self->d);
 	ASSERT_EQ(0, daemon_start(&self->d, "[handshaked]\ngroups=secp384r1\n"
 				  "cipher_suites=TLS_AES_256_GCM_SHA384\n"));
+	ASSERT_TRUE(daemon_wait_logged(&self->d, "idle: everything made ahead, 0 ",
+				       DAEMON_WAIT_MS));
 	inst = nvme_connect(&self->t, "", &ms);
 	ASSERT_LE(0, inst) TH_LOG("connect: %s\n%s", strerror(-inst),
 				  daemon_log(&self->d));
@@ -581,6 +586,14 @@ TEST_F(nvme, sha256_psk_connects_when_cipher_suites_names_aes256_only)
 		TH_LOG("%s", daemon_log(&self->d));
 	EXPECT_TRUE(daemon_logged2(&self->d, "role=server auth=psk version=TLSv1.3",
 				   "suite=TLS_AES_128_GCM_SHA256 group=secp384r1"));
+	ASSERT_EQ(0, daemon_stop(&self->d));
+	p = strstr(daemon_log(&self->d), "signatures on nonces made ahead, ");
+	ASSERT_NE(NULL, p) TH_LOG("%s", daemon_log(&self->d));
+	n = sscanf(p, "signatures on nonces made ahead, %llu secp384r1 key shares",
+		   &used);
+	EXPECT_EQ(1, n) TH_LOG("%s", p);
+	/* a client and a server share for each queue's handshake */
+	EXPECT_LE(2ULL, used) TH_LOG("%s", p);
 }
 
 TEST_F(nvme, generated_psk_connects)
