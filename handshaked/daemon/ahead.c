@@ -62,9 +62,77 @@ static int warm_psk(void *arg, const uint8_t *id, size_t len,
 }
 
 /*
- * One handshake in memory before serving (TLS 1.3, PSK with X25519, as
- * NVMe's): libcrypto initialises what a handshake needs on first use, and
- * the first request after start took ~10x the time of the next ones.
+ * A client and a server handshake in memory: true if both completed, else
+ * the reason of the one that failed into @why (a static string).
+ */
+static bool warm_pump(const struct hs_config *cc, const struct hs_config *sc,
+		      const char **why)
+{
+	struct hs_conn *c = NULL, *s = NULL;
+	bool done = false;
+
+	*why = "out of memory";
+	if (!hs_conn_new(cc, &c) && !hs_conn_new(sc, &s) && !hs_start(c))
+		done = !hs_pump(c, s, NULL, NULL) && hs_is_done(c) &&
+		       hs_is_done(s);
+	if (!done && c && s && !hs_error(c, NULL, NULL, why) &&
+	    !hs_error(s, NULL, NULL, why))
+		*why = "stalled";
+	hs_conn_free(c);
+	hs_conn_free(s);
+	return done;
+}
+
+/*
+ * With the configured server certificate (NFS's x509 handshakes): the
+ * certificate paths of libcrypto (decoding, the key type's signature and
+ * verification, chain building) are set up on first use as well, and the
+ * first x509 request after start took ~15x the next ones. The client
+ * trust store's caches are off for it, so the first real request still
+ * verifies its peer from nothing, as it would on any other machine.
+ */
+static void warm_up_x509(struct hsd_daemon *d)
+{
+	struct hsd_creds *cr = d->creds;
+	struct hs_config cc = {
+		.crypto = d->crypto, .role = HS_CLIENT,
+		.min_version = HS_TLS13, .max_version = HS_TLS13,
+		.groups = d->cfg.groups, .n_groups = d->cfg.n_groups,
+	};
+	struct hs_config sc;
+	uint64_t t = hsd_now_us();
+	const char *why;
+	bool done;
+
+	if (!cr || !cr->server_key || !cr->server_chain.n)
+		return;
+	/* as configure(): no cipher_suites, the engine's */
+	if (d->cfg.n_suites) {
+		cc.suites = d->cfg.suites;
+		cc.n_suites = d->cfg.n_suites;
+	}
+	sc = cc;
+	cc.trust = cr->client_trust;
+	cc.no_verify_peer = !cr->client_trust;
+	sc.role = HS_SERVER;
+	sc.chain = &cr->server_chain;
+	sc.key = cr->server_key;
+	sc.tickets_to_send = 0;
+	if (cr->client_trust)
+		hsd_x509_store_set_cache(cr->client_trust, false);
+	done = warm_pump(&cc, &sc, &why);
+	if (cr->client_trust)
+		hsd_x509_store_set_cache(cr->client_trust, true);
+	hsd_log(d, LOG_DEBUG, "handshaked: warm-up x509 handshake %s in %llu us%s%s",
+		done ? "done" : "failed", (unsigned long long)(hsd_now_us() - t),
+		done ? "" : ": ", done ? "" : why);
+}
+
+/*
+ * One handshake in memory before serving (TLS 1.3, PSK with the configured
+ * groups' first, as NVMe's): libcrypto initialises what a handshake needs
+ * on first use, and the first request after start took ~10x the time of
+ * the next ones. Then one with the server certificate (warm_up_x509).
  */
 void hsd_warm_up(struct hsd_daemon *d)
 {
@@ -73,24 +141,26 @@ void hsd_warm_up(struct hsd_daemon *d)
 	struct hs_config cc = {
 		.crypto = d->crypto, .role = HS_CLIENT,
 		.min_version = HS_TLS13, .max_version = HS_TLS13,
+		.groups = d->cfg.groups, .n_groups = d->cfg.n_groups,
 		.psks = &psk, .n_psks = 1,
 	};
 	struct hs_config sc = {
 		.crypto = d->crypto, .role = HS_SERVER,
 		.min_version = HS_TLS13, .max_version = HS_TLS13,
+		.groups = d->cfg.groups, .n_groups = d->cfg.n_groups,
 		.psk_lookup = warm_psk, .psk_lookup_arg = &psk,
 	};
-	struct hs_conn *c = NULL, *s = NULL;
 	uint64_t t = hsd_now_us();
+	const char *why;
+	bool done;
 
 	memset(psk.key, 0x5a, psk.key_len);
-	if (!hs_conn_new(&cc, &c) && !hs_conn_new(&sc, &s) && !hs_start(c))
-		hs_pump(c, s, NULL, NULL);
-	hsd_log(d, LOG_DEBUG, "handshaked: warm-up handshake %s in %llu us",
-		c && s && hs_is_done(c) && hs_is_done(s) ? "done" : "failed",
-		(unsigned long long)(hsd_now_us() - t));
-	hs_conn_free(c);
-	hs_conn_free(s);
+	done = warm_pump(&cc, &sc, &why);
+	hsd_log(d, LOG_DEBUG, "handshaked: warm-up handshake %s in %llu us%s%s",
+		done ? "done" : "failed", (unsigned long long)(hsd_now_us() - t),
+		done ? "" : ": ", done ? "" : why);
+	hsd_wipe(psk.key, sizeof(psk.key));
+	warm_up_x509(d);
 }
 
 /* a configured ECDSA key short of nonces made ahead, or NULL */
