@@ -704,6 +704,15 @@ static int app_params(struct hsd_daemon *d, struct hsd_request *h)
 	int err;
 
 	if (!d->kh) {
+		/*
+		 * An application's request comes through ktlsh.ko, which is
+		 * then loaded: without it, no lookup. Resolving a generic
+		 * netlink family the kernel lacks makes it run modprobe for
+		 * the family's alias (genl_ctrl's request_module), on the
+		 * request's path: ~65 ms under emulation, once a second.
+		 */
+		if (access("/sys/module/ktlsh", F_OK))
+			return 0;
 		if (d->kh_looked_us && now - d->kh_looked_us < 1000000)
 			return 0;
 		d->kh_looked_us = now;
