@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Work done before it is needed. At start, one handshake in memory
- * (libcrypto's first-use set-up off the first request). While the loop
- * is idle: random bytes, key shares of the first configured group a pool
- * can hold (X25519 by default; KEX_POOL of them, each used once: a loopback NFS or NVMe/TCP handshake has both its halves here,
- * and two key generations come off its critical path), then ECDSA nonces
+ * Work done before it is needed. At start, handshakes in memory
+ * (libcrypto's first-use set-up off the first request: PSK, then x509).
+ * While the loop is idle: random bytes, key shares of the first configured group a pool
+ * can hold (X25519 by default; KEX_POOL of them, each used once: a
+ * loopback NFS or NVMe/TCP handshake has both its halves here, and two
+ * key generations come off its critical path), then ECDSA nonces
  * for the configured keys (HSD_PRESIGN_MAX each, used once: a server's
  * CertificateVerify is then a few products mod n). Credentials from
  * keyrings are per request and get none.
