@@ -5,6 +5,7 @@
 # wait_port: until something listens on a TCP port (5 s at most).
 n=0 failed=0
 TAP_LOGS=${TAP_LOGS:-}
+TAP_T0=${EPOCHREALTIME/./}
 
 result() {	# name ok|fail|skip [reason]
 	local f
@@ -22,6 +23,10 @@ result() {	# name ok|fail|skip [reason]
 		done
 	fi
 	: > "$tmp/log"
+	# where a suite's time goes: since the previous result
+	local t=${EPOCHREALTIME/./}
+	echo "#   took $(( (t - TAP_T0) / 1000 )) ms"
+	TAP_T0=$t
 }
 
 check() {	# name command...: ok when the command succeeds
