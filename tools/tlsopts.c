@@ -366,6 +366,20 @@ int tls_opts_finish(struct tls_opts *o, enum hs_role role)
 		o->cfg.request_client_cert = o->verify_client;
 		o->cfg.require_client_cert = o->verify_client;
 	}
+	/* what every connection would be refused for, said once, at start */
+	{
+		struct hs_conn *probe;
+
+		err = hs_conn_new(&o->cfg, &probe);
+		if (err == -EINVAL && o->cfg.suites) {
+			fprintf(stderr, "ktlsh: no suite of --cipher can run at the "
+				"TLS versions allowed\n");
+			return err;
+		}
+		if (err)
+			return err;
+		hs_conn_free(probe);
+	}
 	if (kl) {
 		o->keylog = fopen(kl, "a");
 		if (o->keylog) {

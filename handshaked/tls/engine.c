@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "handshaked/tls/hello.h"
 #include "handshaked/tls/internal.h"
 #include "handshaked/util.h"
 
@@ -72,6 +73,18 @@ int hs_conn_new(const struct hs_config *cfg, struct hs_conn **out)
 			c->cfg.min_version = lo;
 		if (hi && hi < c->cfg.max_version)
 			c->cfg.max_version = hi;
+		/*
+		 * Nothing left to offer (RFC 8446 4.1.2, RFC 5246 7.4.1.2:
+		 * cipher_suites has at least one) or to accept: the
+		 * configuration is wrong, said here, not by every peer.
+		 */
+		for (i = 0; i < c->cfg.n_suites; i++)
+			if (hs_suite_allowed(c, hs_suite_find(c->cfg.suites[i])))
+				break;
+		if (i == c->cfg.n_suites) {
+			hs_conn_free(c);
+			return -EINVAL;
+		}
 	}
 	if (!c->cfg.groups) {
 		c->cfg.groups = default_groups;

@@ -166,6 +166,40 @@ static void fails_with(struct __test_metadata *_metadata,
 	EXPECT_EQ(alert, a);
 }
 
+/*
+ * A suite list that leaves nothing to offer or accept (empty, only
+ * unknown code points, or only suites of versions not enabled) is a
+ * configuration error, said at once: a client would send an empty
+ * cipher_suites (RFC 8446 4.1.2 needs at least one) and a server could
+ * only refuse every peer.
+ */
+TEST_F(tls13, suite_list_with_nothing_usable_is_refused)
+{
+	static const uint16_t unknown[] = { 0x1234, 0xff00 };
+	static const uint16_t tls12_only[] = { 0xc02b };	/* ECDHE-ECDSA-AES128-GCM */
+	static const uint16_t one[] = { HS_TLS_AES_256_GCM_SHA384 };
+
+	self->ccfg.suites = one;
+	self->ccfg.n_suites = 0;
+	EXPECT_EQ(-EINVAL, hs_conn_new(&self->ccfg, &self->cl));
+	self->scfg.suites = unknown;
+	self->scfg.n_suites = ARRAY_SIZE(unknown);
+	EXPECT_EQ(-EINVAL, hs_conn_new(&self->scfg, &self->sv));
+	/* the client allows TLS 1.3 only (fixture) */
+	self->ccfg.suites = tls12_only;
+	self->ccfg.n_suites = ARRAY_SIZE(tls12_only);
+	EXPECT_EQ(-EINVAL, hs_conn_new(&self->ccfg, &self->cl));
+	EXPECT_EQ(NULL, self->cl);
+	EXPECT_EQ(NULL, self->sv);
+	/* one usable suite is enough, and it is what both agree on */
+	self->ccfg.suites = one;
+	self->ccfg.n_suites = ARRAY_SIZE(one);
+	self->scfg.suites = NULL;
+	self->scfg.n_suites = 0;
+	ok(_metadata, self);
+	EXPECT_EQ(HS_TLS_AES_256_GCM_SHA384, hs_params(self->sv)->suite->id);
+}
+
 TEST_F(tls13, every_suite)
 {
 	static const uint16_t suites[] = {

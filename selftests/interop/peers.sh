@@ -563,7 +563,21 @@ www_quiet() {
 		result ktlsh_server_quiet_prints_no_line_per_connection fail
 	fi
 }
+# a --cipher list with nothing that can run at the versions allowed: said
+# at start, before any peer (each connection would fail otherwise)
+no_usable_suite() {
+	local cmd rc
+	for cmd in "server --port 1" "client 127.0.0.1:1" "serve --root $tmp --port 1"; do
+		# shellcheck disable=SC2086
+		timeout 10 "$KTLSH" $cmd "${KS[@]}" --tls1.3 \
+			--cipher TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 > "$tmp/cli.out" 2>&1 < /dev/null
+		rc=$?
+		cat "$tmp/cli.out" >> "$tmp/log"
+		[ $rc = 1 ] && grep -q 'no suite of --cipher can run' "$tmp/cli.out" || return 1
+	done
+}
 : > "$tmp/log"
+check ktlsh_cipher_list_with_no_usable_suite_is_refused_at_start no_usable_suite
 www_quiet
 www_server
 for v in tls1_3 tls1_2; do
