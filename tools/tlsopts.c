@@ -372,8 +372,8 @@ int tls_opts_finish(struct tls_opts *o, enum hs_role role)
 
 		err = hs_conn_new(&o->cfg, &probe);
 		if (err == -EINVAL && o->cfg.suites) {
-			fprintf(stderr, "ktlsh: no suite of --cipher can run at the "
-				"TLS versions allowed\n");
+			fprintf(stderr,
+				"ktlsh: no suite of --cipher can run at the TLS versions allowed\n");
 			return err;
 		}
 		if (err)
