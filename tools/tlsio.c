@@ -510,6 +510,8 @@ int cmd_server(int argc, char **argv, struct hsd_crypto *cr)
 		return 1;
 	}
 	err = tls_opts_finish(&o, HS_SERVER);
+	if (!err)
+		err = tls_opts_rand_pool(&o);	/* one connection at a time */
 	if (err) {
 		free(io);
 		tls_opts_free(&o);

@@ -390,8 +390,20 @@ int tls_opts_finish(struct tls_opts *o, enum hs_role role)
 	return 0;
 }
 
+int tls_opts_rand_pool(struct tls_opts *o)
+{
+	int err = hsd_rand_pool_new(&o->rand_pool);
+
+	if (!err)
+		o->cfg.rand_pool = o->rand_pool;
+	return err;
+}
+
 void tls_opts_free(struct tls_opts *o)
 {
+	hsd_rand_pool_free(o->rand_pool);
+	o->rand_pool = NULL;
+	o->cfg.rand_pool = NULL;
 	hsd_cert_chain_clear(&o->chain);
 	hsd_pkey_free(o->cfg.key);
 	hsd_x509_store_free(o->trust);

@@ -31,6 +31,8 @@ struct tls_opts {
 	struct hs_session resume;
 	struct hs_ticket_keys *tickets;
 	struct hs_session_cache *cache;
+	/* tls_opts_rand_pool(): random bytes for one thread's connections */
+	struct hsd_rand_pool *rand_pool;
 	/* server */
 	int port;
 	bool echo, www, once;
@@ -43,6 +45,12 @@ int tls_opt(struct tls_opts *o, int argc, char **argv, int *i);
 /* Load credentials and fill o->cfg; prints the reason and -errno on error. */
 int tls_opts_finish(struct tls_opts *o, enum hs_role role);
 void tls_opts_free(struct tls_opts *o);
+/*
+ * For a command whose connections all run on one thread: their random
+ * bytes (randoms, key shares' private keys) from a page drawn from
+ * libcrypto a page at a time, not a libcrypto call each. 0 or -errno.
+ */
+int tls_opts_rand_pool(struct tls_opts *o);
 void tls_opts_usage(FILE *f);
 /* one more ALPN protocol we speak (RFC 7301), in order: 0 or -1 */
 int tls_opts_add_alpn(struct tls_opts *o, const char *name);

@@ -390,6 +390,8 @@ static void worker_free(struct worker *w)
 	free(w->free_slots);
 	free(w->free_bufs);
 	free(w->bufs);
+	hsd_rand_pool_free(w->rand_pool);
+	w->rand_pool = NULL;
 }
 
 static int worker_init(struct worker *w, const struct hsd_server_opts *o,
@@ -402,6 +404,11 @@ static int worker_init(struct worker *w, const struct hsd_server_opts *o,
 	int err;
 
 	w->o = o;
+	if (o->tls) {
+		w->tls = *o->tls;
+		/* none: the engine asks libcrypto each time */
+		w->tls.rand_pool = hsd_rand_pool_new(&w->rand_pool) ? NULL : w->rand_pool;
+	}
 	w->lfd = w->wake = w->rootfd = -1;
 	w->n = conns;
 	w->page = sysconf(_SC_PAGESIZE);

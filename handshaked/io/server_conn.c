@@ -1178,7 +1178,7 @@ static void readable(struct worker *w, struct conn *c)
 		read_request(w, c);
 		return;
 	}
-	if (hs_conn_new(w->o->tls, &c->tls) || srv_io_get(w, c)) {
+	if (hs_conn_new(&w->tls, &c->tls) || srv_io_get(w, c)) {
 		end_conn(w, c, "no engine");
 		return;
 	}

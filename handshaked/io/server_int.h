@@ -144,6 +144,12 @@ struct conn {
 
 struct worker {
 	const struct hsd_server_opts *o;
+	/*
+	 * o->tls with this thread's random bytes: a page of them from one
+	 * libcrypto call, not a call per handshake (a pool is one thread's)
+	 */
+	struct hs_config tls;
+	struct hsd_rand_pool *rand_pool;
 	struct io_uring ring;
 	unsigned int ring_flags;	/* IORING_SETUP_* it has */
 	pthread_t th;
