@@ -622,6 +622,21 @@ static bool queue_head(struct worker *w, struct conn *c)
 	return true;
 }
 
+/* a response head made: its body's source, the access line, then out */
+static void start_response(struct worker *w, struct conn *c,
+			   const struct http_response *resp)
+{
+	c->status = resp->status;
+	c->head_len = resp->head_len;
+	c->keep = !resp->close && !w->stopping;
+	start_body(w, c, resp);
+	srv_access_line(w, c, c->left);
+	c->st = C_RESPOND;
+	c->deadline = now_ms() + w->o->write_ms;
+	if (queue_head(w, c))
+		respond_more(w, c);
+}
+
 static void respond_error(struct worker *w, struct conn *c, int status)
 {
 	struct http_response resp;
@@ -631,15 +646,7 @@ static void respond_error(struct worker *w, struct conn *c, int status)
 		end_conn(w, c, "response head");
 		return;
 	}
-	c->status = resp.status;
-	c->head_len = resp.head_len;
-	c->keep = !resp.close && !w->stopping;
-	start_body(w, c, &resp);
-	srv_access_line(w, c, 0);
-	c->st = C_RESPOND;
-	c->deadline = now_ms() + w->o->write_ms;
-	if (queue_head(w, c))
-		respond_more(w, c);
+	start_response(w, c, &resp);
 }
 
 static void serve_request(struct worker *w, struct conn *c)
@@ -673,15 +680,7 @@ static void serve_request(struct worker *w, struct conn *c)
 		end_conn(w, c, "response head");
 		return;
 	}
-	c->status = resp.status;
-	c->head_len = resp.head_len;
-	c->keep = !resp.close && !w->stopping;
-	start_body(w, c, &resp);
-	srv_access_line(w, c, c->left);
-	c->st = C_RESPOND;
-	c->deadline = now_ms() + w->o->write_ms;
-	if (queue_head(w, c))
-		respond_more(w, c);
+	start_response(w, c, &resp);
 }
 
 /* a whole request in the buffer: answer it; else read on */
