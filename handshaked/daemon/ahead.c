@@ -63,25 +63,29 @@ static int warm_psk(void *arg, const uint8_t *id, size_t len,
 }
 
 /*
- * A client and a server handshake in memory: true if both completed, else
- * the reason of the one that failed into @why (a static string).
+ * A client and a server handshake in memory, logged at debug level as
+ * "warm-up @what handshake done|failed in N us[: why]".
  */
-static bool warm_pump(const struct hs_config *cc, const struct hs_config *sc,
-		      const char **why)
+static void warm_pump(struct hsd_daemon *d, const char *what,
+		      const struct hs_config *cc, const struct hs_config *sc)
 {
 	struct hs_conn *c = NULL, *s = NULL;
+	const char *why = "out of memory";
+	uint64_t t = hsd_now_us();
 	bool done = false;
 
-	*why = "out of memory";
 	if (!hs_conn_new(cc, &c) && !hs_conn_new(sc, &s) && !hs_start(c))
 		done = !hs_pump(c, s, NULL, NULL) && hs_is_done(c) &&
 		       hs_is_done(s);
-	if (!done && c && s && !hs_error(c, NULL, NULL, why) &&
-	    !hs_error(s, NULL, NULL, why))
-		*why = "stalled";
+	if (!done && c && s && !hs_error(c, NULL, NULL, &why) &&
+	    !hs_error(s, NULL, NULL, &why))
+		why = "stalled";
 	hs_conn_free(c);
 	hs_conn_free(s);
-	return done;
+	hsd_log(d, LOG_DEBUG, "handshaked: warm-up %s%shandshake %s in %llu us%s%s",
+		what, *what ? " " : "", done ? "done" : "failed",
+		(unsigned long long)(hsd_now_us() - t), done ? "" : ": ",
+		done ? "" : why);
 }
 
 /*
@@ -101,9 +105,6 @@ static void warm_up_x509(struct hsd_daemon *d)
 		.groups = d->cfg.groups, .n_groups = d->cfg.n_groups,
 	};
 	struct hs_config sc;
-	uint64_t t = hsd_now_us();
-	const char *why;
-	bool done;
 
 	if (!cr || !cr->server_key || !cr->server_chain.n)
 		return;
@@ -121,12 +122,9 @@ static void warm_up_x509(struct hsd_daemon *d)
 	sc.tickets_to_send = 0;
 	if (cr->client_trust)
 		hsd_x509_store_set_cache(cr->client_trust, false);
-	done = warm_pump(&cc, &sc, &why);
+	warm_pump(d, "x509", &cc, &sc);
 	if (cr->client_trust)
 		hsd_x509_store_set_cache(cr->client_trust, true);
-	hsd_log(d, LOG_DEBUG, "handshaked: warm-up x509 handshake %s in %llu us%s%s",
-		done ? "done" : "failed", (unsigned long long)(hsd_now_us() - t),
-		done ? "" : ": ", done ? "" : why);
 }
 
 /*
@@ -151,15 +149,9 @@ void hsd_warm_up(struct hsd_daemon *d)
 		.groups = d->cfg.groups, .n_groups = d->cfg.n_groups,
 		.psk_lookup = warm_psk, .psk_lookup_arg = &psk,
 	};
-	uint64_t t = hsd_now_us();
-	const char *why;
-	bool done;
 
 	memset(psk.key, 0x5a, psk.key_len);
-	done = warm_pump(&cc, &sc, &why);
-	hsd_log(d, LOG_DEBUG, "handshaked: warm-up handshake %s in %llu us%s%s",
-		done ? "done" : "failed", (unsigned long long)(hsd_now_us() - t),
-		done ? "" : ": ", done ? "" : why);
+	warm_pump(d, "", &cc, &sc);
 	hsd_wipe(psk.key, sizeof(psk.key));
 	warm_up_x509(d);
 }
