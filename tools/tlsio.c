@@ -64,24 +64,11 @@ static void set_deadline(struct io *io, const struct tls_opts *o)
 /* more bytes from the peer; -ETIMEDOUT once the deadline has passed */
 static int fill(struct io *io)
 {
+	bool first = io->read_first;	/* try before any poll */
 	ssize_t r;
 
-	if (io->read_first) {
-		io->read_first = false;
-		do {
-			r = recv(io->fd, io->in + io->in_len,
-				 sizeof(io->in) - io->in_len, MSG_DONTWAIT);
-		} while (r < 0 && errno == EINTR);
-		if (r > 0) {
-			io->in_len += (size_t)r;
-			return 0;
-		}
-		if (r == 0)
-			return -ECONNRESET;
-		if (errno != EAGAIN)
-			return -errno;
-	}
-	while (io->deadline_ms) {
+	io->read_first = false;
+	while (!first && io->deadline_ms) {
 		uint64_t now = mono_ms();
 		int n;
 
@@ -97,8 +84,11 @@ static int fill(struct io *io)
 	if (sizeof(io->in) == io->in_len)
 		return -EMSGSIZE;
 	do {
-		r = recv(io->fd, io->in + io->in_len, sizeof(io->in) - io->in_len, 0);
+		r = recv(io->fd, io->in + io->in_len, sizeof(io->in) - io->in_len,
+			 first ? MSG_DONTWAIT : 0);
 	} while (r < 0 && errno == EINTR);
+	if (r < 0 && first && errno == EAGAIN)
+		return fill(io);	/* not there yet: wait for it */
 	if (r < 0)
 		return -errno;
 	if (r == 0)
